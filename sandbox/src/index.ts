@@ -1,1 +1,24 @@
-export const placeholder = true;
+/**
+ * xen-sandbox: a simulated XenServer host for tests, demos and CI.
+ *
+ * - `startXapiSimulator(options)`: XAPI over HTTPS (JSON-RPC and XML-RPC), no root needed.
+ * - `startSandbox(options)`: the simulator plus a dom0 sandbox (root, Linux): a private mount
+ *   namespace with a real systemd-udevd, a real OpenSSH sshd on 127.0.0.1, loop disks dressed
+ *   as SATA disks, and `xe` / `local-device-change` stand-ins in /opt/xensource.
+ *
+ * @example
+ * import { startSandbox } from "xen-sandbox";
+ * const sandbox = await startSandbox({ disks: 2 });
+ * try {
+ *   const { ssh, xapi, disks } = sandbox.describe();
+ *   // ... connect with ssh.privateKeyPath, pin ssh.hostKey, pass disks[0].serial through ...
+ * } finally {
+ *   await sandbox.stop();
+ * }
+ */
+export { startSandbox } from "./dom0/sandbox";
+export type { ExecResult, Sandbox, SandboxOptions } from "./dom0/sandbox";
+export type { SandboxDescription, SandboxDisk } from "./dom0/description";
+export { SandboxError } from "./dom0/errors";
+export type { SandboxErrorCode } from "./dom0/errors";
+export * from "./xapi";

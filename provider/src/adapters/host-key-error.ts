@@ -1,0 +1,33 @@
+import type { HostPublicKey } from "./host-key.js";
+import { fingerprintOf, publicKeyLine } from "./host-key.js";
+
+/**
+ * The SSH server's host key is not the one configured (`MISMATCH`), or none is configured and
+ * checking was not explicitly turned off (`MISSING`). Shows the key seen so the user can check
+ * it out of band and pin it.
+ */
+export class HostKeyError extends Error {
+  override readonly name = "HostKeyError";
+  readonly fingerprint: string;
+  readonly publicKeyLine: string;
+
+  constructor(
+    readonly code: "HOST_KEY_MISMATCH" | "HOST_KEY_MISSING",
+    readonly target: string,
+    seen: HostPublicKey,
+  ) {
+    const fingerprint = fingerprintOf(seen);
+    const line = publicKeyLine(seen);
+    const problem =
+      code === "HOST_KEY_MISMATCH"
+        ? `the host key of ${target} does not match connection.hostKey (possible man-in-the-middle, or the host was reinstalled)`
+        : `no connection.hostKey is set for ${target}, so its identity cannot be verified`;
+    super(
+      `${problem}. The server presented ${fingerprint} (${line}). ` +
+        `Check that fingerprint out of band (on the host console: \`ssh-keygen -lf /etc/ssh/ssh_host_${seen.type.replace(/^ssh-|-.*$/g, "")}_key.pub\`, ` +
+        `or \`ssh-keyscan\` from a trusted network), then set connection.hostKey to "${line}".`,
+    );
+    this.fingerprint = fingerprint;
+    this.publicKeyLine = line;
+  }
+}

@@ -1,0 +1,96 @@
+import { createHash } from "node:crypto";
+import type { ConnectionSpec } from "./connection-spec.js";
+import { RemoteHost } from "./ssh.js";
+import type { HttpsXapiSettings } from "./xapi.js";
+import { XapiSession } from "./xapi.js";
+
+/**
+ * One SSH connection and one XAPI session per host per process, shared by every resource.
+ * Concurrent callers wait for the same connect; a failed connect is not cached. A dropped SSH
+ * connection is dialled again by RemoteHost on its next use, an expired XAPI session is logged
+ * into again by XapiSession. Everything is closed by closeAll(), or when the process is about
+ * to exit.
+ *
+ * Connections are keyed by host, port, user and proxy, and also by the host key pin: a
+ * resource with another (maybe wrong) `hostKey` must get its own verification, not ride on a
+ * connection someone else verified. Direct-HTTPS sessions are keyed by every setting that
+ * decides trust or identity (url, user, password hash, fingerprint, CA, allowUnauthorized).
+ *
+ * @example
+ * const { remote, xapi } = await hostSession(inputs.connection, inputs.xapi, console.log);
+ */
+export async function hostSession(
+  spec: ConnectionSpec,
+  xapi?: HttpsXapiSettings,
+  log?: (line: string) => void,
+): Promise<{ remote: RemoteHost; xapi: XapiSession }> {
+  closeOnExit();
+  const remote = await shared(remotes, connectionKey(spec), () => RemoteHost.connect(spec, log), (host) => host.isClosed);
+  const session = await shared(
+    sessions,
+    xapi === undefined ? `ssh ${connectionKey(spec)}` : `https ${httpsKey(xapi)}`,
+    () => XapiSession.open(xapi === undefined ? { kind: "ssh", host: remote } : { kind: "https", ...xapi }),
+    (existing) => existing.isClosed,
+  );
+  return { remote, xapi: session };
+}
+
+/** Closes every shared session and connection (XAPI logouts first, they ride on SSH). */
+export async function closeAll(): Promise<void> {
+  const closing = [...sessions.values()];
+  sessions.clear();
+  await Promise.all(closing.map(async (pending) => (await pending.catch(() => undefined))?.close()));
+  const hosts = [...remotes.values()];
+  remotes.clear();
+  await Promise.all(hosts.map(async (pending) => (await pending.catch(() => undefined))?.close()));
+}
+
+const remotes = new Map<string, Promise<RemoteHost>>();
+const sessions = new Map<string, Promise<XapiSession>>();
+
+async function shared<T>(
+  pool: Map<string, Promise<T>>,
+  key: string,
+  open: () => Promise<T>,
+  isClosed: (value: T) => boolean,
+): Promise<T> {
+  const existing = pool.get(key);
+  if (existing !== undefined) {
+    const value = await existing;
+    if (!isClosed(value)) return value;
+    if (pool.get(key) === existing) pool.delete(key);
+    return shared(pool, key, open, isClosed);
+  }
+  const opening = open();
+  pool.set(key, opening);
+  opening.catch(() => {
+    if (pool.get(key) === opening) pool.delete(key);
+  });
+  return opening;
+}
+
+function connectionKey(spec: Omit<ConnectionSpec, "proxy"> & { proxy?: ConnectionSpec["proxy"] }): string {
+  const self = [spec.user, spec.host, spec.port, spec.hostKey ?? "", spec.insecureSkipHostKeyCheck === true];
+  return JSON.stringify(spec.proxy === undefined ? self : [...self, connectionKey(spec.proxy)]);
+}
+
+function httpsKey(settings: HttpsXapiSettings): string {
+  const password = createHash("sha256").update(settings.password).digest("hex");
+  return JSON.stringify([
+    settings.url,
+    settings.username ?? "root",
+    password,
+    settings.tlsFingerprint ?? "",
+    settings.ca ?? "",
+    settings.allowUnauthorized === true,
+  ]);
+}
+
+let exitHookInstalled = false;
+
+/** Idle connections do not keep the process alive, so `beforeExit` comes: close them cleanly. */
+function closeOnExit(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once("beforeExit", () => void closeAll());
+}

@@ -1,0 +1,169 @@
+import { connect as tcpConnect } from "node:net";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import { Client } from "ssh2";
+import type { ConnectConfig, ServerHostKeyAlgorithm } from "ssh2";
+import type { ConnectionSpec } from "./connection-spec.js";
+import { describeTarget } from "./connection-spec.js";
+import { HostKeyError } from "./host-key-error.js";
+import type { HostKeyPin, HostPublicKey } from "./host-key.js";
+import { hostKeyAlgorithmsFor, matchesPin, parseHostKeyPin, presentedKey } from "./host-key.js";
+import { retry } from "./retry.js";
+import { causeMessage, SshConnectionError } from "./ssh-connect-error.js";
+
+type HopSpec = Omit<ConnectionSpec, "proxy">;
+
+/** One authenticated SSH connection, possibly through a jump host. */
+export interface SshLink {
+  readonly client: Client;
+  /** The TCP socket the whole chain rides on (the jump host's, with a proxy). */
+  readonly socket: Socket;
+  /** Closes the connection and the jump host connection under it. */
+  end(): void;
+}
+
+/**
+ * Dials `spec` (through its proxy, if any), verifying the host key, retrying failed dials like
+ * @pulumi/command ("Dial 3/10 failed: retrying"). Wrong host keys and refused credentials are
+ * not retried: another attempt cannot help.
+ */
+export async function dialSsh(spec: ConnectionSpec, log?: (line: string) => void): Promise<SshLink> {
+  const target = describeTarget(spec);
+  try {
+    if (spec.proxy === undefined) {
+      return await retry(() => dialHop(spec, target, undefined), dialRetry("Dial", spec, log));
+    }
+    const proxySpec = spec.proxy;
+    const proxy = await retry(
+      () => dialHop(proxySpec, describeTarget(proxySpec), undefined),
+      dialRetry("Dial proxy", proxySpec, log),
+    );
+    try {
+      return await retry(() => dialHop(spec, target, proxy), dialRetry("Dial from proxy", spec, log));
+    } catch (error) {
+      proxy.end();
+      throw error;
+    }
+  } catch (error) {
+    if (error instanceof HostKeyError) throw error;
+    throw new SshConnectionError("SSH_CONNECT_FAILED", `failed to connect to ${target}: ${causeMessage(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+function dialRetry(what: string, spec: HopSpec, log: ((line: string) => void) | undefined) {
+  return { what, attempts: spec.dialErrorLimit, isFinal, ...(log === undefined ? {} : { log }) };
+}
+
+/** Errors that another dial cannot fix. */
+function isFinal(error: unknown): boolean {
+  if (error instanceof HostKeyError || error instanceof SshConfigError) return true;
+  const level = (error as { level?: unknown }).level;
+  return level === "client-authentication";
+}
+
+/** A connection setting that cannot work (unparseable key...): reported before any dial. */
+class SshConfigError extends Error {
+  override readonly name = "SshConfigError";
+}
+
+function dialHop(spec: HopSpec, target: string, via: SshLink | undefined): Promise<SshLink> {
+  const pin = hostKeyPin(spec);
+  return new Promise<SshLink>((resolve, reject) => {
+    const client = new Client();
+    let rejectedKey: HostPublicKey | undefined;
+    let settled = false;
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      client.end();
+      reject(rejectedKey === undefined ? error : hostKeyError(spec, target, rejectedKey));
+    };
+
+    openTransport(spec, via).then((transport) => {
+      const socket = via?.socket ?? (transport as Socket);
+      client.once("ready", () => {
+        settled = true;
+        client.removeListener("error", fail);
+        resolve({
+          client,
+          socket,
+          end: () => {
+            client.end();
+            via?.end();
+          },
+        });
+      });
+      client.on("error", fail);
+      client.on("keyboard-interactive", (_name, _instructions, _lang, prompts, finish) => {
+        finish(prompts.map(() => spec.password ?? ""));
+      });
+      try {
+        client.connect({
+          ...authConfig(spec),
+          sock: transport,
+          username: spec.user,
+          readyTimeout: spec.perDialTimeout * 1000,
+          algorithms: { serverHostKey: hostKeyAlgorithmsFor(pin) as ServerHostKeyAlgorithm[] },
+          hostVerifier: (blob: Buffer) => {
+            const seen = presentedKey(blob);
+            if (spec.insecureSkipHostKeyCheck === true) return true;
+            if (pin !== undefined && matchesPin(pin, seen)) return true;
+            rejectedKey = seen;
+            return false;
+          },
+        });
+      } catch (error) {
+        // ssh2 throws synchronously for unusable keys; its messages never contain the key.
+        fail(new SshConfigError(causeMessage(error)));
+      }
+    }, fail);
+  });
+}
+
+function hostKeyError(spec: HopSpec, target: string, seen: HostPublicKey): HostKeyError {
+  return new HostKeyError(spec.hostKey === undefined ? "HOST_KEY_MISSING" : "HOST_KEY_MISMATCH", target, seen);
+}
+
+function hostKeyPin(spec: HopSpec): HostKeyPin | undefined {
+  if (spec.hostKey === undefined) return undefined;
+  const pin = parseHostKeyPin(spec.hostKey);
+  if (pin === undefined) {
+    throw new SshConfigError(
+      `connection.hostKey for ${describeTarget(spec)} is not an SSH public key line; ` +
+        `expected e.g. "ssh-ed25519 AAAAC3Nza..." as printed by \`ssh-keyscan\` or found in /etc/ssh/ssh_host_*_key.pub, ` +
+        `or its "SHA256:..." fingerprint`,
+    );
+  }
+  return pin;
+}
+
+/** A TCP socket to the host, or a direct-tcpip channel through the jump host. */
+function openTransport(spec: HopSpec, via: SshLink | undefined): Promise<Duplex> {
+  if (via === undefined) {
+    const socket = tcpConnect({ host: spec.host, port: spec.port });
+    socket.setKeepAlive(true, 15_000);
+    socket.setNoDelay(true);
+    return Promise.resolve(socket);
+  }
+  return new Promise((resolve, reject) => {
+    via.client.forwardOut("127.0.0.1", 0, spec.host, spec.port, (error, channel) => {
+      if (error) reject(new Error(`the jump host could not reach ${spec.host}:${spec.port}: ${error.message}`));
+      else resolve(channel);
+    });
+  });
+}
+
+function authConfig(spec: HopSpec): ConnectConfig {
+  const config: ConnectConfig = {};
+  if (spec.privateKey !== undefined) config.privateKey = spec.privateKey;
+  if (spec.privateKeyPassword !== undefined) config.passphrase = spec.privateKeyPassword;
+  if (spec.password !== undefined) {
+    config.password = spec.password;
+    config.tryKeyboard = true;
+  }
+  const agent = spec.agentSocketPath ?? process.env["SSH_AUTH_SOCK"];
+  if (agent !== undefined && agent !== "") config.agent = agent;
+  return config;
+}

@@ -1,0 +1,236 @@
+import type { Duplex } from "node:stream";
+import type { ClientChannel } from "ssh2";
+import { ConcurrencyLimit } from "./concurrency-limit.js";
+import type { ConnectionSpec } from "./connection-spec.js";
+import { describeTarget } from "./connection-spec.js";
+import { firstLine, RemoteCommandError } from "./remote-command-error.js";
+import { ABSENT_EXIT_CODE, BOOTSTRAP_COMMAND, framedStdin, readFileScript, writeFileAtomicScript } from "./remote-script.js";
+import type { SshLink } from "./ssh-dial.js";
+import { dialSsh } from "./ssh-dial.js";
+import { causeMessage, SshConnectionError } from "./ssh-connect-error.js";
+
+/** OpenSSH allows 10 sessions per connection (MaxSessions); stay under it and queue the rest. */
+export const MAX_CONCURRENT_EXECS = 8;
+
+export interface ExecOptions {
+  /** Given to the script as its stdin. */
+  stdin?: string;
+  /** The script is stopped and the call rejected after this long. */
+  timeoutMs?: number;
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  /** stdout and stderr interleaved in arrival order. */
+  output: string;
+  code: number;
+}
+
+/**
+ * One SSH connection to a host, its host key verified. Scripts run with `bash`, sent on stdin
+ * (never in a command line). A connection that dropped is dialled again on the next use; a
+ * script that was running when it dropped fails (it may or may not have run) and is not retried.
+ *
+ * @example
+ * const remote = await RemoteHost.connect(withConnectionDefaults({ host, privateKey, hostKey }));
+ * const kernel = await remote.run("uname -r");
+ */
+export class RemoteHost {
+  readonly stats = { connections: 0, execs: 0, streams: 0 };
+  readonly target: string;
+  private link: SshLink | undefined;
+  private dialing: Promise<SshLink> | undefined;
+  private closed = false;
+  private busy = 0;
+  private readonly execSlots = new ConcurrencyLimit(MAX_CONCURRENT_EXECS);
+
+  private constructor(
+    readonly spec: ConnectionSpec,
+    private readonly log?: (line: string) => void,
+  ) {
+    this.target = describeTarget(spec);
+  }
+
+  static async connect(spec: ConnectionSpec, log?: (line: string) => void): Promise<RemoteHost> {
+    const host = new RemoteHost(spec, log);
+    await host.whileBusy(() => host.currentLink());
+    return host;
+  }
+
+  /** True while the SSH connection is up (a dropped one is re-dialled on the next use). */
+  get connected(): boolean {
+    return this.link !== undefined;
+  }
+
+  /** True after close(): the host can no longer be used. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  exec(script: string, options: ExecOptions = {}): Promise<ExecResult> {
+    return this.whileBusy(() =>
+      this.execSlots.run(async () => {
+        const channel = await this.openChannel<ClientChannel>(`run \`${firstLine(script)}\``, (link, done) =>
+          link.client.exec(BOOTSTRAP_COMMAND, done),
+        );
+        this.stats.execs++;
+        return collect(channel, framedStdin(script, options.stdin), options.timeoutMs, () =>
+          this.describeRun(script),
+        );
+      }),
+    );
+  }
+
+  /** Like exec, but a non-zero exit is a RemoteCommandError; returns stdout. */
+  async run(script: string, options: ExecOptions = {}): Promise<string> {
+    const result = await this.exec(script, options);
+    if (result.code !== 0) throw new RemoteCommandError(this.target, firstLine(script), result.code, result.output);
+    return result.stdout;
+  }
+
+  /** The file's content, or undefined when it does not exist. */
+  async readFile(path: string): Promise<string | undefined> {
+    const result = await this.exec(readFileScript(path));
+    if (result.code === ABSENT_EXIT_CODE) return undefined;
+    if (result.code !== 0) throw new RemoteCommandError(this.target, `read ${path}`, result.code, result.output);
+    return result.stdout;
+  }
+
+  /** Writes a temp file in the same directory and renames it over `path`. */
+  async writeFileAtomic(path: string, content: string, mode = 0o644): Promise<void> {
+    const result = await this.exec(writeFileAtomicScript(path, mode), { stdin: content });
+    if (result.code !== 0) throw new RemoteCommandError(this.target, `write ${path}`, result.code, result.output);
+  }
+
+  /** A byte stream to a Unix socket on the host (OpenSSH stream-local forwarding). */
+  openUnixStream(socketPath: string): Promise<Duplex> {
+    return this.whileBusy(async () => {
+      const channel = await this.openChannel(`reach ${socketPath}`, (link, done) =>
+        link.client.openssh_forwardOutStreamLocal(socketPath, done),
+      );
+      this.stats.streams++;
+      return channel;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const link = this.link ?? (await this.dialing?.catch(() => undefined));
+    this.link = undefined;
+    if (link === undefined) return;
+    const closedEvent = new Promise<void>((resolve) => link.client.once("close", () => resolve()));
+    link.end();
+    await Promise.race([closedEvent, new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref())]);
+  }
+
+  private describeRun(script: string): string {
+    return `\`${firstLine(script)}\` on ${this.target}`;
+  }
+
+  private currentLink(): Promise<SshLink> {
+    if (this.closed) return Promise.reject(new SshConnectionError("SSH_CONNECTION_LOST", `the connection to ${this.target} was closed`));
+    if (this.link !== undefined) return Promise.resolve(this.link);
+    this.dialing ??= dialSsh(this.spec, this.log)
+      .then((link) => {
+        this.stats.connections++;
+        this.link = link;
+        link.client.once("close", () => {
+          if (this.link === link) this.link = undefined;
+        });
+        if (this.busy === 0) link.socket.unref();
+        if (this.closed) link.end();
+        return link;
+      })
+      .finally(() => {
+        this.dialing = undefined;
+      });
+    return this.dialing;
+  }
+
+  /**
+   * Opens a channel; when the connection turns out to be dead, dials again once and retries
+   * (safe: nothing ran on the host yet).
+   */
+  private async openChannel<C extends Duplex>(
+    action: string,
+    open: (link: SshLink, done: (error: Error | undefined, channel: C) => void) => void,
+  ): Promise<C> {
+    for (let attempt = 1; ; attempt++) {
+      const link = await this.currentLink();
+      try {
+        return await new Promise<C>((resolve, reject) => {
+          open(link, (error, channel) => (error ? reject(error) : resolve(channel)));
+        });
+      } catch (error) {
+        const linkDead = this.link !== link || !link.socket.writable;
+        if (linkDead && attempt === 1) {
+          if (this.link === link) this.link = undefined;
+          link.end();
+          continue;
+        }
+        throw new SshConnectionError("SSH_CHANNEL_FAILED", `failed to ${action} on ${this.target}: ${causeMessage(error)}`, {
+          cause: error,
+        });
+      }
+    }
+  }
+
+  /** Keeps the process alive while work is in flight; an idle connection does not hold it. */
+  private async whileBusy<T>(work: () => Promise<T>): Promise<T> {
+    this.busy++;
+    this.link?.socket.ref();
+    try {
+      return await work();
+    } finally {
+      this.busy--;
+      if (this.busy === 0) this.link?.socket.unref();
+    }
+  }
+}
+
+function collect(
+  channel: ClientChannel,
+  stdin: Buffer,
+  timeoutMs: number | undefined,
+  describe: () => string,
+): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    const output: Buffer[] = [];
+    let exitCode: number | undefined;
+    let exitSignal: string | undefined;
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            channel.signal("KILL");
+            channel.close();
+            reject(new SshConnectionError("SSH_TIMEOUT", `${describe()} did not finish within ${timeoutMs} ms`));
+          }, timeoutMs);
+    channel.on("data", (chunk: Buffer) => {
+      stdout.push(chunk);
+      output.push(chunk);
+    });
+    channel.stderr.on("data", (chunk: Buffer) => {
+      stderr.push(chunk);
+      output.push(chunk);
+    });
+    channel.on("exit", (code: number | null, signal?: string) => {
+      if (typeof code === "number") exitCode = code;
+      else exitSignal = signal ?? "unknown signal";
+    });
+    channel.on("close", () => {
+      clearTimeout(timer);
+      if (exitCode === undefined && exitSignal === undefined) {
+        reject(new SshConnectionError("SSH_CONNECTION_LOST", `the connection was lost while running ${describe()}`));
+        return;
+      }
+      const text = (chunks: Buffer[]) => Buffer.concat(chunks).toString("utf8");
+      const killed = exitSignal === undefined ? "" : `\n(killed by signal ${exitSignal})`;
+      resolve({ stdout: text(stdout), stderr: text(stderr), output: text(output) + killed, code: exitCode ?? 255 });
+    });
+    channel.end(stdin);
+  });
+}

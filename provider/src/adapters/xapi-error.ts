@@ -1,0 +1,17 @@
+/**
+ * A failure reported by XAPI: callers branch on `code` (e.g. "VM_BAD_POWER_STATE") and read
+ * `params`; the message is "<method> failed: CODE [params]", plus a hint when we have one.
+ */
+export class XapiError extends Error {
+  override readonly name = "XapiError";
+
+  constructor(
+    readonly method: string,
+    readonly code: string,
+    readonly params: string[],
+    hint?: string,
+  ) {
+    super(`${method} failed: ${code} [${params.join(", ")}]${hint === undefined ? "" : `. ${hint}`}`);
+  }
+}
+

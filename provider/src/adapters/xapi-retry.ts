@@ -1,0 +1,40 @@
+/**
+ * XAPI failures where repeating the call is right, in one place. XAPI refused these calls
+ * before doing anything, so a repeat cannot do the work twice. Domain-specific recoveries
+ * (VBD_NOT_UNPLUGGABLE, VM_BAD_POWER_STATE...) belong to the lifecycle, not here.
+ */
+export interface XapiRetryRule {
+  readonly code: string;
+  /** Attempts in all, the first included. */
+  readonly attempts: number;
+  readonly delayMs: number;
+  /** A step before the next attempt. */
+  readonly recovery?: "login-again";
+  readonly why: string;
+}
+
+export const XAPI_RETRY_RULES: readonly XapiRetryRule[] = [
+  {
+    code: "SESSION_INVALID",
+    attempts: 2,
+    delayMs: 0,
+    recovery: "login-again",
+    why: "the session expired or XAPI restarted: log in again, then repeat",
+  },
+  {
+    code: "OTHER_OPERATION_IN_PROGRESS",
+    attempts: 10,
+    delayMs: 1_000,
+    why: "another operation (an SR scan, a plug) holds the object for a moment",
+  },
+  {
+    code: "HOST_STILL_BOOTING",
+    attempts: 10,
+    delayMs: 3_000,
+    why: "XAPI is up but the host is still starting",
+  },
+];
+
+export function retryRuleFor(code: string): XapiRetryRule | undefined {
+  return XAPI_RETRY_RULES.find((rule) => rule.code === code);
+}

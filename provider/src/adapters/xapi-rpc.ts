@@ -1,0 +1,48 @@
+import { request } from "node:http";
+import { XapiError } from "./xapi-error.js";
+
+/**
+ * One JSON-RPC call to XAPI over plain HTTP (our tunnel's end), without a session. Only for
+ * `session.*`: the xen-api client handles everything else.
+ */
+export function jsonRpcCall(baseUrl: string, method: string, params: unknown[], timeoutMs: number): Promise<unknown> {
+  const body = JSON.stringify({ jsonrpc: "2.0", method, params, id: 1 });
+  return new Promise((resolve, reject) => {
+    const req = request(`${baseUrl}/jsonrpc`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json", "content-length": Buffer.byteLength(body) },
+      timeout: timeoutMs,
+    });
+    req.once("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.once("error", reject);
+    req.once("response", (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.once("error", reject);
+      res.once("end", () => {
+        try {
+          resolve(parseReply(method, res.statusCode, res.headers["content-type"], Buffer.concat(chunks).toString("utf8")));
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      });
+    });
+    req.end(body);
+  });
+}
+
+function parseReply(method: string, status: number | undefined, contentType: string | undefined, text: string): unknown {
+  if (status !== 200 || contentType?.split(";")[0]?.trim() !== "application/json") {
+    throw new Error(
+      `unexpected HTTP ${status ?? "?"} (${contentType ?? "no content type"}) to ${method}; ` +
+        `is this XAPI (XenServer 7.3+ / XCP-ng speak JSON-RPC)?`,
+    );
+  }
+  const reply = JSON.parse(text) as { result?: unknown; error?: { message?: unknown; data?: unknown } };
+  if (reply.error !== undefined) {
+    const { message, data } = reply.error;
+    const params = Array.isArray(data) ? data.map(String) : [];
+    throw new XapiError(method, typeof message === "string" ? message : "UNKNOWN_ERROR", params);
+  }
+  return reply.result;
+}

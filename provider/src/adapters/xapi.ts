@@ -1,0 +1,215 @@
+import type { Xapi } from "xen-api";
+import type { RemoteHost } from "./ssh.js";
+import { sleep } from "./retry.js";
+import type { TlsTrust } from "./tls-pin.js";
+import { connectTrusted } from "./tls-pin.js";
+import { TlsFingerprintError } from "./tls-fingerprint-error.js";
+import { HostKeyError } from "./host-key-error.js";
+import type { LocalTunnel } from "./tunnel.js";
+import { openLocalTunnel } from "./tunnel.js";
+import { XapiError } from "./xapi-error.js";
+import { retryRuleFor } from "./xapi-retry.js";
+import { jsonRpcCall } from "./xapi-rpc.js";
+
+/** dom0's local XAPI socket, where `xe` logs in without a password. */
+export const DEFAULT_XAPI_SOCKET = "/var/lib/xcp/xapi";
+/** Every XAPI call is bounded (xen-api's own default is one hour). */
+export const XAPI_CALL_TIMEOUT_MS = 5 * 60_000;
+export const XAPI_LOGIN_TIMEOUT_MS = 60_000;
+/** How our sessions show up in XAPI's logs and `session.originator`. */
+export const XAPI_ORIGINATOR = "xen-passthrough";
+
+/** Direct HTTPS access to XAPI, as the resource's `xapi` input gives it. */
+export interface HttpsXapiSettings extends TlsTrust {
+  /** "https://<pool master>[:port]". */
+  url: string;
+  /** Default "root". */
+  username?: string;
+  password: string;
+}
+
+export type XapiEndpoint =
+  | { kind: "ssh"; host: RemoteHost; socketPath?: string }
+  | ({ kind: "https" } & HttpsXapiSettings);
+
+/**
+ * A logged-in XAPI session (xen-api client, no event watching) reached through a local tunnel:
+ * into dom0's Unix socket over SSH (local superuser, no password), or into our own verified TLS
+ * connection (so fingerprint pinning and a custom CA work). We log in ourselves rather than let
+ * xen-api do it, because on HOST_IS_SLAVE xen-api silently re-targets the master's address with
+ * our tunnel's port, which cannot work.
+ *
+ * @example
+ * const xapi = await XapiSession.open({ kind: "ssh", host: remote });
+ * const vm = await xapi.call<string>("VM.get_by_uuid", uuid);
+ */
+export class XapiSession {
+  readonly stats = { logins: 0, calls: 0 };
+  private client: Xapi | undefined;
+  private sessionId: string | undefined;
+  private loggingIn: Promise<void> | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly tunnel: LocalTunnel,
+    private readonly credentials: { user: string; password: string },
+    /** "XAPI of root@10.0.0.5:22 (/var/lib/xcp/xapi)": for messages. */
+    readonly target: string,
+    private readonly poolMemberHint: (master: string) => string,
+  ) {}
+
+  static async open(endpoint: XapiEndpoint): Promise<XapiSession> {
+    const tunnel = await openTunnel(endpoint);
+    const session =
+      endpoint.kind === "ssh"
+        ? new XapiSession(
+            tunnel,
+            { user: "", password: "" },
+            `XAPI of ${endpoint.host.target} (${endpoint.socketPath ?? DEFAULT_XAPI_SOCKET})`,
+            (master) =>
+              `${endpoint.host.spec.host} is a pool member; XAPI accepts logins only on the pool master ${master}. ` +
+              `Set xapi.url to "https://${master}" (with xapi.password), or connect to the master instead ` +
+              `(connection.host = ${master})`,
+          )
+        : new XapiSession(
+            tunnel,
+            { user: endpoint.username ?? "root", password: endpoint.password },
+            `XAPI at ${endpoint.url}`,
+            (master) =>
+              `${endpoint.url} is a pool member; XAPI accepts logins only on the pool master. Set xapi.url to "https://${master}"`,
+          );
+    try {
+      await session.login();
+      return session;
+    } catch (error) {
+      await tunnel.close();
+      throw error;
+    }
+  }
+
+  /** Calls an XAPI method (session argument added); failures arrive as XapiError. */
+  async call<T>(method: string, ...args: unknown[]): Promise<T> {
+    this.stats.calls++;
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.currentClient();
+      const started = Date.now();
+      try {
+        return await client.call<T>(method, ...args);
+      } catch (raw) {
+        const error = this.mapError(method, raw, started);
+        const rule = error instanceof XapiError ? retryRuleFor(error.code) : undefined;
+        if (rule === undefined || attempt >= rule.attempts) throw error;
+        if (rule.recovery === "login-again") await this.loginAgain(client);
+        await sleep(rule.delayMs);
+      }
+    }
+  }
+
+  /** True after close(). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const sessionId = this.sessionId;
+    this.sessionId = undefined;
+    this.client = undefined;
+    if (sessionId !== undefined) {
+      await jsonRpcCall(this.tunnel.url, "session.logout", [sessionId], 5_000).catch(() => undefined);
+    }
+    await this.tunnel.close();
+  }
+
+  private async currentClient(): Promise<Xapi> {
+    if (this.loggingIn !== undefined) await this.loggingIn;
+    if (this.client === undefined) throw new Error(`the session with ${this.target} is closed`);
+    return this.client;
+  }
+
+  /** Logs in again once for all the calls that found the session invalid together. */
+  private async loginAgain(failed: Xapi): Promise<void> {
+    if (this.client !== failed) return;
+    this.loggingIn ??= this.login().finally(() => {
+      this.loggingIn = undefined;
+    });
+    await this.loggingIn;
+  }
+
+  private async login(): Promise<void> {
+    const { user, password } = this.credentials;
+    const params = [user, password, "2.0", XAPI_ORIGINATOR];
+    const method = "session.login_with_password";
+    let sessionId: string | undefined;
+    for (let attempt = 1; sessionId === undefined; attempt++) {
+      const started = Date.now();
+      try {
+        sessionId = String(await jsonRpcCall(this.tunnel.url, method, params, XAPI_LOGIN_TIMEOUT_MS));
+      } catch (raw) {
+        const error = this.mapError(method, raw, started);
+        const rule = error instanceof XapiError ? retryRuleFor(error.code) : undefined;
+        if (rule === undefined || rule.recovery !== undefined || attempt >= rule.attempts) throw error;
+        await sleep(rule.delayMs);
+      }
+    }
+    this.stats.logins++;
+    const { Xapi } = await import("xen-api");
+    const client = new Xapi({ url: this.tunnel.url, auth: { sessionId }, watchEvents: false, callTimeout: XAPI_CALL_TIMEOUT_MS });
+    try {
+      await client.connect();
+    } catch (raw) {
+      throw this.mapError("connect", raw, 0);
+    }
+    this.client = client;
+    this.sessionId = sessionId;
+  }
+
+  /** XAPI failures become XapiError; transport failures say what could not be reached and why. */
+  private mapError(method: string, raw: unknown, started: number): Error {
+    if (raw instanceof XapiError) return this.withHint(raw);
+    const shape = raw as { code?: unknown; params?: unknown };
+    if (typeof shape.code === "string" && Array.isArray(shape.params) && /^[A-Z][A-Z0-9_]*$/.test(shape.code)) {
+      return this.withHint(new XapiError(method, shape.code, shape.params.map(String)));
+    }
+    const open = this.tunnel.lastOpenError;
+    const cause = open !== undefined && open.at >= started ? open.error : raw;
+    if (cause instanceof TlsFingerprintError || cause instanceof HostKeyError) return cause;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    return new Error(`${method} on ${this.target} failed: ${message}`, { cause });
+  }
+
+  private withHint(error: XapiError): XapiError {
+    if (error.code === "HOST_IS_SLAVE") {
+      return new XapiError(error.method, error.code, error.params, this.poolMemberHint(error.params[0] ?? "(unknown)"));
+    }
+    return error;
+  }
+}
+
+async function openTunnel(endpoint: XapiEndpoint): Promise<LocalTunnel> {
+  if (endpoint.kind === "ssh") {
+    const { host } = endpoint;
+    const socketPath = endpoint.socketPath ?? DEFAULT_XAPI_SOCKET;
+    return openLocalTunnel(() => host.openUnixStream(socketPath));
+  }
+  const url = parseHttpsUrl(endpoint.url);
+  const trust: TlsTrust = {
+    ...(endpoint.tlsFingerprint === undefined ? {} : { tlsFingerprint: endpoint.tlsFingerprint }),
+    ...(endpoint.ca === undefined ? {} : { ca: endpoint.ca }),
+    ...(endpoint.allowUnauthorized === undefined ? {} : { allowUnauthorized: endpoint.allowUnauthorized }),
+  };
+  return openLocalTunnel(() => connectTrusted(url.host, url.port, trust));
+}
+
+function parseHttpsUrl(text: string): { host: string; port: number } {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`xapi.url "${text}" is not a URL; expected "https://<pool master>[:port]"`);
+  }
+  if (url.protocol !== "https:") {
+    throw new Error(`xapi.url "${text}" must use https: the XAPI password would travel in clear text`);
+  }
+  return { host: url.hostname.replace(/^\[|\]$/g, ""), port: url.port === "" ? 443 : Number(url.port) };
+}

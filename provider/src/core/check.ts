@@ -1,0 +1,69 @@
+// check: validate and default the inputs without any I/O. Returns failures instead of throwing,
+// as Pulumi's CheckResult wants them.
+import type { z } from "zod";
+import { InvalidInputsError, type CheckFailure } from "./errors.js";
+import type { PassthroughDiskInputs } from "./inputs.js";
+import { exactInputsSchema, INPUT_KEYS, tolerantInputsSchema } from "./schema.js";
+
+/** The property the dynamic-provider host reserves for the serialized provider. */
+export const PROVIDER_KEY = "__provider";
+
+/** Result of checkInputs: the checked inputs (defaults applied) and every failure found. */
+export interface CheckOutcome {
+  readonly inputs: Record<string, unknown>;
+  readonly failures: CheckFailure[];
+}
+
+/**
+ * Validates new inputs (preview unknowns tolerated) and applies defaults.
+ * On failure the new inputs are returned unchanged with the failures.
+ */
+export function checkInputs(_olds: Record<string, unknown>, news: Record<string, unknown>): CheckOutcome {
+  const { [PROVIDER_KEY]: _provider, ...raw } = news;
+  const result = tolerantInputsSchema.safeParse(raw);
+  if (result.success) return { inputs: { ...result.data }, failures: [] };
+  return { inputs: raw, failures: toFailures(result.error.issues) };
+}
+
+/**
+ * Reads fully known inputs out of inputs or state (outputs and `__provider` are ignored).
+ * Throws InvalidInputsError, so code running after check never works on unchecked values.
+ */
+export function parseInputs(props: Record<string, unknown>): PassthroughDiskInputs {
+  const picked = Object.fromEntries(INPUT_KEYS.filter((key) => props[key] !== undefined).map((key) => [key, props[key]]));
+  const result = exactInputsSchema.safeParse(picked);
+  if (!result.success) throw new InvalidInputsError(toFailures(result.error.issues));
+  return result.data;
+}
+
+/** Flattens zod issues into one failure per property; union wrappers report their real branch. */
+export function toFailures(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): CheckFailure[] {
+  const failures: CheckFailure[] = [];
+  for (const issue of issues) {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === "invalid_union") {
+      // The last branch is the real schema; the first only accepts the unknown sentinel.
+      const branch = issue.errors[issue.errors.length - 1] ?? [];
+      failures.push(...toFailures(branch, path));
+    } else if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) failures.push({ property: propertyName([...path, key]), reason: "is not a known property" });
+    } else {
+      failures.push({ property: propertyName(path), reason: issue.message });
+    }
+  }
+  return dedupe(failures);
+}
+
+function propertyName(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? "(inputs)" : path.map(String).join(".");
+}
+
+function dedupe(failures: CheckFailure[]): CheckFailure[] {
+  const seen = new Set<string>();
+  return failures.filter((f) => {
+    const key = `${f.property}\n${f.reason}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,103 @@
+// diff without I/O: what `pulumi up` must do, from the stored state and the checked new inputs.
+import { findDrift } from "./drift.js";
+import { exactInputsSchema, INPUT_KEYS } from "./schema.js";
+import type { PassthroughDiskInputs } from "./inputs.js";
+import type { ObservedState } from "./state.js";
+import { containsUnknown, isUnknown } from "./unknown.js";
+
+/** The plan for one resource, in the shape of Pulumi's DiffResult (plus reasons, for people). */
+export interface DiffPlan {
+  readonly changes: boolean;
+  /** Top-level inputs whose change needs a new resource: "connection", "disk", "vm". */
+  readonly replaces: string[];
+  /** Always: the old rule and VBD must be gone before the disk can be passed through again. */
+  readonly deleteBeforeReplace: true;
+  /** Why, in words ("mode: RW -> RO", "drift: the VBD was unplugged"). Not secret: values of secret inputs are never shown. */
+  readonly reasons: string[];
+}
+
+/** Inputs not shown in reasons because they are (or contain) secrets. */
+const SECRET_INPUTS = new Set(["connection", "xapi"]);
+
+/**
+ * Replace when the host (connection host/port), the disk identity or the VM identity changes;
+ * update when any other input changes (credentials included, so the state keeps working ones)
+ * or the state refreshed by read shows repairable drift; no change otherwise. Unknown values
+ * (preview) in an identity count as a replace, elsewhere as a change.
+ */
+export function planDiff(olds: Record<string, unknown>, news: Record<string, unknown>): DiffPlan {
+  const replaces: string[] = [];
+  const reasons: string[] = [];
+  let changes = false;
+
+  const oldConnection = asRecord(olds["connection"]);
+  const newConnection = news["connection"];
+  const hostOf = (c: Record<string, unknown>) => [c["host"], c["port"]];
+  if (isUnknown(newConnection) || !same(hostOf(oldConnection), hostOf(asRecord(newConnection)))) {
+    replaces.push("connection");
+    reasons.push("connection: another host (host or port changed)");
+  }
+  if (!same(olds["disk"], news["disk"])) {
+    replaces.push("disk");
+    reasons.push(`disk: ${describe(olds["disk"])} -> ${describe(news["disk"])}`);
+  }
+  if (!same(olds["vm"], news["vm"]) && !sameVmByUuid(olds, news["vm"])) {
+    replaces.push("vm");
+    reasons.push(`vm: ${describe(olds["vm"])} -> ${describe(news["vm"])}`);
+  }
+
+  for (const key of INPUT_KEYS) {
+    if (key === "disk" || key === "vm" || same(olds[key], news[key])) continue;
+    if (key === "connection" && replaces.includes("connection")) continue;
+    changes = true;
+    reasons.push(SECRET_INPUTS.has(key) ? `${key}: changed` : `${key}: ${describe(olds[key])} -> ${describe(news[key])}`);
+  }
+
+  for (const drift of repairableDrift(olds)) {
+    changes = true;
+    reasons.push(`drift: ${drift}`);
+  }
+  return { changes: changes || replaces.length > 0, replaces, deleteBeforeReplace: true, reasons };
+}
+
+/** `vm: { uuid }` naming the VM the state already points at is the same VM, however it was named before. */
+function sameVmByUuid(olds: Record<string, unknown>, newVm: unknown): boolean {
+  const uuid = asRecord(newVm)["uuid"];
+  return typeof uuid === "string" && !isUnknown(uuid) && uuid === olds["vmUuid"];
+}
+
+/** Drift recorded by the last read that an update can repair; none when the state is not readable. */
+function repairableDrift(olds: Record<string, unknown>): string[] {
+  const observed = olds["observed"];
+  if (observed === undefined || observed === null || typeof observed !== "object") return [];
+  const inputs = exactInputsSchema.safeParse(Object.fromEntries(INPUT_KEYS.map((key) => [key, olds[key]])));
+  if (!inputs.success) return [];
+  const lastKernelName = typeof olds["kernelName"] === "string" ? olds["kernelName"] : "";
+  return findDrift(observed as ObservedState, inputs.data as PassthroughDiskInputs, lastKernelName)
+    .filter((drift) => drift.repairable)
+    .map((drift) => drift.message);
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === "object" ? (value as Record<string, unknown>) : {};
+}
+
+/** Deep equality of JSON values; anything unknown is never equal. */
+function same(a: unknown, b: unknown): boolean {
+  if (containsUnknown(a) || containsUnknown(b)) return false;
+  return canonical(a) === canonical(b);
+}
+
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => x.localeCompare(y)))
+      : v,
+  );
+}
+
+function describe(value: unknown): string {
+  if (isUnknown(value)) return "(unknown)";
+  if (value === undefined) return "(unset)";
+  return canonical(value);
+}

@@ -1,0 +1,204 @@
+// What dom0 knows about its block devices, gathered in ONE ssh exec (INVENTORY_SCRIPT) and
+// parsed here without I/O. The script avoids lsblk -J and other recent tools: XCP-ng 8.x dom0
+// runs a CentOS 7 userspace (util-linux 2.23).
+
+import { describeDisk } from "./identity.js";
+import type { DiskIdentity } from "./inputs.js";
+import { ruleSelectsDisk } from "./rule.js";
+
+export interface Dom0Disk {
+  readonly kernelName: string;
+  /** "MAJ:MIN" of the whole disk. */
+  readonly devNumber: string;
+  readonly sizeBytes: number;
+  readonly partitions: readonly { readonly name: string; readonly devNumber: string }[];
+  /** Kernel names of devices stacked on the disk or its partitions (dm, md, LVM). */
+  readonly holders: readonly string[];
+  /** udev properties (ID_SERIAL, ID_WWN, DEVLINKS, ...). */
+  readonly properties: Readonly<Record<string, string>>;
+  /** Paths from DEVLINKS. */
+  readonly links: readonly string[];
+}
+
+export interface Dom0Inventory {
+  /** Keys of /etc/xensource-inventory (INSTALLATION_UUID, ...). */
+  readonly xensource: Readonly<Record<string, string>>;
+  /** "MAJ:MIN" of the filesystem mounted on / (the dom0 boot disk or one of its partitions). */
+  readonly rootDevNumber: string;
+  /** Mounted "MAJ:MIN" -> mount point, from /proc/self/mountinfo. */
+  readonly mounts: ReadonlyMap<string, string>;
+  /** Swap devices, as kernel names. */
+  readonly swaps: readonly string[];
+  readonly disks: readonly Dom0Disk[];
+  /** Entries of /dev/xapi/block: name -> kernel name it resolves to. */
+  readonly xapiBlock: ReadonlyMap<string, string>;
+  /** udev rules files that mention xapi/block: path -> content. */
+  readonly passthroughRules: ReadonlyMap<string, string>;
+}
+
+/**
+ * Prints sections "@name [arg]" followed by their lines. Static text, sent on stdin: nothing
+ * is interpolated into it, so no input can inject into it.
+ */
+export const INVENTORY_SCRIPT = String.raw`set -u
+export LC_ALL=C
+echo "@xensource"
+cat /etc/xensource-inventory 2>/dev/null
+echo "@root $(mountpoint -d / 2>/dev/null)"
+echo "@mountinfo"
+cut -d' ' -f3,5 /proc/self/mountinfo
+echo "@swaps"
+tail -n +2 /proc/swaps 2>/dev/null | while read -r f _; do readlink -f "$f"; done
+for sys in /sys/block/*; do
+  k=$(basename "$sys")
+  echo "@disk $k $(cat "$sys/dev") $(cat "$sys/size")"
+  for p in "$sys"/"$k"*; do
+    [ -e "$p/partition" ] && echo "partition $(basename "$p") $(cat "$p/dev")"
+    [ -d "$p/holders" ] && ls "$p/holders" | sed 's/^/holder /'
+  done
+  ls "$sys/holders" 2>/dev/null | sed 's/^/holder /'
+  udevadm info --query=property --name="/dev/$k" 2>/dev/null | sed 's/^/udev /'
+done
+echo "@xapiblock"
+for l in /dev/xapi/block/*; do [ -e "$l" ] || [ -L "$l" ] && echo "$(basename "$l") $(basename "$(readlink -f "$l")")"; done
+for r in /etc/udev/rules.d/*.rules; do
+  [ -f "$r" ] && grep -q 'xapi/block' "$r" && echo "@rule $r $(base64 -w0 < "$r")"
+done
+echo "@end"
+`;
+
+interface MutableDisk {
+  kernelName: string;
+  devNumber: string;
+  sizeBytes: number;
+  partitions: { name: string; devNumber: string }[];
+  holders: string[];
+  properties: Record<string, string>;
+}
+
+export function parseInventory(output: string): Dom0Inventory {
+  const xensource: Record<string, string> = {};
+  const mounts = new Map<string, string>();
+  const swaps: string[] = [];
+  const disks: MutableDisk[] = [];
+  const xapiBlock = new Map<string, string>();
+  const passthroughRules = new Map<string, string>();
+  let rootDevNumber = "";
+  let section = "";
+  let disk: MutableDisk | undefined;
+  let ended = false;
+
+  for (const line of output.split("\n")) {
+    if (line.startsWith("@")) {
+      const [name = "", ...args] = line.slice(1).split(" ");
+      section = name;
+      if (name === "root") rootDevNumber = args[0] ?? "";
+      if (name === "end") ended = true;
+      if (name === "rule" && args[0] !== undefined) {
+        passthroughRules.set(args[0], Buffer.from(args[1] ?? "", "base64").toString("utf8"));
+      }
+      if (name === "disk") {
+        const [kernelName = "", devNumber = "", sectors = "0"] = args;
+        disk = { kernelName, devNumber, sizeBytes: Number(sectors) * 512, partitions: [], holders: [], properties: {} };
+        disks.push(disk);
+      }
+      continue;
+    }
+    if (line === "") continue;
+    switch (section) {
+      case "xensource": {
+        const match = /^([A-Z0-9_]+)='?([^']*)'?$/.exec(line);
+        if (match?.[1] !== undefined) xensource[match[1]] = match[2] ?? "";
+        break;
+      }
+      case "mountinfo": {
+        const [devNumber = "", mountPoint = ""] = line.split(" ");
+        if (!mounts.has(devNumber)) mounts.set(devNumber, mountPoint);
+        break;
+      }
+      case "swaps":
+        swaps.push(line.replace(/^\/dev\//, ""));
+        break;
+      case "disk":
+        if (disk !== undefined) parseDiskLine(disk, line);
+        break;
+      case "xapiblock": {
+        const [name = "", target = ""] = line.split(" ");
+        xapiBlock.set(name, target);
+        break;
+      }
+    }
+  }
+  if (!ended) throw new Error("the dom0 inventory script did not run to its end (output was cut short)");
+  return {
+    xensource,
+    rootDevNumber,
+    mounts,
+    swaps,
+    disks: disks.map((d) => ({ ...d, links: (d.properties["DEVLINKS"] ?? "").split(" ").filter(Boolean) })),
+    xapiBlock,
+    passthroughRules,
+  };
+}
+
+function parseDiskLine(disk: MutableDisk, line: string): void {
+  const space = line.indexOf(" ");
+  const kind = line.slice(0, space);
+  const rest = line.slice(space + 1);
+  if (kind === "partition") {
+    const [name = "", devNumber = ""] = rest.split(" ");
+    disk.partitions.push({ name, devNumber });
+  } else if (kind === "holder") {
+    disk.holders.push(rest);
+  } else if (kind === "udev") {
+    const eq = rest.indexOf("=");
+    if (eq > 0) disk.properties[rest.slice(0, eq)] = rest.slice(eq + 1);
+  }
+}
+
+/** Why dom0 itself uses a disk, or undefined when it is free to pass through. */
+export function dom0Use(inventory: Dom0Inventory, disk: Dom0Disk): string | undefined {
+  const devNumbers = [disk.devNumber, ...disk.partitions.map((p) => p.devNumber)];
+  if (devNumbers.includes(inventory.rootDevNumber)) return "it is the dom0 boot disk (it holds /)";
+  for (const devNumber of devNumbers) {
+    const mountPoint = inventory.mounts.get(devNumber);
+    if (mountPoint !== undefined) return `it is mounted in dom0 on ${mountPoint}`;
+  }
+  const names = [disk.kernelName, ...disk.partitions.map((p) => p.name)];
+  const swap = names.find((name) => inventory.swaps.includes(name));
+  if (swap !== undefined) return `dom0 uses /dev/${swap} as swap`;
+  if (disk.holders.length > 0) return `dom0 holds it through ${disk.holders.join(", ")} (LVM, md or device-mapper)`;
+  return undefined;
+}
+
+export type DiskResolution =
+  | { readonly ok: true; readonly disk: Dom0Disk }
+  | { readonly ok: false; readonly reason: string };
+
+/** Finds exactly one whole disk for the identity, or says why not (in words a user can act on). */
+export function resolveDisk(inventory: Dom0Inventory, identity: DiskIdentity): DiskResolution {
+  const wanted = describeDisk(identity);
+  const partitionOf = partitionNamed(inventory, identity);
+  if (partitionOf !== undefined) {
+    return { ok: false, reason: `${wanted} is a partition of /dev/${partitionOf}: pass through whole disks only` };
+  }
+  const matches = inventory.disks.filter((disk) => ruleSelectsDisk(identity, disk));
+  if (matches.length === 0) {
+    const known = inventory.disks
+      .filter((disk) => disk.properties["ID_SERIAL"] !== undefined)
+      .map((disk) => `${disk.kernelName} (serial ${disk.properties["ID_SERIAL_SHORT"] ?? disk.properties["ID_SERIAL"]})`);
+    const hint = known.length > 0 ? `; disks with a serial: ${known.join(", ")}` : "";
+    return { ok: false, reason: `no disk with ${wanted} on this host${hint}` };
+  }
+  if (matches.length > 1) {
+    const names = matches.map((disk) => disk.kernelName).join(", ");
+    return { ok: false, reason: `${wanted} matches several disks (${names}): name the disk by WWN or by-id instead` };
+  }
+  const [disk] = matches as [Dom0Disk];
+  return { ok: true, disk };
+}
+
+function partitionNamed(inventory: Dom0Inventory, identity: DiskIdentity): string | undefined {
+  if (!("kernelName" in identity)) return undefined;
+  return inventory.disks.find((disk) => disk.partitions.some((p) => p.name === identity.kernelName))?.kernelName;
+}

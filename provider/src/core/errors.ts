@@ -1,0 +1,60 @@
+// Typed errors of the core. Each carries a stable `code` and its parameters; the message says
+// what failed, on what, and what to do.
+
+/** One check failure, in the shape Pulumi's CheckResult wants. */
+export interface CheckFailure {
+  /** Dotted property path, like "disk.serial" or "connection.proxy.host". */
+  readonly property: string;
+  /** What is wrong and what is allowed. Never contains the value itself. */
+  readonly reason: string;
+}
+
+/** Inputs that fail validation (raised where check did not run first, e.g. a state from an old version). */
+export class InvalidInputsError extends Error {
+  override readonly name = "InvalidInputsError";
+  readonly code = "INVALID_INPUTS";
+  constructor(readonly failures: readonly CheckFailure[]) {
+    super(`invalid PassthroughDisk inputs: ${failures.map((f) => `${f.property} ${f.reason}`).join("; ")}`);
+  }
+}
+
+/**
+ * A create/update that failed half-way. The dynamic-provider host reports an error carrying `id`
+ * as "resource initialization failed" and keeps `properties` as the resource's state, so the next
+ * `pulumi up` resumes from there instead of losing track of what was made.
+ */
+export class PartialResourceError extends Error {
+  override readonly name = "PartialResourceError";
+  readonly code = "PARTIAL_RESOURCE";
+  readonly reasons: string[];
+  constructor(
+    message: string,
+    readonly id: string,
+    readonly properties: Record<string, unknown>,
+    options?: { readonly cause?: unknown },
+  ) {
+    super(message, options);
+    this.reasons = [message];
+  }
+}
+
+/** Why converging would take something that is not ours, or cannot start. */
+export type RefusalCode =
+  | "DISK_NOT_FOUND"
+  | "VM_NOT_FOUND"
+  | "DISK_MANAGED_ELSEWHERE"
+  | "DISK_IN_OTHER_RULE"
+  | "DISK_ATTACHED_ELSEWHERE"
+  | "DISK_HAS_UNMANAGED_VBD";
+
+/** planConverge refuses: nothing was changed, and the message says what to do. */
+export class RefusedError extends Error {
+  override readonly name = "RefusedError";
+  constructor(
+    readonly code: RefusalCode,
+    readonly params: Readonly<Record<string, string>>,
+    message: string,
+  ) {
+    super(message);
+  }
+}

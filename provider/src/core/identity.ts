@@ -1,0 +1,54 @@
+// Naming helpers for the two identities in the inputs: words for messages, keys for state.
+import type { DiskIdentity, VmIdentity } from "./inputs.js";
+
+/** The kind of a disk identity: which one field is set. */
+export type DiskIdentityKind = "serial" | "wwn" | "byId" | "kernelName";
+
+/** Splits a disk identity into its kind and value. */
+export function diskIdentityParts(identity: DiskIdentity): { readonly kind: DiskIdentityKind; readonly value: string } {
+  if ("serial" in identity) return { kind: "serial", value: identity.serial };
+  if ("wwn" in identity) return { kind: "wwn", value: identity.wwn };
+  if ("byId" in identity) return { kind: "byId", value: identity.byId };
+  return { kind: "kernelName", value: identity.kernelName };
+}
+
+/** Builds the identity of one kind back from its parts. */
+export function diskIdentityOf(kind: DiskIdentityKind, value: string): DiskIdentity {
+  switch (kind) {
+    case "serial":
+      return { serial: value };
+    case "wwn":
+      return { wwn: value };
+    case "byId":
+      return { byId: value };
+    case "kernelName":
+      return { kernelName: value };
+  }
+}
+
+/** The disk identity in words, e.g. "serial S3Z1NB0K" or "/dev/disk/by-id/ata-X". */
+export function describeDisk(identity: DiskIdentity): string {
+  const { kind, value } = diskIdentityParts(identity);
+  if (kind === "byId") return `/dev/disk/by-id/${value}`;
+  if (kind === "kernelName") return `kernel name ${value}`;
+  return `${kind === "wwn" ? "WWN" : "serial"} ${value}`;
+}
+
+/** The VM identity in words, e.g. 'VM "nas"' or "VM 0a1b...". */
+export function describeVm(identity: VmIdentity): string {
+  return "uuid" in identity ? `VM ${identity.uuid}` : `VM "${identity.nameLabel}"`;
+}
+
+/** True when both name the same disk the same way. */
+export function sameDiskIdentity(a: DiskIdentity, b: DiskIdentity): boolean {
+  const pa = diskIdentityParts(a);
+  const pb = diskIdentityParts(b);
+  return pa.kind === pb.kind && pa.value === pb.value;
+}
+
+/** True when both name the same VM the same way. */
+export function sameVmIdentity(a: VmIdentity, b: VmIdentity): boolean {
+  if ("uuid" in a && "uuid" in b) return a.uuid === b.uuid;
+  if ("nameLabel" in a && "nameLabel" in b) return a.nameLabel === b.nameLabel;
+  return false;
+}

@@ -1,0 +1,233 @@
+// The udev rule that gives one whole disk its /dev/xapi/block/<kernel name> symlink, so the udev
+// ("Removable storage") SR shows it as a VDI. Rendering and recognizing are pure; writing the file,
+// reloading and triggering are the lifecycle's job.
+//
+// How the rule is built, and why:
+// - Numbered 65 so it runs after 60-persistent-storage.rules, which sets ID_SERIAL, ID_WWN and the
+//   /dev/disk/by-id links this rule matches on.
+// - Whole disks only, told apart by ENV{DEVTYPE}=="disk": the stock rules' KERNEL=="*[0-9]"
+//   heuristic misreads nvme0n1 or loop3. The kernel name is matched only when it IS the identity.
+// - Serial: udev sets ID_SERIAL_SHORT to the drive's own serial for ATA (ata_id), SCSI/SAS
+//   (scsi_id), NVMe and USB, and ID_SERIAL to a longer "<model>_<serial>" (ATA, NVMe), the SCSI
+//   page-83 id (SCSI) or "<vendor>_<model>_<serial>-0:0" (USB). Users copy either from
+//   `udevadm info`, so the rule accepts a match on either property.
+// - WWN: ID_WWN (and ID_WWN_WITH_EXTENSION for 32-digit names), "0x"-prefixed lowercase hex for
+//   SCSI/ATA, "eui."/"nvme." names for NVMe.
+// - by-id: matched with SYMLINK=="disk/by-id/<name>", i.e. the links earlier rules of the same
+//   event set (DEVLINKS is only complete after all rules ran); ENV{DEVLINKS} is matched too, for
+//   remove events, where the earlier rules set no links and the database copy is what remains.
+// - ACTION=="add|change" for the symlink: with "add" only the symlink vanishes on the change
+//   events of a VM or host reboot (upstream fix CA-248228).
+// - local-device-change runs on add (introduces the VDI) and remove (forgets it), backgrounded
+//   with its output discarded, as in the stock 58-xapi.rules. Not on change: a disk with
+//   OPTIONS+="watch" gets a change event whenever a writer closes it, and each run would call
+//   `xe vdi-introduce` again. The lifecycle makes sure the VDI exists (SR scan) instead.
+// - No check-device-sharing PROGRAM: the lifecycle refuses disks dom0 uses before writing a rule.
+import { createHash } from "node:crypto";
+import type { DiskIdentity } from "./inputs.js";
+import { diskIdentityOf, diskIdentityParts, describeDisk, type DiskIdentityKind } from "./identity.js";
+
+export const RULES_DIR = "/etc/udev/rules.d";
+export const RULE_FILE_PREFIX = "65-xen-passthrough-";
+export const XAPI_BLOCK_DIR = "/dev/xapi/block";
+export const LOCAL_DEVICE_CHANGE = "/opt/xensource/libexec/local-device-change";
+/** Version of the rendered form; bump when the text changes, so old rules read as "edited" and get rewritten. */
+export const RULE_FORMAT_VERSION = 1;
+
+const MARKER = /^# pulumi-xen-passthrough rule v([0-9]+): (serial|wwn|byId|kernelName)=(\S+)$/m;
+
+/** A rule ready to be written. */
+export interface RenderedRule {
+  readonly path: string;
+  readonly text: string;
+}
+
+/** What udev knows about a whole disk (as `udevadm info --query=property` prints it). */
+export interface DiskFacts {
+  readonly kernelName: string;
+  readonly properties: Readonly<Record<string, string>>;
+  /** Symlinks of the device node, from DEVLINKS ("/dev/disk/by-id/..."). */
+  readonly links: readonly string[];
+}
+
+/** State of our rule file on the host, for drift reports. */
+export type RuleStatus = "ok" | "missing" | "edited";
+
+/** Another rule that already gives the same disk a xapi/block symlink. */
+export interface ConflictingRule {
+  readonly path: string;
+  /** "xen-passthrough" when another PassthroughDisk wrote it, "other" for hand-made rules. */
+  readonly writtenBy: "xen-passthrough" | "other";
+  /** Why we think it is about this disk, e.g. 'matches ID_SERIAL "S3Z1"'. */
+  readonly evidence: string;
+}
+
+/** File-name part for an identity: readable prefix plus a hash, so distinct identities never share a file. */
+export function ruleSlug(identity: DiskIdentity): string {
+  const { kind, value } = diskIdentityParts(identity);
+  const readable = value.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 48);
+  const hash = createHash("sha256").update(`${kind}=${value}`).digest("hex").slice(0, 8);
+  return `${kind}-${readable}-${hash}`;
+}
+
+/** Path of the rule file for an identity. */
+export function rulePath(identity: DiskIdentity): string {
+  return `${RULES_DIR}/${RULE_FILE_PREFIX}${ruleSlug(identity)}.rules`;
+}
+
+/** Path of the symlink the rule creates for a disk with this kernel name. */
+export function symlinkPath(kernelName: string): string {
+  return `${XAPI_BLOCK_DIR}/${kernelName}`;
+}
+
+/** Renders the rule for a (checked) identity. Same identity, same bytes. */
+export function renderRule(identity: DiskIdentity): RenderedRule {
+  const { kind, value } = diskIdentityParts(identity);
+  const label = `xen_passthrough_${ruleSlug(identity).slice(-8)}`;
+  const end = `${label}_end`;
+  const match = `${label}_match`;
+  const runLocalDeviceChange = `RUN+="/bin/sh -c '${LOCAL_DEVICE_CHANGE} %k >/dev/null 2>&1 &'"`;
+  const lines = [
+    "# Managed by pulumi-xen-passthrough (PassthroughDisk). Do not edit: `pulumi up` rewrites it,",
+    "# `pulumi destroy` removes it.",
+    `# Gives the whole disk with ${describeDisk(identity)} the symlink ${XAPI_BLOCK_DIR}/<kernel name>,`,
+    "# so the udev SR (Removable storage) shows it as a VDI.",
+    `# pulumi-xen-passthrough rule v${RULE_FORMAT_VERSION}: ${kind}=${value}`,
+    `SUBSYSTEM!="block", GOTO="${end}"`,
+    `ENV{DEVTYPE}!="disk", GOTO="${end}"`,
+    ...matchLines(kind, value).map((condition) => `${condition}, GOTO="${match}"`),
+    `GOTO="${end}"`,
+    `LABEL="${match}"`,
+    `ACTION=="add|change", SYMLINK+="xapi/block/%k"`,
+    `ACTION=="add", ${runLocalDeviceChange}`,
+    `ACTION=="remove", ${runLocalDeviceChange}`,
+    `LABEL="${end}"`,
+  ];
+  return { path: rulePath(identity), text: `${lines.join("\n")}\n` };
+}
+
+/** Alternative conditions, any of which selects the disk (udev has no "or" within one line). */
+function matchLines(kind: DiskIdentityKind, value: string): string[] {
+  switch (kind) {
+    case "serial":
+      return [`ENV{ID_SERIAL_SHORT}=="${value}"`, `ENV{ID_SERIAL}=="${value}"`];
+    case "wwn": {
+      const wwn = udevWwn(value);
+      return [`ENV{ID_WWN}=="${wwn}"`, `ENV{ID_WWN_WITH_EXTENSION}=="${wwn}"`];
+    }
+    case "byId": {
+      const link = `/dev/disk/by-id/${value}`;
+      return [
+        `SYMLINK=="disk/by-id/${value}"`,
+        `ENV{DEVLINKS}=="${link}"`,
+        `ENV{DEVLINKS}=="${link} *"`,
+        `ENV{DEVLINKS}=="* ${link}"`,
+        `ENV{DEVLINKS}=="* ${link} *"`,
+      ];
+    }
+    case "kernelName":
+      return [`KERNEL=="${value}"`];
+  }
+}
+
+/** The WWN as udev spells it: hex names get the "0x" prefix, NVMe/SCSI names stay as they are. */
+function udevWwn(wwn: string): string {
+  const lower = wwn.toLowerCase();
+  const hex = lower.replace(/^0x/, "");
+  return /^[0-9a-f]+$/.test(hex) ? `0x${hex}` : lower;
+}
+
+/** True when the rendered rule selects this disk (the same conditions, evaluated here). */
+export function ruleSelectsDisk(identity: DiskIdentity, disk: DiskFacts): boolean {
+  const { kind, value } = diskIdentityParts(identity);
+  const p = disk.properties;
+  switch (kind) {
+    case "serial":
+      return p["ID_SERIAL_SHORT"] === value || p["ID_SERIAL"] === value;
+    case "wwn":
+      return [p["ID_WWN"], p["ID_WWN_WITH_EXTENSION"]].includes(udevWwn(value));
+    case "byId":
+      return disk.links.includes(`/dev/disk/by-id/${value}`);
+    case "kernelName":
+      return disk.kernelName === value;
+  }
+}
+
+/** The identity a rule file of ours was rendered for, or undefined for anybody else's file. */
+export function ruleIdentity(text: string): DiskIdentity | undefined {
+  const marker = MARKER.exec(text);
+  if (marker === null) return undefined;
+  return diskIdentityOf(marker[2] as DiskIdentityKind, marker[3] ?? "");
+}
+
+/** Compares the file found on the host with what we would write. */
+export function ruleStatus(found: string | undefined, identity: DiskIdentity): RuleStatus {
+  if (found === undefined) return "missing";
+  return found === renderRule(identity).text ? "ok" : "edited";
+}
+
+/**
+ * Rules other than ours (at ownPath) that give this disk a xapi/block symlink: rules of other
+ * PassthroughDisks whose identity selects it, and hand-made rules that match one of its names.
+ */
+export function conflictingRules(
+  rules: ReadonlyMap<string, string>,
+  disk: DiskFacts,
+  ownPath: string,
+): ConflictingRule[] {
+  const conflicts: ConflictingRule[] = [];
+  for (const [path, text] of rules) {
+    if (path === ownPath || !text.includes("xapi/block")) continue;
+    const identity = ruleIdentity(text);
+    if (identity !== undefined) {
+      if (ruleSelectsDisk(identity, disk)) {
+        conflicts.push({ path, writtenBy: "xen-passthrough", evidence: `its rule is for ${describeDisk(identity)}` });
+      }
+      continue;
+    }
+    const evidence = handMadeEvidence(text, disk);
+    if (evidence !== undefined) conflicts.push({ path, writtenBy: "other", evidence });
+  }
+  return conflicts;
+}
+
+/**
+ * A match clause that names this disk on a line that also makes the xapi/block symlink (hand-made
+ * rules are one line each); undefined when none does. Lines elsewhere, like the stock rules'
+ * KERNEL=="*[0-9]" partition skip, say nothing about passing a disk through.
+ */
+function handMadeEvidence(text: string, disk: DiskFacts): string | undefined {
+  const names = diskNames(disk);
+  for (const line of text.split("\n")) {
+    if (line.trimStart().startsWith("#") || !line.includes("xapi/block")) continue;
+    for (const [, key = "", value = ""] of line.matchAll(/([A-Z_]+(?:\{[A-Za-z0-9_]+\})?)\s*==\s*"([^"]*)"/g)) {
+      const hit = names.find((name) => name.key === key && globMatch(value, name.value));
+      if (hit !== undefined) return `matches ${key} "${value}"`;
+    }
+  }
+  return undefined;
+}
+
+function diskNames(disk: DiskFacts): { readonly key: string; readonly value: string }[] {
+  const names = [
+    { key: "KERNEL", value: disk.kernelName },
+    { key: "NAME", value: disk.kernelName },
+  ];
+  for (const key of ["ID_SERIAL", "ID_SERIAL_SHORT", "ID_WWN", "ID_WWN_WITH_EXTENSION", "ID_PATH", "DEVNAME"]) {
+    const value = disk.properties[key];
+    if (value !== undefined) names.push({ key: `ENV{${key}}`, value });
+  }
+  for (const link of disk.links) {
+    names.push({ key: "SYMLINK", value: link.replace(/^\/dev\//, "") });
+    names.push({ key: "ENV{DEVLINKS}", value: link });
+  }
+  return names;
+}
+
+/** udev-style glob ("*", "?", "|" alternatives; no character classes) against a value. */
+function globMatch(pattern: string, value: string): boolean {
+  return pattern.split("|").some((alternative) => {
+    const source = alternative.replace(/[.+^${}()\\[\]]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+    return new RegExp(`^${source}$`).test(value);
+  });
+}

@@ -1,0 +1,250 @@
+// zod schemas of the resource inputs. Two variants from one definition: `tolerant` accepts the
+// preview sentinel wherever a value may be unknown (check during preview), `exact` does not
+// (create/update/read/delete, where every value is known).
+import { z } from "zod";
+import { ALLOW, hostKeyProblem, normalizeFingerprint, type AllowList } from "./patterns.js";
+import { UNKNOWN } from "./unknown.js";
+import {
+  DEFAULTS,
+  LIMITS,
+  type DiskIdentity,
+  type PassthroughDiskInputs,
+  type SshConnection,
+  type SshHop,
+  type VmIdentity,
+  type XapiDirect,
+} from "./inputs.js";
+
+/** Wraps a schema so it also accepts the unknown sentinel (tolerant) or not at all (exact). */
+type Wrap = <T extends z.ZodType>(schema: T) => T;
+const exact: Wrap = (schema) => schema;
+// The type stays the real one: tolerant output is only ever handed back to the engine.
+const tolerant: Wrap = (schema) => z.union([z.literal(UNKNOWN), schema]) as unknown as typeof schema;
+
+/** Names what is wrong with a value without repeating it (it may come from an attacker or be secret). */
+export function describeForbidden(value: string): string {
+  if (value === "") return "is empty";
+  if (/[\r\n]/.test(value)) return "contains a line break";
+  if (/[\x00-\x1f\x7f]/.test(value)) return "contains a control character";
+  if (/["']/.test(value)) return "contains a quote";
+  if (/[$`]/.test(value)) return 'contains "$" or "`" (shell expansion)';
+  if (/[;&|<>\\]/.test(value)) return "contains a shell operator (; & | < > \\)";
+  if (/[*?[\]{}]/.test(value)) return "contains a glob character (* ? [ ] { })";
+  if (value.includes("..")) return 'contains ".."';
+  if (value.includes("/")) return 'contains "/"';
+  if (/\s/.test(value)) return "contains white space";
+  return "is not in the allowed form";
+}
+
+/** zod error callback: "is required" for a missing value, else the given text. */
+function required(message: string) {
+  return (issue: { readonly input?: unknown }) => (issue.input === undefined ? "is required" : message);
+}
+
+// Unknown keys are reported one by one by toFailures; this text covers a wrong type.
+const unknownKeyOrType = required("must be an object");
+
+function allowListed(allow: AllowList, wrap: Wrap, extra?: (value: string) => string | undefined) {
+  const base = z
+    .string({ error: "must be a string" })
+    .superRefine((value, ctx) => {
+      if (!allow.pattern.test(value)) {
+        ctx.addIssue({ code: "custom", message: `${describeForbidden(value)}; allowed: ${allow.allowed}` });
+        return;
+      }
+      const problem = extra?.(value);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+    });
+  return wrap(base);
+}
+
+function secretText(wrap: Wrap, maxLength: number) {
+  return wrap(
+    z
+      .string({ error: "must be a string" })
+      .min(1, { error: "must not be empty" })
+      .max(maxLength, { error: `must be at most ${maxLength} characters` }),
+  );
+}
+
+function wholeNumber(wrap: Wrap, bounds: { readonly min: number; readonly max: number }, fallback: number) {
+  const message = `must be a whole number from ${bounds.min} to ${bounds.max}`;
+  return wrap(z.int({ error: message }).min(bounds.min, { error: message }).max(bounds.max, { error: message })).default(
+    fallback,
+  );
+}
+
+function flag(wrap: Wrap, fallback: boolean) {
+  return wrap(z.boolean({ error: "must be true or false" })).default(fallback);
+}
+
+/** Partition names the kernel gives: sdb1, hda2, nvme0n1p1, mmcblk0p1, loop0p1. */
+function partitionProblem(kernelName: string): string | undefined {
+  if (/^(?:[shv]d[a-z]+|xvd[a-z]+)[0-9]+$/.test(kernelName) || /^(?:nvme[0-9]+n[0-9]+|mmcblk[0-9]+|loop[0-9]+|nbd[0-9]+)p[0-9]+$/.test(kernelName)) {
+    return "names a partition: pass through a whole disk (for example sdb, not sdb1)";
+  }
+  if (/^(?:xvd|td|nbd)/.test(kernelName)) return "names a virtual disk plugged into dom0, not a physical disk";
+  return undefined;
+}
+
+function byIdProblem(name: string): string | undefined {
+  return /-part[0-9]+$/.test(name) ? 'names a partition ("-partN"): use the by-id name of the whole disk' : undefined;
+}
+
+function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+function hopShape(wrap: Wrap) {
+  return {
+    host: allowListed(ALLOW.host, wrap),
+    port: wholeNumber(wrap, LIMITS.port, DEFAULTS.port),
+    user: allowListed(ALLOW.user, wrap).default(DEFAULTS.user),
+    password: secretText(wrap, 1024).optional(),
+    privateKey: secretText(wrap, 32768).optional(),
+    privateKeyPassword: secretText(wrap, 1024).optional(),
+    agentSocketPath: allowListed(ALLOW.socketPath, wrap).optional(),
+    dialErrorLimit: wholeNumber(wrap, LIMITS.dialErrorLimit, DEFAULTS.dialErrorLimit),
+    perDialTimeout: wholeNumber(wrap, LIMITS.perDialTimeout, DEFAULTS.perDialTimeout),
+    hostKey: allowListed(ALLOW.hostKey, wrap, hostKeyProblem).optional(),
+    insecureSkipHostKeyCheck: flag(wrap, DEFAULTS.insecureSkipHostKeyCheck),
+  };
+}
+
+// No "needs a password or key" rule: like @pulumi/command, the SSH adapter falls back to the
+// agent named by SSH_AUTH_SOCK.
+/** Cross-field rules of one hop. */
+function checkHop(hop: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  if (hop["hostKey"] !== undefined && hop["insecureSkipHostKeyCheck"] === true) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["insecureSkipHostKeyCheck"],
+      message: "hostKey and insecureSkipHostKeyCheck are mutually exclusive: keep hostKey and remove the opt-out",
+    });
+  }
+}
+
+function hopSchema(wrap: Wrap) {
+  return z
+    .strictObject(hopShape(wrap), { error: unknownKeyOrType })
+    .superRefine(checkHop)
+    .transform((hop) => compact(hop) as SshHop);
+}
+
+function connectionSchema(wrap: Wrap) {
+  return wrap(
+    z
+      .strictObject({ ...hopShape(wrap), proxy: wrap(hopSchema(wrap)).optional() }, { error: unknownKeyOrType })
+      .superRefine(checkHop)
+      .transform((connection) => compact(connection) as SshConnection),
+  );
+}
+
+function xapiSchema(wrap: Wrap) {
+  return wrap(
+    z
+      .strictObject(
+        {
+          url: allowListed(ALLOW.xapiUrl, wrap),
+          username: allowListed(ALLOW.user, wrap).default(DEFAULTS.xapiUsername),
+          password: secretText(wrap, 1024),
+          tlsFingerprint: allowListed(ALLOW.tlsFingerprint, wrap).optional(),
+          allowUnauthorized: flag(wrap, DEFAULTS.allowUnauthorized),
+        },
+        { error: unknownKeyOrType },
+      )
+      .superRefine((xapi, ctx) => {
+        if (xapi.tlsFingerprint !== undefined && xapi.allowUnauthorized === true) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["allowUnauthorized"],
+            message: "tlsFingerprint and allowUnauthorized are mutually exclusive: a pinned fingerprint already decides trust",
+          });
+        }
+      })
+      .transform((xapi) => {
+        const fingerprint = xapi.tlsFingerprint;
+        const normalized = fingerprint === undefined || fingerprint === UNKNOWN ? fingerprint : normalizeFingerprint(fingerprint);
+        return compact({ ...xapi, tlsFingerprint: normalized }) as XapiDirect;
+      }),
+  );
+}
+
+/** An object of mutually exclusive optional fields of which exactly one must be set. */
+function exactlyOne<S extends Record<string, z.ZodType>>(shape: S) {
+  const keys = Object.keys(shape);
+  const choices = `${keys.slice(0, -1).join(", ")} or ${keys[keys.length - 1] ?? ""}`;
+  return z.strictObject(shape, { error: unknownKeyOrType }).superRefine((value, ctx) => {
+    const set = keys.filter((key) => (value as Record<string, unknown>)[key] !== undefined);
+    if (set.length === 0) ctx.addIssue({ code: "custom", message: `set one of ${choices}` });
+    if (set.length > 1) {
+      ctx.addIssue({ code: "custom", message: `${set.join(" and ")} are mutually exclusive: set exactly one of ${choices}` });
+    }
+  });
+}
+
+function diskSchema(wrap: Wrap) {
+  const disk = exactlyOne({
+    serial: allowListed(ALLOW.serial, wrap).optional(),
+    wwn: allowListed(ALLOW.wwn, wrap).optional(),
+    byId: allowListed(ALLOW.byId, wrap, byIdProblem).optional(),
+    kernelName: allowListed(ALLOW.kernelName, wrap, partitionProblem).optional(),
+  }).transform((value) => {
+    // udev reports WWNs in lowercase; keep ours the same so rules and comparisons agree.
+    const wwn = value.wwn === undefined || value.wwn === UNKNOWN ? value.wwn : value.wwn.toLowerCase();
+    return compact({ ...value, wwn }) as DiskIdentity;
+  });
+  return wrap(disk);
+}
+
+function vmSchema(wrap: Wrap) {
+  const vm = exactlyOne({
+    uuid: allowListed(ALLOW.vmUuid, wrap).optional(),
+    nameLabel: allowListed(ALLOW.vmNameLabel, wrap).optional(),
+  }).transform((value) => {
+    // XAPI prints UUIDs in lowercase.
+    const uuid = value.uuid === undefined || value.uuid === UNKNOWN ? value.uuid : value.uuid.toLowerCase();
+    return compact({ ...value, uuid }) as VmIdentity;
+  });
+  return wrap(vm);
+}
+
+function inputsSchema(wrap: Wrap) {
+  return z
+    .strictObject(
+      {
+        connection: connectionSchema(wrap),
+        xapi: xapiSchema(wrap).optional(),
+        disk: diskSchema(wrap),
+        vm: vmSchema(wrap),
+        mode: wrap(z.enum(["RW", "RO"], { error: 'must be "RW" or "RO"' })).default(DEFAULTS.mode),
+        userdevice: allowListed(ALLOW.userdevice, wrap).default(DEFAULTS.userdevice),
+        bootable: flag(wrap, DEFAULTS.bootable),
+        attach: flag(wrap, DEFAULTS.attach),
+        adopt: flag(wrap, DEFAULTS.adopt),
+        symlinkTimeoutSeconds: wholeNumber(wrap, LIMITS.symlinkTimeoutSeconds, DEFAULTS.symlinkTimeoutSeconds),
+      },
+      { error: unknownKeyOrType },
+    )
+    .transform((inputs) => compact(inputs) as PassthroughDiskInputs);
+}
+
+
+/** Schema of check during preview: tolerates the unknown sentinel anywhere. */
+export const tolerantInputsSchema = inputsSchema(tolerant);
+/** Schema of fully known inputs (create, update, read, delete). */
+export const exactInputsSchema = inputsSchema(exact);
+
+/** The names of the input properties (the rest of the state is outputs). */
+export const INPUT_KEYS = [
+  "connection",
+  "xapi",
+  "disk",
+  "vm",
+  "mode",
+  "userdevice",
+  "bootable",
+  "attach",
+  "adopt",
+  "symlinkTimeoutSeconds",
+] as const satisfies readonly (keyof PassthroughDiskInputs)[];

@@ -1,0 +1,82 @@
+// The resource's state (its outputs): the checked inputs echoed, what was made on the host, and
+// what the last create/update/read observed. Every field is always set ("" / false / 0 for
+// "none"), because protobuf Structs cannot carry undefined.
+import type { PassthroughDiskInputs, VbdMode } from "./inputs.js";
+import type { RuleStatus } from "./rule.js";
+
+/** XAPI VM power states; "" when the VM was not found. */
+export type VmPowerState = "Running" | "Halted" | "Paused" | "Suspended" | "";
+
+/**
+ * What `read` (or the end of create/update) saw on the host. diff compares it with the inputs:
+ * any difference is drift that the next update repairs.
+ */
+export interface ObservedState {
+  /** Our rule file: as rendered, missing, or changed by someone. */
+  readonly ruleStatus: RuleStatus;
+  /** The disk was found on the host by its identity. */
+  readonly diskPresent: boolean;
+  /** Kernel name the disk has now ("" when not found). */
+  readonly kernelName: string;
+  /** /dev/xapi/block/<kernelName> exists and resolves to the disk. */
+  readonly symlinkPresent: boolean;
+  /** The udev SR has a VDI at that location. */
+  readonly vdiPresent: boolean;
+  /** Our VBD (found by its other_config tag) exists. */
+  readonly vbdPresent: boolean;
+  /** Our VBD refers to the VDI at the current location (false after a kernel rename). */
+  readonly vbdOnCurrentVdi: boolean;
+  /** Our VBD is plugged. */
+  readonly vbdAttached: boolean;
+  /** Settings of our VBD as found ("" / false when there is none). */
+  readonly vbdMode: VbdMode | "";
+  readonly vbdUserdevice: string;
+  readonly vbdBootable: boolean;
+  readonly vmPresent: boolean;
+  readonly vmPowerState: VmPowerState;
+}
+
+/** Outputs of a PassthroughDisk (also its state in the Pulumi checkpoint). */
+export interface PassthroughDiskState extends PassthroughDiskInputs {
+  /** UUID of the host whose disk is passed through (INSTALLATION_UUID of its xensource-inventory). */
+  readonly hostUuid: string;
+  readonly vmUuid: string;
+  /** UUID of the VDI in the host's udev SR; changes whenever udev re-adds the disk. */
+  readonly vdiUuid: string;
+  readonly vbdUuid: string;
+  /** Device name in the guest as XAPI reports it (VBD.device, e.g. "xvdb"); "" until first plugged. */
+  readonly device: string;
+  /** Kernel name of the disk in dom0 when last seen (e.g. "sdb"). */
+  readonly kernelName: string;
+  /** "/dev/xapi/block/<kernelName>", the VDI's location. */
+  readonly symlinkPath: string;
+  readonly rulePath: string;
+  readonly ruleText: string;
+  readonly currentlyAttached: boolean;
+  readonly sizeBytes: number;
+  readonly observed: ObservedState;
+  /** Drift found by the last read, in words (empty when host and inputs agree). */
+  readonly drift: readonly string[];
+}
+
+/** What "everything as wanted" looks like, e.g. for the state right after a complete create. */
+export function inSyncObservation(
+  inputs: PassthroughDiskInputs,
+  made: { readonly kernelName: string; readonly attached: boolean; readonly vmPowerState: VmPowerState; readonly userdevice: string },
+): ObservedState {
+  return {
+    ruleStatus: "ok",
+    diskPresent: true,
+    kernelName: made.kernelName,
+    symlinkPresent: true,
+    vdiPresent: true,
+    vbdPresent: true,
+    vbdOnCurrentVdi: true,
+    vbdAttached: made.attached,
+    vbdMode: inputs.mode,
+    vbdUserdevice: made.userdevice,
+    vbdBootable: inputs.bootable,
+    vmPresent: true,
+    vmPowerState: made.vmPowerState,
+  };
+}

@@ -1,0 +1,56 @@
+// The resource state (outputs) from a view of the host: ids, what was made, what was observed,
+// and the drift between that and the inputs.
+import { findDrift } from "../core/drift.js";
+import type { PassthroughDiskInputs } from "../core/inputs.js";
+import { renderRule, ruleStatus, symlinkPath } from "../core/rule.js";
+import type { ObservedState, PassthroughDiskState } from "../core/state.js";
+import type { HostView } from "./observe.js";
+
+export function observedState(view: HostView, inputs: PassthroughDiskInputs): ObservedState {
+  const { disk, vdi, ownVbd: vbd, vm } = view;
+  return {
+    ruleStatus: ruleStatus(view.ruleText, inputs.disk),
+    diskPresent: disk !== undefined,
+    kernelName: disk?.kernelName ?? "",
+    symlinkPresent: view.observation.symlinkPresent,
+    vdiPresent: vdi !== undefined,
+    vbdPresent: vbd !== undefined,
+    vbdOnCurrentVdi: vbd !== undefined && vdi !== undefined && vbd.VDI === vdi.$ref,
+    vbdAttached: vbd?.currently_attached ?? false,
+    vbdMode: vbd?.mode ?? "",
+    vbdUserdevice: vbd?.userdevice ?? "",
+    vbdBootable: vbd?.bootable ?? false,
+    vmPresent: vm !== undefined,
+    vmPowerState: vm?.power_state ?? "",
+  };
+}
+
+/**
+ * `kernelName` is the one the passthrough was made for: create and update pass the current one,
+ * read keeps the recorded one, so a disk back under another name stays visible as drift.
+ */
+export function stateFromView(view: HostView, inputs: PassthroughDiskInputs, kernelName: string): PassthroughDiskState {
+  const observed = observedState(view, inputs);
+  const rule = renderRule(inputs.disk);
+  return {
+    ...inputs,
+    hostUuid: view.hostUuid,
+    vmUuid: view.vm?.uuid ?? "",
+    vdiUuid: view.vdi?.uuid ?? "",
+    vbdUuid: view.ownVbd?.uuid ?? "",
+    device: view.ownVbd?.device ?? "",
+    kernelName,
+    symlinkPath: kernelName === "" ? "" : symlinkPath(kernelName),
+    rulePath: rule.path,
+    ruleText: rule.text,
+    currentlyAttached: observed.vbdAttached,
+    sizeBytes: view.disk?.sizeBytes ?? 0,
+    observed,
+    drift: findDrift(observed, inputs, kernelName).map((drift) => drift.message),
+  };
+}
+
+/** Anything of ours left on the host: our rule file or a VBD with our tag. */
+export function anythingOurs(view: HostView): boolean {
+  return view.ruleText !== undefined || view.ownVbds.length > 0;
+}

@@ -1,0 +1,209 @@
+// The public resource: PassthroughDisk, its arguments and its outputs.
+import * as pulumi from "@pulumi/pulumi";
+import type { DiskIdentity, VbdMode, VmIdentity } from "./core/inputs.js";
+import type { ObservedState } from "./core/state.js";
+import { passthroughDiskProvider } from "./shell.js";
+
+/**
+ * SSH settings of one hop to dom0: the fields and defaults of `@pulumi/command` 1.2
+ * `remote.ConnectionArgs`, so the same object works for both.
+ *
+ * @example
+ * const connection: SshHopArgs = { host: "xen1.lan", privateKey: key, hostKey: "ssh-ed25519 AAAA..." };
+ */
+export interface SshHopArgs {
+  /** Host name or address of dom0 (or of the jump host). */
+  host: pulumi.Input<string>;
+  /** SSH port. Default 22. */
+  port?: pulumi.Input<number>;
+  /** User. Default "root" (the lifecycle writes udev rules and runs udevadm). */
+  user?: pulumi.Input<string>;
+  /** Password, if the host accepts password logins. */
+  password?: pulumi.Input<string>;
+  /** Private key (OpenSSH or PEM text). */
+  privateKey?: pulumi.Input<string>;
+  /** Passphrase of `privateKey`. */
+  privateKeyPassword?: pulumi.Input<string>;
+  /** SSH agent socket; default: the SSH_AUTH_SOCK environment variable. */
+  agentSocketPath?: pulumi.Input<string>;
+  /** Dial attempts before giving up (1..100). Default 10. */
+  dialErrorLimit?: pulumi.Input<number>;
+  /** Seconds per dial attempt (1..600). Default 15. */
+  perDialTimeout?: pulumi.Input<number>;
+  /**
+   * The host's public key, e.g. the content of /etc/ssh/ssh_host_ed25519_key.pub on dom0 or a
+   * line of `ssh-keyscan`. Required unless `insecureSkipHostKeyCheck`; when missing, create
+   * fails with an error that shows the key the host presented.
+   */
+  hostKey?: pulumi.Input<string>;
+  /** Connect without verifying the host key. Default false: only for throw-away hosts. */
+  insecureSkipHostKeyCheck?: pulumi.Input<boolean>;
+}
+
+/**
+ * SSH connection to dom0 (secret as a whole), optionally through a jump host.
+ *
+ * @example
+ * const connection: ConnectionArgs = {
+ *   host: "10.0.0.5",
+ *   privateKey: config.requireSecret("sshKey"),
+ *   hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA...",
+ *   proxy: { host: "bastion.lan", privateKey: config.requireSecret("sshKey"), hostKey: "ssh-ed25519 AAAA..." },
+ * };
+ */
+export interface ConnectionArgs extends SshHopArgs {
+  /** A jump host to reach dom0 through. */
+  proxy?: pulumi.Input<SshHopArgs>;
+}
+
+/**
+ * Direct HTTPS access to XAPI, instead of the default (XAPI through the SSH connection, which
+ * needs no XAPI password and no TLS trust decision). Needed on a pool member: give the master.
+ *
+ * @example
+ * const xapi: XapiArgs = {
+ *   url: "https://xen-master.lan",
+ *   password: config.requireSecret("xapiPassword"),
+ *   tlsFingerprint: "AB:CD:...:EF",
+ * };
+ */
+export interface XapiArgs {
+  /** "https://<pool master>[:port]". */
+  url: pulumi.Input<string>;
+  /** Default "root". */
+  username?: pulumi.Input<string>;
+  password: pulumi.Input<string>;
+  /** SHA-256 fingerprint of the certificate to pin (64 hex digits, ":"-separated or not). */
+  tlsFingerprint?: pulumi.Input<string>;
+  /** Accept any certificate. Default false. Mutually exclusive with `tlsFingerprint`. */
+  allowUnauthorized?: pulumi.Input<boolean>;
+}
+
+/**
+ * Arguments of a {@link PassthroughDisk}.
+ *
+ * @example
+ * const args: PassthroughDiskArgs = {
+ *   connection: { host: "xen1.lan", privateKey: key, hostKey: "ssh-ed25519 AAAA..." },
+ *   disk: { serial: "S3Z1NB0K123456X" },
+ *   vm: { nameLabel: "nas" },
+ * };
+ */
+export interface PassthroughDiskArgs {
+  /** SSH to dom0. Secret. */
+  connection: pulumi.Input<ConnectionArgs>;
+  /** Omit (default) to reach XAPI through the SSH connection. Secret. */
+  xapi?: pulumi.Input<XapiArgs>;
+  /**
+   * The disk, by exactly one of `serial` (ID_SERIAL_SHORT or ID_SERIAL of `udevadm info`), `wwn`,
+   * `byId` (a name in /dev/disk/by-id) or `kernelName` (last resort: it can change on reboot).
+   */
+  disk: pulumi.Input<DiskIdentity>;
+  /** The VM, by exactly one of `uuid` or `nameLabel`. */
+  vm: pulumi.Input<VmIdentity>;
+  /** "RW" (default) or "RO". */
+  mode?: pulumi.Input<VbdMode>;
+  /** "autodetect" (default: the first free device) or "0".."254". */
+  userdevice?: pulumi.Input<string>;
+  /** Default false. */
+  bootable?: pulumi.Input<boolean>;
+  /** Plug the disk whenever the VM is Running. Default true. */
+  attach?: pulumi.Input<boolean>;
+  /** Take over an existing hand-made rule or VBD for this disk instead of failing. Default false. */
+  adopt?: pulumi.Input<boolean>;
+  /** How long to wait for udev to create /dev/xapi/block/<disk> (1..600). Default 60. */
+  symlinkTimeoutSeconds?: pulumi.Input<number>;
+}
+
+/** Inputs that hold credentials: secret in the state and in outputs. */
+const SECRET_PROPERTIES = ["connection", "xapi"];
+
+/**
+ * Passes a physical disk of a XenServer / XCP-ng host through to a VM: a udev rule on dom0 gives
+ * the disk a /dev/xapi/block symlink, XAPI shows it as a VDI of the udev SR, and a VBD attaches
+ * it to the VM. `pulumi refresh` detects drift (VBD unplugged or destroyed, rule edited or
+ * deleted, disk renamed after a reboot) and the next `pulumi up` repairs it.
+ *
+ * @example
+ * import * as pulumi from "@pulumi/pulumi";
+ * import { PassthroughDisk } from "pulumi-xen-passthrough";
+ *
+ * const config = new pulumi.Config();
+ * const disk = new PassthroughDisk("nas-data", {
+ *   connection: { host: "xen1.lan", privateKey: config.requireSecret("sshKey"), hostKey: config.require("hostKey") },
+ *   disk: { serial: "S3Z1NB0K123456X" },
+ *   vm: { nameLabel: "nas" },
+ * });
+ * export const device = disk.device;
+ */
+export class PassthroughDisk extends pulumi.dynamic.Resource {
+  /** UUID of the host whose disk is passed through. */
+  declare public readonly hostUuid: pulumi.Output<string>;
+  /** UUID of the VM the disk is attached to. */
+  declare public readonly vmUuid: pulumi.Output<string>;
+  /** UUID of the disk's VDI in the udev SR (changes whenever udev re-adds the disk). */
+  declare public readonly vdiUuid: pulumi.Output<string>;
+  /** UUID of the VBD. */
+  declare public readonly vbdUuid: pulumi.Output<string>;
+  /** Device name in the guest as XAPI reports it (e.g. "xvdb"); "" until first plugged. */
+  declare public readonly device: pulumi.Output<string>;
+  /** Kernel name of the disk in dom0 (e.g. "sdb"). */
+  declare public readonly kernelName: pulumi.Output<string>;
+  /** "/dev/xapi/block/<kernelName>": the VDI's location. */
+  declare public readonly symlinkPath: pulumi.Output<string>;
+  /** Path of the udev rule file on dom0. */
+  declare public readonly rulePath: pulumi.Output<string>;
+  /** Content of the udev rule file. */
+  declare public readonly ruleText: pulumi.Output<string>;
+  /** Whether the VBD is plugged. */
+  declare public readonly currentlyAttached: pulumi.Output<boolean>;
+  /** Size of the disk in bytes. */
+  declare public readonly sizeBytes: pulumi.Output<number>;
+  /** What the last create, update or refresh saw on the host. */
+  declare public readonly observed: pulumi.Output<ObservedState>;
+  /** Drift found by the last refresh, in words (empty when all is as wanted). */
+  declare public readonly drift: pulumi.Output<string[]>;
+  /** The SSH connection, as checked (defaults applied). Secret. */
+  declare public readonly connection: pulumi.Output<ConnectionArgs>;
+  /** Direct XAPI settings, when given. Secret. */
+  declare public readonly xapi: pulumi.Output<XapiArgs | undefined>;
+  declare public readonly disk: pulumi.Output<DiskIdentity>;
+  declare public readonly vm: pulumi.Output<VmIdentity>;
+  declare public readonly mode: pulumi.Output<VbdMode>;
+  declare public readonly userdevice: pulumi.Output<string>;
+  declare public readonly bootable: pulumi.Output<boolean>;
+  declare public readonly attach: pulumi.Output<boolean>;
+  declare public readonly adopt: pulumi.Output<boolean>;
+  declare public readonly symlinkTimeoutSeconds: pulumi.Output<number>;
+
+  /**
+   * @param name The unique name of the resource.
+   * @param args The disk, the VM and how to reach the host.
+   * @param opts Resource options; `connection` and `xapi` are always added to `additionalSecretOutputs`.
+   * @example
+   * new PassthroughDisk("backup", { connection, disk: { wwn: "0x5000c500a1b2c3d4" }, vm: { uuid: vmId }, mode: "RO" });
+   */
+  constructor(name: string, args: PassthroughDiskArgs, opts?: pulumi.CustomResourceOptions) {
+    const props: Record<string, unknown> = {
+      ...args,
+      connection: pulumi.secret(args.connection),
+      xapi: args.xapi === undefined ? undefined : pulumi.secret(args.xapi),
+      // Outputs: listed (as undefined, never sent as inputs) so the engine fills them in.
+      hostUuid: undefined,
+      vmUuid: undefined,
+      vdiUuid: undefined,
+      vbdUuid: undefined,
+      device: undefined,
+      kernelName: undefined,
+      symlinkPath: undefined,
+      rulePath: undefined,
+      ruleText: undefined,
+      currentlyAttached: undefined,
+      sizeBytes: undefined,
+      observed: undefined,
+      drift: undefined,
+    };
+    const secretOutputs = pulumi.mergeOptions(opts, { additionalSecretOutputs: SECRET_PROPERTIES });
+    super(passthroughDiskProvider, name, props, secretOutputs, "xen-passthrough", "PassthroughDisk");
+  }
+}

@@ -1,0 +1,55 @@
+// The XAPI record fields we read, with XAPI's own names. Refs are "OpaqueRef:..." strings.
+
+export type Ref = string;
+
+export interface VmRecord {
+  uuid: string;
+  name_label: string;
+  power_state: "Running" | "Halted" | "Paused" | "Suspended";
+  is_control_domain: boolean;
+  is_a_template: boolean;
+  VBDs: Ref[];
+}
+
+export interface SrRecord {
+  uuid: string;
+  name_label: string;
+  type: string;
+  content_type: string;
+  sm_config: Record<string, string>;
+  PBDs: Ref[];
+  VDIs: Ref[];
+}
+
+export interface PbdRecord {
+  host: Ref;
+  SR: Ref;
+}
+
+export interface VdiRecord {
+  uuid: string;
+  SR: Ref;
+  location: string;
+  virtual_size: string | number;
+  VBDs: Ref[];
+}
+
+export interface VbdRecord {
+  uuid: string;
+  VM: Ref;
+  VDI: Ref;
+  userdevice: string;
+  device: string;
+  mode: "RW" | "RO";
+  type: string;
+  bootable: boolean;
+  currently_attached: boolean;
+  other_config: Record<string, string>;
+}
+
+/** A record together with its reference. */
+export type WithRef<T> = T & { readonly $ref: Ref };
+
+export function withRefs<T>(records: Record<Ref, T>): WithRef<T>[] {
+  return Object.entries(records).map(([$ref, record]) => ({ ...record, $ref }));
+}

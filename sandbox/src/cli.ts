@@ -1,0 +1,116 @@
+// `xen-sandbox start [--disks N] [--json]` and `xen-sandbox xapi [--json]`: start, describe
+// (one JSON line with --json), run until SIGINT/SIGTERM, then remove everything.
+import { randomUUID } from "node:crypto";
+
+import type { SandboxDescription } from "./dom0/description";
+import { startSandbox } from "./dom0/sandbox";
+import { startXapiSimulator } from "./xapi";
+
+export type CliCommand =
+  | { command: "start"; disks: number; json: boolean }
+  | { command: "xapi"; json: boolean }
+  | { command: "help" };
+
+export const USAGE = `Usage:
+  xen-sandbox start [--disks N] [--json]   simulated XenServer host: XAPI simulator + dom0 sandbox (root, Linux)
+  xen-sandbox xapi [--json]                the XAPI simulator alone (no root needed)
+Both run until SIGINT/SIGTERM, then remove everything they made.`;
+
+/** Pure: parses the command line; an error message for anything it does not understand. */
+export function parseCliArgs(argv: readonly string[]): CliCommand | { error: string } {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "help" || command === "--help" || command === "-h") return { command: "help" };
+  if (command !== "start" && command !== "xapi") return { error: `unknown command "${command}"` };
+  let json = false;
+  let disks = 4;
+  for (let index = 0; index < rest.length; index++) {
+    const arg = rest[index];
+    if (arg === "--json") {
+      json = true;
+    } else if (arg === "--disks" && command === "start") {
+      const value = rest[++index];
+      if (value === undefined || !/^\d+$/.test(value) || Number(value) > 32) {
+        return { error: `--disks needs a whole number from 0 to 32 (got ${value ?? "nothing"})` };
+      }
+      disks = Number(value);
+    } else {
+      return { error: `unknown option "${arg}" for ${command}` };
+    }
+  }
+  return command === "start" ? { command, disks, json } : { command, json };
+}
+
+/** Pure: the human summary printed without --json. */
+export function summarize(description: Partial<SandboxDescription> & Pick<SandboxDescription, "xapi" | "host" | "vms" | "controlUrl">): string {
+  const lines = [
+    `XAPI      ${description.xapi.url}  user ${description.xapi.username} password ${description.xapi.password}`,
+    `          TLS SHA-256 ${description.xapi.tlsFingerprint}`,
+    `control   ${description.controlUrl}`,
+    `host      ${description.host.nameLabel} (${description.host.uuid})`,
+  ];
+  if (description.ssh !== undefined) {
+    const ssh = description.ssh;
+    lines.push(`ssh       ssh -i ${ssh.privateKeyPath} -p ${ssh.port} ${ssh.user}@${ssh.host}`);
+    lines.push(`          host key ${ssh.hostKey}`);
+  }
+  for (const vm of description.vms) lines.push(`vm        ${vm.nameLabel} (${vm.uuid}) ${vm.powerState}`);
+  for (const disk of description.disks ?? []) {
+    const use = disk.inUse ? "  in use by dom0" : "";
+    lines.push(`disk      /dev/${disk.kernelName} ${disk.byId} ${disk.wwn} ${disk.sizeBytes} bytes${use}`);
+  }
+  lines.push("Press Ctrl-C to stop and remove everything.");
+  return lines.join("\n");
+}
+
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
+}
+
+async function serve(
+  describe: () => object,
+  json: boolean,
+  stop: () => Promise<void>,
+  summary: string,
+): Promise<void> {
+  process.stdout.write(`${json ? JSON.stringify(describe()) : summary}\n`);
+  await untilSignal();
+  await stop();
+}
+
+/** Runs the CLI; resolves with the process exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const parsed = parseCliArgs(argv);
+  if ("error" in parsed) {
+    process.stderr.write(`xen-sandbox: ${parsed.error}\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    if (parsed.command === "help") {
+      process.stdout.write(`${USAGE}\n`);
+    } else if (parsed.command === "start") {
+      const sandbox = await startSandbox({ disks: parsed.disks });
+      await serve(sandbox.describe, parsed.json, sandbox.stop, summarize(sandbox.describe()));
+    } else {
+      const simulator = await startXapiSimulator({ hostUuid: randomUUID() });
+      const describe = () => ({
+        xapi: {
+          url: simulator.url,
+          username: simulator.username,
+          password: simulator.password,
+          tlsFingerprint: simulator.tlsFingerprint,
+        },
+        host: { uuid: simulator.host.uuid, nameLabel: simulator.host.nameLabel },
+        vms: simulator.vms.map((vm) => ({ uuid: vm.uuid, nameLabel: vm.nameLabel, powerState: vm.powerState })),
+        controlUrl: simulator.controlUrl,
+      });
+      await serve(describe, parsed.json, () => simulator.stop(), summarize(describe()));
+    }
+    return 0;
+  } catch (error) {
+    process.stderr.write(`xen-sandbox: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,130 @@
+import { existsSync, mkdirSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+
+import { startChild } from "./child";
+import {
+  levelsLeavesFirst,
+  mountNamespaceOf,
+  mountedInOtherNamespace,
+  processesInNamespace,
+  waitUntilGone,
+} from "./host-processes";
+import type { RunResult } from "./run";
+import { runIn } from "./run";
+import type { Teardown } from "./teardown";
+
+const READY_TIMEOUT_MS = 10_000;
+const STRAGGLER_REAP_TIMEOUT_MS = 1_000;
+
+/** Host directories overlaid inside the namespace: writes land in the sandbox's temp dir. */
+export const OVERLAID_DIRS = ["/etc", "/opt", "/var"] as const;
+
+/**
+ * /dev stays the host's devtmpfs (the loop device nodes must be real), but the directories
+ * udev fills with symlinks get a private tmpfs each, so no link ever shows on the host.
+ */
+export const PRIVATE_DEV_DIRS = ["/dev/xapi", "/dev/disk", "/dev/block", "/dev/char"] as const;
+
+/** A private mount namespace, kept alive by a holder process that sleeps in it. */
+export interface Namespace {
+  readonly holderPid: number;
+  /** The mount namespace's identity, "mnt:[...]". */
+  readonly id: string;
+  /** The path, seen from outside, of a path inside the namespace. */
+  outside(path: string): string;
+  /** Runs a program inside the namespace. */
+  run(file: string, args: readonly string[]): Promise<RunResult>;
+  /** Kills every process in the namespace except the holder and `keep` (children first). */
+  killStragglers(keep: readonly number[]): Promise<number>;
+}
+
+/** Pure: the shell script the holder runs to build the namespace's private mounts. */
+export function renderHolderScript(stateDir: string): string {
+  const lines = ["set -e"];
+  for (const dir of OVERLAID_DIRS) {
+    const name = dir.slice(1);
+    const upper = join(stateDir, `${name}-upper`);
+    const work = join(stateDir, `${name}-work`);
+    lines.push(`mount -t overlay overlay -o lowerdir=${dir},upperdir=${upper},workdir=${work} ${dir}`);
+  }
+  lines.push("mount -t tmpfs -o mode=755 tmpfs /run", "mkdir -p /run/udev /run/sshd /run/lock");
+  for (const dir of PRIVATE_DEV_DIRS) lines.push(`mount -t tmpfs -o mode=755 tmpfs ${dir}`);
+  lines.push("echo namespace-ready", "exec sleep infinity");
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Marks a /dev mountpoint the sandbox created (the host lacked it). Any sandbox may remove a
+ * marked one at its stop, once no other sandbox mounts it: with sandboxes started and stopped
+ * in any order, the last one out cleans up, and a directory the host had is never touched.
+ */
+const CREATED_MARKER = ".created-by-xen-sandbox";
+
+function createDevMountpoints(): void {
+  for (const dir of PRIVATE_DEV_DIRS) {
+    if (existsSync(dir)) continue;
+    mkdirSync(dir);
+    writeFileSync(join(dir, CREATED_MARKER), "");
+  }
+}
+
+async function removeDevMountpoints(ownNamespace: string | undefined): Promise<void> {
+  const own = new Set(ownNamespace === undefined ? [] : [ownNamespace]);
+  for (const dir of PRIVATE_DEV_DIRS) {
+    if (!existsSync(join(dir, CREATED_MARKER))) continue;
+    if (await mountedInOtherNamespace(dir, own)) continue;
+    rmSync(join(dir, CREATED_MARKER), { force: true });
+    try {
+      rmdirSync(dir);
+    } catch {
+      // something else put files here: leave it
+    }
+  }
+}
+
+/** Starts the namespace holder; everything it made goes away when `teardown` runs. */
+export async function startNamespace(stateDir: string, teardown: Teardown): Promise<Namespace> {
+  let id: string | undefined;
+  createDevMountpoints();
+  // Runs after the holder is gone (deferred first), when our own mounts no longer count.
+  teardown.defer("remove /dev mountpoints the sandbox created", () => removeDevMountpoints(id));
+  for (const dir of OVERLAID_DIRS) {
+    const name = dir.slice(1);
+    await mkdir(join(stateDir, `${name}-upper`), { recursive: true });
+    await mkdir(join(stateDir, `${name}-work`), { recursive: true });
+  }
+  const script = join(stateDir, "namespace-holder.sh");
+  await writeFile(script, renderHolderScript(stateDir));
+
+  const holder = startChild("namespace holder", "unshare", ["-m", "--propagation", "private", "sh", script]);
+  // The namespace's mounts vanish with its last process: stopping the holder unmounts all.
+  teardown.defer("stop namespace holder", () => holder.stop());
+  await holder.waitForOutput(/namespace-ready/, READY_TIMEOUT_MS);
+  id = await mountNamespaceOf(holder.pid);
+  const namespaceId = id ?? "";
+
+  return {
+    holderPid: holder.pid,
+    id: namespaceId,
+    outside: (path) => join(`/proc/${holder.pid}/root`, path),
+    run: (file, args) => runIn(holder.pid, file, args),
+    async killStragglers(keep) {
+      const spared = new Set([holder.pid, ...keep]);
+      const stragglers = (await processesInNamespace(namespaceId)).filter((info) => !spared.has(info.pid));
+      // Level by level, children first, each level reaped by its (still living) parents before
+      // the next: a process whose parent dies first would be a zombie no one ever reaps here.
+      for (const level of levelsLeavesFirst(stragglers)) {
+        for (const info of level) {
+          try {
+            process.kill(info.pid, "SIGKILL");
+          } catch {
+            // already gone
+          }
+        }
+        await waitUntilGone(level.map((info) => info.pid), STRAGGLER_REAP_TIMEOUT_MS);
+      }
+      return stragglers.length;
+    },
+  };
+}

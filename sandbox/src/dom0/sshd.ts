@@ -1,0 +1,97 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { join } from "node:path";
+
+import type { ChildProcessHandle } from "./child";
+import { startChild } from "./child";
+import type { Namespace } from "./namespace";
+import { nsenterArgs, run } from "./run";
+import type { Teardown } from "./teardown";
+
+const SSHD = "/usr/sbin/sshd";
+const READY_TIMEOUT_MS = 10_000;
+
+/** dom0's PATH: the xe CLI lives in /opt/xensource/bin. */
+export const DOM0_PATH = "/opt/xensource/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+export interface SshdConfig {
+  port: number;
+  hostKeyPath: string;
+  authorizedKeysPath: string;
+  passwordLogin: boolean;
+}
+
+/** Pure: the sshd_config of the sandbox (kept in the sandbox's temp dir, never in /etc/ssh). */
+export function renderSshdConfig(config: SshdConfig): string {
+  return [
+    `Port ${config.port}`,
+    "ListenAddress 127.0.0.1",
+    `HostKey ${config.hostKeyPath}`,
+    "PidFile none",
+    `PermitRootLogin ${config.passwordLogin ? "yes" : "prohibit-password"}`,
+    "PubkeyAuthentication yes",
+    `AuthorizedKeysFile ${config.authorizedKeysPath}`,
+    `PasswordAuthentication ${config.passwordLogin ? "yes" : "no"}`,
+    "KbdInteractiveAuthentication no",
+    // The key files live in a temp dir that sshd's ownership checks would reject.
+    "StrictModes no",
+    "UsePAM no",
+    "AllowStreamLocalForwarding yes",
+    "AllowTcpForwarding yes",
+    `SetEnv PATH=${DOM0_PATH}`,
+    "LogLevel INFO",
+    "",
+  ].join("\n");
+}
+
+export interface SshKeys {
+  hostKeyPath: string;
+  /** The host key as an OpenSSH public-key line, "ssh-ed25519 AAAA..." (no comment). */
+  hostPublicKey: string;
+  clientPrivateKeyPath: string;
+  clientPublicKeyPath: string;
+}
+
+async function generateKey(path: string, comment: string): Promise<string> {
+  await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path]);
+  const [type, key] = (await readFile(`${path}.pub`, "utf8")).trim().split(" ");
+  return `${type} ${key}`;
+}
+
+/** Generates the host key and root's client key pair in `dir`. */
+export async function generateSshKeys(dir: string): Promise<SshKeys> {
+  const hostKeyPath = join(dir, "ssh_host_ed25519_key");
+  const clientPrivateKeyPath = join(dir, "id_ed25519");
+  const [hostPublicKey] = await Promise.all([
+    generateKey(hostKeyPath, "xen-sandbox host"),
+    generateKey(clientPrivateKeyPath, "root@xen-sandbox"),
+  ]);
+  return { hostKeyPath, hostPublicKey, clientPrivateKeyPath, clientPublicKeyPath: `${clientPrivateKeyPath}.pub` };
+}
+
+/** A free TCP port on 127.0.0.1 (the OS picks it; sshd binds it right after). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a real OpenSSH sshd inside the namespace (foreground, a child of Node). */
+export async function startSshd(
+  namespace: Namespace,
+  configPath: string,
+  config: SshdConfig,
+  teardown: Teardown,
+): Promise<ChildProcessHandle> {
+  await writeFile(configPath, renderSshdConfig(config));
+  const sshd = startChild("sshd", "nsenter", nsenterArgs(namespace.holderPid, SSHD, ["-D", "-e", "-f", configPath]));
+  teardown.defer("stop sshd", () => sshd.stop());
+  await sshd.waitForOutput(/Server listening on 127\.0\.0\.1 port \d+/, READY_TIMEOUT_MS);
+  return sshd;
+}

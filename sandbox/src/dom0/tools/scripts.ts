@@ -1,0 +1,78 @@
+/**
+ * Pure: the dom0 programs the sandbox installs under /opt/xensource, written for the sandbox
+ * (they behave as DESIGN.md describes XenServer's own, they are not copies of them).
+ */
+
+/** /opt/xensource/bin/xe: runs the Node xe stand-in with this machine's Node. */
+export function renderXeWrapper(nodePath: string, xeMainPath: string): string {
+  return `#!/bin/sh\n# xen-sandbox stand-in for the xe CLI (talks to XAPI on /var/lib/xcp/xapi).\nexec "${nodePath}" "${xeMainPath}" "$@"\n`;
+}
+
+/**
+ * /opt/xensource/libexec/local-device-change: udev runs it with ACTION in the environment and
+ * the kernel name as $1. add: introduce a VDI (fresh random UUID) for /dev/xapi/block/$1 into
+ * this host's udev SR. remove: force-unplug the VBDs of VDIs at that location, forget the VDIs,
+ * rescan. Loop devices only ever send "change" (their nodes pre-exist), so "change" counts as
+ * "add" when no VDI has the location yet.
+ */
+export const LOCAL_DEVICE_CHANGE = `#!/bin/sh
+# xen-sandbox stand-in for XenServer's local-device-change.
+set -u
+PATH=/opt/xensource/bin:/usr/sbin:/usr/bin:/sbin:/bin
+device="\${1:?usage: ACTION=add|remove local-device-change <kernel name>}"
+location="/dev/xapi/block/$device"
+host=$(sed -n "s/^INSTALLATION_UUID='\\(.*\\)'\$/\\1/p" /etc/xensource-inventory)
+
+say() { echo "local-device-change: $*" >&2; }
+
+# This host's "Removable storage" SR: type udev, sm-config:type=block, with a PBD on this host.
+udev_sr() {
+  for sr in $(xe sr-list type=udev sm-config:type=block --minimal | tr ',' ' '); do
+    if [ -n "$(xe pbd-list sr-uuid="$sr" host-uuid="$host" --minimal)" ]; then
+      echo "$sr"
+      return 0
+    fi
+  done
+  return 1
+}
+
+case "\${ACTION:-}" in
+add | change)
+  [ -e "$location" ] || exit 0
+  sr=$(udev_sr) || { say "host $host has no udev SR with sm-config:type=block"; exit 0; }
+  [ -z "$(xe vdi-list sr-uuid="$sr" location="$location" --minimal)" ] || exit 0
+  xe vdi-introduce uuid="$(cat /proc/sys/kernel/random/uuid)" sr-uuid="$sr" type=user location="$location" >/dev/null
+  ;;
+remove)
+  for vdi in $(xe vdi-list location="$location" --minimal | tr ',' ' '); do
+    for vbd in $(xe vbd-list vdi-uuid="$vdi" currently-attached=true --minimal | tr ',' ' '); do
+      xe vbd-unplug uuid="$vbd" force=true || say "could not unplug VBD $vbd of $location"
+    done
+    xe vdi-forget uuid="$vdi" || say "could not forget VDI $vdi of $location"
+  done
+  if sr=$(udev_sr); then xe sr-scan uuid="$sr"; fi
+  ;;
+*)
+  say "ACTION must be add, change or remove (got '\${ACTION:-}')"
+  exit 1
+  ;;
+esac
+`;
+
+/**
+ * /opt/xensource/libexec/check-device-sharing <kernel name>: succeeds when dom0 does not use
+ * the device (no mounted filesystem or swap on it or its partitions, no holders such as
+ * device-mapper); fails, saying why, when it does. udev rules use it to skip dom0's own disks.
+ */
+export const CHECK_DEVICE_SHARING = `#!/bin/sh
+# xen-sandbox stand-in for XenServer's check-device-sharing.
+set -u
+device="\${1:?usage: check-device-sharing <kernel name>}"
+for node in /dev/$device /dev/$device[0-9]* /dev/\${device}p[0-9]*; do
+  [ -b "$node" ] || continue
+  if grep -q "^$node " /proc/mounts; then echo "$node is mounted in dom0"; exit 1; fi
+  if grep -q "^$node " /proc/swaps; then echo "$node is swap in dom0"; exit 1; fi
+done
+if [ -n "$(ls -A /sys/block/$device/holders 2>/dev/null)" ]; then echo "$device has holders in dom0"; exit 1; fi
+exit 0
+`;

@@ -1,0 +1,45 @@
+import type { ClassSchema } from "../database";
+import { MethodTable } from "../dispatch/method";
+import { eventMethods } from "./event";
+import { hostMethods, hostSchema } from "./host";
+import { pbdMethods, pbdSchema } from "./pbd";
+import { poolMethods, poolSchema } from "./pool";
+import { sessionMethods, sessionSchema } from "./session";
+import { srMethods, srSchema } from "./sr";
+import { systemMethods } from "./system";
+import { taskMethods, taskSchema } from "./task";
+import { vbdMethods, vbdSchema } from "./vbd";
+import { vdiMethods, vdiSchema } from "./vdi";
+import { vmMethods, vmSchema } from "./vm";
+
+/** Every modelled class, in the order get_all_records callers usually fetch them. */
+export const ALL_SCHEMAS: ClassSchema[] = [
+  poolSchema,
+  hostSchema,
+  vmSchema,
+  srSchema,
+  pbdSchema,
+  vdiSchema,
+  vbdSchema,
+  taskSchema,
+  sessionSchema,
+];
+
+/** The method table: anything not listed here answers MESSAGE_METHOD_UNKNOWN. */
+export function buildMethodTable(): MethodTable {
+  const table = new MethodTable();
+  table.add(
+    ...poolMethods,
+    ...hostMethods,
+    ...vmMethods,
+    ...srMethods,
+    ...pbdMethods,
+    ...vdiMethods,
+    ...vbdMethods,
+    ...taskMethods,
+    ...sessionMethods,
+    ...eventMethods,
+    ...systemMethods,
+  );
+  return table;
+}

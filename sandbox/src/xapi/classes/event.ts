@@ -1,0 +1,92 @@
+import type { Database, XapiClass } from "../database";
+import { Faults, fail, ok } from "../faults";
+import type { MethodSpec } from "../dispatch/method";
+import { asFloat } from "../values";
+import type { XapiStruct, XapiValue } from "../values";
+
+/** Tokens are the database generation, zero-padded so that they sort as strings too. */
+export function tokenOf(generation: number): string {
+  return String(generation).padStart(16, "0");
+}
+
+function parseToken(token: string): number | undefined {
+  if (token === "") return 0;
+  return /^\d+$/.test(token) ? Number(token) : undefined;
+}
+
+/** Classes event.from reports for a subscription list ("*" = all), matched case-insensitively as XAPI does. */
+function subscribedClasses(db: Database, names: readonly string[]): Set<XapiClass> {
+  const all = db.classes().filter((cls) => cls !== "session");
+  if (names.includes("*")) return new Set(all);
+  const wanted = new Set(names.map((name) => name.split("/")[0]?.toLowerCase()));
+  return new Set(all.filter((cls) => wanted.has(cls.toLowerCase())));
+}
+
+function eventBatch(db: Database, classes: Set<XapiClass>, since: number): XapiStruct {
+  const events = db.changesSince(since, classes).map((change) => {
+    const event: XapiStruct = {
+      id: change.generation,
+      timestamp: (Date.now() / 1000).toFixed(6),
+      class: change.cls.toLowerCase(),
+      operation: change.operation,
+      ref: change.ref,
+    };
+    if (change.operation !== "del") event["snapshot"] = db.record(change.ref);
+    return event;
+  });
+  const counts: XapiStruct = {};
+  for (const cls of classes) counts[cls.toLowerCase()] = db.refs(cls).length;
+  return { events, valid_ref_counts: counts, token: tokenOf(db.generation) };
+}
+
+/** Resolves when the database changes, the timeout passes or the call is aborted. */
+function nextChange(db: Database, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      unsubscribe();
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    const unsubscribe = db.onChange(done);
+    signal.addEventListener("abort", done);
+  });
+}
+
+export const eventMethods: MethodSpec[] = [
+  {
+    name: "event.inject",
+    params: [
+      { name: "class", kind: "string" },
+      { name: "ref", kind: "string" },
+    ],
+    handler: ({ db }, [cls, ref]) => {
+      const target = String(ref);
+      if (db.classOf(target)?.toLowerCase() !== String(cls).toLowerCase())
+        return Faults.handleInvalid(String(cls), target);
+      return ok(tokenOf(db.touch(target)));
+    },
+  },
+  {
+    name: "event.from",
+    params: [
+      { name: "classes", kind: "set" },
+      { name: "token", kind: "string" },
+      { name: "timeout", kind: "float" },
+    ],
+    handler: async ({ db, session, signal }, [names, token, timeout]) => {
+      const since = parseToken(String(token));
+      if (since === undefined) return fail("EVENT_FROM_TOKEN_PARSE_FAILURE", String(token));
+      const classes = subscribedClasses(db, (names as XapiValue[]).map(String));
+      const deadline = Date.now() + Math.max(0, asFloat(timeout) ?? 0) * 1000;
+      for (;;) {
+        if (!db.has(session, "session")) return Faults.sessionInvalid(session);
+        const batch = eventBatch(db, classes, since);
+        const remaining = deadline - Date.now();
+        if ((batch["events"] as XapiValue[]).length > 0 || remaining <= 0 || signal.aborted) return ok(batch);
+        await nextChange(db, remaining, signal);
+      }
+    },
+  },
+];

@@ -1,0 +1,121 @@
+import type { ClassSchema } from "../database";
+import { Faults, ok } from "../faults";
+import type { MethodSpec } from "../dispatch/method";
+import { isStruct } from "../values";
+import type { XapiStruct } from "../values";
+
+/** What a class exposes generically besides its getters (XAPI's RW fields with setters). */
+export interface GenericOptions {
+  /** False for classes without get_all/get_all_records (session). */
+  listable?: boolean;
+  /** Fields with a plain `set_<field>` (other_config and name_* are handled here when present). */
+  settable?: string[];
+}
+
+/**
+ * The methods XAPI generates for every class: get_all, get_all_records, get_record, get_by_uuid,
+ * get_by_name_label, one get_<field> per field, and the other_config map operations.
+ */
+export function genericMethods(schema: ClassSchema, options: GenericOptions = {}): MethodSpec[] {
+  const cls = schema.name;
+  const self = { name: "self", kind: "ref", cls } as const;
+  const fields = [...Object.keys(schema.fields), ...Object.keys(schema.backRefs ?? {})];
+  const specs: MethodSpec[] = [
+    { name: `${cls}.get_record`, params: [self], handler: ({ db }, [ref]) => ok(db.record(ref as string)) },
+  ];
+  if (options.listable !== false) {
+    specs.push(
+      { name: `${cls}.get_all`, params: [], handler: ({ db }) => ok(db.refs(cls)) },
+      {
+        name: `${cls}.get_all_records`,
+        params: [],
+        handler: ({ db }) => {
+          const records: XapiStruct = {};
+          for (const ref of db.refs(cls)) records[ref] = db.record(ref);
+          return ok(records);
+        },
+      },
+    );
+  }
+  if ("uuid" in schema.fields) {
+    specs.push({
+      name: `${cls}.get_by_uuid`,
+      params: [{ name: "uuid", kind: "string" }],
+      handler: ({ db }, [uuid]) => {
+        const [ref] = db.find(cls, (record) => record["uuid"] === uuid);
+        return ref === undefined ? Faults.uuidInvalid(cls, String(uuid)) : ok(ref);
+      },
+    });
+  }
+  if ("name_label" in schema.fields) {
+    specs.push({
+      name: `${cls}.get_by_name_label`,
+      params: [{ name: "label", kind: "string" }],
+      handler: ({ db }, [label]) => ok(db.find(cls, (record) => record["name_label"] === label)),
+    });
+  }
+  for (const field of fields) {
+    specs.push({
+      name: `${cls}.get_${field}`,
+      params: [self],
+      handler: ({ db }, [ref]) => ok(db.field(ref as string, field) ?? ""),
+    });
+  }
+  const settable = [...(options.settable ?? [])];
+  for (const field of ["name_label", "name_description"]) if (field in schema.fields) settable.push(field);
+  for (const field of settable) {
+    specs.push({
+      name: `${cls}.set_${field}`,
+      params: [self, { name: "value", kind: "any" }],
+      handler: ({ db }, [ref, value]) => {
+        const current = schema.fields[field];
+        if (typeof current !== typeof value) return Faults.fieldTypeError(field);
+        db.update(ref as string, { [field]: value as string });
+        return ok("");
+      },
+    });
+  }
+  if ("other_config" in schema.fields) specs.push(...mapMethods(schema, "other_config"));
+  return specs;
+}
+
+/** set_/add_to_/remove_from_ for a `(string -> string) map` field. */
+function mapMethods(schema: ClassSchema, field: string): MethodSpec[] {
+  const cls = schema.name;
+  const self = { name: "self", kind: "ref", cls } as const;
+  const current = (record: XapiStruct): XapiStruct => {
+    const value = record[field];
+    return isStruct(value) ? value : {};
+  };
+  return [
+    {
+      name: `${cls}.set_${field}`,
+      params: [self, { name: "value", kind: "map" }],
+      handler: ({ db }, [ref, value]) => {
+        db.update(ref as string, { [field]: value as XapiStruct });
+        return ok("");
+      },
+    },
+    {
+      name: `${cls}.add_to_${field}`,
+      params: [self, { name: "key", kind: "string" }, { name: "value", kind: "string" }],
+      handler: ({ db }, [ref, key, value]) => {
+        const map = current(db.record(ref as string));
+        if (Object.hasOwn(map, key as string))
+          return Faults.mapDuplicateKey(cls, field, ref as string, key as string);
+        db.update(ref as string, { [field]: { ...map, [key as string]: value as string } });
+        return ok("");
+      },
+    },
+    {
+      name: `${cls}.remove_from_${field}`,
+      params: [self, { name: "key", kind: "string" }],
+      handler: ({ db }, [ref, key]) => {
+        const map = { ...current(db.record(ref as string)) };
+        delete map[key as string];
+        db.update(ref as string, { [field]: map });
+        return ok("");
+      },
+    },
+  ];
+}

@@ -1,0 +1,37 @@
+import type { ClassSchema } from "../database";
+import type { MethodSpec } from "../dispatch/method";
+import { NULL_REF } from "../values";
+import { genericMethods } from "./generic";
+
+export const hostSchema: ClassSchema = {
+  name: "host",
+  fields: {
+    uuid: "",
+    name_label: "",
+    name_description: "",
+    hostname: "",
+    address: "127.0.0.1",
+    enabled: true,
+    API_version_major: 2,
+    API_version_minor: 21,
+    API_version_vendor: "XenSource",
+    software_version: {
+      product_brand: "XCP-ng",
+      product_version: "8.2.1",
+      platform_name: "XCP",
+      xapi: "1.20",
+    },
+    control_domain: NULL_REF,
+    other_config: {},
+    tags: [],
+    allowed_operations: [],
+    current_operations: {},
+    memory_overhead: 0,
+  },
+  backRefs: {
+    PBDs: { from: "PBD", via: "host" },
+    resident_VMs: { from: "VM", via: "resident_on" },
+  },
+};
+
+export const hostMethods: MethodSpec[] = genericMethods(hostSchema);

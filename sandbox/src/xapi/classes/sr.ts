@@ -1,0 +1,86 @@
+import type { ClassSchema, Database } from "../database";
+import type { DeviceEntry } from "../devices";
+import { ok } from "../faults";
+import type { MethodSpec } from "../dispatch/method";
+import { asStringMap } from "../values";
+import { genericMethods } from "./generic";
+import { forgetVdi, isUdevSr } from "./vdi";
+
+export const srSchema: ClassSchema = {
+  name: "SR",
+  fields: {
+    uuid: "",
+    name_label: "",
+    name_description: "",
+    type: "",
+    content_type: "",
+    shared: false,
+    physical_size: 0,
+    physical_utilisation: 0,
+    virtual_allocation: 0,
+    sm_config: {},
+    other_config: {},
+    tags: [],
+    allowed_operations: [],
+    current_operations: {},
+    is_tools_sr: false,
+  },
+  backRefs: { PBDs: { from: "PBD", via: "SR" }, VDIs: { from: "VDI", via: "SR" } },
+};
+
+/**
+ * The udev SR scan: one VDI per directory entry, matched by location (a kept location keeps its
+ * VDI and UUID; a new one gets a fresh UUID); a VDI whose location vanished is forgotten.
+ */
+export function reconcileUdevSr(db: Database, sr: string, entries: readonly DeviceEntry[]): void {
+  const byLocation = new Map(entries.map((entry) => [entry.location, entry]));
+  const readOnly = (asStringMap(db.record(sr)["sm_config"]) ?? {})["type"] === "cd";
+  for (const vdi of db.find("VDI", (record) => record["SR"] === sr)) {
+    const entry = byLocation.get(db.str(vdi, "location"));
+    if (entry === undefined) {
+      forgetVdi(db, vdi);
+      continue;
+    }
+    byLocation.delete(entry.location);
+    db.update(vdi, {
+      virtual_size: entry.sizeBytes,
+      physical_utilisation: entry.sizeBytes,
+      name_label: entry.nameLabel,
+    });
+  }
+  for (const entry of byLocation.values()) {
+    db.create("VDI", {
+      SR: sr,
+      location: entry.location,
+      name_label: entry.nameLabel,
+      type: "user",
+      managed: true,
+      read_only: readOnly,
+      virtual_size: entry.sizeBytes,
+      physical_utilisation: entry.sizeBytes,
+      sm_config: { hotplugged_at: new Date().toISOString().slice(0, 19) + "Z" },
+    });
+  }
+  const total = entries.reduce((sum, entry) => sum + entry.sizeBytes, 0);
+  db.update(sr, { physical_size: total, physical_utilisation: total, virtual_allocation: total });
+}
+
+const srRef = { name: "sr", kind: "ref", cls: "SR" } as const;
+
+export const srMethods: MethodSpec[] = [
+  ...genericMethods(srSchema),
+  {
+    name: "SR.scan",
+    params: [srRef],
+    hasAsync: true,
+    locks: (args) => [`SR:${String(args[0])}`],
+    handler: async ({ db, world }, [sr]) => {
+      const ref = sr as string;
+      // Only the removable-storage SR lists the device directory; the DVD SR has no drives here
+      // and local storage keeps the VDIs it has.
+      if (isUdevSr(db, ref))
+        reconcileUdevSr(db, ref, ref === world.removableSr ? await world.devices.list() : []);
+      return ok("");
+    },
+  },
+];

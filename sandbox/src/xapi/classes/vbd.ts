@@ -1,0 +1,190 @@
+import type { ClassSchema, Database } from "../database";
+import { Faults, fail, ok } from "../faults";
+import type { Outcome } from "../faults";
+import type { MethodSpec } from "../dispatch/method";
+import { NULL_REF, asBool, asStringMap, asText, isStruct } from "../values";
+import type { XapiStruct, XapiValue } from "../values";
+import { equivalentDevices, isValidUserdevice, linuxDeviceName } from "./device-names";
+import { genericMethods } from "./generic";
+import { allowedVbdDevices } from "./vm";
+
+export const vbdSchema: ClassSchema = {
+  name: "VBD",
+  fields: {
+    uuid: "",
+    VM: NULL_REF,
+    VDI: NULL_REF,
+    device: "",
+    userdevice: "",
+    bootable: false,
+    mode: "RW",
+    type: "Disk",
+    unpluggable: true,
+    storage_lock: false,
+    empty: false,
+    currently_attached: false,
+    status_code: 0,
+    status_detail: "",
+    runtime_properties: {},
+    qos_algorithm_type: "",
+    qos_algorithm_params: {},
+    qos_supported_algorithms: [],
+    metrics: NULL_REF,
+    other_config: {},
+    allowed_operations: [],
+    current_operations: {},
+  },
+};
+
+/** The VM lock key: plugs and unplugs of one VM queue, as xenopsd's per-VM queue makes them. */
+const vmLockOfVbd = (args: readonly unknown[], db: Database) => [`VM:${db.str(String(args[0]), "VM")}`];
+
+/** VBD.create's record fields without a default upstream. */
+const REQUIRED_CREATE_FIELDS = [
+  "VM",
+  "VDI",
+  "userdevice",
+  "bootable",
+  "mode",
+  "type",
+  "empty",
+  "other_config",
+  "qos_algorithm_type",
+  "qos_algorithm_params",
+];
+
+function create(db: Database, record: XapiStruct): Outcome<XapiValue> {
+  for (const field of REQUIRED_CREATE_FIELDS) if (!(field in record)) return Faults.fieldTypeError(field);
+  const vm = asText(record["VM"]);
+  const vdi = asText(record["VDI"]);
+  const empty = asBool(record["empty"]) ?? false;
+  const mode = asText(record["mode"]);
+  const type = asText(record["type"]);
+  if (!db.has(vm, "VM")) return Faults.handleInvalid("VM", vm);
+  if (!empty && !db.has(vdi, "VDI")) return Faults.handleInvalid("VDI", vdi);
+  if (type === "CD" && mode !== "RO") return fail("VBD_CDS_MUST_BE_READONLY");
+  if (type !== "CD" && empty) return fail("VBD_NOT_REMOVABLE_MEDIA", "in constructor");
+  if (!empty && mode === "RW" && db.bool(vdi, "read_only")) return fail("VDI_READONLY", vdi);
+  const requested = asText(record["userdevice"]);
+  const possible = allowedVbdDevices(db, vm);
+  if (!isValidUserdevice(requested) || (requested === "autodetect" && possible.length === 0)) {
+    return Faults.invalidDevice(requested);
+  }
+  const userdevice = requested === "autodetect" ? (possible[0] as string) : requested;
+  const used = new Set(
+    db.find("VBD", (vbd) => vbd["VM"] === vm).flatMap((vbd) => equivalentDevices(db.str(vbd, "userdevice"))),
+  );
+  if (equivalentDevices(userdevice).some((device) => used.has(device)))
+    return Faults.deviceAlreadyExists(userdevice);
+  return ok(
+    db.create("VBD", {
+      VM: vm,
+      VDI: empty ? NULL_REF : vdi,
+      userdevice,
+      bootable: asBool(record["bootable"]) ?? false,
+      mode,
+      type,
+      empty,
+      unpluggable: asBool(record["unpluggable"]) ?? true,
+      other_config: asStringMap(record["other_config"]) ?? {},
+      qos_algorithm_type: asText(record["qos_algorithm_type"]),
+      qos_algorithm_params: asStringMap(record["qos_algorithm_params"]) ?? {},
+    }),
+  );
+}
+
+/**
+ * XAPI's VBD operation checks, in upstream order (the first applicable error wins): not
+ * unpluggable, VM power state and attachment, then VDI sharing for a plug.
+ */
+function checkOperation(
+  db: Database,
+  vbd: string,
+  op: "plug" | "unplug" | "unplug_force",
+): Outcome<XapiValue> | undefined {
+  const vm = db.str(vbd, "VM");
+  if (op !== "plug" && !db.bool(vbd, "unpluggable")) return Faults.vbdNotUnpluggable(vbd);
+  const power = db.str(vm, "power_state");
+  const attached = db.bool(vbd, "currently_attached");
+  if (power !== "Running") return Faults.vmBadPowerState(vm, "running", power.toLowerCase());
+  if (op === "plug" && attached) return Faults.deviceAlreadyAttached(vbd);
+  if (op !== "plug" && !attached) return Faults.deviceAlreadyDetached(vbd);
+  if (op === "plug" && !db.bool(vbd, "empty")) {
+    const vdi = db.str(vbd, "VDI");
+    if (!db.has(vdi, "VDI")) return Faults.handleInvalid("VDI", vdi);
+    const others = db.find(
+      "VBD",
+      (other, ref) =>
+        ref !== vbd &&
+        other["VDI"] === vdi &&
+        other["currently_attached"] === true &&
+        !db.bool(asText(other["VM"]), "is_control_domain"),
+    );
+    const someoneWrites = others.some((other) => db.str(other, "mode") === "RW");
+    const needWrite = db.str(vbd, "mode") === "RW";
+    if (!db.bool(vdi, "sharable") && (someoneWrites || (needWrite && others.length > 0)))
+      return Faults.vdiInUse(vdi);
+  }
+  return undefined;
+}
+
+const vbdRef = { name: "self", kind: "ref", cls: "VBD" } as const;
+
+function unplugMethod(name: "unplug" | "unplug_force"): MethodSpec {
+  return {
+    name: `VBD.${name}`,
+    params: [vbdRef],
+    hasAsync: true,
+    locks: vmLockOfVbd,
+    handler: ({ db }, [vbd]) => {
+      const refused = checkOperation(db, vbd as string, name);
+      if (refused !== undefined) return refused;
+      db.update(vbd as string, { currently_attached: false });
+      return ok("");
+    },
+  };
+}
+
+export const vbdMethods: MethodSpec[] = [
+  ...genericMethods(vbdSchema, { settable: ["unpluggable", "bootable"] }),
+  {
+    name: "VBD.create",
+    params: [{ name: "args", kind: "struct" }],
+    hasAsync: true,
+    // XAPI resolves "autodetect" under one global mutex on the pool master.
+    locks: () => ["global:VBD.create"],
+    handler: ({ db }, [record]) => (isStruct(record) ? create(db, record) : Faults.fieldTypeError("args")),
+  },
+  {
+    name: "VBD.plug",
+    params: [vbdRef],
+    hasAsync: true,
+    locks: vmLockOfVbd,
+    handler: ({ db }, [vbd]) => {
+      const ref = vbd as string;
+      const refused = checkOperation(db, ref, "plug");
+      if (refused !== undefined) return refused;
+      db.update(ref, { currently_attached: true, device: linuxDeviceName(db.str(ref, "userdevice")) });
+      return ok("");
+    },
+  },
+  unplugMethod("unplug"),
+  unplugMethod("unplug_force"),
+  {
+    name: "VBD.destroy",
+    params: [vbdRef],
+    hasAsync: true,
+    locks: vmLockOfVbd,
+    handler: ({ db }, [vbd]) => {
+      const ref = vbd as string;
+      if (db.bool(ref, "currently_attached")) {
+        const vm = db.str(ref, "VM");
+        return Faults.operationNotAllowed(
+          `VBD '${db.str(ref, "uuid")}' still attached to '${db.str(vm, "uuid")}'`,
+        );
+      }
+      db.destroy(ref);
+      return ok("");
+    },
+  },
+];

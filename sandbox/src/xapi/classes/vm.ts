@@ -1,0 +1,153 @@
+import type { ClassSchema, Database } from "../database";
+import { Faults, ok } from "../faults";
+import type { MethodSpec } from "../dispatch/method";
+import { NULL_REF } from "../values";
+import { equivalentDevices, linuxDeviceName } from "./device-names";
+import { genericMethods } from "./generic";
+
+export type PowerState = "Halted" | "Running" | "Paused" | "Suspended";
+
+export const vmSchema: ClassSchema = {
+  name: "VM",
+  fields: {
+    uuid: "",
+    name_label: "",
+    name_description: "",
+    power_state: "Halted",
+    is_a_template: false,
+    is_a_snapshot: false,
+    is_control_domain: false,
+    resident_on: NULL_REF,
+    domid: -1,
+    user_version: 1,
+    memory_static_max: 1073741824,
+    memory_dynamic_max: 1073741824,
+    memory_dynamic_min: 1073741824,
+    memory_static_min: 1073741824,
+    VCPUs_max: 1,
+    VCPUs_at_startup: 1,
+    HVM_boot_policy: "BIOS order",
+    domain_type: "hvm",
+    VIFs: [],
+    other_config: {},
+    blocked_operations: {},
+    tags: [],
+    allowed_operations: [],
+    current_operations: {},
+  },
+  backRefs: { VBDs: { from: "VBD", via: "VM" } },
+};
+
+/** Disk numbers a VM may use: 0..254 for guests, 0..255 for the control domain (XAPI's current limits). */
+function diskNumbers(db: Database, vm: string): string[] {
+  const last = db.bool(vm, "is_control_domain") ? 255 : 254;
+  return Array.from({ length: last + 1 }, (_, n) => String(n));
+}
+
+/** VM.get_allowed_VBD_devices: disk numbers not yet used by any VBD of the VM, in order. */
+export function allowedVbdDevices(db: Database, vm: string): string[] {
+  const used = new Set(
+    db.find("VBD", (vbd) => vbd["VM"] === vm).flatMap((vbd) => equivalentDevices(db.str(vbd, "userdevice"))),
+  );
+  return diskNumbers(db, vm).filter((n) => !used.has(n));
+}
+
+function powerState(db: Database, vm: string): PowerState {
+  return db.str(vm, "power_state") as PowerState;
+}
+
+/** Halting a VM detaches all its devices, as xenopsd does on domain shutdown. */
+function halt(db: Database, vm: string): void {
+  for (const vbd of db.find(
+    "VBD",
+    (record) => record["VM"] === vm && record["currently_attached"] === true,
+  )) {
+    db.update(vbd, { currently_attached: false });
+  }
+  db.update(vm, { power_state: "Halted", resident_on: NULL_REF, domid: -1 });
+}
+
+/** The next free domain id (dom0 is 0), as Xen hands them out. */
+function nextDomid(db: Database): number {
+  return Math.max(0, ...db.refs("VM").map((vm) => Number(db.field(vm, "domid")))) + 1;
+}
+
+function requirePowerState(db: Database, vm: string, expected: PowerState) {
+  const actual = powerState(db, vm);
+  return actual === expected
+    ? undefined
+    : Faults.vmBadPowerState(vm, expected.toLowerCase(), actual.toLowerCase());
+}
+
+const vmRef = { name: "vm", kind: "ref", cls: "VM" } as const;
+const perVmLock = (args: readonly unknown[]) => [`VM:${String(args[0])}`];
+
+export const vmMethods: MethodSpec[] = [
+  ...genericMethods(vmSchema),
+  {
+    name: "VM.get_allowed_VBD_devices",
+    params: [vmRef],
+    handler: ({ db }, [vm]) => ok(allowedVbdDevices(db, vm as string)),
+  },
+  {
+    name: "VM.start",
+    params: [vmRef, { name: "start_paused", kind: "bool" }, { name: "force", kind: "bool" }],
+    hasAsync: true,
+    locks: perVmLock,
+    handler: ({ db, world }, [vm, startPaused]) => {
+      const bad = requirePowerState(db, vm as string, "Halted");
+      if (bad !== undefined) return bad;
+      db.update(vm as string, {
+        power_state: startPaused === true ? "Paused" : "Running",
+        resident_on: world.host,
+        domid: nextDomid(db),
+      });
+      // Booting attaches every device the VM has (choice: no VDI sharing check at start).
+      for (const vbd of db.find("VBD", (record) => record["VM"] === vm && record["empty"] !== true)) {
+        db.update(vbd, { currently_attached: true, device: linuxDeviceName(db.str(vbd, "userdevice")) });
+      }
+      return ok("");
+    },
+  },
+  ...(["clean_shutdown", "hard_shutdown"] as const).map((name): MethodSpec => ({
+    name: `VM.${name}`,
+    params: [vmRef],
+    hasAsync: true,
+    locks: perVmLock,
+    handler: ({ db }, [vm]) => {
+      const state = powerState(db, vm as string);
+      // A hard shutdown also stops a paused domain; a clean one needs a running guest.
+      if (state === "Running" || (name === "hard_shutdown" && state === "Paused")) {
+        halt(db, vm as string);
+        return ok("");
+      }
+      return Faults.vmBadPowerState(vm as string, "running", state.toLowerCase());
+    },
+  })),
+  {
+    name: "VM.pause",
+    params: [vmRef],
+    hasAsync: true,
+    locks: perVmLock,
+    handler: ({ db }, [vm]) => {
+      const bad = requirePowerState(db, vm as string, "Running");
+      if (bad !== undefined) return bad;
+      db.update(vm as string, { power_state: "Paused" });
+      return ok("");
+    },
+  },
+  {
+    name: "VM.unpause",
+    params: [vmRef],
+    hasAsync: true,
+    locks: perVmLock,
+    handler: ({ db }, [vm]) => {
+      const bad = requirePowerState(db, vm as string, "Paused");
+      if (bad !== undefined) return bad;
+      db.update(vm as string, { power_state: "Running" });
+      return ok("");
+    },
+  },
+];
+
+export const haltVm = halt;

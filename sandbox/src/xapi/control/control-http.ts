@@ -1,0 +1,126 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { readBody } from "../wire/http";
+import { ControlError, DriftError } from "./control";
+import type { SimulatorControl } from "./control";
+import type { FaultRule } from "./fault-rules";
+import type { ServiceTimeProfile } from "./profile";
+
+/**
+ * The control endpoint (JSON over plain HTTP, loopback only):
+ *   GET /state · GET /trace · POST /trace/reset
+ *   GET /faults · POST /faults (a FaultRule) · DELETE /faults · DELETE /faults/<id>
+ *   GET /profile · PUT /profile ({name} or a ServiceTimeProfile)
+ *   POST /drift/<setPowerState|unplugVbd|destroyVbd|forgetVdi|destroyVm> ({target, state?})
+ *   POST /devices ({name, sizeBytes, nameLabel?}) · DELETE /devices/<name>
+ */
+export function controlRequestHandler(control: SimulatorControl) {
+  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const reply = (status: number, body: unknown) => {
+      const text = JSON.stringify(body ?? null);
+      response.writeHead(status, {
+        "content-type": "application/json",
+        "content-length": Buffer.byteLength(text),
+      });
+      response.end(text);
+    };
+    const remote = request.socket.remoteAddress ?? "";
+    if (!["127.0.0.1", "::1", "::ffff:127.0.0.1"].includes(remote)) {
+      reply(403, { error: "the control endpoint answers loopback clients only" });
+      return;
+    }
+    try {
+      const text = await readBody(request);
+      const body: unknown = text === "" ? {} : JSON.parse(text);
+      const path = (request.url ?? "/").split("?")[0] ?? "/";
+      const result = route(control, request.method ?? "GET", path, body);
+      if (result === NOT_FOUND) reply(404, { error: `no control route ${request.method} ${path}` });
+      else reply(200, result);
+    } catch (error) {
+      const known =
+        error instanceof ControlError || error instanceof DriftError || error instanceof SyntaxError;
+      reply(known ? 400 : 500, { error: (error as Error).message });
+    }
+  };
+}
+
+const NOT_FOUND = Symbol("not found");
+
+function field(body: unknown, name: string): unknown {
+  return typeof body === "object" && body !== null ? (body as Record<string, unknown>)[name] : undefined;
+}
+
+function requiredString(body: unknown, name: string): string {
+  const value = field(body, name);
+  if (typeof value !== "string" || value === "")
+    throw new ControlError(`the request body needs a string "${name}"`);
+  return value;
+}
+
+function route(control: SimulatorControl, method: string, path: string, body: unknown): unknown {
+  const [, first = "", second] = path.split("/");
+  switch (`${method} /${first}${second === undefined ? "" : "/*"}`) {
+    case "GET /state":
+      return control.state();
+    case "GET /trace":
+      return control.trace.get();
+    case "POST /trace/*":
+      if (second !== "reset") return NOT_FOUND;
+      control.trace.reset();
+      return { reset: true };
+    case "GET /faults":
+      return control.faults.list();
+    case "POST /faults":
+      return control.faults.add(body as FaultRule);
+    case "DELETE /faults":
+      control.faults.clear();
+      return { cleared: true };
+    case "DELETE /faults/*":
+      return { removed: control.faults.remove(second ?? "") };
+    case "GET /profile":
+      return control.profile.get();
+    case "PUT /profile": {
+      const name = field(body, "name");
+      const isNameOnly = typeof name === "string" && field(body, "baseLatencyMs") === undefined;
+      control.profile.set(isNameOnly ? name : (body as ServiceTimeProfile));
+      return control.profile.get();
+    }
+    case "POST /drift/*":
+      return drift(control, second ?? "", body);
+    case "POST /devices":
+      return control.devices.add({
+        name: requiredString(body, "name"),
+        sizeBytes: Number(field(body, "sizeBytes") ?? 0),
+        ...(typeof field(body, "nameLabel") === "string"
+          ? { nameLabel: field(body, "nameLabel") as string }
+          : {}),
+      });
+    case "DELETE /devices/*":
+      return { removed: control.devices.remove(decodeURIComponent(second ?? "")) };
+    default:
+      return NOT_FOUND;
+  }
+}
+
+function drift(control: SimulatorControl, operation: string, body: unknown): unknown {
+  const target = requiredString(body, "target");
+  switch (operation) {
+    case "setPowerState":
+      control.drift.setPowerState(target, requiredString(body, "state") as "Halted");
+      break;
+    case "unplugVbd":
+      control.drift.unplugVbd(target);
+      break;
+    case "destroyVbd":
+      control.drift.destroyVbd(target);
+      break;
+    case "forgetVdi":
+      control.drift.forgetVdi(target);
+      break;
+    case "destroyVm":
+      control.drift.destroyVm(target);
+      break;
+    default:
+      throw new ControlError(`unknown drift operation "${operation}"`);
+  }
+  return { done: operation, target };
+}

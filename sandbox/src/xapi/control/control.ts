@@ -1,0 +1,154 @@
+import type { DeviceEntry } from "../devices";
+import { InMemoryDeviceDirectory } from "../devices";
+import { asText, isStruct } from "../values";
+import type { World } from "../world";
+import type { DriftOperations } from "./drift";
+import { DriftError, driftOperations } from "./drift";
+import type { ActiveFaultRule, FaultRule, FaultRules } from "./fault-rules";
+import { profiles } from "./profile";
+import type { ServiceTimeProfile } from "./profile";
+import type { CallTrace, TraceSnapshot } from "./trace";
+
+/** The simulated host's objects in brief, for assertions and the control endpoint's GET /state. */
+export interface SimulatorState {
+  host: { ref: string; uuid: string; nameLabel: string };
+  vms: Array<{ ref: string; uuid: string; nameLabel: string; powerState: string; isControlDomain: boolean }>;
+  srs: Array<{ ref: string; uuid: string; nameLabel: string; type: string }>;
+  vdis: Array<{
+    ref: string;
+    uuid: string;
+    nameLabel: string;
+    sr: string;
+    location: string;
+    virtualSize: number;
+  }>;
+  vbds: Array<{
+    ref: string;
+    uuid: string;
+    vm: string;
+    vdi: string;
+    userdevice: string;
+    device: string;
+    currentlyAttached: boolean;
+    otherConfig: Record<string, string>;
+  }>;
+  sessions: number;
+}
+
+/** The in-process control surface; the HTTP control endpoint exposes the same operations. */
+export interface SimulatorControl {
+  faults: {
+    add(rule: FaultRule): ActiveFaultRule;
+    remove(id: string): boolean;
+    clear(): void;
+    list(): ActiveFaultRule[];
+  };
+  profile: {
+    get(): ServiceTimeProfile;
+    /** A profile object, or the name of a built-in one ("zero", "realistic"). */
+    set(profile: ServiceTimeProfile | string): void;
+  };
+  drift: DriftOperations;
+  /** Edits the in-memory device directory; throws when the simulator was given a real one. */
+  devices: {
+    add(entry: { name: string; sizeBytes: number; nameLabel?: string; location?: string }): DeviceEntry;
+    remove(name: string): boolean;
+  };
+  trace: { get(): TraceSnapshot; reset(): void };
+  state(): SimulatorState;
+}
+
+export class ControlError extends Error {
+  override name = "ControlError";
+}
+
+function stringMap(value: unknown): Record<string, string> {
+  if (!isStruct(value)) return {};
+  return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, asText(entry)]));
+}
+
+export function snapshotState(world: World): SimulatorState {
+  const { db } = world;
+  return {
+    host: { ref: world.host, uuid: db.str(world.host, "uuid"), nameLabel: db.str(world.host, "name_label") },
+    vms: db.refs("VM").map((ref) => ({
+      ref,
+      uuid: db.str(ref, "uuid"),
+      nameLabel: db.str(ref, "name_label"),
+      powerState: db.str(ref, "power_state"),
+      isControlDomain: db.bool(ref, "is_control_domain"),
+    })),
+    srs: db.refs("SR").map((ref) => ({
+      ref,
+      uuid: db.str(ref, "uuid"),
+      nameLabel: db.str(ref, "name_label"),
+      type: db.str(ref, "type"),
+    })),
+    vdis: db.refs("VDI").map((ref) => ({
+      ref,
+      uuid: db.str(ref, "uuid"),
+      nameLabel: db.str(ref, "name_label"),
+      sr: db.str(ref, "SR"),
+      location: db.str(ref, "location"),
+      virtualSize: Number(db.field(ref, "virtual_size")),
+    })),
+    vbds: db.refs("VBD").map((ref) => ({
+      ref,
+      uuid: db.str(ref, "uuid"),
+      vm: db.str(ref, "VM"),
+      vdi: db.str(ref, "VDI"),
+      userdevice: db.str(ref, "userdevice"),
+      device: db.str(ref, "device"),
+      currentlyAttached: db.bool(ref, "currently_attached"),
+      otherConfig: stringMap(db.field(ref, "other_config")),
+    })),
+    sessions: db.refs("session").length,
+  };
+}
+
+export function createControl(
+  world: World,
+  faults: FaultRules,
+  trace: CallTrace,
+  profileSlot: { current: ServiceTimeProfile },
+): SimulatorControl {
+  const devices = world.devices;
+  return {
+    faults: {
+      add: (rule) => faults.add(rule),
+      remove: (id) => faults.remove(id),
+      clear: () => faults.clear(),
+      list: () => faults.list(),
+    },
+    profile: {
+      get: () => profileSlot.current,
+      set(profile) {
+        if (typeof profile === "string") {
+          const named = profiles[profile];
+          if (named === undefined)
+            throw new ControlError(`unknown profile "${profile}" (use ${Object.keys(profiles).join(", ")})`);
+          profileSlot.current = named;
+        } else {
+          profileSlot.current = profile;
+        }
+      },
+    },
+    drift: driftOperations(world),
+    devices: {
+      add(entry) {
+        if (!(devices instanceof InMemoryDeviceDirectory))
+          throw new ControlError("this simulator reads a real device directory: change it there");
+        return devices.add(entry);
+      },
+      remove(name) {
+        if (!(devices instanceof InMemoryDeviceDirectory))
+          throw new ControlError("this simulator reads a real device directory: change it there");
+        return devices.remove(name);
+      },
+    },
+    trace: { get: () => trace.snapshot(), reset: () => trace.reset() },
+    state: () => snapshotState(world),
+  };
+}
+
+export { DriftError };

@@ -1,0 +1,68 @@
+import { forgetVdi } from "../classes/vdi";
+import { haltVm } from "../classes/vm";
+import type { PowerState } from "../classes/vm";
+import type { XapiClass } from "../database";
+import { NULL_REF } from "../values";
+import type { World } from "../world";
+
+/** A drift request names its object by opaque ref, UUID, or (for VMs) name_label. */
+export class DriftError extends Error {
+  override name = "DriftError";
+}
+
+/** Changes made behind the API's back, as an operator or a crash would make them on a real host. */
+export interface DriftOperations {
+  /** Sets a VM's power state directly; Halted also detaches its VBDs (the domain is gone). */
+  setPowerState(vm: string, state: PowerState): void;
+  /** Marks a VBD detached without the VM noticing (e.g. the backend died). */
+  unplugVbd(vbd: string): void;
+  /** Deletes a VBD record, attached or not. */
+  destroyVbd(vbd: string): void;
+  /** Forgets a VDI (and lets the GC destroy its Disk VBDs), as `xe vdi-forget` would. */
+  forgetVdi(vdi: string): void;
+  /** Deletes a VM and its VBDs. */
+  destroyVm(vm: string): void;
+}
+
+export function resolveObject(world: World, cls: XapiClass, selector: string): string {
+  const { db } = world;
+  if (db.has(selector, cls)) return selector;
+  const matches = db.find(cls, (record) => record["uuid"] === selector || record["name_label"] === selector);
+  if (matches.length === 1 && matches[0] !== undefined) return matches[0];
+  throw new DriftError(
+    matches.length === 0
+      ? `no ${cls} with ref, uuid or name_label "${selector}"`
+      : `"${selector}" names ${matches.length} ${cls} objects: use a ref or uuid`,
+  );
+}
+
+const POWER_STATES: readonly PowerState[] = ["Halted", "Running", "Paused", "Suspended"];
+
+export function driftOperations(world: World): DriftOperations {
+  const { db } = world;
+  return {
+    setPowerState(selector, state) {
+      if (!POWER_STATES.includes(state))
+        throw new DriftError(`unknown power state "${state}" (use ${POWER_STATES.join(", ")})`);
+      const vm = resolveObject(world, "VM", selector);
+      if (state === "Halted") haltVm(db, vm);
+      else db.update(vm, { power_state: state, resident_on: world.host });
+    },
+    unplugVbd(selector) {
+      db.update(resolveObject(world, "VBD", selector), { currently_attached: false });
+    },
+    destroyVbd(selector) {
+      db.destroy(resolveObject(world, "VBD", selector));
+    },
+    forgetVdi(selector) {
+      forgetVdi(db, resolveObject(world, "VDI", selector));
+    },
+    destroyVm(selector) {
+      const vm = resolveObject(world, "VM", selector);
+      if (vm === world.controlDomain) throw new DriftError("the control domain cannot be destroyed");
+      for (const vbd of db.find("VBD", (record) => record["VM"] === vm)) db.destroy(vbd);
+      db.update(vm, { resident_on: NULL_REF });
+      db.destroy(vm);
+    },
+  };
+}

@@ -1,0 +1,174 @@
+import { createTask, finishTask } from "../classes/task";
+import { LOGIN_METHOD } from "../classes/session";
+import type { FaultRules } from "../control/fault-rules";
+import { baseLatency } from "../control/profile";
+import type { ServiceTimeProfile } from "../control/profile";
+import type { CallOutcome, CallTrace } from "../control/trace";
+import { Faults } from "../faults";
+import type { Outcome, XapiFault } from "../faults";
+import type { XapiValue } from "../values";
+import type { World } from "../world";
+import { KeyedMutex } from "./locks";
+import type { CallContext, MethodSpec } from "./method";
+import { Semaphore } from "./semaphore";
+import { sleep } from "./sleep";
+
+/** What the wire layer does with a call: send a value, send a XAPI failure, or drop the connection. */
+export type DispatchResult =
+  { kind: "success"; value: XapiValue } | { kind: "failure"; fault: XapiFault } | { kind: "drop" };
+
+export interface DispatcherDeps {
+  world: World;
+  faults: FaultRules;
+  trace: CallTrace;
+  profile: () => ServiceTimeProfile;
+  /** Aborted by stop(): ends long polls and pending delays. */
+  signal: AbortSignal;
+}
+
+const ASYNC_PREFIX = "Async.";
+
+/** What the trace learns about a call while it is dispatched. */
+interface CallFacts {
+  session: string;
+  ref?: string;
+  lockWaitMs?: number;
+}
+
+function toResult(outcome: Outcome<XapiValue>): DispatchResult {
+  return outcome.ok ? { kind: "success", value: outcome.value } : { kind: "failure", fault: outcome.fault };
+}
+
+function traceOutcome(result: DispatchResult): CallOutcome {
+  if (result.kind === "success") return { status: "success" };
+  if (result.kind === "drop") return { status: "dropped" };
+  return { status: "failure", code: result.fault.code, params: result.fault.params };
+}
+
+/**
+ * The one path every call takes, whatever the wire: find the method, check the argument count and
+ * the session, resolve object references, apply fault rules and service time, then run the
+ * handler under its locks. Async.* calls return a task at once and settle it when the work ends.
+ */
+export class Dispatcher {
+  private readonly locks = new KeyedMutex();
+  private readonly logins: Semaphore;
+
+  constructor(private readonly deps: DispatcherDeps) {
+    this.logins = new Semaphore(() => deps.profile().maxConcurrentRemoteLogins);
+  }
+
+  async dispatch(
+    method: string,
+    params: readonly unknown[],
+    transport: "tls" | "unix",
+  ): Promise<DispatchResult> {
+    const startedAt = Date.now();
+    const facts: CallFacts = { session: "" };
+    let result: DispatchResult;
+    try {
+      result = await this.run(method, params, transport, facts);
+    } catch (error) {
+      result = toResult(Faults.internalError(error instanceof Error ? error.message : String(error)));
+    }
+    this.deps.trace.record({
+      method,
+      session: facts.session,
+      ...(facts.ref === undefined ? {} : { ref: facts.ref }),
+      ...(facts.lockWaitMs === undefined ? {} : { lockWaitMs: facts.lockWaitMs }),
+      transport,
+      startedAt,
+      durationMs: Date.now() - startedAt,
+      outcome: traceOutcome(result),
+    });
+    return result;
+  }
+
+  private async run(
+    method: string,
+    params: readonly unknown[],
+    transport: "tls" | "unix",
+    facts: CallFacts,
+  ): Promise<DispatchResult> {
+    const { world, faults, signal } = this.deps;
+    const { db } = world;
+    const isAsync = method.startsWith(ASYNC_PREFIX);
+    const spec = world.methods.get(isAsync ? method.slice(ASYNC_PREFIX.length) : method);
+    if (spec === undefined || (isAsync && spec.hasAsync !== true))
+      return toResult(Faults.methodUnknown(method));
+
+    const needsSession = spec.needsSession !== false;
+    const expected = spec.params.length + (needsSession ? 1 : 0);
+    const minimum = expected - (spec.optionalParams ?? 0);
+    if (params.length < minimum || params.length > expected) {
+      return toResult(Faults.parameterCountMismatch(method, expected, params.length));
+    }
+    const session = needsSession ? String(params[0]) : "";
+    facts.session = session;
+    if (needsSession && !db.has(session, "session")) return toResult(Faults.sessionInvalid(session));
+    const args = needsSession ? params.slice(1) : [...params];
+
+    const invalid = this.invalidRef(spec, args);
+    if (invalid !== undefined) return toResult(invalid);
+    const firstRef = spec.params.findIndex((param) => param.kind === "ref");
+    const target = firstRef >= 0 ? String(args[firstRef]) : undefined;
+    if (target !== undefined) facts.ref = target;
+
+    const rule = faults.fire({
+      method: spec.name,
+      objectClass: target === undefined ? undefined : db.classOf(target),
+      nameLabel: target === undefined ? undefined : db.str(target, "name_label") || undefined,
+      ref: target,
+    });
+    if (rule?.delayMs !== undefined) await sleep(rule.delayMs, signal);
+    if (rule?.action === "drop") return { kind: "drop" };
+    if (rule !== undefined && typeof rule.action === "object")
+      return { kind: "failure", fault: rule.action.error };
+
+    const profile = this.deps.profile();
+    await sleep(baseLatency(profile), signal);
+    if (spec.name === LOGIN_METHOD) {
+      if (transport === "unix") await sleep(profile.loginMs.local, signal);
+      else await this.logins.run(() => sleep(this.deps.profile().loginMs.remote, signal));
+    }
+
+    const context: CallContext = { world, db, method: spec.name, session, transport, signal };
+    if (!isAsync) return toResult(await this.runLocked(spec, context, args, facts));
+
+    const task = createTask(db, world.host, method);
+    void this.runLocked(spec, context, args, {}).then(
+      (outcome) => finishTask(db, task, outcome),
+      (error: unknown) =>
+        finishTask(db, task, Faults.internalError(error instanceof Error ? error.message : String(error))),
+    );
+    return { kind: "success", value: task };
+  }
+
+  /** HANDLE_INVALID for the first reference parameter that names no live object of its class. */
+  private invalidRef(spec: MethodSpec, args: readonly unknown[]): Outcome<XapiValue> | undefined {
+    for (const [index, param] of spec.params.entries()) {
+      if (param.kind !== "ref" || index >= args.length) continue;
+      const ref = String(args[index]);
+      if (!this.deps.world.db.has(ref, param.cls)) return Faults.handleInvalid(param.cls, ref);
+    }
+    return undefined;
+  }
+
+  private async runLocked(
+    spec: MethodSpec,
+    context: CallContext,
+    args: readonly unknown[],
+    facts: { lockWaitMs?: number },
+  ): Promise<Outcome<XapiValue>> {
+    const keys = spec.locks?.(args, context.db) ?? [];
+    const queuedAt = Date.now();
+    return this.locks.run(keys, async () => {
+      if (keys.length > 0) facts.lockWaitMs = Date.now() - queuedAt;
+      // The objects may have gone while this call waited for the lock.
+      const invalid = this.invalidRef(spec, args);
+      if (invalid !== undefined) return invalid;
+      await sleep(this.deps.profile().methodExtraMs[spec.name] ?? 0, context.signal);
+      return spec.handler(context, args);
+    });
+  }
+}

@@ -1,0 +1,66 @@
+import type { Database, XapiClass } from "../database";
+import type { Outcome } from "../faults";
+import type { XapiValue } from "../values";
+import type { World } from "../world";
+
+/** How a parameter is checked before the handler runs; `ref` parameters must name a live object. */
+export type ParamSpec =
+  | { name: string; kind: "ref"; cls: XapiClass }
+  | { name: string; kind: "string" | "int" | "float" | "bool" | "map" | "set" | "struct" | "any" };
+
+/** The call as a handler sees it: the world, who calls, and over which listener. */
+export interface CallContext {
+  world: World;
+  db: Database;
+  method: string;
+  /** The caller's session ref ("" for calls that take none, such as login). */
+  session: string;
+  /** "tls" for the remote HTTPS listener, "unix" for the local socket (local superuser). */
+  transport: "tls" | "unix";
+  /** Lets a long call (event.from) end early when the simulator stops. */
+  signal: AbortSignal;
+}
+
+export type HandlerResult = Outcome<XapiValue> | Promise<Outcome<XapiValue>>;
+
+/** One XAPI method: its parameters (after the session), its lock scope and its handler. */
+export interface MethodSpec {
+  name: string;
+  params: ParamSpec[];
+  /** Trailing parameters that clients may omit (XAPI gives them defaults). */
+  optionalParams?: number;
+  /** False for the few calls made before a session exists (login). */
+  needsSession?: boolean;
+  /** Whether `Async.<name>` exists; XAPI has none for getters, session.* and task.*. */
+  hasAsync?: boolean;
+  /** Lock keys the handler runs under (per VM, per SR, global); computed from resolved args. */
+  locks?: (args: readonly unknown[], db: Database) => string[];
+  handler: (ctx: CallContext, args: readonly unknown[]) => HandlerResult;
+}
+
+/** The registry every dispatch goes through. */
+export class MethodTable {
+  private readonly methods = new Map<string, MethodSpec>();
+
+  add(...specs: MethodSpec[]): void {
+    for (const spec of specs) this.methods.set(spec.name, spec);
+  }
+
+  get(name: string): MethodSpec | undefined {
+    return this.methods.get(name);
+  }
+
+  names(): string[] {
+    return [...this.methods.keys()].sort();
+  }
+
+  /** system.listMethods: every method, plus the Async variants XAPI offers. */
+  listMethods(): string[] {
+    const names: string[] = [];
+    for (const spec of this.methods.values()) {
+      names.push(spec.name);
+      if (spec.hasAsync === true) names.push(`Async.${spec.name}`);
+    }
+    return names.sort();
+  }
+}

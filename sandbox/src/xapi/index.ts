@@ -1,0 +1,13 @@
+// Public surface of the XAPI simulator: everything other modules may use is exported here.
+export { startXapiSimulator } from "./simulator";
+export type { XapiSimulator, XapiSimulatorOptions } from "./simulator";
+export type { DeviceDirectory, DeviceEntry } from "./devices";
+export { InMemoryDeviceDirectory, UDEV_BLOCK_DIRECTORY } from "./devices";
+export type { SimulatorControl, SimulatorState } from "./control/control";
+export type { DriftOperations } from "./control/drift";
+export type { ActiveFaultRule, FaultAction, FaultRule } from "./control/fault-rules";
+export type { ServiceTimeProfile } from "./control/profile";
+export { profiles, realisticProfile, zeroProfile } from "./control/profile";
+export type { CallOutcome, TraceEntry, TraceSnapshot } from "./control/trace";
+export type { XapiFault } from "./faults";
+export type { ModelOptions } from "./seed";

@@ -1,0 +1,187 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { lstatSync, unlinkSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
+import type { Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { ALL_SCHEMAS, buildMethodTable } from "./classes/all";
+import { reconcileUdevSr } from "./classes/sr";
+import { createControl } from "./control/control";
+import type { SimulatorControl } from "./control/control";
+import { controlRequestHandler } from "./control/control-http";
+import { FaultRules } from "./control/fault-rules";
+import { zeroProfile } from "./control/profile";
+import type { ServiceTimeProfile } from "./control/profile";
+import { CallTrace } from "./control/trace";
+import { Database } from "./database";
+import { InMemoryDeviceDirectory } from "./devices";
+import type { DeviceDirectory } from "./devices";
+import { Dispatcher } from "./dispatch/dispatcher";
+import { seedHost } from "./seed";
+import type { ModelOptions } from "./seed";
+import { xapiRequestHandler } from "./wire/http";
+import { generateServerCertificate } from "./wire/tls";
+import type { World } from "./world";
+
+export interface XapiSimulatorOptions {
+  /** Listen address, default 127.0.0.1. */
+  host?: string;
+  /** TLS port, default 0 (a free port). */
+  port?: number;
+  /** Default random; the dom0 sandbox passes its INSTALLATION_UUID. */
+  hostUuid?: string;
+  /** Default "xp-sandbox-host". */
+  hostNameLabel?: string;
+  /** Remote (TLS) login credentials; default "root" and a generated password. */
+  username?: string;
+  password?: string;
+  /** What the udev SR scan lists; default an in-memory directory editable through `control.devices`. */
+  devices?: DeviceDirectory;
+  /** Guests to create; default "media-server" Running and "archive" Halted (plus dom0's control domain). */
+  model?: ModelOptions;
+  /** When set, this host is a pool member: login answers HOST_IS_SLAVE [masterAddress]. */
+  masterAddress?: string;
+  /** Service times; default zero delays. */
+  profile?: ServiceTimeProfile;
+}
+
+export interface XapiSimulator {
+  /** https://127.0.0.1:<port> */
+  url: string;
+  username: string;
+  password: string;
+  /** SHA-256 of the certificate, "AA:BB:…" (Node's X509Certificate.fingerprint256 form). */
+  tlsFingerprint: string;
+  certificatePem: string;
+  /** http://127.0.0.1:<port> control endpoint (JSON, loopback only). */
+  controlUrl: string;
+  host: { uuid: string; nameLabel: string };
+  vms: Array<{ uuid: string; nameLabel: string; powerState: string }>;
+  /** In-process control surface (same operations as the HTTP endpoint). */
+  control: SimulatorControl;
+  /** Plain-HTTP XAPI (both protocols) on a Unix socket; any login there is a local superuser (like dom0's /var/lib/xcp/xapi). */
+  listenUnix(path: string): Promise<void>;
+  /** Closes every listener, ends pending event.from long polls, removes the Unix sockets it created. */
+  stop(): Promise<void>;
+}
+
+function listen(server: Server, target: { port: number; host: string } | string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    const done = () => {
+      server.off("error", reject);
+      resolve();
+    };
+    if (typeof target === "string") server.listen(target, done);
+    else server.listen(target.port, target.host, done);
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/** Removes a stale socket left by a crashed run; refuses to touch anything that is not a socket. */
+function removeStaleSocket(path: string): void {
+  try {
+    if (!lstatSync(path).isSocket())
+      throw new Error(`${path} exists and is not a socket: refusing to replace it`);
+    unlinkSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+}
+
+/**
+ * Starts a simulated XenServer/XCP-ng host speaking XAPI over HTTPS (JSON-RPC on /jsonrpc,
+ * XML-RPC elsewhere), plus a JSON control endpoint.
+ *
+ * @example
+ * const sim = await startXapiSimulator();
+ * const xapi = createClient({ url: sim.url, auth: { user: sim.username, password: sim.password }, allowUnauthorized: true });
+ * await xapi.connect();
+ * await sim.stop();
+ */
+export async function startXapiSimulator(options: XapiSimulatorOptions = {}): Promise<XapiSimulator> {
+  const hostInfo = {
+    uuid: options.hostUuid ?? randomUUID(),
+    nameLabel: options.hostNameLabel ?? "xp-sandbox-host",
+  };
+  const credentials = {
+    username: options.username ?? "root",
+    password: options.password ?? randomBytes(12).toString("base64url"),
+  };
+  const db = new Database(ALL_SCHEMAS);
+  const seeded = seedHost(db, hostInfo, options.model ?? {});
+  const world: World = {
+    db,
+    methods: buildMethodTable(),
+    pool: seeded.pool,
+    host: seeded.host,
+    controlDomain: seeded.controlDomain,
+    removableSr: seeded.removableSr,
+    devices: options.devices ?? new InMemoryDeviceDirectory(),
+    credentials,
+    masterAddress: options.masterAddress,
+  };
+  // As at host boot: the removable SR starts with one VDI per device already present.
+  reconcileUdevSr(db, seeded.removableSr, await world.devices.list());
+
+  const stopping = new AbortController();
+  const faults = new FaultRules();
+  const trace = new CallTrace();
+  const profileSlot = { current: options.profile ?? zeroProfile };
+  const dispatcher = new Dispatcher({
+    world,
+    faults,
+    trace,
+    profile: () => profileSlot.current,
+    signal: stopping.signal,
+  });
+  const control = createControl(world, faults, trace, profileSlot);
+
+  const certificate = await generateServerCertificate(hostInfo.nameLabel);
+  const listenHost = options.host ?? "127.0.0.1";
+  const tlsServer = createHttpsServer(
+    { key: certificate.privateKeyPem, cert: certificate.certificatePem },
+    (req, res) => {
+      void xapiRequestHandler(dispatcher, "tls")(req, res);
+    },
+  );
+  const controlServer = createHttpServer((req, res) => void controlRequestHandler(control)(req, res));
+  const servers: Server[] = [tlsServer, controlServer];
+  const unixPaths: string[] = [];
+  await listen(tlsServer, { port: options.port ?? 0, host: listenHost });
+  await listen(controlServer, { port: 0, host: "127.0.0.1" });
+  const urlHost = listenHost.includes(":") ? `[${listenHost}]` : listenHost;
+
+  return {
+    url: `https://${urlHost}:${(tlsServer.address() as AddressInfo).port}`,
+    username: credentials.username,
+    password: credentials.password,
+    tlsFingerprint: certificate.fingerprint256,
+    certificatePem: certificate.certificatePem,
+    controlUrl: `http://127.0.0.1:${(controlServer.address() as AddressInfo).port}`,
+    host: hostInfo,
+    vms: control
+      .state()
+      .vms.filter((vm) => !vm.isControlDomain)
+      .map(({ uuid, nameLabel, powerState }) => ({ uuid, nameLabel, powerState })),
+    control,
+    async listenUnix(path) {
+      removeStaleSocket(path);
+      const server = createHttpServer((req, res) => void xapiRequestHandler(dispatcher, "unix")(req, res));
+      await listen(server, path);
+      servers.push(server);
+      unixPaths.push(path);
+    },
+    async stop() {
+      stopping.abort();
+      await Promise.all(servers.map(close));
+      for (const path of unixPaths) removeStaleSocket(path);
+    },
+  };
+}

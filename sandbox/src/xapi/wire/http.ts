@@ -1,0 +1,103 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { DispatchResult, Dispatcher } from "../dispatch/dispatcher";
+import {
+  JSON_CONTENT_TYPE,
+  decodeJsonRpcCall,
+  encodeJsonRpcFailure,
+  encodeJsonRpcProtocolError,
+  encodeJsonRpcSuccess,
+} from "./json-rpc";
+import { XML_CONTENT_TYPE, decodeXmlRpcCall, encodeXmlRpcFailure, encodeXmlRpcSuccess } from "./xml-rpc";
+
+/** Larger request bodies are refused (XAPI calls are small; this guards the simulator only). */
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+export async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new Error(`request body larger than ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function send(response: ServerResponse, status: number, contentType: string, body: string): void {
+  response.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(body) });
+  response.end(body);
+}
+
+function drop(request: IncomingMessage): void {
+  request.socket.destroy();
+}
+
+/** Serves XAPI on one listener: JSON-RPC on /jsonrpc, XML-RPC on every other path (as XAPI does). */
+export function xapiRequestHandler(dispatcher: Dispatcher, transport: "tls" | "unix") {
+  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    if (request.method !== "POST") {
+      send(response, 405, "text/plain", "XAPI simulator: POST XML-RPC to / or JSON-RPC to /jsonrpc\n");
+      return;
+    }
+    let body: string;
+    try {
+      body = await readBody(request);
+    } catch {
+      drop(request);
+      return;
+    }
+    const path = (request.url ?? "/").split("?")[0];
+    if (path === "/jsonrpc") await serveJson(dispatcher, transport, body, request, response);
+    else await serveXml(dispatcher, transport, body, request, response);
+  };
+}
+
+async function serveJson(
+  dispatcher: Dispatcher,
+  transport: "tls" | "unix",
+  body: string,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  let call;
+  try {
+    call = decodeJsonRpcCall(body);
+  } catch (error) {
+    send(response, 200, JSON_CONTENT_TYPE, encodeJsonRpcProtocolError((error as Error).message));
+    return;
+  }
+  const result: DispatchResult = await dispatcher.dispatch(call.method, call.params, transport);
+  if (result.kind === "drop") return drop(request);
+  const text =
+    result.kind === "success"
+      ? encodeJsonRpcSuccess(call, result.value)
+      : encodeJsonRpcFailure(call, result.fault);
+  send(response, 200, JSON_CONTENT_TYPE, text);
+}
+
+async function serveXml(
+  dispatcher: Dispatcher,
+  transport: "tls" | "unix",
+  body: string,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  let call;
+  try {
+    call = decodeXmlRpcCall(body);
+  } catch (error) {
+    const message = `malformed XML-RPC request: ${(error as Error).message}`;
+    send(
+      response,
+      200,
+      XML_CONTENT_TYPE,
+      encodeXmlRpcFailure({ code: "XMLRPC_UNMARSHAL_FAILURE", params: [message] }),
+    );
+    return;
+  }
+  const result = await dispatcher.dispatch(call.method, call.params, transport);
+  if (result.kind === "drop") return drop(request);
+  const text =
+    result.kind === "success" ? encodeXmlRpcSuccess(result.value) : encodeXmlRpcFailure(result.fault);
+  send(response, 200, XML_CONTENT_TYPE, text);
+}

@@ -1,0 +1,35 @@
+import { X509Certificate } from "node:crypto";
+import { generate } from "selfsigned";
+
+export interface ServerCertificate {
+  certificatePem: string;
+  privateKeyPem: string;
+  /** SHA-256 fingerprint in Node's X509Certificate.fingerprint256 form ("AA:BB:…"). */
+  fingerprint256: string;
+}
+
+/** A fresh self-signed certificate valid for 127.0.0.1 and localhost (what clients here connect to). */
+export async function generateServerCertificate(commonName: string): Promise<ServerCertificate> {
+  const pems = await generate([{ name: "commonName", value: commonName }], {
+    keyType: "ec",
+    curve: "P-256",
+    algorithm: "sha256",
+    extensions: [
+      { name: "basicConstraints", cA: false },
+      { name: "keyUsage", digitalSignature: true, keyEncipherment: true },
+      { name: "extKeyUsage", serverAuth: true },
+      {
+        name: "subjectAltName",
+        altNames: [
+          { type: 2, value: "localhost" },
+          { type: 7, ip: "127.0.0.1" },
+        ],
+      },
+    ],
+  });
+  return {
+    certificatePem: pems.cert,
+    privateKeyPem: pems.private,
+    fingerprint256: new X509Certificate(pems.cert).fingerprint256,
+  };
+}

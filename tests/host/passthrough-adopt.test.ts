@@ -1,0 +1,44 @@
+// adopt: a passthrough made by hand the usual way (udev rule, sr-scan, xe vbd-create/plug) is
+// refused by default and taken over with adopt: true, keeping its VBD and setting the hand-made
+// rule aside (nothing is deleted).
+import { readFileSync } from "node:fs";
+import { useEngine } from "../support/engine";
+import { useSandbox } from "../support/sandbox";
+
+const sandbox = useSandbox({ disks: 1 });
+const engine = useEngine();
+const HAND_RULE = "/etc/udev/rules.d/99-my-passthrough.rules";
+
+async function sh(command: string): Promise<string> {
+  const result = await sandbox().exec(command);
+  if (result.exitCode !== 0) throw new Error(`${command} failed (${result.exitCode}): ${result.stderr}`);
+  return result.stdout.trim();
+}
+
+test("a hand-made passthrough is refused without adopt and taken over with it", async () => {
+  const disk = sandbox().disks.find((d) => !d.inUse);
+  if (disk === undefined) throw new Error("no free disk");
+  const vm = sandbox().vms.find((v) => v.nameLabel === "media-server");
+  await sh(`echo 'KERNEL=="${disk.kernelName}", SUBSYSTEM=="block", ACTION=="add|change", SYMLINK+="xapi/block/%k"' > ${HAND_RULE}`);
+  await sh(`udevadm control --reload && udevadm trigger --action=change --sysname-match=${disk.kernelName} && udevadm settle`);
+  const sr = await sh("xe sr-list type=udev sm-config:type=block params=uuid --minimal");
+  await sh(`xe sr-scan uuid=${sr}`);
+  const vdi = await sh(`xe vdi-list location=/dev/xapi/block/${disk.kernelName} params=uuid --minimal`);
+  const vbd = await sh(`xe vbd-create vm-uuid=${vm?.uuid} vdi-uuid=${vdi} device=autodetect`);
+  await sh(`xe vbd-plug uuid=${vbd}`);
+
+  const { ssh } = sandbox();
+  const connection = { host: ssh.host, port: ssh.port, user: ssh.user, privateKey: readFileSync(ssh.privateKeyPath, "utf8"), hostKey: ssh.hostKey };
+  const args = { connection, disk: { serial: disk.serial }, vm: { nameLabel: "media-server" } };
+  await expect(engine().create(args)).rejects.toThrow(new RegExp(`already passed through by ${HAND_RULE}.*adopt: true`));
+
+  const adopted = await engine().create({ ...args, adopt: true });
+  expect(adopted.state["vbdUuid"]).toBe(vbd);
+  expect(adopted.state["vdiUuid"]).toBe(vdi);
+  expect(adopted.state["currentlyAttached"]).toBe(true);
+  expect(await sh(`ls ${HAND_RULE}.disabled-by-xen-passthrough`)).toBe(`${HAND_RULE}.disabled-by-xen-passthrough`);
+  expect((await sandbox().exec(`test -e ${HAND_RULE}`)).exitCode).not.toBe(0);
+
+  await engine().destroy(adopted);
+  expect(sandbox().simulator.control.state().vbds.filter((v) => v.uuid === vbd)).toEqual([]);
+});

@@ -1,0 +1,212 @@
+// Host tier: the dom0 sandbox as the provider will use it. A passthrough rule written over
+// real SSH gives a real /dev/xapi/block link; local-device-change introduces the VDI through
+// xe; XAPI, reached through the same SSH connection, plugs it into a VM; a disk that comes
+// back under another kernel name after a "reboot" yields a new VDI and loses its VBD.
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import type { AddressInfo, Server } from "node:net";
+import { createServer } from "node:net";
+
+import { Client } from "ssh2";
+import type { Xapi } from "xen-api";
+
+import { useSandbox } from "../support/sandbox";
+
+const sandbox = useSandbox({ disks: 2 });
+const XAPI_SOCKET = "/var/lib/xcp/xapi";
+const RULE_PATH = "/etc/udev/rules.d/65-xen-passthrough-test.rules";
+
+type XapiRecord = Record<string, unknown>;
+
+let ssh: Client;
+let forwarder: Server;
+let xapi: Xapi;
+
+/** Runs a command over SSH; resolves with its output and exit code. */
+function sshExec(command: string): Promise<{ stdout: string; stderr: string; code: number }> {
+  return new Promise((resolve, reject) => {
+    ssh.exec(command, (error, channel) => {
+      if (error) {
+        reject(error);
+        return;
+      }
+      let stdout = "";
+      let stderr = "";
+      channel.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      channel.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      channel.on("close", (code: number | null) => resolve({ stdout, stderr, code: code ?? -1 }));
+    });
+  });
+}
+
+async function connectSsh(): Promise<Client> {
+  const { ssh: target } = sandbox().describe();
+  const expectedKey = Buffer.from(target.hostKey.split(" ")[1] ?? "", "base64");
+  const client = new Client();
+  const ready = once(client, "ready");
+  client.connect({
+    host: target.host,
+    port: target.port,
+    username: target.user,
+    privateKey: readFileSync(target.privateKeyPath),
+    hostVerifier: (key: Buffer) => key.equals(expectedKey),
+  });
+  await ready;
+  return client;
+}
+
+/** A local TCP listener that pipes every connection into dom0's XAPI socket over SSH. */
+async function forwardXapi(client: Client): Promise<Server> {
+  const server = createServer((socket) => {
+    client.openssh_forwardOutStreamLocal(XAPI_SOCKET, (error, stream) => {
+      if (error) {
+        socket.destroy(error);
+        return;
+      }
+      socket.pipe(stream).pipe(socket);
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return server;
+}
+
+async function vdisAt(location: string): Promise<XapiRecord[]> {
+  const vdis = await xapi.call<Record<string, XapiRecord>>("VDI.get_all_records");
+  return Object.values(vdis).filter((vdi) => vdi["location"] === location);
+}
+
+function passthroughRule(idSerial: string): string {
+  const match = `SUBSYSTEM=="block", ENV{DEVTYPE}=="disk", ENV{ID_SERIAL}=="${idSerial}"`;
+  const run = 'RUN+="/opt/xensource/libexec/local-device-change %k"';
+  return `ACTION=="add|change", ${match}, SYMLINK+="xapi/block/%k", ${run}\nACTION=="remove", ${match}, ${run}\n`;
+}
+
+const vbdRecord = (vm: string, vdi: string) => ({
+  VM: vm,
+  VDI: vdi,
+  userdevice: "autodetect",
+  bootable: false,
+  mode: "RW",
+  type: "Disk",
+  empty: false,
+  other_config: { "xen-passthrough-test": "1" },
+  qos_algorithm_type: "",
+  qos_algorithm_params: {},
+});
+
+beforeAll(async () => {
+  ssh = await connectSsh();
+  forwarder = await forwardXapi(ssh);
+  const { createClient } = await import("xen-api");
+  const port = (forwarder.address() as AddressInfo).port;
+  xapi = createClient({ url: `http://127.0.0.1:${port}`, auth: { user: "", password: "" }, watchEvents: false });
+  await xapi.connect();
+});
+
+afterAll(async () => {
+  await xapi?.disconnect();
+  forwarder?.close();
+  const closed = once(ssh, "close");
+  ssh.end();
+  await closed;
+});
+
+describe("a passthrough rule written over real SSH", () => {
+  let firstVdi: XapiRecord;
+  let vbd: string;
+
+  test("rejects a host key other than the sandbox's", async () => {
+    const { ssh: target } = sandbox().describe();
+    const client = new Client();
+    const failed = once(client, "error");
+    client.connect({
+      host: target.host,
+      port: target.port,
+      username: target.user,
+      privateKey: readFileSync(target.privateKeyPath),
+      hostVerifier: () => false,
+    });
+    const [error] = (await failed) as [Error];
+    expect(error.message).toMatch(/verif/i);
+  });
+
+  test("gives the disk a real /dev/xapi/block link and local-device-change introduces its VDI", async () => {
+    const disk = sandbox().disks[0]!;
+    const idSerial = (await sshExec(`udevadm info --query=property --name=/dev/${disk.kernelName}`)).stdout
+      .split("\n")
+      .find((line) => line.startsWith("ID_SERIAL="))
+      ?.slice("ID_SERIAL=".length);
+    expect(idSerial).toContain(disk.serial);
+
+    const written = await sshExec(
+      `cat > ${RULE_PATH} <<'EOF'\n${passthroughRule(idSerial!)}EOF\n` +
+        `udevadm control --reload && udevadm trigger --action=change --settle /sys/class/block/${disk.kernelName}`,
+    );
+    expect(written).toMatchObject({ code: 0 });
+
+    const link = await sshExec(`readlink -f /dev/xapi/block/${disk.kernelName}`);
+    expect(link.stdout.trim()).toBe(`/dev/${disk.kernelName}`);
+    // The other disk has no rule: no link.
+    expect((await sshExec(`ls /dev/xapi/block`)).stdout.trim().split("\n")).toEqual([disk.kernelName]);
+
+    const vdis = await vdisAt(`/dev/xapi/block/${disk.kernelName}`);
+    expect(vdis).toHaveLength(1);
+    firstVdi = vdis[0]!;
+    expect(firstVdi).toMatchObject({ type: "user", virtual_size: disk.sizeBytes });
+  });
+
+  test("the VDI plugs into a Running VM through XAPI over the SSH connection", async () => {
+    const running = sandbox().vms.find((vm) => vm.powerState === "Running" && !vm.nameLabel.startsWith("Control"));
+    expect(running).toBeDefined();
+    const vm = await xapi.call<string>("VM.get_by_uuid", running!.uuid);
+    const vdi = await xapi.call<string>("VDI.get_by_uuid", firstVdi["uuid"]);
+    vbd = await xapi.call<string>("VBD.create", vbdRecord(vm, vdi));
+    await xapi.call("VBD.plug", vbd);
+    expect(await xapi.call("VBD.get_currently_attached", vbd)).toBe(true);
+  });
+
+  test("plugging into a Halted VM fails with VM_BAD_POWER_STATE", async () => {
+    const halted = sandbox().vms.find((vm) => vm.powerState === "Halted");
+    expect(halted).toBeDefined();
+    const vm = await xapi.call<string>("VM.get_by_uuid", halted!.uuid);
+    const vdi = await xapi.call<string>("VDI.get_by_uuid", firstVdi["uuid"]);
+    const created = await xapi.call<string>("VBD.create", { ...vbdRecord(vm, vdi), mode: "RO" });
+    await expect(xapi.call("VBD.plug", created)).rejects.toMatchObject({
+      code: "VM_BAD_POWER_STATE",
+      params: [vm, "running", "halted"],
+    });
+    await xapi.call("VBD.destroy", created);
+  });
+
+  test("a disk back under another kernel name after a reboot yields a new VDI; the old VBD is gone", async () => {
+    const disk = sandbox().disks[0]!;
+    const before = disk.kernelName;
+    const after = await sandbox().rebootDisk(disk.serial);
+    expect(after).not.toBe(before);
+    expect(sandbox().disks[0]!.kernelName).toBe(after);
+
+    expect((await sshExec(`readlink -f /dev/xapi/block/${after}`)).stdout.trim()).toBe(`/dev/${after}`);
+    expect((await sshExec(`test -e /dev/xapi/block/${before}`)).code).not.toBe(0);
+    expect(await vdisAt(`/dev/xapi/block/${before}`)).toEqual([]);
+    const renamed = await vdisAt(`/dev/xapi/block/${after}`);
+    expect(renamed).toHaveLength(1);
+    expect(renamed[0]!["uuid"]).not.toBe(firstVdi["uuid"]);
+
+    await xapi.call("SR.scan", await xapi.call("VDI.get_SR", await xapi.call("VDI.get_by_uuid", renamed[0]!["uuid"])));
+    await expect(xapi.call("VBD.get_record", vbd)).rejects.toMatchObject({ code: "HANDLE_INVALID" });
+  });
+
+  test("hot-unplug removes the link and forgets the VDI; re-plug introduces a fresh one", async () => {
+    const disk = sandbox().disks[0]!;
+    const name = disk.kernelName;
+    await sandbox().unplugDisk(disk.serial);
+    expect(disk.kernelName).toBe("");
+    expect(await vdisAt(`/dev/xapi/block/${name}`)).toEqual([]);
+    // udev removes the emptied directory with its last link.
+    expect((await sshExec("test -e /dev/xapi/block")).code).not.toBe(0);
+
+    const back = await sandbox().replugDisk(disk.serial);
+    expect(await vdisAt(`/dev/xapi/block/${back}`)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,142 @@
+import { execFileSync } from "node:child_process";
+import {
+  dom0Use,
+  INVENTORY_SCRIPT,
+  parseInventory,
+  resolveDisk,
+  type Dom0Disk,
+  type Dom0Inventory,
+} from "pulumi-xen-passthrough/dist/core/dom0-inventory.js";
+
+const SAMPLE = [
+  "@xensource",
+  "INSTALLATION_UUID='7d1c7f36-6b0b-4d0e-9a4b-0c1c2b3a4d5e'",
+  "PRODUCT_VERSION='8.2.1'",
+  "@root 8:1",
+  "@mountinfo",
+  "0:21 /proc",
+  "8:1 /",
+  "8:33 /srv/data",
+  "@swaps",
+  "/dev/sdb2",
+  "@disk sda 8:0 976773168",
+  "partition sda1 8:1",
+  "udev ID_SERIAL=WDC_WD10_BOOT",
+  "udev ID_SERIAL_SHORT=BOOT1",
+  "udev DEVLINKS=/dev/disk/by-id/ata-WDC_WD10_BOOT",
+  "@disk sdb 8:16 100",
+  "partition sdb2 8:18",
+  "udev ID_SERIAL_SHORT=SWAPPY",
+  "@disk sdc 8:32 7814037168",
+  "partition sdc1 8:33",
+  "udev ID_SERIAL_SHORT=MOUNTED",
+  "@disk sdd 8:48 7814037168",
+  "holder dm-0",
+  "udev ID_SERIAL_SHORT=LVM",
+  "@disk sde 8:64 7814037168",
+  "udev ID_SERIAL=ST8000_ZA1",
+  "udev ID_SERIAL_SHORT=ZA1",
+  "udev ID_WWN=0x5000c500a1b2c3d4",
+  "udev DEVLINKS=/dev/disk/by-id/ata-ST8000_ZA1 /dev/disk/by-id/wwn-0x5000c500a1b2c3d4",
+  "@disk sdf 8:80 7814037168",
+  "udev ID_SERIAL_SHORT=TWIN",
+  "@disk sdg 8:96 7814037168",
+  "udev ID_SERIAL_SHORT=TWIN",
+  "@xapiblock",
+  "sde sde",
+  `@rule /etc/udev/rules.d/99-hand.rules ${Buffer.from('KERNEL=="sde", SYMLINK+="xapi/block/%k"\n').toString("base64")}`,
+  "@end",
+].join("\n");
+
+function disk(inventory: Dom0Inventory, kernelName: string): Dom0Disk {
+  const found = inventory.disks.find((d) => d.kernelName === kernelName);
+  if (found === undefined) throw new Error(`no ${kernelName} in the sample`);
+  return found;
+}
+
+describe("parseInventory", () => {
+  const inventory = parseInventory(SAMPLE);
+
+  test("reads the xensource inventory, mounts, swaps, symlinks and rules", () => {
+    expect(inventory.xensource["INSTALLATION_UUID"]).toBe("7d1c7f36-6b0b-4d0e-9a4b-0c1c2b3a4d5e");
+    expect(inventory.rootDevNumber).toBe("8:1");
+    expect(inventory.mounts.get("8:33")).toBe("/srv/data");
+    expect(inventory.swaps).toEqual(["sdb2"]);
+    expect(inventory.xapiBlock.get("sde")).toBe("sde");
+    expect(inventory.passthroughRules.get("/etc/udev/rules.d/99-hand.rules")).toContain("xapi/block");
+  });
+
+  test("reads each disk with its size, partitions, holders, udev properties and links", () => {
+    const sde = disk(inventory, "sde");
+    expect(sde.sizeBytes).toBe(7814037168 * 512);
+    expect(sde.properties["ID_WWN"]).toBe("0x5000c500a1b2c3d4");
+    expect(sde.links).toEqual(["/dev/disk/by-id/ata-ST8000_ZA1", "/dev/disk/by-id/wwn-0x5000c500a1b2c3d4"]);
+    expect(disk(inventory, "sda").partitions).toEqual([{ name: "sda1", devNumber: "8:1" }]);
+    expect(disk(inventory, "sdd").holders).toEqual(["dm-0"]);
+  });
+
+  test("refuses output that was cut short", () => {
+    expect(() => parseInventory(SAMPLE.replace("@end", ""))).toThrow(/did not run to its end/);
+  });
+});
+
+describe("dom0Use", () => {
+  const inventory = parseInventory(SAMPLE);
+  test.each([
+    ["sda", /dom0 boot disk/],
+    ["sdb", /swap/],
+    ["sdc", /mounted in dom0 on \/srv\/data/],
+    ["sdd", /holds it through dm-0/],
+  ])("%s is in use by dom0", (name, reason) => {
+    expect(dom0Use(inventory, disk(inventory, name))).toMatch(reason);
+  });
+
+  test("a disk dom0 does not use is free", () => {
+    expect(dom0Use(inventory, disk(inventory, "sde"))).toBeUndefined();
+  });
+});
+
+describe("resolveDisk", () => {
+  const inventory = parseInventory(SAMPLE);
+  test.each([
+    [{ serial: "ZA1" }, "sde"],
+    [{ serial: "ST8000_ZA1" }, "sde"],
+    [{ wwn: "0x5000c500a1b2c3d4" }, "sde"],
+    [{ byId: "ata-ST8000_ZA1" }, "sde"],
+    [{ kernelName: "sde" }, "sde"],
+  ])("finds %j", (identity, kernelName) => {
+    const resolution = resolveDisk(inventory, identity);
+    expect(resolution.ok && resolution.disk.kernelName).toBe(kernelName);
+  });
+
+  test("says which disks exist when none matches", () => {
+    const resolution = resolveDisk(inventory, { serial: "NOPE" });
+    expect(resolution).toEqual({ ok: false, reason: expect.stringMatching(/no disk with serial NOPE.*sde \(serial ZA1\)/) as unknown });
+  });
+
+  test("refuses an identity that matches several disks", () => {
+    expect(resolveDisk(inventory, { serial: "TWIN" })).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/matches several disks \(sdf, sdg\)/) as unknown,
+    });
+  });
+
+  test("refuses a partition named by kernel name", () => {
+    expect(resolveDisk(inventory, { kernelName: "sdc1" })).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/partition of \/dev\/sdc/) as unknown,
+    });
+  });
+});
+
+describe("INVENTORY_SCRIPT on this machine", () => {
+  // The script is POSIX shell over /sys and /proc: run it here for real and parse what it prints.
+  const output = execFileSync("bash", ["-s"], { input: INVENTORY_SCRIPT, encoding: "utf8" });
+  const inventory = parseInventory(output);
+
+  test("lists the whole disks of /sys/block and finds the disk that holds /", () => {
+    expect(inventory.disks.length).toBeGreaterThan(0);
+    const root = inventory.disks.filter((d) => dom0Use(inventory, d)?.includes("boot disk"));
+    expect(root).toHaveLength(1);
+  });
+});

@@ -1,0 +1,46 @@
+// Shared fixtures of the plan tests: checked inputs and a state in sync with them.
+import { checkInputs } from "pulumi-xen-passthrough/dist/core/check.js";
+import type { PassthroughDiskInputs } from "pulumi-xen-passthrough/dist/core/inputs.js";
+import { renderRule } from "pulumi-xen-passthrough/dist/core/rule.js";
+import { inSyncObservation, type ObservedState } from "pulumi-xen-passthrough/dist/core/state.js";
+
+export const VM_UUID = "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d";
+
+/** Checked inputs (defaults applied), with overrides. */
+export function inputs(overrides: Record<string, unknown> = {}): PassthroughDiskInputs {
+  const { inputs: checked, failures } = checkInputs(
+    {},
+    {
+      connection: { host: "xen1.lan", password: "old-password" },
+      disk: { serial: "S3Z1" },
+      vm: { nameLabel: "nas" },
+      ...overrides,
+    },
+  );
+  if (failures.length > 0) throw new Error(`fixture inputs fail check: ${JSON.stringify(failures)}`);
+  return checked as unknown as PassthroughDiskInputs;
+}
+
+/** The state create leaves behind for these inputs; `observed` overrides simulate what read saw. */
+export function state(of: PassthroughDiskInputs, observed: Partial<ObservedState> = {}): Record<string, unknown> {
+  const rule = renderRule(of.disk);
+  return {
+    ...of,
+    hostUuid: "host-uuid",
+    vmUuid: VM_UUID,
+    vdiUuid: "vdi-uuid",
+    vbdUuid: "vbd-uuid",
+    device: "xvdb",
+    kernelName: "sdb",
+    symlinkPath: "/dev/xapi/block/sdb",
+    rulePath: rule.path,
+    ruleText: rule.text,
+    currentlyAttached: true,
+    sizeBytes: 1024,
+    observed: {
+      ...inSyncObservation(of, { kernelName: "sdb", attached: of.attach, vmPowerState: "Running", userdevice: "1" }),
+      ...observed,
+    },
+    drift: [],
+  };
+}

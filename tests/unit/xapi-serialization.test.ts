@@ -1,0 +1,142 @@
+// What serializes: SR operations per SR, plugs per VM (different VMs in parallel), and the
+// named mutex itself. Blocking is made observable with a device directory the test controls.
+import { randomUUID } from "node:crypto";
+import { startXapiSimulator } from "xen-sandbox";
+import type { DeviceEntry, XapiSimulator } from "xen-sandbox";
+import { KeyedMutex } from "xen-sandbox/dist/xapi/dispatch/locks";
+import { jsonResult, login } from "./xapi-fixture";
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
+}
+
+test("KeyedMutex: one holder per key, other keys run meanwhile", async () => {
+  const mutex = new KeyedMutex();
+  const order: string[] = [];
+  const gate = deferred();
+  const first = mutex.run(["VM:a"], async () => {
+    order.push("a1 start");
+    await gate.promise;
+    order.push("a1 end");
+  });
+  const second = mutex.run(["VM:a"], () => Promise.resolve(order.push("a2")));
+  await mutex.run(["VM:b"], () => Promise.resolve(order.push("b")));
+  expect(order).toEqual(["a1 start", "b"]);
+  gate.resolve();
+  await Promise.all([first, second]);
+  expect(order).toEqual(["a1 start", "b", "a1 end", "a2"]);
+});
+
+describe("with a device directory that blocks while the test holds it", () => {
+  let sim: XapiSimulator;
+  let gate = deferred();
+  let blocking = false;
+  const entries: DeviceEntry[] = [
+    { name: "sdb", location: "/dev/xapi/block/sdb", sizeBytes: 1024, nameLabel: "SCSI 1:0:0:0" },
+  ];
+  beforeAll(async () => {
+    sim = await startXapiSimulator({
+      devices: {
+        list: async () => {
+          if (blocking) await gate.promise;
+          return entries;
+        },
+      },
+      profile: {
+        name: "plug-test",
+        baseLatencyMs: 0,
+        jitterMs: 0,
+        loginMs: { remote: 0, local: 0 },
+        maxConcurrentRemoteLogins: 0,
+        methodExtraMs: { "VBD.plug": 150 },
+      },
+    });
+  });
+  afterAll(async () => {
+    await sim.stop();
+  });
+
+  test("calls on one SR wait for the running scan; other SRs do not", async () => {
+    const session = await login(sim);
+    const call = <T = unknown>(method: string, ...args: unknown[]) =>
+      jsonResult<T>({ sim }, method, [session, ...args]);
+    const [removable] = await call<string[]>("SR.get_by_name_label", "Removable storage");
+    const [dvd] = await call<string[]>("SR.get_by_name_label", "DVD drives");
+    const done: string[] = [];
+    gate = deferred();
+    blocking = true;
+    const scan = call("SR.scan", removable).then(() => done.push("scan"));
+    const introduce = call(
+      "VDI.introduce",
+      randomUUID(),
+      "",
+      "",
+      removable,
+      "user",
+      false,
+      false,
+      {},
+      "/dev/xapi/block/sdq",
+      {},
+      {},
+    ).then(() => done.push("introduce"));
+    await call("SR.scan", dvd);
+    done.push("dvd scan");
+    expect(done).toEqual(["dvd scan"]);
+    blocking = false;
+    gate.resolve();
+    await Promise.all([scan, introduce]);
+    expect(done).toEqual(["dvd scan", "scan", "introduce"]);
+  });
+
+  test("plugs on one VM queue behind each other while another VM's plug runs", async () => {
+    const session = await login(sim);
+    const call = <T = unknown>(method: string, ...args: unknown[]) =>
+      jsonResult<T>({ sim }, method, [session, ...args]);
+    const [media] = await call<string[]>("VM.get_by_name_label", "media-server");
+    const [archive] = await call<string[]>("VM.get_by_name_label", "archive");
+    await call("VM.start", archive, false, false);
+    const [removable] = await call<string[]>("SR.get_by_name_label", "Removable storage");
+    const introduce = (location: string) =>
+      call<string>(
+        "VDI.introduce",
+        randomUUID(),
+        "",
+        "",
+        removable,
+        "user",
+        false,
+        false,
+        {},
+        location,
+        {},
+        {},
+      );
+    const vdis = [await introduce("/dev/xapi/block/sdr"), await introduce("/dev/xapi/block/sds")];
+    const record = (vm: unknown, vdi: unknown) => ({
+      VM: vm,
+      VDI: vdi,
+      userdevice: "autodetect",
+      bootable: false,
+      mode: "RO",
+      type: "Disk",
+      empty: false,
+      other_config: {},
+      qos_algorithm_type: "",
+      qos_algorithm_params: {},
+    });
+    const mediaA = await call<string>("VBD.create", record(media, vdis[0]));
+    const mediaB = await call<string>("VBD.create", record(media, vdis[1]));
+    const archiveA = await call<string>("VBD.create", record(archive, vdis[0]));
+    const finished: string[] = [];
+    await Promise.all([
+      call("VBD.plug", mediaA).then(() => finished.push("media A")),
+      call("VBD.plug", mediaB).then(() => finished.push("media B")),
+      call("VBD.plug", archiveA).then(() => finished.push("archive A")),
+    ]);
+    // 150 ms each: media B waits for media A (about 300 ms in all); archive A runs beside media A.
+    expect(finished.indexOf("media B")).toBe(2);
+  });
+});

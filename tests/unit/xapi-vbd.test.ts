@@ -1,0 +1,171 @@
+// VBD.create / plug / unplug / destroy: XAPI's rules and error codes, and the back-references.
+import { jsonFailure, jsonResult, login, useXapiSimulator } from "./xapi-fixture";
+
+const sim = useXapiSimulator();
+const GiB = 1024 ** 3;
+let session = "";
+let media = ""; // Running guest with its system disk as userdevice 0
+let archive = ""; // Halted guest
+let removable = "";
+
+const call = <T = unknown>(method: string, ...args: unknown[]) =>
+  jsonResult<T>({ sim: sim() }, method, [session, ...args]);
+const failure = (method: string, ...args: unknown[]) =>
+  jsonFailure({ sim: sim() }, method, [session, ...args]);
+
+function vbdRecord(vm: string, vdi: string, overrides: Record<string, unknown> = {}) {
+  return {
+    VM: vm,
+    VDI: vdi,
+    userdevice: "autodetect",
+    bootable: false,
+    mode: "RW",
+    type: "Disk",
+    empty: false,
+    other_config: { "xp:owner": "test" },
+    qos_algorithm_type: "",
+    qos_algorithm_params: {},
+    ...overrides,
+  };
+}
+
+/** A fresh passthrough disk: a directory entry, scanned into a VDI of the removable SR. */
+async function newDisk(name: string): Promise<string> {
+  sim().control.devices.add({ name, sizeBytes: GiB });
+  await call("SR.scan", removable);
+  const vdis = await call<Record<string, { location: string }>>("VDI.get_all_records");
+  const found = Object.entries(vdis).find(([, vdi]) => vdi.location === `/dev/xapi/block/${name}`);
+  if (found === undefined) throw new Error(`no VDI for ${name}`);
+  return found[0];
+}
+
+beforeAll(async () => {
+  session = await login(sim());
+  [media = ""] = await call<string[]>("VM.get_by_name_label", "media-server");
+  [archive = ""] = await call<string[]>("VM.get_by_name_label", "archive");
+  [removable = ""] = await call<string[]>("SR.get_by_name_label", "Removable storage");
+});
+
+test("create resolves autodetect to the first allowed device and leaves device empty until plug", async () => {
+  expect((await call<string[]>("VM.get_allowed_VBD_devices", media)).slice(0, 2)).toEqual(["1", "2"]);
+  const vdi = await newDisk("sdb");
+  const vbd = await call<string>("VBD.create", vbdRecord(media, vdi));
+  expect(await call("VBD.get_record", vbd)).toMatchObject({
+    VM: media,
+    VDI: vdi,
+    userdevice: "1",
+    device: "",
+    mode: "RW",
+    type: "Disk",
+    unpluggable: true,
+    currently_attached: false,
+    other_config: { "xp:owner": "test" },
+  });
+  expect(await call("VM.get_VBDs", media)).toContain(vbd);
+  expect(await call("VDI.get_VBDs", vdi)).toEqual([vbd]);
+  expect(await call("VM.get_allowed_VBD_devices", media)).not.toContain("1");
+
+  await call("VBD.plug", vbd);
+  expect(await call("VBD.get_device", vbd)).toBe("xvdb");
+  expect(await call("VBD.get_currently_attached", vbd)).toBe(true);
+});
+
+test("create refuses a taken userdevice (in any spelling) and a malformed one", async () => {
+  const vdi = await newDisk("sdc");
+  expect(await failure("VBD.create", vbdRecord(media, vdi, { userdevice: "0" }))).toEqual([
+    "DEVICE_ALREADY_EXISTS",
+    "0",
+  ]);
+  expect(await failure("VBD.create", vbdRecord(media, vdi, { userdevice: "xvda" }))).toEqual([
+    "DEVICE_ALREADY_EXISTS",
+    "xvda",
+  ]);
+  expect(await failure("VBD.create", vbdRecord(media, vdi, { userdevice: "disk-one" }))).toEqual([
+    "INVALID_DEVICE",
+    "disk-one",
+  ]);
+  expect(await failure("VBD.create", vbdRecord("OpaqueRef:gone", vdi))).toEqual([
+    "HANDLE_INVALID",
+    "VM",
+    "OpaqueRef:gone",
+  ]);
+  expect(await failure("VBD.create", vbdRecord(media, vdi, { type: "CD" }))).toEqual([
+    "VBD_CDS_MUST_BE_READONLY",
+  ]);
+});
+
+test("plug and unplug need a running VM", async () => {
+  const vdi = await newDisk("sdd");
+  const vbd = await call<string>("VBD.create", vbdRecord(archive, vdi));
+  expect(await failure("VBD.plug", vbd)).toEqual(["VM_BAD_POWER_STATE", archive, "running", "halted"]);
+  expect(await failure("VBD.unplug", vbd)).toEqual(["VM_BAD_POWER_STATE", archive, "running", "halted"]);
+  await call("VBD.destroy", vbd);
+});
+
+test("attachment rules: already attached, already detached, not unpluggable, destroy while attached", async () => {
+  const vdi = await newDisk("sde");
+  const vbd = await call<string>("VBD.create", vbdRecord(media, vdi, { unpluggable: false }));
+  expect(await failure("VBD.unplug", vbd)).toEqual(["VBD_NOT_UNPLUGGABLE", vbd]);
+  await call("VBD.set_unpluggable", vbd, true);
+  expect(await failure("VBD.unplug", vbd)).toEqual(["DEVICE_ALREADY_DETACHED", vbd]);
+  await call("VBD.plug", vbd);
+  expect(await failure("VBD.plug", vbd)).toEqual(["DEVICE_ALREADY_ATTACHED", vbd]);
+  const destroyRefusal = await failure("VBD.destroy", vbd);
+  expect(destroyRefusal?.[0]).toBe("OPERATION_NOT_ALLOWED");
+  expect(destroyRefusal?.[1]).toContain(await call<string>("VBD.get_uuid", vbd));
+  await call("VBD.unplug", vbd);
+  expect(await call("VBD.get_currently_attached", vbd)).toBe(false);
+  await call("VBD.plug", vbd);
+  await call("VBD.unplug_force", vbd);
+  await call("VBD.destroy", vbd);
+  expect(await call("VDI.get_VBDs", vdi)).toEqual([]);
+});
+
+test("a VDI attached read-write elsewhere is in use", async () => {
+  const vdi = await newDisk("sdf");
+  await call("VM.start", archive, false, false);
+  const first = await call<string>("VBD.create", vbdRecord(media, vdi));
+  const second = await call<string>("VBD.create", vbdRecord(archive, vdi));
+  await call("VBD.plug", first);
+  expect(await failure("VBD.plug", second)).toEqual(["VDI_IN_USE", vdi]);
+  await call("VBD.unplug", first);
+  await call("VBD.plug", second);
+  await call("VM.hard_shutdown", archive);
+});
+
+test("shutting a VM down detaches its VBDs", async () => {
+  await call("VM.start", archive, false, false);
+  const vdi = await newDisk("sdg");
+  const vbd = await call<string>("VBD.create", vbdRecord(archive, vdi));
+  await call("VBD.plug", vbd);
+  await call("VM.clean_shutdown", archive);
+  expect(await call("VM.get_power_state", archive)).toBe("Halted");
+  expect(await call("VBD.get_currently_attached", vbd)).toBe(false);
+  expect(await failure("VM.clean_shutdown", archive)).toEqual([
+    "VM_BAD_POWER_STATE",
+    archive,
+    "running",
+    "halted",
+  ]);
+  expect(await failure("VM.start", media, false, false)).toEqual([
+    "VM_BAD_POWER_STATE",
+    media,
+    "halted",
+    "running",
+  ]);
+});
+
+test("other_config map operations", async () => {
+  const [vbd] = await call<string[]>("VM.get_VBDs", media);
+  await call("VBD.add_to_other_config", vbd, "xp:k", "v");
+  expect(await failure("VBD.add_to_other_config", vbd, "xp:k", "w")).toEqual([
+    "MAP_DUPLICATE_KEY",
+    "VBD",
+    "other_config",
+    vbd,
+    "xp:k",
+  ]);
+  await call("VBD.remove_from_other_config", vbd, "xp:k");
+  await call("VBD.set_other_config", vbd, { a: "b" });
+  expect(await call("VBD.get_other_config", vbd)).toEqual({ a: "b" });
+});
