@@ -12,7 +12,11 @@ export interface Lifecycle {
   diff(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.DiffResult>;
   create(inputs: Record<string, unknown>): Promise<dynamic.CreateResult>;
   read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult>;
-  update(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.UpdateResult>;
+  update(
+    id: string,
+    olds: Record<string, unknown>,
+    news: Record<string, unknown>,
+  ): Promise<dynamic.UpdateResult>;
   delete(id: string, props: Record<string, unknown>): Promise<void>;
 }
 
@@ -29,9 +33,11 @@ function lifecycle(): Lifecycle {
 export const passthroughDiskProvider: dynamic.ResourceProvider = {
   configure: (request) => lifecycle().configure(request),
   check: (olds: Record<string, unknown>, news: Record<string, unknown>) => lifecycle().check(olds, news),
-  diff: (id, olds: Record<string, unknown>, news: Record<string, unknown>) => lifecycle().diff(id, olds, news),
+  diff: (id, olds: Record<string, unknown>, news: Record<string, unknown>) =>
+    lifecycle().diff(id, olds, news),
   create: (inputs: Record<string, unknown>) => lifecycle().create(inputs),
   read: (id, props?: Record<string, unknown>) => lifecycle().read(id, props ?? {}),
-  update: (id, olds: Record<string, unknown>, news: Record<string, unknown>) => lifecycle().update(id, olds, news),
+  update: (id, olds: Record<string, unknown>, news: Record<string, unknown>) =>
+    lifecycle().update(id, olds, news),
   delete: (id, props: Record<string, unknown>) => lifecycle().delete(id, props),
 };

@@ -19,7 +19,8 @@ Both run until SIGINT/SIGTERM, then remove everything they made.`;
 /** Pure: parses the command line; an error message for anything it does not understand. */
 export function parseCliArgs(argv: readonly string[]): CliCommand | { error: string } {
   const [command, ...rest] = argv;
-  if (command === undefined || command === "help" || command === "--help" || command === "-h") return { command: "help" };
+  if (command === undefined || command === "help" || command === "--help" || command === "-h")
+    return { command: "help" };
   if (command !== "start" && command !== "xapi") return { error: `unknown command "${command}"` };
   let json = false;
   let disks = 4;
@@ -41,7 +42,9 @@ export function parseCliArgs(argv: readonly string[]): CliCommand | { error: str
 }
 
 /** Pure: the human summary printed without --json. */
-export function summarize(description: Partial<SandboxDescription> & Pick<SandboxDescription, "xapi" | "host" | "vms" | "controlUrl">): string {
+export function summarize(
+  description: Partial<SandboxDescription> & Pick<SandboxDescription, "xapi" | "host" | "vms" | "controlUrl">,
+): string {
   const lines = [
     `XAPI      ${description.xapi.url}  user ${description.xapi.username} password ${description.xapi.password}`,
     `          TLS SHA-256 ${description.xapi.tlsFingerprint}`,
@@ -62,10 +65,14 @@ export function summarize(description: Partial<SandboxDescription> & Pick<Sandbo
   return lines.join("\n");
 }
 
-function untilSignal(): Promise<NodeJS.Signals> {
+/**
+ * Resolves at the first SIGINT or SIGTERM. Installed before anything starts, so that a signal
+ * during start-up still leads to a full stop, and further signals during the stop are ignored.
+ */
+function catchStopSignals(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
-    process.once("SIGINT", () => resolve("SIGINT"));
-    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.on("SIGINT", () => resolve("SIGINT"));
+    process.on("SIGTERM", () => resolve("SIGTERM"));
   });
 }
 
@@ -74,9 +81,10 @@ async function serve(
   json: boolean,
   stop: () => Promise<void>,
   summary: string,
+  signalled: Promise<NodeJS.Signals>,
 ): Promise<void> {
   process.stdout.write(`${json ? JSON.stringify(describe()) : summary}\n`);
-  await untilSignal();
+  await signalled;
   await stop();
 }
 
@@ -87,12 +95,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`xen-sandbox: ${parsed.error}\n${USAGE}\n`);
     return 2;
   }
+  const signalled = catchStopSignals();
   try {
     if (parsed.command === "help") {
       process.stdout.write(`${USAGE}\n`);
     } else if (parsed.command === "start") {
       const sandbox = await startSandbox({ disks: parsed.disks });
-      await serve(sandbox.describe, parsed.json, sandbox.stop, summarize(sandbox.describe()));
+      await serve(
+        () => sandbox.describe(),
+        parsed.json,
+        () => sandbox.stop(),
+        summarize(sandbox.describe()),
+        signalled,
+      );
     } else {
       const simulator = await startXapiSimulator({ hostUuid: randomUUID() });
       const describe = () => ({
@@ -103,11 +118,16 @@ export async function main(argv: readonly string[]): Promise<number> {
           tlsFingerprint: simulator.tlsFingerprint,
         },
         host: { uuid: simulator.host.uuid, nameLabel: simulator.host.nameLabel },
-        vms: simulator.vms.map((vm) => ({ uuid: vm.uuid, nameLabel: vm.nameLabel, powerState: vm.powerState })),
+        vms: simulator.vms.map((vm) => ({
+          uuid: vm.uuid,
+          nameLabel: vm.nameLabel,
+          powerState: vm.powerState,
+        })),
         controlUrl: simulator.controlUrl,
       });
-      await serve(describe, parsed.json, () => simulator.stop(), summarize(describe()));
+      await serve(describe, parsed.json, () => simulator.stop(), summarize(describe()), signalled);
     }
+    process.removeAllListeners("SIGINT").removeAllListeners("SIGTERM");
     return 0;
   } catch (error) {
     process.stderr.write(`xen-sandbox: ${error instanceof Error ? error.message : String(error)}\n`);

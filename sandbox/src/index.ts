@@ -17,7 +17,8 @@
  * }
  */
 export { startSandbox } from "./dom0/sandbox";
-export type { ExecResult, Sandbox, SandboxOptions } from "./dom0/sandbox";
+export type { Sandbox, SandboxOptions } from "./dom0/sandbox";
+export type { ExecResult } from "./dom0/run";
 export type { SandboxDescription, SandboxDisk } from "./dom0/description";
 export { SandboxError } from "./dom0/errors";
 export type { SandboxErrorCode } from "./dom0/errors";

@@ -19,8 +19,12 @@ test("a hand-made passthrough is refused without adopt and taken over with it", 
   const disk = sandbox().disks.find((d) => !d.inUse);
   if (disk === undefined) throw new Error("no free disk");
   const vm = sandbox().vms.find((v) => v.nameLabel === "media-server");
-  await sh(`echo 'KERNEL=="${disk.kernelName}", SUBSYSTEM=="block", ACTION=="add|change", SYMLINK+="xapi/block/%k"' > ${HAND_RULE}`);
-  await sh(`udevadm control --reload && udevadm trigger --action=change --sysname-match=${disk.kernelName} && udevadm settle`);
+  await sh(
+    `echo 'KERNEL=="${disk.kernelName}", SUBSYSTEM=="block", ACTION=="add|change", SYMLINK+="xapi/block/%k"' > ${HAND_RULE}`,
+  );
+  await sh(
+    `udevadm control --reload && udevadm trigger --action=change --sysname-match=${disk.kernelName} && udevadm settle`,
+  );
   const sr = await sh("xe sr-list type=udev sm-config:type=block params=uuid --minimal");
   await sh(`xe sr-scan uuid=${sr}`);
   const vdi = await sh(`xe vdi-list location=/dev/xapi/block/${disk.kernelName} params=uuid --minimal`);
@@ -28,17 +32,31 @@ test("a hand-made passthrough is refused without adopt and taken over with it", 
   await sh(`xe vbd-plug uuid=${vbd}`);
 
   const { ssh } = sandbox();
-  const connection = { host: ssh.host, port: ssh.port, user: ssh.user, privateKey: readFileSync(ssh.privateKeyPath, "utf8"), hostKey: ssh.hostKey };
+  const connection = {
+    host: ssh.host,
+    port: ssh.port,
+    user: ssh.user,
+    privateKey: readFileSync(ssh.privateKeyPath, "utf8"),
+    hostKey: ssh.hostKey,
+  };
   const args = { connection, disk: { serial: disk.serial }, vm: { nameLabel: "media-server" } };
-  await expect(engine().create(args)).rejects.toThrow(new RegExp(`already passed through by ${HAND_RULE}.*adopt: true`));
+  await expect(engine().create(args)).rejects.toThrow(
+    new RegExp(`already passed through by ${HAND_RULE}.*adopt: true`),
+  );
 
   const adopted = await engine().create({ ...args, adopt: true });
   expect(adopted.state["vbdUuid"]).toBe(vbd);
   expect(adopted.state["vdiUuid"]).toBe(vdi);
   expect(adopted.state["currentlyAttached"]).toBe(true);
-  expect(await sh(`ls ${HAND_RULE}.disabled-by-xen-passthrough`)).toBe(`${HAND_RULE}.disabled-by-xen-passthrough`);
+  expect(await sh(`ls ${HAND_RULE}.disabled-by-xen-passthrough`)).toBe(
+    `${HAND_RULE}.disabled-by-xen-passthrough`,
+  );
   expect((await sandbox().exec(`test -e ${HAND_RULE}`)).exitCode).not.toBe(0);
 
   await engine().destroy(adopted);
-  expect(sandbox().simulator.control.state().vbds.filter((v) => v.uuid === vbd)).toEqual([]);
+  expect(
+    sandbox()
+      .simulator.control.state()
+      .vbds.filter((v) => v.uuid === vbd),
+  ).toEqual([]);
 });

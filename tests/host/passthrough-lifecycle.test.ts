@@ -30,7 +30,8 @@ function args(disk: SandboxDisk, vm: string, extra: Record<string, unknown> = {}
 }
 
 const state = () => sandbox().simulator.control.state();
-const ourVbds = (stored: Stored) => state().vbds.filter((vbd) => vbd.otherConfig["xen-passthrough"] === stored.id);
+const ourVbds = (stored: Stored) =>
+  state().vbds.filter((vbd) => vbd.otherConfig["xen-passthrough"] === stored.id);
 
 async function exists(path: string): Promise<boolean> {
   return (await sandbox().exec(`test -e ${path}`)).exitCode === 0;

@@ -9,7 +9,13 @@ const engine = useEngine();
 
 test("four disks created at once on one host share one SSH connection and one XAPI login", async () => {
   const { ssh } = sandbox();
-  const connection = { host: ssh.host, port: ssh.port, user: ssh.user, privateKey: readFileSync(ssh.privateKeyPath, "utf8"), hostKey: ssh.hostKey };
+  const connection = {
+    host: ssh.host,
+    port: ssh.port,
+    user: ssh.user,
+    privateKey: readFileSync(ssh.privateKeyPath, "utf8"),
+    hostKey: ssh.hostKey,
+  };
   const control = sandbox().simulator.control;
   control.trace.reset();
   const connectionsBefore = sandbox().sshConnections();
@@ -17,7 +23,9 @@ test("four disks created at once on one host share one SSH connection and one XA
   const disks = sandbox().disks.filter((d) => !d.inUse);
   expect(disks).toHaveLength(4);
   const created = await Promise.all(
-    disks.map((disk) => engine().create({ connection, disk: { serial: disk.serial }, vm: { nameLabel: "media-server" } })),
+    disks.map((disk) =>
+      engine().create({ connection, disk: { serial: disk.serial }, vm: { nameLabel: "media-server" } }),
+    ),
   );
 
   expect(created.map((c) => c.state["currentlyAttached"])).toEqual([true, true, true, true]);

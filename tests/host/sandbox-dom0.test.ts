@@ -39,10 +39,14 @@ describe("disks", () => {
   test("the in-use disk is mounted in dom0, and check-device-sharing says so", async () => {
     const inUse = sandbox().disks.find((disk) => disk.inUse)!;
     const free = sandbox().disks.find((disk) => !disk.inUse)!;
-    expect(await dom0(`findmnt -n -o SOURCE,FSTYPE /var/lib/dom0-data`)).toBe(`/dev/${inUse.kernelName} ext4`);
+    expect(await dom0(`findmnt -n -o SOURCE,FSTYPE /var/lib/dom0-data`)).toBe(
+      `/dev/${inUse.kernelName} ext4`,
+    );
     const sharing = await sandbox().exec(`/opt/xensource/libexec/check-device-sharing ${inUse.kernelName}`);
     expect(sharing).toMatchObject({ exitCode: 1, stdout: expect.stringContaining("mounted") as unknown });
-    expect((await sandbox().exec(`/opt/xensource/libexec/check-device-sharing ${free.kernelName}`)).exitCode).toBe(0);
+    expect(
+      (await sandbox().exec(`/opt/xensource/libexec/check-device-sharing ${free.kernelName}`)).exitCode,
+    ).toBe(0);
   });
 
   test("the machine's own boot disk is visible in dom0", async () => {
@@ -58,7 +62,9 @@ describe("disks", () => {
 describe("dom0 files", () => {
   test("/etc/xensource-inventory names this host and its control domain", async () => {
     const inventory = await sandbox().readFile("/etc/xensource-inventory");
-    const dom0Vm = sandbox().simulator.control.state().vms.find((vm) => vm.isControlDomain)!;
+    const dom0Vm = sandbox()
+      .simulator.control.state()
+      .vms.find((vm) => vm.isControlDomain)!;
     expect(inventory).toContain(`INSTALLATION_UUID='${sandbox().host.uuid}'`);
     expect(inventory).toContain(`CONTROL_DOMAIN_UUID='${dom0Vm.uuid}'`);
     expect(inventory).toMatch(/^PRODUCT_VERSION='[\d.]+'$/m);
@@ -96,7 +102,9 @@ describe("xe", () => {
   test("prints XAPI errors as xe does and exits 1", async () => {
     const result = await sandbox().exec("xe vbd-plug uuid=00000000-0000-0000-0000-000000000000");
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(/^Error code: UUID_INVALID\nError parameters: .*00000000-0000-0000-0000-000000000000/);
+    expect(result.stderr).toMatch(
+      /^Error code: UUID_INVALID\nError parameters: .*00000000-0000-0000-0000-000000000000/,
+    );
   });
 
   test("logs in and out on every invocation", async () => {
@@ -108,5 +116,45 @@ describe("xe", () => {
     for (const method of ["session.login_with_password", "session.logout"]) {
       expect((after[method] ?? 0) - (before[method] ?? 0)).toBe(2);
     }
+  });
+
+  test("drives a disk through vdi-introduce, vbd-create/plug/unplug/destroy, vdi-forget and sr-scan", async () => {
+    const disk = sandbox().disks.find((candidate) => !candidate.inUse)!;
+    const location = `/dev/xapi/block/${disk.kernelName}`;
+    const running = sandbox().vms.find((vm) => vm.powerState === "Running")!;
+    const sr = await dom0("xe sr-list type=udev sm-config:type=block --minimal");
+    // A link by hand (no rule, so no local-device-change): xe does what the script would.
+    await dom0(`mkdir -p /dev/xapi/block && ln -s ../../${disk.kernelName} ${location}`);
+
+    const vdi = await dom0(
+      `xe vdi-introduce uuid=$(cat /proc/sys/kernel/random/uuid) sr-uuid=${sr} type=user location=${location}`,
+    );
+    expect(await dom0(`xe vdi-list location=${location} --minimal`)).toBe(vdi);
+    expect(await dom0(`xe vdi-param-get uuid=${vdi} param-name=virtual-size`)).toBe(String(disk.sizeBytes));
+    const again = await sandbox().exec(`xe vdi-introduce sr-uuid=${sr} type=user location=${location}`);
+    expect(again).toMatchObject({
+      exitCode: 1,
+      stderr: expect.stringContaining("LOCATION_NOT_UNIQUE") as unknown,
+    });
+
+    const vbd = await dom0(`xe vbd-create vm-uuid=${running.uuid} vdi-uuid=${vdi} device=autodetect`);
+    await dom0(`xe vbd-plug uuid=${vbd}`);
+    expect(await dom0(`xe vbd-list uuid=${vbd} params=currently-attached --minimal`)).toBe("true");
+    expect(await dom0(`xe vbd-param-get uuid=${vbd} param-name=device`)).toMatch(/^xvd[b-z]$/);
+    const twice = await sandbox().exec(`xe vbd-plug uuid=${vbd}`);
+    expect(twice.stderr).toContain("Error code: DEVICE_ALREADY_ATTACHED");
+    await dom0(`xe vbd-unplug uuid=${vbd}`);
+    await dom0(`xe vbd-destroy uuid=${vbd}`);
+    expect(await dom0(`xe vbd-list vdi-uuid=${vdi} --minimal`)).toBe("");
+
+    await dom0(`xe vdi-forget uuid=${vdi}`);
+    expect(await dom0(`xe vdi-list location=${location} --minimal`)).toBe("");
+    // The link is still there: a scan finds it again, under a new UUID.
+    await dom0(`xe sr-scan uuid=${sr}`);
+    const rescanned = await dom0(`xe vdi-list location=${location} --minimal`);
+    expect(rescanned).toMatch(/^[0-9a-f-]{36}$/);
+    expect(rescanned).not.toBe(vdi);
+    await dom0(`rm ${location} && xe sr-scan uuid=${sr}`);
+    expect(await dom0(`xe vdi-list location=${location} --minimal`)).toBe("");
   });
 });

@@ -95,26 +95,41 @@ const vbdRecord = (vm: string, vdi: string) => ({
   qos_algorithm_params: {},
 });
 
-beforeAll(async () => {
-  ssh = await connectSsh();
-  forwarder = await forwardXapi(ssh);
-  const { createClient } = await import("xen-api");
-  const port = (forwarder.address() as AddressInfo).port;
-  xapi = createClient({ url: `http://127.0.0.1:${port}`, auth: { user: "", password: "" }, watchEvents: false });
-  await xapi.connect();
-});
-
-afterAll(async () => {
-  await xapi?.disconnect();
-  forwarder?.close();
-  const closed = once(ssh, "close");
-  ssh.end();
-  await closed;
-});
-
 describe("a passthrough rule written over real SSH", () => {
+  // Inside the describe: these hooks run before useSandbox's afterAll stops the sandbox.
+  beforeAll(async () => {
+    ssh = await connectSsh();
+    forwarder = await forwardXapi(ssh);
+    const { createClient } = await import("xen-api");
+    const port = (forwarder.address() as AddressInfo).port;
+    xapi = createClient({
+      url: `http://127.0.0.1:${port}`,
+      auth: { user: "", password: "" },
+      watchEvents: false,
+    });
+    await xapi.connect();
+  });
+
+  afterAll(async () => {
+    await xapi?.disconnect();
+    forwarder?.close();
+    const closed = once(ssh, "close");
+    ssh.end();
+    await closed;
+  });
+
   let firstVdi: XapiRecord;
   let vbd: string;
+
+  test("sshd's log counts connections and sessions (forwarding channels are no sessions)", async () => {
+    const connections = sandbox().sshConnections();
+    const sessions = sandbox().sshSessions();
+    expect(connections).toBeGreaterThanOrEqual(1);
+    await sshExec("true");
+    await xapi.call("host.get_all");
+    expect(sandbox().sshSessions()).toBe(sessions + 1);
+    expect(sandbox().sshConnections()).toBe(connections);
+  });
 
   test("rejects a host key other than the sandbox's", async () => {
     const { ssh: target } = sandbox().describe();
@@ -157,7 +172,9 @@ describe("a passthrough rule written over real SSH", () => {
   });
 
   test("the VDI plugs into a Running VM through XAPI over the SSH connection", async () => {
-    const running = sandbox().vms.find((vm) => vm.powerState === "Running" && !vm.nameLabel.startsWith("Control"));
+    const running = sandbox().vms.find(
+      (vm) => vm.powerState === "Running" && !vm.nameLabel.startsWith("Control"),
+    );
     expect(running).toBeDefined();
     const vm = await xapi.call<string>("VM.get_by_uuid", running!.uuid);
     const vdi = await xapi.call<string>("VDI.get_by_uuid", firstVdi["uuid"]);
@@ -193,7 +210,10 @@ describe("a passthrough rule written over real SSH", () => {
     expect(renamed).toHaveLength(1);
     expect(renamed[0]!["uuid"]).not.toBe(firstVdi["uuid"]);
 
-    await xapi.call("SR.scan", await xapi.call("VDI.get_SR", await xapi.call("VDI.get_by_uuid", renamed[0]!["uuid"])));
+    await xapi.call(
+      "SR.scan",
+      await xapi.call("VDI.get_SR", await xapi.call("VDI.get_by_uuid", renamed[0]!["uuid"])),
+    );
     await expect(xapi.call("VBD.get_record", vbd)).rejects.toMatchObject({ code: "HANDLE_INVALID" });
   });
 

@@ -1,5 +1,6 @@
-// Host tier: starting and stopping the dom0 sandbox leaves nothing behind: no processes,
-// mount namespaces, loop devices, mounts, /dev entries or files; through the CLI and SIGINT too.
+// Host tier: starting and stopping the dom0 sandbox leaves nothing behind: no processes
+// (zombies included), mount namespaces, loop devices, mounts, /dev entries or files; through
+// the CLI and SIGINT too. Other host-tier files may run sandboxes meanwhile: only ours counts.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
@@ -8,21 +9,10 @@ import { createInterface } from "node:readline";
 
 import { startSandbox } from "xen-sandbox";
 import type { SandboxDescription } from "xen-sandbox";
+import * as sshdModule from "xen-sandbox/dist/dom0/sshd";
 
 const DEV_DIRS = ["/dev/xapi", "/dev/disk", "/dev/block", "/dev/char"];
 const CLI = join(__dirname, "..", "..", "..", "sandbox", "bin", "xen-sandbox.js");
-
-// Other host-tier files may run a sandbox at the same time: only what is ours counts.
-interface HostState {
-  zombies: Set<number>;
-  devDirs: string[];
-}
-
-function pids(): number[] {
-  return readdirSync("/proc")
-    .filter((entry) => /^\d+$/.test(entry))
-    .map(Number);
-}
 
 function tryRead(read: () => string): string | undefined {
   try {
@@ -32,82 +22,91 @@ function tryRead(read: () => string): string | undefined {
   }
 }
 
-/** Zombies nobody will reap (their parent is PID 1, which reaps nothing on this machine). */
-function orphanZombies(): Set<number> {
-  const zombies = new Set<number>();
-  for (const pid of pids()) {
-    const stat = tryRead(() => readFileSync(`/proc/${pid}/stat`, "utf8"));
+/** pid -> [parent pid, start time]: the start time tells a process from a later one with its pid. */
+function processTable(): Map<number, [number, string]> {
+  const table = new Map<number, [number, string]>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = tryRead(() => readFileSync(`/proc/${entry}/stat`, "utf8"));
     const fields = stat?.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (fields?.[0] === "Z" && fields[1] === "1") zombies.add(pid);
+    if (fields !== undefined) table.set(Number(entry), [Number(fields[1]), fields[19] ?? ""]);
   }
-  return zombies;
+  return table;
 }
 
-function hostState(): HostState {
-  return { zombies: orphanZombies(), devDirs: DEV_DIRS.filter((dir) => existsSync(dir)) };
+interface Ours {
+  /** Every descendant of the process that started the sandbox, by pid, with its start time. */
+  processes: Map<number, string>;
+  /** Their mount namespaces other than the host's. */
+  namespaces: Set<string>;
+  stateDir: string;
 }
 
-/** The mount namespaces, other than the host's, of `root` and all its descendants. */
-function namespacesUnder(root: number): Set<string> {
-  const parentOf = new Map<number, number>();
-  for (const pid of pids()) {
-    const stat = tryRead(() => readFileSync(`/proc/${pid}/stat`, "utf8"));
-    if (stat !== undefined) parentOf.set(pid, Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-  }
+function oursUnder(root: number, stateDir: string): Ours {
+  const table = processTable();
   const isUnder = (pid: number): boolean => {
-    for (let current: number | undefined = pid; current !== undefined && current > 1; current = parentOf.get(current)) {
-      if (current === root) return true;
+    for (
+      let parent = table.get(pid)?.[0];
+      parent !== undefined && parent > 1;
+      parent = table.get(parent)?.[0]
+    ) {
+      if (parent === root) return true;
     }
     return false;
   };
+  const processes = new Map<number, string>();
   const namespaces = new Set<string>();
-  for (const pid of parentOf.keys()) {
+  for (const [pid, [, startTime]] of table) {
     if (!isUnder(pid)) continue;
+    processes.set(pid, startTime);
     const namespace = tryRead(() => readlinkSync(`/proc/${pid}/ns/mnt`));
     if (namespace !== undefined) namespaces.add(namespace);
   }
   namespaces.delete(readlinkSync("/proc/self/ns/mnt"));
-  return namespaces;
+  return { processes, namespaces, stateDir };
 }
 
 /** Whether any process's mount namespace has something mounted at `dir`. */
 function mountedSomewhere(dir: string): boolean {
-  return pids().some((pid) =>
+  return [...processTable().keys()].some((pid) =>
     (tryRead(() => readFileSync(`/proc/${pid}/mountinfo`, "utf8")) ?? "")
       .split("\n")
       .some((line) => line.split(" ")[4] === dir),
   );
 }
 
-/** Asserts that nothing the sandbox made (in `stateDir`) is left, compared with `before`. */
-function expectNothingLeft(before: HostState, stateDir: string, namespaces: Set<string>): void {
-  const after = hostState();
-  const inOurNamespaces = pids().filter((pid) => namespaces.has(tryRead(() => readlinkSync(`/proc/${pid}/ns/mnt`)) ?? ""));
+function expectNothingLeft(ours: Ours, devDirsBefore: string[]): void {
+  const table = processTable();
+  const leftProcesses = [...ours.processes].filter(([pid, startTime]) => table.get(pid)?.[1] === startTime);
+  expect(leftProcesses).toEqual([]);
+  const inOurNamespaces = [...table.keys()].filter((pid) =>
+    ours.namespaces.has(tryRead(() => readlinkSync(`/proc/${pid}/ns/mnt`)) ?? ""),
+  );
   expect(inOurNamespaces).toEqual([]);
-  expect([...after.zombies].filter((pid) => !before.zombies.has(pid))).toEqual([]);
-  // A /dev mountpoint the sandbox created stays only while another sandbox still mounts it.
-  const extraDevDirs = after.devDirs.filter((dir) => !before.devDirs.includes(dir));
-  expect(extraDevDirs.filter((dir) => !mountedSomewhere(dir))).toEqual([]);
-  expect(existsSync("/dev/xapi/block")).toBe(false);
-  expect(existsSync(stateDir)).toBe(false);
+
   const loops = readdirSync("/sys/block").filter((name) => name.startsWith("loop"));
-  const backing = loops.map((name) => tryRead(() => readFileSync(`/sys/block/${name}/loop/backing_file`, "utf8")));
-  expect(backing.filter((file) => file?.startsWith(stateDir))).toEqual([]);
-  expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(stateDir);
-  const commandLines = pids().map((pid) => tryRead(() => readFileSync(`/proc/${pid}/cmdline`, "utf8")) ?? "");
-  expect(commandLines.filter((line) => line.includes(stateDir))).toEqual([]);
+  const backing = loops.map((name) =>
+    tryRead(() => readFileSync(`/sys/block/${name}/loop/backing_file`, "utf8")),
+  );
+  expect(backing.filter((file) => file?.startsWith(ours.stateDir))).toEqual([]);
+  expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(ours.stateDir);
+  expect(existsSync(ours.stateDir)).toBe(false);
+
+  expect(existsSync("/dev/xapi/block")).toBe(false);
+  // A /dev mountpoint the sandbox created stays only while another sandbox still mounts it.
+  const created = DEV_DIRS.filter((dir) => existsSync(dir) && !devDirsBefore.includes(dir));
+  expect(created.filter((dir) => !mountedSomewhere(dir))).toEqual([]);
 }
 
 test("stop() removes everything, and a second stop() is harmless", async () => {
-  const before = hostState();
+  const devDirsBefore = DEV_DIRS.filter((dir) => existsSync(dir));
   const startedAt = performance.now();
   const sandbox = await startSandbox({ disks: 1 });
   const startMs = performance.now() - startedAt;
-  const stateDir = dirname(sandbox.ssh.privateKeyPath);
-  expect(existsSync(`/proc/${sandbox.holderPid}`)).toBe(true);
+  const ours = oursUnder(process.pid, dirname(sandbox.ssh.privateKeyPath));
+  expect(ours.processes.has(sandbox.holderPid)).toBe(true);
+  expect(ours.namespaces.size).toBe(1);
   expect(sandbox.disks).toHaveLength(2);
-  const namespaces = namespacesUnder(process.pid);
-  expect(namespaces.size).toBe(1);
 
   const stoppingAt = performance.now();
   await sandbox.stop();
@@ -115,18 +114,40 @@ test("stop() removes everything, and a second stop() is harmless", async () => {
   await sandbox.stop();
   process.stdout.write(`sandbox start ${startMs.toFixed(0)} ms, stop ${stopMs.toFixed(0)} ms\n`);
 
-  expect(existsSync(`/proc/${sandbox.holderPid}`)).toBe(false);
-  expectNothingLeft(before, stateDir, namespaces);
+  expectNothingLeft(ours, devDirsBefore);
+});
+
+test("a start that fails half-way removes what it had made", async () => {
+  const devDirsBefore = DEV_DIRS.filter((dir) => existsSync(dir));
+  const realStartSshd = sshdModule.startSshd;
+  let ours: Ours | undefined;
+  // Fail once sshd runs, with the namespace, udevd, the simulator and the sockets already up.
+  const spy = jest
+    .spyOn(sshdModule, "startSshd")
+    .mockImplementationOnce(async (namespace, configPath, ...rest) => {
+      await realStartSshd(namespace, configPath, ...rest);
+      ours = oursUnder(process.pid, dirname(configPath));
+      throw new Error("injected failure after sshd started");
+    });
+  try {
+    await expect(startSandbox({ disks: 1 })).rejects.toThrow("injected failure after sshd started");
+  } finally {
+    spy.mockRestore();
+  }
+  expect(ours?.namespaces.size).toBe(1);
+  expect(ours?.processes.size).toBeGreaterThanOrEqual(3); // holder, udevd, sshd
+  expectNothingLeft(ours!, devDirsBefore);
 });
 
 test("the CLI prints one JSON line, runs until SIGINT, then removes everything", async () => {
-  const before = hostState();
-  const cli = spawn(process.execPath, [CLI, "start", "--disks", "1", "--json"], { stdio: ["ignore", "pipe", "pipe"] });
+  const devDirsBefore = DEV_DIRS.filter((dir) => existsSync(dir));
+  const cli = spawn(process.execPath, [CLI, "start", "--disks", "1", "--json"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stderr = "";
   cli.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = once(cli, "exit");
-  const lines = createInterface({ input: cli.stdout });
-  const [line] = (await once(lines, "line")) as [string];
+  const [line] = (await once(createInterface({ input: cli.stdout }), "line")) as [string];
   const description = JSON.parse(line) as SandboxDescription;
 
   expect(Object.keys(description).sort()).toEqual(["controlUrl", "disks", "host", "ssh", "vms", "xapi"]);
@@ -142,13 +163,12 @@ test("the CLI prints one JSON line, runs until SIGINT, then removes everything",
     "sizeBytes",
     "wwn",
   ]);
-  const stateDir = dirname(description.ssh.privateKeyPath);
-  expect(existsSync(stateDir)).toBe(true);
-  const namespaces = namespacesUnder(cli.pid!);
-  expect(namespaces.size).toBe(1);
+  const ours = oursUnder(cli.pid!, dirname(description.ssh.privateKeyPath));
+  expect(ours.namespaces.size).toBe(1);
+  expect(existsSync(ours.stateDir)).toBe(true);
 
   cli.kill("SIGINT");
   const [code] = (await exited) as [number | null];
   expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
-  expectNothingLeft(before, stateDir, namespaces);
+  expectNothingLeft(ours, devDirsBefore);
 });

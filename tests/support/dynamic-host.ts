@@ -43,8 +43,17 @@ export interface DynamicHost {
   check(olds: Props, news: Props): Promise<CheckReply>;
   diff(id: string, olds: Props, news: Props): Promise<DiffReply>;
   create(properties: Props, options?: { preview?: boolean }): Promise<{ id: string; properties: Props }>;
-  read(id: string, properties: Props, inputs?: Props): Promise<{ id: string; properties: Props; inputs?: Props }>;
-  update(id: string, olds: Props, news: Props, options?: { preview?: boolean }): Promise<{ properties: Props }>;
+  read(
+    id: string,
+    properties: Props,
+    inputs?: Props,
+  ): Promise<{ id: string; properties: Props; inputs?: Props }>;
+  update(
+    id: string,
+    olds: Props,
+    news: Props,
+    options?: { preview?: boolean },
+  ): Promise<{ properties: Props }>;
   delete(id: string, properties: Props): Promise<void>;
   /** Everything the host printed so far (stdout and stderr: provider console.log lands here). */
   output(): string;
@@ -63,7 +72,9 @@ export function dynamicHostEntry(): string {
  * Starts the host. `cwd` decides where it resolves packages from (the serialized provider
  * requires pulumi-xen-passthrough by name), as the program directory does under `pulumi up`.
  */
-export async function startDynamicHost(options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<DynamicHost> {
+export async function startDynamicHost(
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<DynamicHost> {
   // The host wants the engine's address as its argument; it never dials it.
   const child = spawn(process.execPath, [dynamicHostEntry(), "127.0.0.1:1"], {
     cwd: options.cwd ?? process.cwd(),
@@ -80,7 +91,8 @@ export async function startDynamicHost(options: { cwd?: string; env?: NodeJS.Pro
 function firstLine(child: ChildProcessWithoutNullStreams, record: (chunk: string) => void): Promise<number> {
   return new Promise((resolve, reject) => {
     let buffered = "";
-    const onExit = (code: number | null) => reject(new Error(`dynamic-provider host exited (${code}) before printing its port`));
+    const onExit = (code: number | null) =>
+      reject(new Error(`dynamic-provider host exited (${code}) before printing its port`));
     child.once("exit", onExit);
     child.stdout.on("data", (chunk: Buffer) => {
       const text = chunk.toString();
@@ -127,7 +139,13 @@ class Host implements DynamicHost {
 
   async diff(id: string, olds: Props, news: Props): Promise<DiffReply> {
     const request = new proto.DiffRequest();
-    request.setId(id).setUrn(URN).setName("disk").setType(TYPE).setOlds(toStruct(olds)).setNews(toStruct(news));
+    request
+      .setId(id)
+      .setUrn(URN)
+      .setName("disk")
+      .setType(TYPE)
+      .setOlds(toStruct(olds))
+      .setNews(toStruct(news));
     const reply = await this.call<proto.DiffResponse>("diff", (cb) => this.client.diff(request, cb));
     const changes = { 0: "unknown", 1: "none", 2: "some" } as const;
     return {
@@ -137,14 +155,26 @@ class Host implements DynamicHost {
     };
   }
 
-  async create(properties: Props, options: { preview?: boolean } = {}): Promise<{ id: string; properties: Props }> {
+  async create(
+    properties: Props,
+    options: { preview?: boolean } = {},
+  ): Promise<{ id: string; properties: Props }> {
     const request = new proto.CreateRequest();
-    request.setUrn(URN).setName("disk").setType(TYPE).setProperties(toStruct(properties)).setPreview(options.preview ?? false);
+    request
+      .setUrn(URN)
+      .setName("disk")
+      .setType(TYPE)
+      .setProperties(toStruct(properties))
+      .setPreview(options.preview ?? false);
     const reply = await this.call<proto.CreateResponse>("create", (cb) => this.client.create(request, cb));
     return { id: reply.getId(), properties: fromStruct(reply.getProperties()) };
   }
 
-  async read(id: string, properties: Props, inputs?: Props): Promise<{ id: string; properties: Props; inputs?: Props }> {
+  async read(
+    id: string,
+    properties: Props,
+    inputs?: Props,
+  ): Promise<{ id: string; properties: Props; inputs?: Props }> {
     const request = new proto.ReadRequest();
     request.setId(id).setUrn(URN).setName("disk").setType(TYPE).setProperties(toStruct(properties));
     if (inputs !== undefined) request.setInputs(toStruct(inputs));
@@ -157,9 +187,20 @@ class Host implements DynamicHost {
     };
   }
 
-  async update(id: string, olds: Props, news: Props, options: { preview?: boolean } = {}): Promise<{ properties: Props }> {
+  async update(
+    id: string,
+    olds: Props,
+    news: Props,
+    options: { preview?: boolean } = {},
+  ): Promise<{ properties: Props }> {
     const request = new proto.UpdateRequest();
-    request.setId(id).setUrn(URN).setName("disk").setType(TYPE).setOlds(toStruct(olds)).setNews(toStruct(news));
+    request
+      .setId(id)
+      .setUrn(URN)
+      .setName("disk")
+      .setType(TYPE)
+      .setOlds(toStruct(olds))
+      .setNews(toStruct(news));
     request.setPreview(options.preview ?? false);
     const reply = await this.call<proto.UpdateResponse>("update", (cb) => this.client.update(request, cb));
     return { properties: fromStruct(reply.getProperties()) };
@@ -214,5 +255,5 @@ function toStruct(value: Props): Struct {
 }
 
 function fromStruct(struct: Struct | undefined): Props {
-  return (struct?.toJavaScript() ?? {}) as Props;
+  return struct?.toJavaScript() ?? {};
 }

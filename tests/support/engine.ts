@@ -37,7 +37,9 @@ export function useEngine(): () => Engine {
   let engine: Engine | undefined;
   beforeAll(async () => {
     const { provider } = await serializePassthroughDisk(PLACEHOLDER_ARGS);
-    engine = new HostEngine(await startDynamicHost({ cwd: REPO_ROOT }), provider);
+    const host = await startDynamicHost({ cwd: REPO_ROOT });
+    await host.configure({}); // the engine always configures the provider first
+    engine = new HostEngine(host, provider);
   }, 60_000);
   afterAll(async () => {
     await engine?.host.stop();

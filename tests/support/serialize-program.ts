@@ -3,6 +3,7 @@
 // JSON, the inputs the engine would receive, `__provider` included. Mocks never run provider
 // code, but the SDK serializes the provider exactly as under `pulumi up`.
 import * as pulumi from "@pulumi/pulumi";
+import type * as Package from "pulumi-xen-passthrough";
 
 interface Captured {
   readonly type: string;
@@ -27,8 +28,8 @@ async function main(): Promise<void> {
   );
   // Loaded by package name after setMocks, as a program would import it.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { PassthroughDisk } = require("pulumi-xen-passthrough") as typeof import("pulumi-xen-passthrough");
-  new PassthroughDisk("disk", args as unknown as import("pulumi-xen-passthrough").PassthroughDiskArgs);
+  const { PassthroughDisk } = require("pulumi-xen-passthrough") as typeof Package;
+  new PassthroughDisk("disk", args as unknown as Package.PassthroughDiskArgs);
   process.stdout.write(`${JSON.stringify(await registered)}\n`);
 }
 

@@ -22,6 +22,27 @@ export async function serializePassthroughDisk(args: Record<string, unknown>): P
   const lastLine = stdout.trim().split("\n").pop() ?? "";
   const captured = JSON.parse(lastLine) as { type: string; inputs: Record<string, unknown> };
   const provider = captured.inputs["__provider"];
-  if (typeof provider !== "string") throw new Error(`no __provider string among the inputs: ${lastLine.slice(0, 200)}`);
+  if (typeof provider !== "string")
+    throw new Error(`no __provider string among the inputs: ${lastLine.slice(0, 200)}`);
   return { type: captured.type, inputs: captured.inputs, provider };
+}
+
+/** The SDK's marker of a secret value inside serialized properties. */
+const SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+/**
+ * The inputs as the engine hands them to a dynamic provider: secrets unwrapped (the host
+ * declares it does not accept secrets), everything else as registered.
+ */
+export function asEngineSendsThem(value: unknown): Record<string, unknown> {
+  return unwrap(value) as Record<string, unknown>;
+}
+
+function unwrap(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unwrap);
+  if (value === null || typeof value !== "object") return value;
+  const record = value as Record<string, unknown>;
+  if (record[SECRET_SIGNATURE] === SECRET_VALUE) return unwrap(record["value"]);
+  return Object.fromEntries(Object.entries(record).map(([key, v]) => [key, unwrap(v)]));
 }

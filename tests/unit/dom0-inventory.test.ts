@@ -111,7 +111,10 @@ describe("resolveDisk", () => {
 
   test("says which disks exist when none matches", () => {
     const resolution = resolveDisk(inventory, { serial: "NOPE" });
-    expect(resolution).toEqual({ ok: false, reason: expect.stringMatching(/no disk with serial NOPE.*sde \(serial ZA1\)/) as unknown });
+    expect(resolution).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/no disk with serial NOPE.*sde \(serial ZA1\)/) as unknown,
+    });
   });
 
   test("refuses an identity that matches several disks", () => {

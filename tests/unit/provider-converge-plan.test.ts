@@ -1,5 +1,9 @@
 // planConverge: the ordered steps from an observation to the wanted state, and the refusals.
-import { planConverge, type Observation, type VbdObservation } from "pulumi-xen-passthrough/dist/core/converge-plan.js";
+import {
+  planConverge,
+  type Observation,
+  type VbdObservation,
+} from "pulumi-xen-passthrough/dist/core/converge-plan.js";
 import { RefusedError } from "pulumi-xen-passthrough/dist/core/errors.js";
 import { renderRule } from "pulumi-xen-passthrough/dist/core/rule.js";
 import { inputs, VM_UUID } from "./provider-plan-fixture.js";
@@ -30,9 +34,16 @@ const fresh: Observation = {
 };
 
 /** Everything as wanted. */
-const done: Observation = { ...fresh, ruleText: rule.text, symlinkPresent: true, vdiUuid: "vdi-1", vbd: ourVbd };
+const done: Observation = {
+  ...fresh,
+  ruleText: rule.text,
+  symlinkPresent: true,
+  vdiUuid: "vdi-1",
+  vbd: ourVbd,
+};
 
-const kinds = (observation: Observation, want = wanted) => planConverge(observation, want).map((step) => step.kind);
+const kinds = (observation: Observation, want = wanted) =>
+  planConverge(observation, want).map((step) => step.kind);
 
 describe("create from nothing", () => {
   test("running VM: rule, trigger, wait, VDI, VBD, plug — in that order, with the inputs' values", () => {
@@ -77,7 +88,12 @@ describe("converging is idempotent", () => {
 
 describe("repairing drift", () => {
   test("rule deleted: rewritten and retriggered, the rest kept", () => {
-    expect(kinds({ ...done, ruleText: undefined })).toEqual(["writeRule", "reloadAndTrigger", "waitSymlink", "ensureVdi"]);
+    expect(kinds({ ...done, ruleText: undefined })).toEqual([
+      "writeRule",
+      "reloadAndTrigger",
+      "waitSymlink",
+      "ensureVdi",
+    ]);
   });
 
   test("rule edited: rewritten", () => {
@@ -85,11 +101,18 @@ describe("repairing drift", () => {
   });
 
   test("symlink gone: retriggered only", () => {
-    expect(kinds({ ...done, symlinkPresent: false })).toEqual(["reloadAndTrigger", "waitSymlink", "ensureVdi"]);
+    expect(kinds({ ...done, symlinkPresent: false })).toEqual([
+      "reloadAndTrigger",
+      "waitSymlink",
+      "ensureVdi",
+    ]);
   });
 
   test("VBD unplugged while the VM runs: plugged again", () => {
-    expect(kinds({ ...done, vbd: { ...ourVbd, currentlyAttached: false } })).toEqual(["ensureVdi", "plugVbd"]);
+    expect(kinds({ ...done, vbd: { ...ourVbd, currentlyAttached: false } })).toEqual([
+      "ensureVdi",
+      "plugVbd",
+    ]);
   });
 
   test("VBD destroyed: re-created and plugged", () => {
@@ -97,7 +120,12 @@ describe("repairing drift", () => {
   });
 
   test("disk back as sdc after a reboot: VBD of the stale VDI replaced by one on the new VDI", () => {
-    const renamed: Observation = { ...done, disk: { kernelName: "sdc" }, vdiUuid: "vdi-2", vbd: { ...ourVbd, currentlyAttached: false } };
+    const renamed: Observation = {
+      ...done,
+      disk: { kernelName: "sdc" },
+      vdiUuid: "vdi-2",
+      vbd: { ...ourVbd, currentlyAttached: false },
+    };
     expect(planConverge(renamed, wanted)).toEqual([
       { kind: "ensureVdi", location: "/dev/xapi/block/sdc" },
       { kind: "destroyVbd" },
@@ -116,12 +144,20 @@ describe("repairing drift", () => {
   });
 
   test("userdevice change re-creates; autodetect accepts the device the VBD has", () => {
-    expect(kinds(done, inputs({ userdevice: "4" }))).toEqual(["ensureVdi", "unplugVbd", "destroyVbd", "createVbd", "plugVbd"]);
+    expect(kinds(done, inputs({ userdevice: "4" }))).toEqual([
+      "ensureVdi",
+      "unplugVbd",
+      "destroyVbd",
+      "createVbd",
+      "plugVbd",
+    ]);
     expect(kinds(done, inputs({ userdevice: "1" }))).toEqual(["ensureVdi"]);
   });
 
   test("bootable changes in place", () => {
-    expect(planConverge(done, inputs({ bootable: true })).slice(1)).toEqual([{ kind: "setVbdBootable", bootable: true }]);
+    expect(planConverge(done, inputs({ bootable: true })).slice(1)).toEqual([
+      { kind: "setVbdBootable", bootable: true },
+    ]);
   });
 
   test("attach turned off: unplugged", () => {
@@ -130,17 +166,30 @@ describe("repairing drift", () => {
 });
 
 describe("others' rules and VBDs", () => {
-  const handMade = { path: "/etc/udev/rules.d/99-mine.rules", writtenBy: "other", evidence: 'matches KERNEL "sdb"' } as const;
+  const handMade = {
+    path: "/etc/udev/rules.d/99-mine.rules",
+    writtenBy: "other",
+    evidence: 'matches KERNEL "sdb"',
+  } as const;
   const untagged: VbdObservation = { ...ourVbd, uuid: "vbd-hand" };
 
   test("a hand-made rule is refused without adopt", () => {
     expect(() => planConverge({ ...fresh, otherRules: [handMade] }, wanted)).toThrow(
-      expect.objectContaining({ code: "DISK_IN_OTHER_RULE", params: { disk: "serial S3Z1", rule: handMade.path } }) as Error,
+      expect.objectContaining({
+        code: "DISK_IN_OTHER_RULE",
+        params: { disk: "serial S3Z1", rule: handMade.path },
+      }) as Error,
     );
   });
 
   test("adopt takes over a hand-made passthrough: our rule replaces theirs, their VBD becomes ours", () => {
-    const observation: Observation = { ...fresh, otherRules: [handMade], symlinkPresent: true, vdiUuid: "vdi-1", otherVbds: [untagged] };
+    const observation: Observation = {
+      ...fresh,
+      otherRules: [handMade],
+      symlinkPresent: true,
+      vdiUuid: "vdi-1",
+      otherVbds: [untagged],
+    };
     expect(planConverge(observation, inputs({ adopt: true }))).toEqual([
       { kind: "writeRule", path: rule.path, text: rule.text },
       { kind: "removeRule", path: handMade.path },
@@ -152,23 +201,33 @@ describe("others' rules and VBDs", () => {
   });
 
   test("another PassthroughDisk's rule for the same disk is refused even with adopt", () => {
-    const other = { path: "/etc/udev/rules.d/65-xen-passthrough-x.rules", writtenBy: "xen-passthrough", evidence: "e" } as const;
-    expect(() => planConverge({ ...fresh, otherRules: [other] }, inputs({ adopt: true }))).toThrow(RefusedError);
+    const other = {
+      path: "/etc/udev/rules.d/65-xen-passthrough-x.rules",
+      writtenBy: "xen-passthrough",
+      evidence: "e",
+    } as const;
+    expect(() => planConverge({ ...fresh, otherRules: [other] }, inputs({ adopt: true }))).toThrow(
+      RefusedError,
+    );
   });
 
   test("an unmanaged VBD on this VM is refused without adopt, and names adopt", () => {
-    expect(() => planConverge({ ...done, vbd: undefined, otherVbds: [untagged] }, wanted)).toThrow(/adopt: true/);
+    expect(() => planConverge({ ...done, vbd: undefined, otherVbds: [untagged] }, wanted)).toThrow(
+      /adopt: true/,
+    );
   });
 
   test("a disk attached to another VM is refused even with adopt", () => {
     const elsewhere = { ...untagged, vmUuid: "99999999-4e5f-6a7b-8c9d-0e1f2a3b4c5d" };
-    expect(() => planConverge({ ...done, vbd: undefined, otherVbds: [elsewhere] }, inputs({ adopt: true }))).toThrow(
-      expect.objectContaining({ code: "DISK_ATTACHED_ELSEWHERE" }) as Error,
-    );
+    expect(() =>
+      planConverge({ ...done, vbd: undefined, otherVbds: [elsewhere] }, inputs({ adopt: true })),
+    ).toThrow(expect.objectContaining({ code: "DISK_ATTACHED_ELSEWHERE" }) as Error);
   });
 
   test("no disk or no VM: refused with what is missing", () => {
-    expect(() => planConverge({ ...fresh, disk: undefined }, wanted)).toThrow("no disk with serial S3Z1 on the host");
+    expect(() => planConverge({ ...fresh, disk: undefined }, wanted)).toThrow(
+      "no disk with serial S3Z1 on the host",
+    );
     expect(() => planConverge({ ...fresh, vm: undefined }, wanted)).toThrow('VM "nas" was not found');
   });
 });

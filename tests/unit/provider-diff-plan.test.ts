@@ -9,7 +9,12 @@ const news = (overrides: Record<string, unknown>) => ({ ...inputs(overrides) }) 
 
 describe("no change", () => {
   test("same inputs, state in sync", () => {
-    expect(planDiff(state(base), { ...base })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: true, reasons: [] });
+    expect(planDiff(state(base), { ...base })).toEqual({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: true,
+      reasons: [],
+    });
   });
 
   test("key order does not matter", () => {
@@ -32,7 +37,11 @@ describe("no change", () => {
 describe("replace (delete before replace)", () => {
   test.each([
     ["another host", { connection: { host: "xen2.lan", password: "old-password" } }, ["connection"]],
-    ["another SSH port", { connection: { host: "xen1.lan", port: 2222, password: "old-password" } }, ["connection"]],
+    [
+      "another SSH port",
+      { connection: { host: "xen1.lan", port: 2222, password: "old-password" } },
+      ["connection"],
+    ],
     ["another disk", { disk: { serial: "OTHER" } }, ["disk"]],
     ["the disk named another way", { disk: { kernelName: "sdb" } }, ["disk"]],
     ["another VM", { vm: { nameLabel: "web" } }, ["vm"]],
@@ -43,14 +52,19 @@ describe("replace (delete before replace)", () => {
   });
 
   test("unknown identities in a preview count as a replace", () => {
-    const plan = planDiff(state(base), { ...base, connection: UNKNOWN, disk: { serial: UNKNOWN }, vm: UNKNOWN });
+    const plan = planDiff(state(base), {
+      ...base,
+      connection: UNKNOWN,
+      disk: { serial: UNKNOWN },
+      vm: UNKNOWN,
+    });
     expect(plan.replaces).toEqual(["connection", "disk", "vm"]);
   });
 });
 
 describe("update", () => {
   test.each([
-    ["mode", { mode: "RO" }, "mode: \"RW\" -> \"RO\""],
+    ["mode", { mode: "RO" }, 'mode: "RW" -> "RO"'],
     ["userdevice", { userdevice: "3" }, 'userdevice: "autodetect" -> "3"'],
     ["bootable", { bootable: true }, "bootable: false -> true"],
     ["attach", { attach: false }, "attach: true -> false"],
@@ -63,7 +77,12 @@ describe("update", () => {
 
   test("new credentials alone are an update (so the state keeps working ones), shown without their value", () => {
     const plan = planDiff(state(base), news({ connection: { host: "xen1.lan", password: "new-password" } }));
-    expect(plan).toEqual({ changes: true, replaces: [], deleteBeforeReplace: true, reasons: ["connection: changed"] });
+    expect(plan).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: true,
+      reasons: ["connection: changed"],
+    });
     expect(JSON.stringify(plan)).not.toContain("password");
   });
 
@@ -88,7 +107,11 @@ describe("drift recorded by read makes an update", () => {
     ["VBD unplugged", { vbdAttached: false }, "the VBD was unplugged"],
     ["VBD mode changed", { vbdMode: "RO" }, "the VBD has mode RO (wanted RW)"],
     ["VBD made bootable", { vbdBootable: true }, "the VBD has bootable true (wanted false)"],
-    ["kernel rename after reboot", { kernelName: "sdc", vbdOnCurrentVdi: false }, "the disk came back as sdc (it was sdb)"],
+    [
+      "kernel rename after reboot",
+      { kernelName: "sdc", vbdOnCurrentVdi: false },
+      "the disk came back as sdc (it was sdb)",
+    ],
   ] as const)("%s", (_what, observed, message) => {
     const plan = planDiff(state(base, observed), { ...base });
     expect(plan.changes).toBe(true);
@@ -108,15 +131,27 @@ describe("findDrift", () => {
   });
 
   test("a VM that is gone or halted is reported but not repairable", () => {
-    const gone = findDrift({ ...(state(base)["observed"] as object), vmPresent: false, vmPowerState: "" } as never, base, "sdb");
+    const gone = findDrift(
+      { ...(state(base)["observed"] as object), vmPresent: false, vmPowerState: "" } as never,
+      base,
+      "sdb",
+    );
     expect(gone.map((d) => [d.kind, d.repairable])).toEqual([["vmMissing", false]]);
-    const halted = findDrift({ ...(state(base)["observed"] as object), vmPowerState: "Halted", vbdAttached: false } as never, base, "sdb");
+    const halted = findDrift(
+      { ...(state(base)["observed"] as object), vmPowerState: "Halted", vbdAttached: false } as never,
+      base,
+      "sdb",
+    );
     expect(halted.map((d) => [d.kind, d.repairable])).toEqual([["vmNotRunning", false]]);
   });
 
   test("attach: false with a plugged VBD is drift; userdevice autodetect accepts any device", () => {
     const detached = inputs({ attach: false });
-    const drift = findDrift({ ...(state(detached)["observed"] as object), vbdAttached: true, vbdUserdevice: "7" } as never, detached, "sdb");
+    const drift = findDrift(
+      { ...(state(detached)["observed"] as object), vbdAttached: true, vbdUserdevice: "7" } as never,
+      detached,
+      "sdb",
+    );
     expect(drift.map((d) => d.kind)).toEqual(["vbdPlugged"]);
   });
 });

@@ -22,7 +22,10 @@ export function inputs(overrides: Record<string, unknown> = {}): PassthroughDisk
 }
 
 /** The state create leaves behind for these inputs; `observed` overrides simulate what read saw. */
-export function state(of: PassthroughDiskInputs, observed: Partial<ObservedState> = {}): Record<string, unknown> {
+export function state(
+  of: PassthroughDiskInputs,
+  observed: Partial<ObservedState> = {},
+): Record<string, unknown> {
   const rule = renderRule(of.disk);
   return {
     ...of,
@@ -38,7 +41,12 @@ export function state(of: PassthroughDiskInputs, observed: Partial<ObservedState
     currentlyAttached: true,
     sizeBytes: 1024,
     observed: {
-      ...inSyncObservation(of, { kernelName: "sdb", attached: of.attach, vmPowerState: "Running", userdevice: "1" }),
+      ...inSyncObservation(of, {
+        kernelName: "sdb",
+        attached: of.attach,
+        vmPowerState: "Running",
+        userdevice: "1",
+      }),
       ...observed,
     },
     drift: [],

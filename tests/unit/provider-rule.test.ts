@@ -72,23 +72,33 @@ describe("renderRule", () => {
   });
 
   test("a WWN without 0x is matched the way udev spells it", () => {
-    expect(matchLines(renderRule({ wwn: "5000C500A1B2C3D4" }).text)[0]).toBe('ENV{ID_WWN}=="0x5000c500a1b2c3d4"');
-    expect(matchLines(renderRule({ wwn: "eui.0025388b71b1d5a5" }).text)[0]).toBe('ENV{ID_WWN}=="eui.0025388b71b1d5a5"');
+    expect(matchLines(renderRule({ wwn: "5000C500A1B2C3D4" }).text)[0]).toBe(
+      'ENV{ID_WWN}=="0x5000c500a1b2c3d4"',
+    );
+    expect(matchLines(renderRule({ wwn: "eui.0025388b71b1d5a5" }).text)[0]).toBe(
+      'ENV{ID_WWN}=="eui.0025388b71b1d5a5"',
+    );
   });
 
-  test.each(identities)("%j: whole disks only, symlink on add|change, stock-style RUN on add and remove", (identity) => {
-    const lines = renderRule(identity).text.split("\n").filter((line) => line !== "" && !line.startsWith("#"));
-    expect(lines[0]).toMatch(/^SUBSYSTEM!="block", GOTO=/);
-    expect(lines[1]).toMatch(/^ENV\{DEVTYPE\}!="disk", GOTO=/);
-    const symlinkLines = lines.filter((line) => line.includes("SYMLINK+="));
-    expect(symlinkLines).toEqual(['ACTION=="add|change", SYMLINK+="xapi/block/%k"']);
-    const runLines = lines.filter((line) => line.includes("RUN+="));
-    expect(runLines.map((line) => line.split(",")[0])).toEqual(['ACTION=="add"', 'ACTION=="remove"']);
-    for (const line of runLines) expect(line).toContain("/opt/xensource/libexec/local-device-change %k >/dev/null 2>&1 &");
-    // Kernel-name matching only when the kernel name IS the identity; never the *[0-9] heuristic.
-    expect(lines.some((line) => line.includes("KERNEL"))).toBe("kernelName" in identity);
-    expect(renderRule(identity).text).not.toContain("*[0-9]");
-  });
+  test.each(identities)(
+    "%j: whole disks only, symlink on add|change, stock-style RUN on add and remove",
+    (identity) => {
+      const lines = renderRule(identity)
+        .text.split("\n")
+        .filter((line) => line !== "" && !line.startsWith("#"));
+      expect(lines[0]).toMatch(/^SUBSYSTEM!="block", GOTO=/);
+      expect(lines[1]).toMatch(/^ENV\{DEVTYPE\}!="disk", GOTO=/);
+      const symlinkLines = lines.filter((line) => line.includes("SYMLINK+="));
+      expect(symlinkLines).toEqual(['ACTION=="add|change", SYMLINK+="xapi/block/%k"']);
+      const runLines = lines.filter((line) => line.includes("RUN+="));
+      expect(runLines.map((line) => line.split(",")[0])).toEqual(['ACTION=="add"', 'ACTION=="remove"']);
+      for (const line of runLines)
+        expect(line).toContain("/opt/xensource/libexec/local-device-change %k >/dev/null 2>&1 &");
+      // Kernel-name matching only when the kernel name IS the identity; never the *[0-9] heuristic.
+      expect(lines.some((line) => line.includes("KERNEL"))).toBe("kernelName" in identity);
+      expect(renderRule(identity).text).not.toContain("*[0-9]");
+    },
+  );
 
   test("labels are unique per identity, so two of our rules never jump into each other", () => {
     const labels = identities.map((identity) => /LABEL="([^"]+)_match"/.exec(renderRule(identity).text)?.[1]);
@@ -102,7 +112,13 @@ describe("renderRule", () => {
 
 describe("ruleSlug and paths", () => {
   test("safe characters only, and distinct for identities that differ only in case or punctuation", () => {
-    const slugs = [{ serial: "ABC" }, { serial: "abc" }, { serial: "a:b" }, { serial: "a+b" }, { byId: "abc" }].map(ruleSlug);
+    const slugs = [
+      { serial: "ABC" },
+      { serial: "abc" },
+      { serial: "a:b" },
+      { serial: "a+b" },
+      { byId: "abc" },
+    ].map(ruleSlug);
     for (const slug of slugs) expect(slug).toMatch(/^[A-Za-z0-9_.-]+$/);
     expect(new Set(slugs).size).toBe(slugs.length);
   });
@@ -186,7 +202,11 @@ describe("conflictingRules", () => {
     const other = renderRule({ byId: "ata-WDC_WD40_WD-WCC4N0ABC" });
     const rules = new Map([[other.path, other.text]]);
     expect(conflictingRules(rules, disk, own.path)).toEqual([
-      { path: other.path, writtenBy: "xen-passthrough", evidence: "its rule is for /dev/disk/by-id/ata-WDC_WD40_WD-WCC4N0ABC" },
+      {
+        path: other.path,
+        writtenBy: "xen-passthrough",
+        evidence: "its rule is for /dev/disk/by-id/ata-WDC_WD40_WD-WCC4N0ABC",
+      },
     ]);
   });
 
@@ -197,8 +217,14 @@ describe("conflictingRules", () => {
 
   test.each([
     ['KERNEL=="sdb", SUBSYSTEM=="block", ACTION=="add", SYMLINK+="xapi/block/%k"', 'matches KERNEL "sdb"'],
-    ['ACTION=="add|change", ENV{ID_SERIAL}=="WDC_WD40_WD-WCC4N0ABC", SYMLINK+="xapi/block/%k"', 'matches ENV{ID_SERIAL} "WDC_WD40_WD-WCC4N0ABC"'],
-    ['ENV{ID_SERIAL_SHORT}=="WD-WCC4N0*", SYMLINK+="xapi/block/%k"', 'matches ENV{ID_SERIAL_SHORT} "WD-WCC4N0*"'],
+    [
+      'ACTION=="add|change", ENV{ID_SERIAL}=="WDC_WD40_WD-WCC4N0ABC", SYMLINK+="xapi/block/%k"',
+      'matches ENV{ID_SERIAL} "WDC_WD40_WD-WCC4N0ABC"',
+    ],
+    [
+      'ENV{ID_SERIAL_SHORT}=="WD-WCC4N0*", SYMLINK+="xapi/block/%k"',
+      'matches ENV{ID_SERIAL_SHORT} "WD-WCC4N0*"',
+    ],
     ['KERNEL=="sdb|sdc", SYMLINK+="xapi/block/%k"', 'matches KERNEL "sdb|sdc"'],
   ])("a hand-made rule: %s", (line, evidence) => {
     const rules = new Map([["/etc/udev/rules.d/99-passthrough.rules", `# my disks\n${line}\n`]]);

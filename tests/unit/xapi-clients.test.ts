@@ -50,6 +50,14 @@ describe.each<Transport>(["json-rpc", "xml-rpc"])("xen-api client over %s", (tra
     expect(smConfig).toEqual({ type: "block" });
   });
 
+  test("strings survive the wire exactly: whitespace, markup characters, empty", async () => {
+    const [archive] = await xapi.call<string[]>("VM.get_by_name_label", "archive");
+    for (const text of ["  two  spaces\n", "<b> & 'q' \"dq\"", ""]) {
+      await xapi.call("VM.set_name_description", archive, text);
+      expect(await xapi.call("VM.get_name_description", archive)).toBe(text);
+    }
+  });
+
   test("callAsync runs Async.* through a task and returns the result XAPI stores in it", async () => {
     const [archive] = await xapi.call<string[]>("VM.get_by_name_label", "archive");
     await xapi.callAsync("VM.start", archive, false, false);

@@ -164,6 +164,14 @@ test("the HTTP control endpoint exposes state, trace, faults, drift, devices and
   });
 
   expect((await control("PUT", "/profile", { name: "realistic" })).body).toMatchObject({ name: "realistic" });
+  expect(
+    (await control("PUT", "/profile", { name: "slow-scan", methodExtraMs: { "SR.scan": 1 } })).body,
+  ).toMatchObject({
+    name: "slow-scan",
+    baseLatencyMs: 0,
+    methodExtraMs: { "SR.scan": 1 },
+  });
+  expect((await control("PUT", "/profile", { name: "nonsense" })).status).toBe(400);
   expect((await control("PUT", "/profile", { name: "zero" })).body).toMatchObject({
     name: "zero",
     baseLatencyMs: 0,

@@ -1,7 +1,7 @@
 // What serializes: SR operations per SR, plugs per VM (different VMs in parallel), and the
 // named mutex itself. Blocking is made observable with a device directory the test controls.
 import { randomUUID } from "node:crypto";
-import { startXapiSimulator } from "xen-sandbox";
+import { startXapiSimulator, zeroProfile } from "xen-sandbox";
 import type { DeviceEntry, XapiSimulator } from "xen-sandbox";
 import { KeyedMutex } from "xen-sandbox/dist/xapi/dispatch/locks";
 import { jsonResult, login } from "./xapi-fixture";
@@ -44,14 +44,7 @@ describe("with a device directory that blocks while the test holds it", () => {
           return entries;
         },
       },
-      profile: {
-        name: "plug-test",
-        baseLatencyMs: 0,
-        jitterMs: 0,
-        loginMs: { remote: 0, local: 0 },
-        maxConcurrentRemoteLogins: 0,
-        methodExtraMs: { "VBD.plug": 150 },
-      },
+      profile: { ...zeroProfile, name: "plug-test", methodExtraMs: { "VBD.plug": 150 } },
     });
   });
   afterAll(async () => {

@@ -153,6 +153,10 @@ test("shutting a VM down detaches its VBDs", async () => {
     "halted",
     "running",
   ]);
+  const dom0 = sim()
+    .control.state()
+    .vms.find((vm) => vm.isControlDomain)?.ref;
+  expect((await failure("VM.hard_shutdown", dom0))?.[0]).toBe("OPERATION_NOT_ALLOWED");
 });
 
 test("other_config map operations", async () => {

@@ -15,17 +15,19 @@ export class HostKeyError extends Error {
     readonly code: "HOST_KEY_MISMATCH" | "HOST_KEY_MISSING",
     readonly target: string,
     seen: HostPublicKey,
+    /** The input to set: "connection.hostKey", or "connection.proxy.hostKey" for the jump host. */
+    readonly setting = "connection.hostKey",
   ) {
     const fingerprint = fingerprintOf(seen);
     const line = publicKeyLine(seen);
     const problem =
       code === "HOST_KEY_MISMATCH"
-        ? `the host key of ${target} does not match connection.hostKey (possible man-in-the-middle, or the host was reinstalled)`
-        : `no connection.hostKey is set for ${target}, so its identity cannot be verified`;
+        ? `the host key of ${target} does not match ${setting} (possible man-in-the-middle, or the host was reinstalled)`
+        : `no ${setting} is set for ${target}, so its identity cannot be verified`;
     super(
       `${problem}. The server presented ${fingerprint} (${line}). ` +
         `Check that fingerprint out of band (on the host console: \`ssh-keygen -lf /etc/ssh/ssh_host_${seen.type.replace(/^ssh-|-.*$/g, "")}_key.pub\`, ` +
-        `or \`ssh-keyscan\` from a trusted network), then set connection.hostKey to "${line}".`,
+        `or \`ssh-keyscan\` from a trusted network), then set ${setting} to "${line}".`,
     );
     this.fingerprint = fingerprint;
     this.publicKeyLine = line;

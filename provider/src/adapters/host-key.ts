@@ -68,7 +68,9 @@ function decodeKey(type: string, base64: string): HostPublicKey | undefined {
 export function blobType(blob: Buffer): string | undefined {
   if (blob.length < 4) return undefined;
   const length = blob.readUInt32BE(0);
-  return length > 0 && 4 + length <= blob.length ? blob.subarray(4, 4 + length).toString("latin1") : undefined;
+  return length > 0 && 4 + length <= blob.length
+    ? blob.subarray(4, 4 + length).toString("latin1")
+    : undefined;
 }
 
 /** A key presented by a server, from its wire blob. */

@@ -25,7 +25,12 @@ export async function hostSession(
   log?: (line: string) => void,
 ): Promise<{ remote: RemoteHost; xapi: XapiSession }> {
   closeOnExit();
-  const remote = await shared(remotes, connectionKey(spec), () => RemoteHost.connect(spec, log), (host) => host.isClosed);
+  const remote = await shared(
+    remotes,
+    connectionKey(spec),
+    () => RemoteHost.connect(spec, log),
+    (host) => host.isClosed,
+  );
   const session = await shared(
     sessions,
     xapi === undefined ? `ssh ${connectionKey(spec)}` : `https ${httpsKey(xapi)}`,

@@ -9,12 +9,16 @@ export class RemoteCommandError extends Error {
     readonly exitCode: number,
     readonly output: string,
   ) {
-    super(`command \`${command}\` failed on ${target} with exit code ${exitCode}: ${output.trim() || "(no output)"}`);
+    super(
+      `command \`${command}\` failed on ${target} with exit code ${exitCode}: ${output.trim() || "(no output)"}`,
+    );
   }
 }
 
 /** The first non-empty, non-comment line of a script: how errors name it. */
 export function firstLine(script: string): string {
-  const line = script.split("\n").find((candidate) => candidate.trim() !== "" && !candidate.trim().startsWith("#"));
+  const line = script
+    .split("\n")
+    .find((candidate) => candidate.trim() !== "" && !candidate.trim().startsWith("#"));
   return (line ?? "").trim();
 }

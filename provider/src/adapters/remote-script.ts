@@ -1,24 +1,36 @@
 import { shellQuote } from "../core/shell.js";
 
 /**
- * The only command line we ever send. It reads a length line, then exactly that many bytes of
- * script, and runs the script with the rest of stdin as the script's own stdin. Scripts and
- * their data thus travel on stdin and never through a command line (no quoting, no argv
- * length limit, nothing in `ps`). The trailing "x" keeps `$(...)` from eating final newlines.
+ * The only command line we ever send. It reads a header line "<script bytes> <timeout s>",
+ * then exactly that many bytes of script, and runs the script from a file descriptor with the
+ * rest of stdin as the script's own stdin. Scripts thus travel on stdin, never in a command
+ * line or argv (no quoting, no size limit, nothing in `ps`). The trailing "x" keeps `$(...)`
+ * from eating final newlines. A timeout is enforced on the host by coreutils `timeout` (TERM,
+ * KILL 2 s later, to the script's whole process group; exit 124), so a script outliving it
+ * is stopped even if the client is gone: closing an SSH channel does not stop the command.
  * `--norc`: bash sources ~/.bashrc when started by sshd, even non-interactive, which cost
  * 100-250 ms per command on a test host (and lets a user's rc file change our scripts' behaviour).
  */
 export const BOOTSTRAP_COMMAND =
-  `exec bash --norc --noprofile -c 'IFS= read -r n || exit 96; s=$(head -c "$n"; printf x) || exit 96; ` +
-  `exec bash --norc --noprofile -c "\${s%x}" xen-passthrough'`;
+  `exec bash --norc --noprofile -c '` +
+  `read -r n t || exit 96; s=$(head -c "$n"; printf x) || exit 96; ` +
+  `if [ "$t" = 0 ]; then exec bash --norc --noprofile /dev/fd/3 3<<<"\${s%x}"; fi; ` +
+  `exec timeout -k 2 "$t" bash --norc --noprofile /dev/fd/3 3<<<"\${s%x}"'`;
+
+/** Exit code of a script stopped by the host-side timeout (coreutils `timeout`). */
+export const TIMED_OUT_EXIT_CODE = 124;
 
 /** Exit code of `readFile`'s script when the file does not exist. */
 export const ABSENT_EXIT_CODE = 66;
 
-/** What goes on stdin: "<byte length>\n", the script, then the script's own input. */
-export function framedStdin(script: string, stdin: string | undefined): Buffer {
+/**
+ * What goes on stdin: the header "<byte length> <timeout seconds, 0 for none>\n", the script,
+ * then the script's own input.
+ */
+export function framedStdin(script: string, stdin: string | undefined, timeoutMs?: number): Buffer {
   const body = Buffer.from(script, "utf8");
-  return Buffer.concat([Buffer.from(`${body.length}\n`), body, Buffer.from(stdin ?? "", "utf8")]);
+  const seconds = timeoutMs === undefined ? "0" : String(Math.max(0.001, timeoutMs / 1000));
+  return Buffer.concat([Buffer.from(`${body.length} ${seconds}\n`), body, Buffer.from(stdin ?? "", "utf8")]);
 }
 
 export function readFileScript(path: string): string {

@@ -10,8 +10,3 @@ export class SshConnectionError extends Error {
     super(message, options);
   }
 }
-
-/** The cause's message, for composing "failed to X: <cause>" messages. */
-export function causeMessage(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause);
-}

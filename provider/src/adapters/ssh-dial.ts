@@ -9,7 +9,8 @@ import { HostKeyError } from "./host-key-error.js";
 import type { HostKeyPin, HostPublicKey } from "./host-key.js";
 import { hostKeyAlgorithmsFor, matchesPin, parseHostKeyPin, presentedKey } from "./host-key.js";
 import { retry } from "./retry.js";
-import { causeMessage, SshConnectionError } from "./ssh-connect-error.js";
+import { causeMessage, toError } from "./error-text.js";
+import { SshConnectionError } from "./ssh-connect-error.js";
 
 type HopSpec = Omit<ConnectionSpec, "proxy">;
 
@@ -35,7 +36,7 @@ export async function dialSsh(spec: ConnectionSpec, log?: (line: string) => void
     }
     const proxySpec = spec.proxy;
     const proxy = await retry(
-      () => dialHop(proxySpec, describeTarget(proxySpec), undefined),
+      () => dialHop(proxySpec, describeTarget(proxySpec), undefined, "connection.proxy.hostKey"),
       dialRetry("Dial proxy", proxySpec, log),
     );
     try {
@@ -46,9 +47,13 @@ export async function dialSsh(spec: ConnectionSpec, log?: (line: string) => void
     }
   } catch (error) {
     if (error instanceof HostKeyError) throw error;
-    throw new SshConnectionError("SSH_CONNECT_FAILED", `failed to connect to ${target}: ${causeMessage(error)}`, {
-      cause: error,
-    });
+    throw new SshConnectionError(
+      "SSH_CONNECT_FAILED",
+      `failed to connect to ${target}: ${causeMessage(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -68,7 +73,12 @@ class SshConfigError extends Error {
   override readonly name = "SshConfigError";
 }
 
-function dialHop(spec: HopSpec, target: string, via: SshLink | undefined): Promise<SshLink> {
+function dialHop(
+  spec: HopSpec,
+  target: string,
+  via: SshLink | undefined,
+  hostKeySetting = "connection.hostKey",
+): Promise<SshLink> {
   const pin = hostKeyPin(spec);
   return new Promise<SshLink>((resolve, reject) => {
     const client = new Client();
@@ -78,7 +88,8 @@ function dialHop(spec: HopSpec, target: string, via: SshLink | undefined): Promi
       if (settled) return;
       settled = true;
       client.end();
-      reject(rejectedKey === undefined ? error : hostKeyError(spec, target, rejectedKey));
+      const cause = toError(error);
+      reject(rejectedKey === undefined ? cause : hostKeyError(spec, target, rejectedKey, hostKeySetting));
     };
 
     openTransport(spec, via).then((transport) => {
@@ -86,6 +97,9 @@ function dialHop(spec: HopSpec, target: string, via: SshLink | undefined): Promi
       client.once("ready", () => {
         settled = true;
         client.removeListener("error", fail);
+        // Later errors (a reset connection) also end in "close", which RemoteHost watches; an
+        // unhandled "error" event would crash the whole provider process.
+        client.on("error", () => undefined);
         resolve({
           client,
           socket,
@@ -122,8 +136,13 @@ function dialHop(spec: HopSpec, target: string, via: SshLink | undefined): Promi
   });
 }
 
-function hostKeyError(spec: HopSpec, target: string, seen: HostPublicKey): HostKeyError {
-  return new HostKeyError(spec.hostKey === undefined ? "HOST_KEY_MISSING" : "HOST_KEY_MISMATCH", target, seen);
+function hostKeyError(spec: HopSpec, target: string, seen: HostPublicKey, setting: string): HostKeyError {
+  return new HostKeyError(
+    spec.hostKey === undefined ? "HOST_KEY_MISSING" : "HOST_KEY_MISMATCH",
+    target,
+    seen,
+    setting,
+  );
 }
 
 function hostKeyPin(spec: HopSpec): HostKeyPin | undefined {
@@ -149,7 +168,8 @@ function openTransport(spec: HopSpec, via: SshLink | undefined): Promise<Duplex>
   }
   return new Promise((resolve, reject) => {
     via.client.forwardOut("127.0.0.1", 0, spec.host, spec.port, (error, channel) => {
-      if (error) reject(new Error(`the jump host could not reach ${spec.host}:${spec.port}: ${error.message}`));
+      if (error)
+        reject(new Error(`the jump host could not reach ${spec.host}:${spec.port}: ${error.message}`));
       else resolve(channel);
     });
   });

@@ -4,18 +4,30 @@ import { ConcurrencyLimit } from "./concurrency-limit.js";
 import type { ConnectionSpec } from "./connection-spec.js";
 import { describeTarget } from "./connection-spec.js";
 import { firstLine, RemoteCommandError } from "./remote-command-error.js";
-import { ABSENT_EXIT_CODE, BOOTSTRAP_COMMAND, framedStdin, readFileScript, writeFileAtomicScript } from "./remote-script.js";
+import {
+  ABSENT_EXIT_CODE,
+  BOOTSTRAP_COMMAND,
+  framedStdin,
+  readFileScript,
+  TIMED_OUT_EXIT_CODE,
+  writeFileAtomicScript,
+} from "./remote-script.js";
 import type { SshLink } from "./ssh-dial.js";
 import { dialSsh } from "./ssh-dial.js";
-import { causeMessage, SshConnectionError } from "./ssh-connect-error.js";
+import { causeMessage } from "./error-text.js";
+import { SshConnectionError } from "./ssh-connect-error.js";
 
 /** OpenSSH allows 10 sessions per connection (MaxSessions); stay under it and queue the rest. */
 export const MAX_CONCURRENT_EXECS = 8;
+/** The host stops a timed-out script itself; we give up waiting for it this much later. */
+const TIMEOUT_GRACE_MS = 5_000;
+/** How long close() waits for the server to acknowledge before dropping the socket. */
+const CLOSE_TIMEOUT_MS = 2_000;
 
 export interface ExecOptions {
   /** Given to the script as its stdin. */
   stdin?: string;
-  /** The script is stopped and the call rejected after this long. */
+  /** The script is stopped on the host (TERM, then KILL) and the call rejected after this long. */
   timeoutMs?: number;
 }
 
@@ -75,9 +87,7 @@ export class RemoteHost {
           link.client.exec(BOOTSTRAP_COMMAND, done),
         );
         this.stats.execs++;
-        return collect(channel, framedStdin(script, options.stdin), options.timeoutMs, () =>
-          this.describeRun(script),
-        );
+        return collect(channel, script, options, () => this.describeRun(script));
       }),
     );
   }
@@ -85,7 +95,8 @@ export class RemoteHost {
   /** Like exec, but a non-zero exit is a RemoteCommandError; returns stdout. */
   async run(script: string, options: ExecOptions = {}): Promise<string> {
     const result = await this.exec(script, options);
-    if (result.code !== 0) throw new RemoteCommandError(this.target, firstLine(script), result.code, result.output);
+    if (result.code !== 0)
+      throw new RemoteCommandError(this.target, firstLine(script), result.code, result.output);
     return result.stdout;
   }
 
@@ -93,14 +104,16 @@ export class RemoteHost {
   async readFile(path: string): Promise<string | undefined> {
     const result = await this.exec(readFileScript(path));
     if (result.code === ABSENT_EXIT_CODE) return undefined;
-    if (result.code !== 0) throw new RemoteCommandError(this.target, `read ${path}`, result.code, result.output);
+    if (result.code !== 0)
+      throw new RemoteCommandError(this.target, `read ${path}`, result.code, result.output);
     return result.stdout;
   }
 
   /** Writes a temp file in the same directory and renames it over `path`. */
   async writeFileAtomic(path: string, content: string, mode = 0o644): Promise<void> {
     const result = await this.exec(writeFileAtomicScript(path, mode), { stdin: content });
-    if (result.code !== 0) throw new RemoteCommandError(this.target, `write ${path}`, result.code, result.output);
+    if (result.code !== 0)
+      throw new RemoteCommandError(this.target, `write ${path}`, result.code, result.output);
   }
 
   /** A byte stream to a Unix socket on the host (OpenSSH stream-local forwarding). */
@@ -119,9 +132,16 @@ export class RemoteHost {
     const link = this.link ?? (await this.dialing?.catch(() => undefined));
     this.link = undefined;
     if (link === undefined) return;
-    const closedEvent = new Promise<void>((resolve) => link.client.once("close", () => resolve()));
-    link.end();
-    await Promise.race([closedEvent, new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref())]);
+    // Held (ref) until closed: an idle connection is unref'd, and the process must not exit mid-close.
+    link.socket.ref();
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      link.client.once("close", () => resolve());
+      timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
+      link.end();
+    });
+    clearTimeout(timer);
+    link.socket.destroy();
   }
 
   private describeRun(script: string): string {
@@ -129,7 +149,10 @@ export class RemoteHost {
   }
 
   private currentLink(): Promise<SshLink> {
-    if (this.closed) return Promise.reject(new SshConnectionError("SSH_CONNECTION_LOST", `the connection to ${this.target} was closed`));
+    if (this.closed)
+      return Promise.reject(
+        new SshConnectionError("SSH_CONNECTION_LOST", `the connection to ${this.target} was closed`),
+      );
     if (this.link !== undefined) return Promise.resolve(this.link);
     this.dialing ??= dialSsh(this.spec, this.log)
       .then((link) => {
@@ -137,6 +160,7 @@ export class RemoteHost {
         this.link = link;
         link.client.once("close", () => {
           if (this.link === link) this.link = undefined;
+          link.end(); // also ends the jump host connection under it, if any
         });
         if (this.busy === 0) link.socket.unref();
         if (this.closed) link.end();
@@ -169,9 +193,13 @@ export class RemoteHost {
           link.end();
           continue;
         }
-        throw new SshConnectionError("SSH_CHANNEL_FAILED", `failed to ${action} on ${this.target}: ${causeMessage(error)}`, {
-          cause: error,
-        });
+        throw new SshConnectionError(
+          "SSH_CHANNEL_FAILED",
+          `failed to ${action} on ${this.target}: ${causeMessage(error)}`,
+          {
+            cause: error,
+          },
+        );
       }
     }
   }
@@ -191,24 +219,28 @@ export class RemoteHost {
 
 function collect(
   channel: ClientChannel,
-  stdin: Buffer,
-  timeoutMs: number | undefined,
+  script: string,
+  options: ExecOptions,
   describe: () => string,
 ): Promise<ExecResult> {
+  const { timeoutMs } = options;
+  const started = Date.now();
   return new Promise((resolve, reject) => {
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     const output: Buffer[] = [];
     let exitCode: number | undefined;
     let exitSignal: string | undefined;
-    const timer =
+    const timedOut = () =>
+      new SshConnectionError("SSH_TIMEOUT", `${describe()} did not finish within ${timeoutMs} ms`);
+    // Only a fallback: the host's `timeout` normally ends the script first.
+    const fallback =
       timeoutMs === undefined
         ? undefined
         : setTimeout(() => {
-            channel.signal("KILL");
             channel.close();
-            reject(new SshConnectionError("SSH_TIMEOUT", `${describe()} did not finish within ${timeoutMs} ms`));
-          }, timeoutMs);
+            reject(timedOut());
+          }, timeoutMs + TIMEOUT_GRACE_MS);
     channel.on("data", (chunk: Buffer) => {
       stdout.push(chunk);
       output.push(chunk);
@@ -217,20 +249,38 @@ function collect(
       stderr.push(chunk);
       output.push(chunk);
     });
+    channel.on("error", (error: unknown) => {
+      clearTimeout(fallback);
+      reject(new SshConnectionError("SSH_CHANNEL_FAILED", `${describe()} failed: ${causeMessage(error)}`));
+    });
     channel.on("exit", (code: number | null, signal?: string) => {
       if (typeof code === "number") exitCode = code;
       else exitSignal = signal ?? "unknown signal";
     });
     channel.on("close", () => {
-      clearTimeout(timer);
+      clearTimeout(fallback);
       if (exitCode === undefined && exitSignal === undefined) {
-        reject(new SshConnectionError("SSH_CONNECTION_LOST", `the connection was lost while running ${describe()}`));
+        reject(
+          new SshConnectionError(
+            "SSH_CONNECTION_LOST",
+            `the connection was lost while running ${describe()}`,
+          ),
+        );
+        return;
+      }
+      if (timeoutMs !== undefined && exitCode === TIMED_OUT_EXIT_CODE && Date.now() - started >= timeoutMs) {
+        reject(timedOut());
         return;
       }
       const text = (chunks: Buffer[]) => Buffer.concat(chunks).toString("utf8");
       const killed = exitSignal === undefined ? "" : `\n(killed by signal ${exitSignal})`;
-      resolve({ stdout: text(stdout), stderr: text(stderr), output: text(output) + killed, code: exitCode ?? 255 });
+      resolve({
+        stdout: text(stdout),
+        stderr: text(stderr),
+        output: text(output) + killed,
+        code: exitCode ?? 255,
+      });
     });
-    channel.end(stdin);
+    channel.end(framedStdin(script, options.stdin, timeoutMs));
   });
 }

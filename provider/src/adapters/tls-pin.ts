@@ -24,7 +24,9 @@ export function connectTrusted(host: string, port: number, trust: TlsTrust): Pro
   const pinned = trust.tlsFingerprint === undefined ? undefined : normalizeFingerprint(trust.tlsFingerprint);
   if (trust.tlsFingerprint !== undefined && pinned === undefined) {
     return Promise.reject(
-      new Error(`xapi.tlsFingerprint "${trust.tlsFingerprint}" is not a SHA-256 fingerprint (64 hex digits, colons optional)`),
+      new Error(
+        `xapi.tlsFingerprint "${trust.tlsFingerprint}" is not a SHA-256 fingerprint (64 hex digits, colons optional)`,
+      ),
     );
   }
   const target = `${host}:${port}`;
@@ -38,8 +40,12 @@ export function connectTrusted(host: string, port: number, trust: TlsTrust): Pro
       rejectUnauthorized: pinned === undefined && trust.allowUnauthorized !== true,
       minVersion: "TLSv1.2",
     });
-    socket.once("error", (error) =>
-      reject(new Error(`failed to open a verified TLS connection to ${target}: ${error.message}`, { cause: error })),
+    socket.once("error", (error: Error) =>
+      reject(
+        new Error(`failed to open a verified TLS connection to ${target}: ${error.message}`, {
+          cause: error,
+        }),
+      ),
     );
     socket.once("secureConnect", () => {
       if (pinned !== undefined) {

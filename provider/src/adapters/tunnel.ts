@@ -1,6 +1,7 @@
 import { createServer } from "node:net";
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import { toError } from "./error-text.js";
 
 export interface LocalTunnel {
   /** "http://127.0.0.1:<port>": what an HTTP client should be pointed at. */
@@ -24,7 +25,7 @@ export async function openLocalTunnel(open: () => Promise<Duplex>): Promise<Loca
   const sockets = new Set<Socket>();
   const streams = new Set<Duplex>();
   let lastOpenError: { error: Error; at: number } | undefined;
-  const server = createServer({ pauseOnConnect: true }, (socket) => {
+  const server = createServer({ pauseOnConnect: true, allowHalfOpen: true }, (socket) => {
     socket.unref();
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
@@ -44,7 +45,7 @@ export async function openLocalTunnel(open: () => Promise<Duplex>): Promise<Loca
         socket.resume();
       },
       (error: unknown) => {
-        lastOpenError = { error: error instanceof Error ? error : new Error(String(error)), at: Date.now() };
+        lastOpenError = { error: toError(error), at: Date.now() };
         socket.destroy();
       },
     );

@@ -14,4 +14,3 @@ export class XapiError extends Error {
     super(`${method} failed: ${code} [${params.join(", ")}]${hint === undefined ? "" : `. ${hint}`}`);
   }
 }
-

@@ -1,16 +1,26 @@
 import { request } from "node:http";
+import { toError } from "./error-text.js";
 import { XapiError } from "./xapi-error.js";
 
 /**
  * One JSON-RPC call to XAPI over plain HTTP (our tunnel's end), without a session. Only for
  * `session.*`: the xen-api client handles everything else.
  */
-export function jsonRpcCall(baseUrl: string, method: string, params: unknown[], timeoutMs: number): Promise<unknown> {
+export function jsonRpcCall(
+  baseUrl: string,
+  method: string,
+  params: unknown[],
+  timeoutMs: number,
+): Promise<unknown> {
   const body = JSON.stringify({ jsonrpc: "2.0", method, params, id: 1 });
   return new Promise((resolve, reject) => {
     const req = request(`${baseUrl}/jsonrpc`, {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json", "content-length": Buffer.byteLength(body) },
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json",
+        "content-length": Buffer.byteLength(body),
+      },
       timeout: timeoutMs,
     });
     req.once("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
@@ -21,9 +31,16 @@ export function jsonRpcCall(baseUrl: string, method: string, params: unknown[], 
       res.once("error", reject);
       res.once("end", () => {
         try {
-          resolve(parseReply(method, res.statusCode, res.headers["content-type"], Buffer.concat(chunks).toString("utf8")));
+          resolve(
+            parseReply(
+              method,
+              res.statusCode,
+              res.headers["content-type"],
+              Buffer.concat(chunks).toString("utf8"),
+            ),
+          );
         } catch (error) {
-          reject(error instanceof Error ? error : new Error(String(error)));
+          reject(toError(error));
         }
       });
     });
@@ -31,7 +48,12 @@ export function jsonRpcCall(baseUrl: string, method: string, params: unknown[], 
   });
 }
 
-function parseReply(method: string, status: number | undefined, contentType: string | undefined, text: string): unknown {
+function parseReply(
+  method: string,
+  status: number | undefined,
+  contentType: string | undefined,
+  text: string,
+): unknown {
   if (status !== 200 || contentType?.split(";")[0]?.trim() !== "application/json") {
     throw new Error(
       `unexpected HTTP ${status ?? "?"} (${contentType ?? "no content type"}) to ${method}; ` +

@@ -7,6 +7,7 @@ import { TlsFingerprintError } from "./tls-fingerprint-error.js";
 import { HostKeyError } from "./host-key-error.js";
 import type { LocalTunnel } from "./tunnel.js";
 import { openLocalTunnel } from "./tunnel.js";
+import { causeMessage } from "./error-text.js";
 import { XapiError } from "./xapi-error.js";
 import { retryRuleFor } from "./xapi-retry.js";
 import { jsonRpcCall } from "./xapi-rpc.js";
@@ -29,8 +30,7 @@ export interface HttpsXapiSettings extends TlsTrust {
 }
 
 export type XapiEndpoint =
-  | { kind: "ssh"; host: RemoteHost; socketPath?: string }
-  | ({ kind: "https" } & HttpsXapiSettings);
+  { kind: "ssh"; host: RemoteHost; socketPath?: string } | ({ kind: "https" } & HttpsXapiSettings);
 
 /**
  * A logged-in XAPI session (xen-api client, no event watching) reached through a local tunnel:
@@ -154,7 +154,12 @@ export class XapiSession {
     }
     this.stats.logins++;
     const { Xapi } = await import("xen-api");
-    const client = new Xapi({ url: this.tunnel.url, auth: { sessionId }, watchEvents: false, callTimeout: XAPI_CALL_TIMEOUT_MS });
+    const client = new Xapi({
+      url: this.tunnel.url,
+      auth: { sessionId },
+      watchEvents: false,
+      callTimeout: XAPI_CALL_TIMEOUT_MS,
+    });
     try {
       await client.connect();
     } catch (raw) {
@@ -168,19 +173,35 @@ export class XapiSession {
   private mapError(method: string, raw: unknown, started: number): Error {
     if (raw instanceof XapiError) return this.withHint(raw);
     const shape = raw as { code?: unknown; params?: unknown };
-    if (typeof shape.code === "string" && Array.isArray(shape.params) && /^[A-Z][A-Z0-9_]*$/.test(shape.code)) {
+    if (
+      typeof shape.code === "string" &&
+      Array.isArray(shape.params) &&
+      /^[A-Z][A-Z0-9_]*$/.test(shape.code)
+    ) {
       return this.withHint(new XapiError(method, shape.code, shape.params.map(String)));
     }
     const open = this.tunnel.lastOpenError;
     const cause = open !== undefined && open.at >= started ? open.error : raw;
     if (cause instanceof TlsFingerprintError || cause instanceof HostKeyError) return cause;
-    const message = cause instanceof Error ? cause.message : String(cause);
-    return new Error(`${method} on ${this.target} failed: ${message}`, { cause });
+    return new Error(`${method} on ${this.target} failed: ${causeMessage(cause)}`, { cause });
   }
 
   private withHint(error: XapiError): XapiError {
     if (error.code === "HOST_IS_SLAVE") {
-      return new XapiError(error.method, error.code, error.params, this.poolMemberHint(error.params[0] ?? "(unknown)"));
+      return new XapiError(
+        error.method,
+        error.code,
+        error.params,
+        this.poolMemberHint(error.params[0] ?? "(unknown)"),
+      );
+    }
+    if (error.code === "SESSION_AUTHENTICATION_FAILED") {
+      return new XapiError(
+        error.method,
+        error.code,
+        error.params,
+        `Check xapi.username and xapi.password for ${this.target}`,
+      );
     }
     return error;
   }

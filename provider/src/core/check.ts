@@ -2,8 +2,8 @@
 // as Pulumi's CheckResult wants them.
 import type { z } from "zod";
 import { InvalidInputsError, type CheckFailure } from "./errors.js";
-import type { PassthroughDiskInputs } from "./inputs.js";
-import { exactInputsSchema, INPUT_KEYS, tolerantInputsSchema } from "./schema.js";
+import type { PassthroughDiskInputs, XapiDirect } from "./inputs.js";
+import { exactInputsSchema, exactXapiSchema, INPUT_KEYS, tolerantInputsSchema } from "./schema.js";
 
 /** The property the dynamic-provider host reserves for the serialized provider. */
 export const PROVIDER_KEY = "__provider";
@@ -30,14 +30,31 @@ export function checkInputs(_olds: Record<string, unknown>, news: Record<string,
  * Throws InvalidInputsError, so code running after check never works on unchecked values.
  */
 export function parseInputs(props: Record<string, unknown>): PassthroughDiskInputs {
-  const picked = Object.fromEntries(INPUT_KEYS.filter((key) => props[key] !== undefined).map((key) => [key, props[key]]));
+  const picked = Object.fromEntries(
+    INPUT_KEYS.filter((key) => props[key] !== undefined).map((key) => [key, props[key]]),
+  );
   const result = exactInputsSchema.safeParse(picked);
   if (!result.success) throw new InvalidInputsError(toFailures(result.error.issues));
   return result.data;
 }
 
+/**
+ * Validates direct-XAPI settings from elsewhere than the inputs (the stack config): the same
+ * rules and defaults as the `xapi` input. Failures name `${prefix}<field>`, e.g. "xen-passthrough:url".
+ */
+export function parseXapiDirect(raw: Record<string, unknown>, prefix = "xapi."): XapiDirect {
+  const known = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined));
+  const result = exactXapiSchema.safeParse(known);
+  if (result.success) return result.data;
+  const failures = toFailures(result.error.issues).map((f) => ({ ...f, property: `${prefix}${f.property}` }));
+  throw new InvalidInputsError(failures);
+}
+
 /** Flattens zod issues into one failure per property; union wrappers report their real branch. */
-export function toFailures(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): CheckFailure[] {
+export function toFailures(
+  issues: readonly z.core.$ZodIssue[],
+  prefix: readonly PropertyKey[] = [],
+): CheckFailure[] {
   const failures: CheckFailure[] = [];
   for (const issue of issues) {
     const path = [...prefix, ...issue.path];
@@ -46,7 +63,8 @@ export function toFailures(issues: readonly z.core.$ZodIssue[], prefix: readonly
       const branch = issue.errors[issue.errors.length - 1] ?? [];
       failures.push(...toFailures(branch, path));
     } else if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) failures.push({ property: propertyName([...path, key]), reason: "is not a known property" });
+      for (const key of issue.keys)
+        failures.push({ property: propertyName([...path, key]), reason: "is not a known property" });
     } else {
       failures.push({ property: propertyName(path), reason: issue.message });
     }

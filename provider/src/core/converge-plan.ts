@@ -67,9 +67,19 @@ export type StepKind = Step["kind"];
 /** Plans the steps; throws RefusedError when converging would take something that is not ours. */
 export function planConverge(observed: Observation, inputs: PassthroughDiskInputs): Step[] {
   const disk = observed.disk;
-  if (disk === undefined) throw new RefusedError("DISK_NOT_FOUND", { disk: describeDisk(inputs.disk) }, `no disk with ${describeDisk(inputs.disk)} on the host`);
+  if (disk === undefined)
+    throw new RefusedError(
+      "DISK_NOT_FOUND",
+      { disk: describeDisk(inputs.disk) },
+      `no disk with ${describeDisk(inputs.disk)} on the host`,
+    );
   const vm = observed.vm;
-  if (vm === undefined) throw new RefusedError("VM_NOT_FOUND", { vm: describeVm(inputs.vm) }, `${describeVm(inputs.vm)} was not found`);
+  if (vm === undefined)
+    throw new RefusedError(
+      "VM_NOT_FOUND",
+      { vm: describeVm(inputs.vm) },
+      `${describeVm(inputs.vm)} was not found`,
+    );
   refuseOthers(observed, inputs, vm.uuid);
 
   const steps: Step[] = [];
@@ -124,7 +134,11 @@ function refuseOthers(observed: Observation, inputs: PassthroughDiskInputs, vmUu
   }
 }
 
-function vbdSteps(observed: Observation, inputs: PassthroughDiskInputs, vm: { uuid: string; powerState: VmPowerState }): Step[] {
+function vbdSteps(
+  observed: Observation,
+  inputs: PassthroughDiskInputs,
+  vm: { uuid: string; powerState: VmPowerState },
+): Step[] {
   const steps: Step[] = [];
   const running = vm.powerState === "Running";
   const adoptable = observed.vbd === undefined ? observed.otherVbds[0] : undefined;
@@ -145,7 +159,13 @@ function vbdSteps(observed: Observation, inputs: PassthroughDiskInputs, vm: { uu
     attached = false;
   }
   if (!reusable) {
-    steps.push({ kind: "createVbd", vmUuid: vm.uuid, mode: inputs.mode, userdevice: inputs.userdevice, bootable: inputs.bootable });
+    steps.push({
+      kind: "createVbd",
+      vmUuid: vm.uuid,
+      mode: inputs.mode,
+      userdevice: inputs.userdevice,
+      bootable: inputs.bootable,
+    });
   } else if (current.bootable !== inputs.bootable) {
     steps.push({ kind: "setVbdBootable", bootable: inputs.bootable });
   }

@@ -1,7 +1,6 @@
 // diff without I/O: what `pulumi up` must do, from the stored state and the checked new inputs.
 import { findDrift } from "./drift.js";
 import { exactInputsSchema, INPUT_KEYS } from "./schema.js";
-import type { PassthroughDiskInputs } from "./inputs.js";
 import type { ObservedState } from "./state.js";
 import { containsUnknown, isUnknown } from "./unknown.js";
 
@@ -50,7 +49,9 @@ export function planDiff(olds: Record<string, unknown>, news: Record<string, unk
     if (key === "disk" || key === "vm" || same(olds[key], news[key])) continue;
     if (key === "connection" && replaces.includes("connection")) continue;
     changes = true;
-    reasons.push(SECRET_INPUTS.has(key) ? `${key}: changed` : `${key}: ${describe(olds[key])} -> ${describe(news[key])}`);
+    reasons.push(
+      SECRET_INPUTS.has(key) ? `${key}: changed` : `${key}: ${describe(olds[key])} -> ${describe(news[key])}`,
+    );
   }
 
   for (const drift of repairableDrift(olds)) {
@@ -73,7 +74,7 @@ function repairableDrift(olds: Record<string, unknown>): string[] {
   const inputs = exactInputsSchema.safeParse(Object.fromEntries(INPUT_KEYS.map((key) => [key, olds[key]])));
   if (!inputs.success) return [];
   const lastKernelName = typeof olds["kernelName"] === "string" ? olds["kernelName"] : "";
-  return findDrift(observed as ObservedState, inputs.data as PassthroughDiskInputs, lastKernelName)
+  return findDrift(observed as ObservedState, inputs.data, lastKernelName)
     .filter((drift) => drift.repairable)
     .map((drift) => drift.message);
 }
@@ -91,7 +92,9 @@ function same(a: unknown, b: unknown): boolean {
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => x.localeCompare(y)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([x], [y]) => x.localeCompare(y)),
+        )
       : v,
   );
 }

@@ -99,7 +99,14 @@ export function parseInventory(output: string): Dom0Inventory {
       }
       if (name === "disk") {
         const [kernelName = "", devNumber = "", sectors = "0"] = args;
-        disk = { kernelName, devNumber, sizeBytes: Number(sectors) * 512, partitions: [], holders: [], properties: {} };
+        disk = {
+          kernelName,
+          devNumber,
+          sizeBytes: Number(sectors) * 512,
+          partitions: [],
+          holders: [],
+          properties: {},
+        };
         disks.push(disk);
       }
       continue;
@@ -167,32 +174,41 @@ export function dom0Use(inventory: Dom0Inventory, disk: Dom0Disk): string | unde
   const names = [disk.kernelName, ...disk.partitions.map((p) => p.name)];
   const swap = names.find((name) => inventory.swaps.includes(name));
   if (swap !== undefined) return `dom0 uses /dev/${swap} as swap`;
-  if (disk.holders.length > 0) return `dom0 holds it through ${disk.holders.join(", ")} (LVM, md or device-mapper)`;
+  if (disk.holders.length > 0)
+    return `dom0 holds it through ${disk.holders.join(", ")} (LVM, md or device-mapper)`;
   return undefined;
 }
 
 export type DiskResolution =
-  | { readonly ok: true; readonly disk: Dom0Disk }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly disk: Dom0Disk } | { readonly ok: false; readonly reason: string };
 
 /** Finds exactly one whole disk for the identity, or says why not (in words a user can act on). */
 export function resolveDisk(inventory: Dom0Inventory, identity: DiskIdentity): DiskResolution {
   const wanted = describeDisk(identity);
   const partitionOf = partitionNamed(inventory, identity);
   if (partitionOf !== undefined) {
-    return { ok: false, reason: `${wanted} is a partition of /dev/${partitionOf}: pass through whole disks only` };
+    return {
+      ok: false,
+      reason: `${wanted} is a partition of /dev/${partitionOf}: pass through whole disks only`,
+    };
   }
   const matches = inventory.disks.filter((disk) => ruleSelectsDisk(identity, disk));
   if (matches.length === 0) {
     const known = inventory.disks
       .filter((disk) => disk.properties["ID_SERIAL"] !== undefined)
-      .map((disk) => `${disk.kernelName} (serial ${disk.properties["ID_SERIAL_SHORT"] ?? disk.properties["ID_SERIAL"]})`);
+      .map(
+        (disk) =>
+          `${disk.kernelName} (serial ${disk.properties["ID_SERIAL_SHORT"] ?? disk.properties["ID_SERIAL"]})`,
+      );
     const hint = known.length > 0 ? `; disks with a serial: ${known.join(", ")}` : "";
     return { ok: false, reason: `no disk with ${wanted} on this host${hint}` };
   }
   if (matches.length > 1) {
     const names = matches.map((disk) => disk.kernelName).join(", ");
-    return { ok: false, reason: `${wanted} matches several disks (${names}): name the disk by WWN or by-id instead` };
+    return {
+      ok: false,
+      reason: `${wanted} matches several disks (${names}): name the disk by WWN or by-id instead`,
+    };
   }
   const [disk] = matches as [Dom0Disk];
   return { ok: true, disk };
@@ -200,5 +216,6 @@ export function resolveDisk(inventory: Dom0Inventory, identity: DiskIdentity): D
 
 function partitionNamed(inventory: Dom0Inventory, identity: DiskIdentity): string | undefined {
   if (!("kernelName" in identity)) return undefined;
-  return inventory.disks.find((disk) => disk.partitions.some((p) => p.name === identity.kernelName))?.kernelName;
+  return inventory.disks.find((disk) => disk.partitions.some((p) => p.name === identity.kernelName))
+    ?.kernelName;
 }

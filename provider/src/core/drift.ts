@@ -29,9 +29,14 @@ export type DriftKind =
  * Lists the drift in an observation. `lastKernelName` is the kernel name the state recorded
  * (so a disk back under another name after a reboot is reported as such).
  */
-export function findDrift(observed: ObservedState, inputs: PassthroughDiskInputs, lastKernelName: string): Drift[] {
+export function findDrift(
+  observed: ObservedState,
+  inputs: PassthroughDiskInputs,
+  lastKernelName: string,
+): Drift[] {
   const drift: Drift[] = [];
-  const add = (kind: DriftKind, message: string, repairable = true) => drift.push({ kind, message, repairable });
+  const add = (kind: DriftKind, message: string, repairable = true) =>
+    drift.push({ kind, message, repairable });
 
   if (observed.ruleStatus === "missing") add("ruleMissing", "the udev rule file was deleted");
   if (observed.ruleStatus === "edited") add("ruleEdited", "the udev rule file was edited");
@@ -39,20 +44,29 @@ export function findDrift(observed: ObservedState, inputs: PassthroughDiskInputs
   if (observed.diskPresent && lastKernelName !== "" && observed.kernelName !== lastKernelName) {
     add("kernelRenamed", `the disk came back as ${observed.kernelName} (it was ${lastKernelName})`);
   }
-  if (observed.diskPresent && !observed.symlinkPresent) add("symlinkMissing", "the /dev/xapi/block symlink is gone");
-  if (observed.symlinkPresent && !observed.vdiPresent) add("vdiMissing", "the udev SR has no VDI for the disk");
+  if (observed.diskPresent && !observed.symlinkPresent)
+    add("symlinkMissing", "the /dev/xapi/block symlink is gone");
+  if (observed.symlinkPresent && !observed.vdiPresent)
+    add("vdiMissing", "the udev SR has no VDI for the disk");
   if (!observed.vbdPresent) add("vbdMissing", "the VBD was destroyed");
-  if (observed.vbdPresent && !observed.vbdOnCurrentVdi) add("vbdOnStaleVdi", "the VBD refers to a VDI that is gone");
+  if (observed.vbdPresent && !observed.vbdOnCurrentVdi)
+    add("vbdOnStaleVdi", "the VBD refers to a VDI that is gone");
   const running = observed.vmPowerState === "Running";
-  if (observed.vbdPresent && inputs.attach && running && !observed.vbdAttached) add("vbdUnplugged", "the VBD was unplugged");
-  if (observed.vbdPresent && !inputs.attach && observed.vbdAttached) add("vbdPlugged", "the VBD is plugged but attach is false");
+  if (observed.vbdPresent && inputs.attach && running && !observed.vbdAttached)
+    add("vbdUnplugged", "the VBD was unplugged");
+  if (observed.vbdPresent && !inputs.attach && observed.vbdAttached)
+    add("vbdPlugged", "the VBD is plugged but attach is false");
   if (observed.vbdPresent) {
     const settings = settingsDrift(observed, inputs);
     if (settings.length > 0) add("vbdSettings", `the VBD has ${settings.join(", ")}`);
   }
   if (!observed.vmPresent) add("vmMissing", "the VM was not found", false);
   if (observed.vmPresent && !running && inputs.attach) {
-    add("vmNotRunning", `the VM is ${observed.vmPowerState || "not running"}: the disk is plugged when the VM runs`, false);
+    add(
+      "vmNotRunning",
+      `the VM is ${observed.vmPowerState || "not running"}: the disk is plugged when the VM runs`,
+      false,
+    );
   }
   return drift;
 }
@@ -63,6 +77,7 @@ function settingsDrift(observed: ObservedState, inputs: PassthroughDiskInputs): 
   if (inputs.userdevice !== "autodetect" && observed.vbdUserdevice !== inputs.userdevice) {
     found.push(`userdevice ${observed.vbdUserdevice || "?"} (wanted ${inputs.userdevice})`);
   }
-  if (observed.vbdBootable !== inputs.bootable) found.push(`bootable ${observed.vbdBootable} (wanted ${inputs.bootable})`);
+  if (observed.vbdBootable !== inputs.bootable)
+    found.push(`bootable ${observed.vbdBootable} (wanted ${inputs.bootable})`);
   return found;
 }

@@ -38,14 +38,17 @@ export class PartialResourceError extends Error {
   }
 }
 
-/** Why converging would take something that is not ours, or cannot start. */
+/** Why converging would take something that is not ours, or cannot start (planConverge and the lifecycle). */
 export type RefusalCode =
   | "DISK_NOT_FOUND"
   | "VM_NOT_FOUND"
   | "DISK_MANAGED_ELSEWHERE"
   | "DISK_IN_OTHER_RULE"
   | "DISK_ATTACHED_ELSEWHERE"
-  | "DISK_HAS_UNMANAGED_VBD";
+  | "DISK_HAS_UNMANAGED_VBD"
+  | "DISK_IN_USE_BY_DOM0"
+  | "NO_REMOVABLE_STORAGE_SR"
+  | "VM_IS_CONTROL_DOMAIN";
 
 /** planConverge refuses: nothing was changed, and the message says what to do. */
 export class RefusedError extends Error {

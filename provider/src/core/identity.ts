@@ -5,7 +5,10 @@ import type { DiskIdentity, VmIdentity } from "./inputs.js";
 export type DiskIdentityKind = "serial" | "wwn" | "byId" | "kernelName";
 
 /** Splits a disk identity into its kind and value. */
-export function diskIdentityParts(identity: DiskIdentity): { readonly kind: DiskIdentityKind; readonly value: string } {
+export function diskIdentityParts(identity: DiskIdentity): {
+  readonly kind: DiskIdentityKind;
+  readonly value: string;
+} {
   if ("serial" in identity) return { kind: "serial", value: identity.serial };
   if ("wwn" in identity) return { kind: "wwn", value: identity.wwn };
   if ("byId" in identity) return { kind: "byId", value: identity.byId };

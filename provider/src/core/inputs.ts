@@ -41,17 +41,33 @@ export interface XapiDirect {
   readonly allowUnauthorized: boolean;
 }
 
-/** The disk, named by exactly one stable identity (or, last resort, its kernel name). */
-export type DiskIdentity =
-  | { readonly serial: string }
-  | { readonly wwn: string }
-  | { readonly byId: string }
-  | { readonly kernelName: string };
+/** One key of T set, the others absent (so a second identity does not compile). */
+type ExactlyOne<T> = {
+  [K in keyof T]: { readonly [P in K]: T[K] } & { readonly [P in Exclude<keyof T, K>]?: never };
+}[keyof T];
 
-/** The VM, named by exactly one of its UUID or its (unique) name label. */
-export type VmIdentity = { readonly uuid: string } | { readonly nameLabel: string };
+/**
+ * The disk, named by exactly one stable identity (or, last resort, its kernel name).
+ *
+ * @example
+ * const disk: DiskIdentity = { serial: "S3Z1NB0K123456X" }; // or { wwn }, { byId }, { kernelName }
+ */
+export type DiskIdentity = ExactlyOne<{ serial: string; wwn: string; byId: string; kernelName: string }>;
 
-/** VBD mode. */
+/**
+ * The VM, named by exactly one of its UUID or its (unique) name label.
+ *
+ * @example
+ * const vm: VmIdentity = { nameLabel: "nas" }; // or { uuid: "0a1b2c3d-..." }
+ */
+export type VmIdentity = ExactlyOne<{ uuid: string; nameLabel: string }>;
+
+/**
+ * VBD mode: read-write or read-only.
+ *
+ * @example
+ * const mode: VbdMode = "RO";
+ */
 export type VbdMode = "RW" | "RO";
 
 /** Checked inputs of a PassthroughDisk. */

@@ -6,6 +6,8 @@
 export interface AllowList {
   readonly pattern: RegExp;
   readonly allowed: string;
+  /** What to call a failing value that has no dangerous character (default: names "/" or ".."). */
+  readonly problem?: string;
 }
 
 const UUID_TEXT = "a UUID like 0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d";
@@ -19,7 +21,8 @@ export const ALLOW = {
       'a disk serial as udev reports it in ID_SERIAL_SHORT or ID_SERIAL: letters, digits and "_ . : @ + = -", starting with a letter or digit, at most 200 characters, no ".."',
   },
   wwn: {
-    pattern: /^(?:0x[0-9a-fA-F]{16}(?:[0-9a-fA-F]{16})?|[0-9a-fA-F]{16}(?:[0-9a-fA-F]{16})?|(?:naa|eui|nvme|t10)\.[A-Za-z0-9_.:-]{1,200})$/,
+    pattern:
+      /^(?:0x[0-9a-fA-F]{16}(?:[0-9a-fA-F]{16})?|[0-9a-fA-F]{16}(?:[0-9a-fA-F]{16})?|(?:naa|eui|nvme|t10)\.[A-Za-z0-9_.:-]{1,200})$/,
     allowed:
       'a World Wide Name as in udev ID_WWN: 16 or 32 hex digits (optionally prefixed "0x"), or an NVMe/SCSI name starting "eui.", "naa.", "nvme." or "t10." followed by letters, digits and "_ . : -"',
   },
@@ -30,9 +33,13 @@ export const ALLOW = {
   },
   kernelName: {
     pattern: /^[a-z][a-z0-9]{0,31}$/,
-    allowed: 'a kernel name of a whole disk as listed in /sys/block, like "sdb", "nvme0n1" or "loop3": lowercase letters and digits only',
+    allowed:
+      'a kernel name of a whole disk as listed in /sys/block, like "sdb", "nvme0n1" or "loop3": lowercase letters and digits only',
   },
-  vmUuid: { pattern: /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, allowed: UUID_TEXT },
+  vmUuid: {
+    pattern: /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/,
+    allowed: UUID_TEXT,
+  },
   // XAPI allows any name label; ours reach XAPI calls and messages, so keep them printable and
   // free of quotes, shell and glob characters.
   vmNameLabel: {
@@ -43,14 +50,17 @@ export const ALLOW = {
   host: {
     pattern:
       /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[?[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*\]?)$/,
+    problem: "is not a host name or address",
     allowed: "a host name, an IPv4 address or an IPv6 address (letters, digits, dots, hyphens, colons)",
   },
   user: {
     pattern: /^[a-z_][a-z0-9_.-]{0,31}$/,
-    allowed: 'a Unix user name: lowercase letters, digits and "_ . -", starting with a letter or "_", at most 32 characters',
+    allowed:
+      'a Unix user name: lowercase letters, digits and "_ . -", starting with a letter or "_", at most 32 characters',
   },
   socketPath: {
     pattern: /^(?!.*\/\.\.?(?:\/|$))\/[A-Za-z0-9_.@+=/-]{1,200}$/,
+    problem: 'is not an absolute path without "." or ".." components',
     allowed: 'an absolute path of letters, digits and "_ . @ + = - /", without "." or ".." components',
   },
   // Text only here; hostKeyProblem below requires a public key in it. Never reaches a shell.
@@ -61,11 +71,14 @@ export const ALLOW = {
   },
   xapiUrl: {
     pattern: /^https:\/\/[A-Za-z0-9.:[\]-]{1,253}(?::[0-9]{1,5})?\/?$/,
-    allowed: 'an https URL of the XAPI host (the pool master), like "https://xen1.example.net" or "https://192.0.2.10:443"',
+    problem: "is not an https URL of a host (and optional port)",
+    allowed:
+      'an https URL of the XAPI host (the pool master), like "https://xen1.example.net" or "https://192.0.2.10:443"',
   },
   tlsFingerprint: {
     pattern: /^(?:[0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$/,
-    allowed: 'the SHA-256 fingerprint of the XAPI certificate: 64 hex digits, plain or in pairs separated by ":"',
+    allowed:
+      'the SHA-256 fingerprint of the XAPI certificate: 64 hex digits, plain or in pairs separated by ":"',
   },
   userdevice: {
     pattern: /^(?:autodetect|0|[1-9][0-9]?|1[0-9]{2}|2[0-4][0-9]|25[0-4])$/,
@@ -79,7 +92,8 @@ export function normalizeFingerprint(value: string): string {
   return hex.replace(/(..)(?!$)/g, "$1:");
 }
 
-const PUBLIC_KEY = /(?:^|\s)(?:ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521))\s+[A-Za-z0-9+/]+={0,2}(?:\s|$)/;
+const PUBLIC_KEY =
+  /(?:^|\s)(?:ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521))\s+[A-Za-z0-9+/]+={0,2}(?:\s|$)/;
 
 /** Why a hostKey holds no usable public key, or undefined when it does. */
 export function hostKeyProblem(value: string): string | undefined {

@@ -50,7 +50,12 @@ export interface DiskFacts {
   readonly links: readonly string[];
 }
 
-/** State of our rule file on the host, for drift reports. */
+/**
+ * State of our rule file on the host, for drift reports.
+ *
+ * @example
+ * disk.observed.apply((o) => o.ruleStatus === "edited" && console.log("someone edited the rule"));
+ */
 export type RuleStatus = "ok" | "missing" | "edited";
 
 /** Another rule that already gives the same disk a xapi/block symlink. */
@@ -181,7 +186,11 @@ export function conflictingRules(
     const identity = ruleIdentity(text);
     if (identity !== undefined) {
       if (ruleSelectsDisk(identity, disk)) {
-        conflicts.push({ path, writtenBy: "xen-passthrough", evidence: `its rule is for ${describeDisk(identity)}` });
+        conflicts.push({
+          path,
+          writtenBy: "xen-passthrough",
+          evidence: `its rule is for ${describeDisk(identity)}`,
+        });
       }
       continue;
     }
@@ -200,7 +209,9 @@ function handMadeEvidence(text: string, disk: DiskFacts): string | undefined {
   const names = diskNames(disk);
   for (const line of text.split("\n")) {
     if (line.trimStart().startsWith("#") || !line.includes("xapi/block")) continue;
-    for (const [, key = "", value = ""] of line.matchAll(/([A-Z_]+(?:\{[A-Za-z0-9_]+\})?)\s*==\s*"([^"]*)"/g)) {
+    for (const [, key = "", value = ""] of line.matchAll(
+      /([A-Z_]+(?:\{[A-Za-z0-9_]+\})?)\s*==\s*"([^"]*)"/g,
+    )) {
       const hit = names.find((name) => name.key === key && globMatch(value, name.value));
       if (hit !== undefined) return `matches ${key} "${value}"`;
     }
@@ -213,7 +224,14 @@ function diskNames(disk: DiskFacts): { readonly key: string; readonly value: str
     { key: "KERNEL", value: disk.kernelName },
     { key: "NAME", value: disk.kernelName },
   ];
-  for (const key of ["ID_SERIAL", "ID_SERIAL_SHORT", "ID_WWN", "ID_WWN_WITH_EXTENSION", "ID_PATH", "DEVNAME"]) {
+  for (const key of [
+    "ID_SERIAL",
+    "ID_SERIAL_SHORT",
+    "ID_WWN",
+    "ID_WWN_WITH_EXTENSION",
+    "ID_PATH",
+    "DEVNAME",
+  ]) {
     const value = disk.properties[key];
     if (value !== undefined) names.push({ key: `ENV{${key}}`, value });
   }
@@ -227,7 +245,10 @@ function diskNames(disk: DiskFacts): { readonly key: string; readonly value: str
 /** udev-style glob ("*", "?", "|" alternatives; no character classes) against a value. */
 function globMatch(pattern: string, value: string): boolean {
   return pattern.split("|").some((alternative) => {
-    const source = alternative.replace(/[.+^${}()\\[\]]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+    const source = alternative
+      .replace(/[.+^${}()\\[\]]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".");
     return new RegExp(`^${source}$`).test(value);
   });
 }

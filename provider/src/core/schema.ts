@@ -21,18 +21,27 @@ const exact: Wrap = (schema) => schema;
 // The type stays the real one: tolerant output is only ever handed back to the engine.
 const tolerant: Wrap = (schema) => z.union([z.literal(UNKNOWN), schema]) as unknown as typeof schema;
 
-/** Names what is wrong with a value without repeating it (it may come from an attacker or be secret). */
-export function describeForbidden(value: string): string {
+/** Characters that are never safe in these values, named without repeating the value (it may be hostile or secret). */
+export function dangerousCharacters(value: string): string | undefined {
   if (value === "") return "is empty";
   if (/[\r\n]/.test(value)) return "contains a line break";
-  if (/[\x00-\x1f\x7f]/.test(value)) return "contains a control character";
+  if ([...value].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f))
+    return "contains a control character";
   if (/["']/.test(value)) return "contains a quote";
   if (/[$`]/.test(value)) return 'contains "$" or "`" (shell expansion)';
   if (/[;&|<>\\]/.test(value)) return "contains a shell operator (; & | < > \\)";
   if (/[*?[\]{}]/.test(value)) return "contains a glob character (* ? [ ] { })";
-  if (value.includes("..")) return 'contains ".."';
-  if (value.includes("/")) return 'contains "/"';
   if (/\s/.test(value)) return "contains white space";
+  return undefined;
+}
+
+/** What is wrong with a value that fails its allow-list, most specific first. */
+export function describeForbidden(value: string, allow?: AllowList): string {
+  const dangerous = dangerousCharacters(value);
+  if (dangerous !== undefined) return dangerous;
+  if (value.includes("..")) return 'contains ".."';
+  if (allow?.problem !== undefined) return allow.problem;
+  if (value.includes("/")) return 'contains "/"';
   return "is not in the allowed form";
 }
 
@@ -45,23 +54,24 @@ function required(message: string) {
 const unknownKeyOrType = required("must be an object");
 
 function allowListed(allow: AllowList, wrap: Wrap, extra?: (value: string) => string | undefined) {
-  const base = z
-    .string({ error: "must be a string" })
-    .superRefine((value, ctx) => {
-      if (!allow.pattern.test(value)) {
-        ctx.addIssue({ code: "custom", message: `${describeForbidden(value)}; allowed: ${allow.allowed}` });
-        return;
-      }
-      const problem = extra?.(value);
-      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
-    });
+  const base = z.string({ error: required("must be a string") }).superRefine((value, ctx) => {
+    if (!allow.pattern.test(value)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${describeForbidden(value, allow)}; allowed: ${allow.allowed}`,
+      });
+      return;
+    }
+    const problem = extra?.(value);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+  });
   return wrap(base);
 }
 
 function secretText(wrap: Wrap, maxLength: number) {
   return wrap(
     z
-      .string({ error: "must be a string" })
+      .string({ error: required("must be a string") })
       .min(1, { error: "must not be empty" })
       .max(maxLength, { error: `must be at most ${maxLength} characters` }),
   );
@@ -69,9 +79,9 @@ function secretText(wrap: Wrap, maxLength: number) {
 
 function wholeNumber(wrap: Wrap, bounds: { readonly min: number; readonly max: number }, fallback: number) {
   const message = `must be a whole number from ${bounds.min} to ${bounds.max}`;
-  return wrap(z.int({ error: message }).min(bounds.min, { error: message }).max(bounds.max, { error: message })).default(
-    fallback,
-  );
+  return wrap(
+    z.int({ error: message }).min(bounds.min, { error: message }).max(bounds.max, { error: message }),
+  ).default(fallback);
 }
 
 function flag(wrap: Wrap, fallback: boolean) {
@@ -80,15 +90,21 @@ function flag(wrap: Wrap, fallback: boolean) {
 
 /** Partition names the kernel gives: sdb1, hda2, nvme0n1p1, mmcblk0p1, loop0p1. */
 function partitionProblem(kernelName: string): string | undefined {
-  if (/^(?:[shv]d[a-z]+|xvd[a-z]+)[0-9]+$/.test(kernelName) || /^(?:nvme[0-9]+n[0-9]+|mmcblk[0-9]+|loop[0-9]+|nbd[0-9]+)p[0-9]+$/.test(kernelName)) {
+  if (
+    /^(?:[shv]d[a-z]+|xvd[a-z]+)[0-9]+$/.test(kernelName) ||
+    /^(?:nvme[0-9]+n[0-9]+|mmcblk[0-9]+|loop[0-9]+|nbd[0-9]+)p[0-9]+$/.test(kernelName)
+  ) {
     return "names a partition: pass through a whole disk (for example sdb, not sdb1)";
   }
-  if (/^(?:xvd|td|nbd)/.test(kernelName)) return "names a virtual disk plugged into dom0, not a physical disk";
+  if (/^(?:xvd|td|nbd)/.test(kernelName))
+    return "names a virtual disk plugged into dom0, not a physical disk";
   return undefined;
 }
 
 function byIdProblem(name: string): string | undefined {
-  return /-part[0-9]+$/.test(name) ? 'names a partition ("-partN"): use the by-id name of the whole disk' : undefined;
+  return /-part[0-9]+$/.test(name)
+    ? 'names a partition ("-partN"): use the by-id name of the whole disk'
+    : undefined;
 }
 
 function compact<T extends object>(value: T): T {
@@ -119,7 +135,8 @@ function checkHop(hop: Record<string, unknown>, ctx: z.RefinementCtx): void {
     ctx.addIssue({
       code: "custom",
       path: ["insecureSkipHostKeyCheck"],
-      message: "hostKey and insecureSkipHostKeyCheck are mutually exclusive: keep hostKey and remove the opt-out",
+      message:
+        "hostKey and insecureSkipHostKeyCheck are mutually exclusive: keep hostKey and remove the opt-out",
     });
   }
 }
@@ -134,7 +151,10 @@ function hopSchema(wrap: Wrap) {
 function connectionSchema(wrap: Wrap) {
   return wrap(
     z
-      .strictObject({ ...hopShape(wrap), proxy: wrap(hopSchema(wrap)).optional() }, { error: unknownKeyOrType })
+      .strictObject(
+        { ...hopShape(wrap), proxy: wrap(hopSchema(wrap)).optional() },
+        { error: unknownKeyOrType },
+      )
       .superRefine(checkHop)
       .transform((connection) => compact(connection) as SshConnection),
   );
@@ -158,13 +178,17 @@ function xapiSchema(wrap: Wrap) {
           ctx.addIssue({
             code: "custom",
             path: ["allowUnauthorized"],
-            message: "tlsFingerprint and allowUnauthorized are mutually exclusive: a pinned fingerprint already decides trust",
+            message:
+              "tlsFingerprint and allowUnauthorized are mutually exclusive: a pinned fingerprint already decides trust",
           });
         }
       })
       .transform((xapi) => {
         const fingerprint = xapi.tlsFingerprint;
-        const normalized = fingerprint === undefined || fingerprint === UNKNOWN ? fingerprint : normalizeFingerprint(fingerprint);
+        const normalized =
+          fingerprint === undefined || fingerprint === UNKNOWN
+            ? fingerprint
+            : normalizeFingerprint(fingerprint);
         return compact({ ...xapi, tlsFingerprint: normalized }) as XapiDirect;
       }),
   );
@@ -178,7 +202,10 @@ function exactlyOne<S extends Record<string, z.ZodType>>(shape: S) {
     const set = keys.filter((key) => (value as Record<string, unknown>)[key] !== undefined);
     if (set.length === 0) ctx.addIssue({ code: "custom", message: `set one of ${choices}` });
     if (set.length > 1) {
-      ctx.addIssue({ code: "custom", message: `${set.join(" and ")} are mutually exclusive: set exactly one of ${choices}` });
+      ctx.addIssue({
+        code: "custom",
+        message: `${set.join(" and ")} are mutually exclusive: set exactly one of ${choices}`,
+      });
     }
   });
 }
@@ -222,18 +249,23 @@ function inputsSchema(wrap: Wrap) {
         bootable: flag(wrap, DEFAULTS.bootable),
         attach: flag(wrap, DEFAULTS.attach),
         adopt: flag(wrap, DEFAULTS.adopt),
-        symlinkTimeoutSeconds: wholeNumber(wrap, LIMITS.symlinkTimeoutSeconds, DEFAULTS.symlinkTimeoutSeconds),
+        symlinkTimeoutSeconds: wholeNumber(
+          wrap,
+          LIMITS.symlinkTimeoutSeconds,
+          DEFAULTS.symlinkTimeoutSeconds,
+        ),
       },
       { error: unknownKeyOrType },
     )
     .transform((inputs) => compact(inputs) as PassthroughDiskInputs);
 }
 
-
 /** Schema of check during preview: tolerates the unknown sentinel anywhere. */
 export const tolerantInputsSchema = inputsSchema(tolerant);
 /** Schema of fully known inputs (create, update, read, delete). */
 export const exactInputsSchema = inputsSchema(exact);
+/** Schema of fully known direct-XAPI settings (also used for the stack config). */
+export const exactXapiSchema = xapiSchema(exact);
 
 /** The names of the input properties (the rest of the state is outputs). */
 export const INPUT_KEYS = [

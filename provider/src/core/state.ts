@@ -4,12 +4,20 @@
 import type { PassthroughDiskInputs, VbdMode } from "./inputs.js";
 import type { RuleStatus } from "./rule.js";
 
-/** XAPI VM power states; "" when the VM was not found. */
+/**
+ * XAPI VM power states; "" when the VM was not found.
+ *
+ * @example
+ * disk.observed.apply((o) => o.vmPowerState === "Running");
+ */
 export type VmPowerState = "Running" | "Halted" | "Paused" | "Suspended" | "";
 
 /**
  * What `read` (or the end of create/update) saw on the host. diff compares it with the inputs:
  * any difference is drift that the next update repairs.
+ *
+ * @example
+ * export const unplugged = disk.observed.apply((o) => o.vbdPresent && !o.vbdAttached);
  */
 export interface ObservedState {
   /** Our rule file: as rendered, missing, or changed by someone. */
@@ -46,7 +54,10 @@ export interface PassthroughDiskState extends PassthroughDiskInputs {
   readonly vbdUuid: string;
   /** Device name in the guest as XAPI reports it (VBD.device, e.g. "xvdb"); "" until first plugged. */
   readonly device: string;
-  /** Kernel name of the disk in dom0 when last seen (e.g. "sdb"). */
+  /**
+   * Kernel name of the disk in dom0 when create/update last converged (e.g. "sdb"). read keeps
+   * it and puts the name it sees in `observed.kernelName`, so a rename shows as drift.
+   */
   readonly kernelName: string;
   /** "/dev/xapi/block/<kernelName>", the VDI's location. */
   readonly symlinkPath: string;
@@ -62,7 +73,12 @@ export interface PassthroughDiskState extends PassthroughDiskInputs {
 /** What "everything as wanted" looks like, e.g. for the state right after a complete create. */
 export function inSyncObservation(
   inputs: PassthroughDiskInputs,
-  made: { readonly kernelName: string; readonly attached: boolean; readonly vmPowerState: VmPowerState; readonly userdevice: string },
+  made: {
+    readonly kernelName: string;
+    readonly attached: boolean;
+    readonly vmPowerState: VmPowerState;
+    readonly userdevice: string;
+  },
 ): ObservedState {
   return {
     ruleStatus: "ok",

@@ -36,7 +36,12 @@ export async function retrigger(remote: Remote, kernelName: string): Promise<voi
 }
 
 /** Waits (bounded) until the symlink exists and resolves to a block device. */
-export async function waitForSymlink(remote: Remote, path: string, timeoutSeconds: number, log: Log): Promise<void> {
+export async function waitForSymlink(
+  remote: Remote,
+  path: string,
+  timeoutSeconds: number,
+  log: Log,
+): Promise<void> {
   log(`waiting up to ${timeoutSeconds} s for udev to create ${path}`);
   try {
     await remote.run(withArgs(WAIT_FOR_BLOCK_DEVICE, [path, String(timeoutSeconds)]), {

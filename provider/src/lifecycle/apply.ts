@@ -19,7 +19,13 @@ export interface Applied {
   vbdExists: boolean;
 }
 
-export async function applySteps(access: HostAccess, view: HostView, steps: readonly Step[], log: Log, applied: Applied): Promise<void> {
+export async function applySteps(
+  access: HostAccess,
+  view: HostView,
+  steps: readonly Step[],
+  log: Log,
+  applied: Applied,
+): Promise<void> {
   const { remote, xapi } = access;
   let vdi: Ref | undefined = view.vdi?.$ref;
   let vbd: Ref | undefined = findVbdRef(view, view.observation.vbd?.uuid);
@@ -67,7 +73,8 @@ export async function applySteps(access: HostAccess, view: HostView, steps: read
         vbd = undefined;
         break;
       case "createVbd": {
-        if (view.vm === undefined || vdi === undefined) throw new Error("internal error: createVbd without VM or VDI");
+        if (view.vm === undefined || vdi === undefined)
+          throw new Error("internal error: createVbd without VM or VDI");
         const created = await createVbd(xapi, { vm: view.vm.$ref, vdi, tag: view.tag }, step);
         vbd = created.$ref;
         applied.vbdExists = true;

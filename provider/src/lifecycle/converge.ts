@@ -21,13 +21,20 @@ export interface Converged {
  * this run's changes. Any other failure keeps partial state (PartialResourceError with the id and
  * the state observed after the failure), so the next `pulumi up` resumes from it.
  */
-export async function converge(inputs: PassthroughDiskInputs, options: { readonly rollbackEarly: boolean }): Promise<Converged> {
+export async function converge(
+  inputs: PassthroughDiskInputs,
+  options: { readonly rollbackEarly: boolean },
+): Promise<Converged> {
   const log = progressLog(inputs);
   const access = await connect(inputs, log);
   const view = await observe(access, inputs);
   refuseUnsafe(view, inputs);
   const steps = planConverge(view.observation, inputs);
-  const applied: Applied = { ruleCreated: false, rulesDisabled: new Map(), vbdExists: view.ownVbd !== undefined };
+  const applied: Applied = {
+    ruleCreated: false,
+    rulesDisabled: new Map(),
+    vbdExists: view.ownVbd !== undefined,
+  };
   try {
     await applySteps(access, view, steps, log, applied);
   } catch (error) {
@@ -35,7 +42,9 @@ export async function converge(inputs: PassthroughDiskInputs, options: { readonl
     if (options.rollbackEarly && !applied.vbdExists) {
       const leftovers = await rollback(access, view, applied, renderRule(inputs.disk).path, log);
       if (leftovers.length === 0) throw error;
-      throw new Error(`${message}; the rollback could not undo everything: ${leftovers.join("; ")}`, { cause: error });
+      throw new Error(`${message}; the rollback could not undo everything: ${leftovers.join("; ")}`, {
+        cause: error,
+      });
     }
     const after = await observe(access, inputs).catch(() => view);
     const state = stateFromView(after, inputs, after.disk?.kernelName ?? "");

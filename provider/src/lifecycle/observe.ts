@@ -66,11 +66,15 @@ export async function observe(access: HostAccess, inputs: PassthroughDiskInputs)
     findVm(access.xapi, inputs.vm),
     allVbds(access.xapi),
   ]);
-  const vdi = sr !== undefined && location !== undefined ? await findVdiByLocation(access.xapi, sr.$ref, location) : undefined;
+  const vdi =
+    sr !== undefined && location !== undefined
+      ? await findVdiByLocation(access.xapi, sr.$ref, location)
+      : undefined;
   const ownVbds = vbds.filter((vbd) => isTagged(vbd, tag));
   const rank = (vbd: VbdRecord) => (vbd.VM === vm?.$ref ? 2 : 0) + (vbd.VDI === vdi?.$ref ? 1 : 0);
   const ownVbd = [...ownVbds].sort((a, b) => rank(b) - rank(a))[0];
-  const otherVbds = vdi === undefined ? [] : vbds.filter((vbd) => vbd.VDI === vdi.$ref && !isTagged(vbd, tag));
+  const otherVbds =
+    vdi === undefined ? [] : vbds.filter((vbd) => vbd.VDI === vdi.$ref && !isTagged(vbd, tag));
   const uuidOf = await uuidsOf(access.xapi, [...ownVbds, ...otherVbds], vm, vdi);
 
   const ruleText = inventory.passthroughRules.get(rulePath(inputs.disk));
@@ -132,7 +136,10 @@ function toObservation(view: ViewParts, inputs: PassthroughDiskInputs): Observat
   return {
     disk: disk === undefined ? undefined : { kernelName: disk.kernelName },
     ruleText: view.ruleText,
-    otherRules: disk === undefined ? [] : conflictingRules(view.inventory.passthroughRules, disk, rulePath(inputs.disk)),
+    otherRules:
+      disk === undefined
+        ? []
+        : conflictingRules(view.inventory.passthroughRules, disk, rulePath(inputs.disk)),
     symlinkPresent: disk !== undefined && view.inventory.xapiBlock.get(disk.kernelName) === disk.kernelName,
     vdiUuid: vdi?.uuid,
     vm: vm === undefined ? undefined : { uuid: vm.uuid, powerState: vm.power_state },

@@ -10,7 +10,11 @@ import type { HostView } from "./observe.js";
 export function refuseUnsafe(view: HostView, inputs: PassthroughDiskInputs): void {
   const disk = describeDisk(inputs.disk);
   if (view.disk === undefined) {
-    throw new RefusedError("DISK_NOT_FOUND", { disk }, view.diskProblem ?? `no disk with ${disk} on the host`);
+    throw new RefusedError(
+      "DISK_NOT_FOUND",
+      { disk },
+      view.diskProblem ?? `no disk with ${disk} on the host`,
+    );
   }
   const use = dom0Use(view.inventory, view.disk);
   if (use !== undefined) {

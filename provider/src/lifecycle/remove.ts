@@ -26,7 +26,8 @@ export async function removePassthrough(inputs: PassthroughDiskInputs): Promise<
   }
   // Re-evaluate the disk even when the rule was already gone: udev drops the symlink only then.
   if (disk === undefined || observation.otherRules.length > 0) return;
-  if (view.ruleText !== undefined || observation.symlinkPresent) await retrigger(access.remote, disk.kernelName);
+  if (view.ruleText !== undefined || observation.symlinkPresent)
+    await retrigger(access.remote, disk.kernelName);
   if (sr === undefined) return;
   // The symlink is gone: a scan forgets the VDI; forget it directly if the scan left it.
   await access.xapi.call("SR.scan", sr.$ref);

@@ -13,7 +13,13 @@ mv -f -- "$2" "$1"
 `;
 
 /** Best effort: returns what could not be undone, in words (empty when all was undone). */
-export async function rollback(access: HostAccess, view: HostView, applied: Applied, rulePath: string, log: Log): Promise<string[]> {
+export async function rollback(
+  access: HostAccess,
+  view: HostView,
+  applied: Applied,
+  rulePath: string,
+  log: Log,
+): Promise<string[]> {
   const failures: string[] = [];
   const attempt = async (what: string, action: () => Promise<unknown>) => {
     try {

@@ -29,7 +29,11 @@ export function observedState(view: HostView, inputs: PassthroughDiskInputs): Ob
  * `kernelName` is the one the passthrough was made for: create and update pass the current one,
  * read keeps the recorded one, so a disk back under another name stays visible as drift.
  */
-export function stateFromView(view: HostView, inputs: PassthroughDiskInputs, kernelName: string): PassthroughDiskState {
+export function stateFromView(
+  view: HostView,
+  inputs: PassthroughDiskInputs,
+  kernelName: string,
+): PassthroughDiskState {
   const observed = observedState(view, inputs);
   const rule = renderRule(inputs.disk);
   return {

@@ -23,12 +23,19 @@ export async function hostRef(xapi: XapiCaller, hostUuid: string): Promise<Ref> 
  * The udev "Removable storage" SR of one host: type udev, sm_config type=block, plugged on that
  * host through a PBD (each host of a pool has its own).
  */
-export async function removableStorageSr(xapi: XapiCaller, host: Ref): Promise<WithRef<SrRecord> | undefined> {
+export async function removableStorageSr(
+  xapi: XapiCaller,
+  host: Ref,
+): Promise<WithRef<SrRecord> | undefined> {
   const [srs, pbds] = await Promise.all([
     xapi.call<Record<Ref, SrRecord>>("SR.get_all_records"),
     xapi.call<Record<Ref, PbdRecord>>("PBD.get_all_records"),
   ]);
-  const srsOnHost = new Set(withRefs(pbds).filter((pbd) => pbd.host === host).map((pbd) => pbd.SR));
+  const srsOnHost = new Set(
+    withRefs(pbds)
+      .filter((pbd) => pbd.host === host)
+      .map((pbd) => pbd.SR),
+  );
   return withRefs(srs).find(
     (sr) => sr.type === "udev" && sr.sm_config["type"] === "block" && srsOnHost.has(sr.$ref),
   );

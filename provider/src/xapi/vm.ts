@@ -4,7 +4,6 @@ import { describeVm } from "../core/identity.js";
 import type { VmIdentity } from "../core/inputs.js";
 import type { Ref, VmRecord, WithRef } from "./records.js";
 
-
 /** The VM, or undefined when it does not exist. Several VMs with one name is an error. */
 export async function findVm(xapi: XapiCaller, vm: VmIdentity): Promise<WithRef<VmRecord> | undefined> {
   let refs: Ref[];
@@ -24,7 +23,9 @@ export async function findVm(xapi: XapiCaller, vm: VmIdentity): Promise<WithRef<
   const vms = records.filter((record) => !record.is_a_template);
   if (vms.length > 1) {
     const uuids = vms.map((record) => record.uuid).join(", ");
-    throw new Error(`${describeVm(vm)} is ambiguous: ${vms.length} VMs have that name (${uuids}); use vm.uuid`);
+    throw new Error(
+      `${describeVm(vm)} is ambiguous: ${vms.length} VMs have that name (${uuids}); use vm.uuid`,
+    );
   }
   return vms[0];
 }

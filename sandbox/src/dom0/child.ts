@@ -16,24 +16,40 @@ export interface ChildProcessHandle {
   output(): string;
   /** Resolves with the first output line matching `pattern`; rejects if the process exits first. */
   waitForOutput(pattern: RegExp, timeoutMs: number): Promise<string>;
+  /** Calls `listener` with every complete output line from now on (its children's output too). */
+  onLine(listener: (line: string) => void): void;
   /** SIGTERM, then SIGKILL after a grace period; resolves once the process has exited. */
   stop(): Promise<void>;
   readonly exited: boolean;
 }
 
+/**
+ * Starts `file` as a child that the kernel kills if Node dies without stopping it (crash,
+ * SIGKILL): setpriv sets the parent-death signal, which survives the exec into `file`.
+ */
 export function startChild(name: string, file: string, args: readonly string[]): ChildProcessHandle {
-  const child = spawn(file, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("setpriv", ["--pdeathsig", "KILL", "--", file, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
+  let partialLine = "";
   let exited = false;
   const listeners = new Set<() => void>();
+  const lineListeners: ((line: string) => void)[] = [];
   const onData = (chunk: Buffer): void => {
-    output = (output + chunk.toString("utf8")).slice(-OUTPUT_TAIL_CHARS);
+    const text = chunk.toString("utf8");
+    output = (output + text).slice(-OUTPUT_TAIL_CHARS);
+    const lines = (partialLine + text).split("\n");
+    partialLine = lines.pop() ?? "";
+    for (const line of lines) for (const listener of lineListeners) listener(line);
     for (const listener of listeners) listener();
   };
   child.stdout.on("data", onData);
   child.stderr.on("data", onData);
+  // "exit", not "close": daemons' own children (sshd's per-connection processes) may hold the
+  // pipes open after the daemon itself is gone.
   const exit = new Promise<void>((resolve) => {
-    child.once("close", () => {
+    child.once("exit", () => {
       exited = true;
       for (const listener of listeners) listener();
       resolve();
@@ -51,6 +67,9 @@ export function startChild(name: string, file: string, args: readonly string[]):
     name,
     pid,
     output: () => output,
+    onLine: (listener) => {
+      lineListeners.push(listener);
+    },
     get exited() {
       return exited;
     },

@@ -2,7 +2,17 @@ import { mkdir, open } from "node:fs/promises";
 import { join } from "node:path";
 
 import type { DiskIdentity } from "./identities";
+import type { Namespace } from "./namespace";
 import { run } from "./run";
+
+/** Where dom0 mounts the disk it uses. */
+export const IN_USE_MOUNTPOINT = "/var/lib/dom0-data";
+
+/** dom0 starts using a disk: read-only and without journal replay, so nothing is written to it. */
+export async function mountInUseDisk(namespace: Namespace, kernelName: string): Promise<void> {
+  await mkdir(namespace.outside(IN_USE_MOUNTPOINT), { recursive: true });
+  await namespace.run("mount", ["-o", "ro,noload", `/dev/${kernelName}`, IN_USE_MOUNTPOINT]);
+}
 
 /** A sandbox disk: its identity and the sparse image file the loop device serves. */
 export interface DiskImage {
@@ -19,7 +29,10 @@ export function diskNameLabel(identity: DiskIdentity): string {
  * Creates one sparse image per disk. The in-use disk is formatted (ext4) here, on the file,
  * before it is ever attached: the only write to any disk's contents, ever.
  */
-export async function createDiskImages(dir: string, identities: readonly DiskIdentity[]): Promise<DiskImage[]> {
+export async function createDiskImages(
+  dir: string,
+  identities: readonly DiskIdentity[],
+): Promise<DiskImage[]> {
   await mkdir(dir, { recursive: true });
   return Promise.all(
     identities.map(async (identity) => {

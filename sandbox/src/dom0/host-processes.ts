@@ -62,24 +62,9 @@ export async function waitUntilGone(pids: readonly number[], timeoutMs: number):
   const deadline = Date.now() + timeoutMs;
   let alive = [...pids];
   while (alive.length > 0 && Date.now() < deadline) {
-    alive = (await Promise.all(alive.map(async (pid) => ((await processInfo(pid)) === undefined ? [] : [pid])))).flat();
+    alive = (
+      await Promise.all(alive.map(async (pid) => ((await processInfo(pid)) === undefined ? [] : [pid])))
+    ).flat();
     if (alive.length > 0) await sleep(5);
   }
-}
-
-/** Whether any mount namespace other than `exceptNamespaces` has something mounted at `path`. */
-export async function mountedInOtherNamespace(path: string, exceptNamespaces: ReadonlySet<string>): Promise<boolean> {
-  const seen = new Set(exceptNamespaces);
-  for (const pid of await allPids()) {
-    const namespace = await mountNamespaceOf(pid);
-    if (namespace === undefined || seen.has(namespace)) continue;
-    seen.add(namespace);
-    try {
-      const mountinfo = await readFile(`/proc/${pid}/mountinfo`, "utf8");
-      if (mountinfo.split("\n").some((line) => line.split(" ")[4] === path)) return true;
-    } catch {
-      // the process went away while we looked: its namespace mounts nothing any more
-    }
-  }
-  return false;
 }

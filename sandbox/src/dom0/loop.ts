@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, readdir } from "node:fs/promises";
 
 import { SandboxError } from "./errors";
 import { run } from "./run";
@@ -15,12 +15,38 @@ export async function detachLoop(kernelName: string): Promise<void> {
   await run("losetup", ["--detach", `/dev/${kernelName}`]);
 }
 
-/** A free loop device other than `avoid` (so a "rebooted" disk really gets a new name). */
-export async function freeLoopDevice(avoid: string): Promise<string> {
-  const { stdout } = await run("losetup", ["--find"]);
-  const found = kernelNameOf(stdout.trim());
-  if (found !== avoid) return found;
-  throw new SandboxError("NO_FREE_LOOP_DEVICE", { avoid }, `no free loop device other than ${avoid}`);
+/** Free loop devices (existing nodes with nothing attached), except those in `avoid`. */
+export async function freeLoopDevices(avoid: ReadonlySet<string>): Promise<string[]> {
+  const names = (await readdir("/sys/block")).filter((name) => /^loop\d+$/.test(name) && !avoid.has(name));
+  const free: string[] = [];
+  for (const name of names) if ((await backingFile(name)) === undefined) free.push(name);
+  return free.sort((a, b) => Number(a.slice(4)) - Number(b.slice(4)));
+}
+
+/**
+ * Attaches `imagePath` to a free loop device other than those in `avoid` (a "rebooted" disk
+ * must come back under a new name). Other sandboxes may take a device between our look and
+ * our attach: then the next free one is tried.
+ */
+export async function attachLoopAvoiding(imagePath: string, avoid: ReadonlySet<string>): Promise<string> {
+  const tried = new Set(avoid);
+  for (;;) {
+    const [candidate] = await freeLoopDevices(tried);
+    if (candidate === undefined) {
+      const names = [...avoid].join(", ");
+      throw new SandboxError(
+        "NO_FREE_LOOP_DEVICE",
+        { avoid: names },
+        `no free loop device other than ${names}`,
+      );
+    }
+    tried.add(candidate);
+    try {
+      return await attachLoop(imagePath, candidate);
+    } catch (error) {
+      if ((await backingFile(candidate)) === undefined) throw error; // not a lost race: a real failure
+    }
+  }
 }
 
 /** The image file behind a loop device, or undefined when it is detached. */

@@ -1,15 +1,9 @@
-import { existsSync, mkdirSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 import { startChild } from "./child";
-import {
-  levelsLeavesFirst,
-  mountNamespaceOf,
-  mountedInOtherNamespace,
-  processesInNamespace,
-  waitUntilGone,
-} from "./host-processes";
+import { removeUnusedDevMountpoints, renderDevMounts } from "./dev-mountpoints";
+import { levelsLeavesFirst, mountNamespaceOf, processesInNamespace, waitUntilGone } from "./host-processes";
 import type { RunResult } from "./run";
 import { runIn } from "./run";
 import type { Teardown } from "./teardown";
@@ -19,12 +13,6 @@ const STRAGGLER_REAP_TIMEOUT_MS = 1_000;
 
 /** Host directories overlaid inside the namespace: writes land in the sandbox's temp dir. */
 export const OVERLAID_DIRS = ["/etc", "/opt", "/var"] as const;
-
-/**
- * /dev stays the host's devtmpfs (the loop device nodes must be real), but the directories
- * udev fills with symlinks get a private tmpfs each, so no link ever shows on the host.
- */
-export const PRIVATE_DEV_DIRS = ["/dev/xapi", "/dev/disk", "/dev/block", "/dev/char"] as const;
 
 /** A private mount namespace, kept alive by a holder process that sleeps in it. */
 export interface Namespace {
@@ -49,46 +37,15 @@ export function renderHolderScript(stateDir: string): string {
     lines.push(`mount -t overlay overlay -o lowerdir=${dir},upperdir=${upper},workdir=${work} ${dir}`);
   }
   lines.push("mount -t tmpfs -o mode=755 tmpfs /run", "mkdir -p /run/udev /run/sshd /run/lock");
-  for (const dir of PRIVATE_DEV_DIRS) lines.push(`mount -t tmpfs -o mode=755 tmpfs ${dir}`);
+  lines.push(...renderDevMounts());
   lines.push("echo namespace-ready", "exec sleep infinity");
   return `${lines.join("\n")}\n`;
 }
 
-/**
- * Marks a /dev mountpoint the sandbox created (the host lacked it). Any sandbox may remove a
- * marked one at its stop, once no other sandbox mounts it: with sandboxes started and stopped
- * in any order, the last one out cleans up, and a directory the host had is never touched.
- */
-const CREATED_MARKER = ".created-by-xen-sandbox";
-
-function createDevMountpoints(): void {
-  for (const dir of PRIVATE_DEV_DIRS) {
-    if (existsSync(dir)) continue;
-    mkdirSync(dir);
-    writeFileSync(join(dir, CREATED_MARKER), "");
-  }
-}
-
-async function removeDevMountpoints(ownNamespace: string | undefined): Promise<void> {
-  const own = new Set(ownNamespace === undefined ? [] : [ownNamespace]);
-  for (const dir of PRIVATE_DEV_DIRS) {
-    if (!existsSync(join(dir, CREATED_MARKER))) continue;
-    if (await mountedInOtherNamespace(dir, own)) continue;
-    rmSync(join(dir, CREATED_MARKER), { force: true });
-    try {
-      rmdirSync(dir);
-    } catch {
-      // something else put files here: leave it
-    }
-  }
-}
-
 /** Starts the namespace holder; everything it made goes away when `teardown` runs. */
 export async function startNamespace(stateDir: string, teardown: Teardown): Promise<Namespace> {
-  let id: string | undefined;
-  createDevMountpoints();
   // Runs after the holder is gone (deferred first), when our own mounts no longer count.
-  teardown.defer("remove /dev mountpoints the sandbox created", () => removeDevMountpoints(id));
+  teardown.defer("remove /dev mountpoints no sandbox uses", () => removeUnusedDevMountpoints());
   for (const dir of OVERLAID_DIRS) {
     const name = dir.slice(1);
     await mkdir(join(stateDir, `${name}-upper`), { recursive: true });
@@ -101,8 +58,7 @@ export async function startNamespace(stateDir: string, teardown: Teardown): Prom
   // The namespace's mounts vanish with its last process: stopping the holder unmounts all.
   teardown.defer("stop namespace holder", () => holder.stop());
   await holder.waitForOutput(/namespace-ready/, READY_TIMEOUT_MS);
-  id = await mountNamespaceOf(holder.pid);
-  const namespaceId = id ?? "";
+  const namespaceId = (await mountNamespaceOf(holder.pid)) ?? "";
 
   return {
     holderPid: holder.pid,
@@ -122,7 +78,10 @@ export async function startNamespace(stateDir: string, teardown: Teardown): Prom
             // already gone
           }
         }
-        await waitUntilGone(level.map((info) => info.pid), STRAGGLER_REAP_TIMEOUT_MS);
+        await waitUntilGone(
+          level.map((info) => info.pid),
+          STRAGGLER_REAP_TIMEOUT_MS,
+        );
       }
       return stragglers.length;
     },

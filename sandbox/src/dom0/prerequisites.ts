@@ -12,6 +12,8 @@ export interface Tool {
 export const TOOLS: readonly Tool[] = [
   { program: "unshare", debianPackage: "util-linux" },
   { program: "nsenter", debianPackage: "util-linux" },
+  { program: "setpriv", debianPackage: "util-linux" },
+  { program: "flock", debianPackage: "util-linux" },
   { program: "losetup", debianPackage: "mount" },
   { program: "mount", debianPackage: "mount" },
   { program: "mkfs.ext4", debianPackage: "e2fsprogs" },
@@ -22,7 +24,7 @@ export const TOOLS: readonly Tool[] = [
 ];
 
 /** Needed only to hash a root password when password login is asked for. */
-export const PASSWORD_TOOLS: readonly Tool[] = [{ program: "openssl", debianPackage: "openssl" }];
+export const PASSWORD_TOOLS: readonly Tool[] = [{ program: "perl", debianPackage: "perl-base" }];
 
 export interface Platform {
   platform: NodeJS.Platform;

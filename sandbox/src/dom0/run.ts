@@ -39,3 +39,29 @@ export function nsenterArgs(holderPid: number, file: string, args: readonly stri
 export function runIn(holderPid: number, file: string, args: readonly string[]): Promise<RunResult> {
   return run("nsenter", nsenterArgs(holderPid, file, args));
 }
+
+/** What a shell command in dom0 printed, and its exit code. */
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/** Runs a shell command in the namespace with `env`; never rejects on a non-zero exit. */
+export function shellIn(
+  holderPid: number,
+  command: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ExecResult> {
+  return new Promise((resolve) => {
+    execFile(
+      "nsenter",
+      nsenterArgs(holderPid, "/bin/sh", ["-c", command]),
+      { encoding: "utf8", env, maxBuffer: 16 << 20 },
+      (error, stdout, stderr) => {
+        const exitCode = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
+        resolve({ stdout, stderr, exitCode });
+      },
+    );
+  });
+}

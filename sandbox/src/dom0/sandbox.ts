@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,42 +7,34 @@ import type { XapiSimulator, XapiSimulatorOptions } from "../xapi";
 import { startXapiSimulator } from "../xapi";
 import type { SandboxDescription, SandboxDisk } from "./description";
 import { namespaceDeviceDirectory } from "./device-directory";
-import type { DiskImage } from "./disks";
-import { createDiskImages, diskNameLabel } from "./disks";
-import { SandboxError } from "./errors";
+import { createDiskImages, diskNameLabel, mountInUseDisk } from "./disks";
 import { FIXTURE_RULES_PATH, diskIdentities, renderFixtureRules } from "./identities";
 import { renderInventory } from "./inventory";
-import { attachLoop, detachLoop, freeLoopDevice } from "./loop";
+import { DiskEvents } from "./disk-events";
+import { detachLoop } from "./loop";
 import type { Namespace } from "./namespace";
 import { startNamespace } from "./namespace";
 import { PASSWORD_TOOLS, TOOLS, assertPrerequisites } from "./prerequisites";
-import { nsenterArgs, run } from "./run";
+import { setRootPassword } from "./root-password";
+import type { ExecResult } from "./run";
+import { shellIn } from "./run";
 import { DOM0_PATH, freePort, generateSshKeys, startSshd } from "./sshd";
+import { STATE_DIR_PREFIX, reapStaleSandboxes, writeOwner } from "./stale";
 import { Teardown } from "./teardown";
 import { installDom0Tools } from "./tools/install";
-import type { Udevd } from "./udevd";
 import { startUdevd } from "./udevd";
-
-type SimulatorOptions = XapiSimulatorOptions;
 
 export interface SandboxOptions {
   /** Free loop disks to create (the in-use disk comes on top). Default 4. */
   disks?: number;
-  /** Also allow SSH password login for root (a generated password; needs openssl). */
+  /** Also allow SSH password login for root (a generated password, in ssh.password). */
   passwordLogin?: boolean;
   /** The simulator's service-time profile. */
-  profile?: SimulatorOptions["profile"];
+  profile?: XapiSimulatorOptions["profile"];
   /** The simulator's inventory model. */
-  model?: SimulatorOptions["model"];
+  model?: XapiSimulatorOptions["model"];
   /** The host's name label. Default "xen-sandbox". */
   hostNameLabel?: string;
-}
-
-/** What `exec` returns: the command's output and exit code (it never throws on a non-zero exit). */
-export interface ExecResult {
-  stdout: string;
-  stderr: string;
-  exitCode: number;
 }
 
 /** A running sandbox: its description plus the handles tests drive it with. */
@@ -64,97 +55,18 @@ export interface Sandbox extends SandboxDescription {
   replugDisk(serial: string, kernelName?: string): Promise<string>;
   /** "Reboots" a disk: unplug, then back under another kernel name. Returns the new name. */
   rebootDisk(serial: string): Promise<string>;
+  /** Authenticated SSH connections sshd has accepted so far (from its log). */
+  sshConnections(): number;
+  /** SSH sessions (exec, shell, subsystem; not forwarding channels) sshd has started so far. */
+  sshSessions(): number;
   /** Removes everything the sandbox made: processes, mounts, loop devices, files. */
   stop(): Promise<void>;
 }
-
-const USE_MOUNTPOINT = "/var/lib/dom0-data";
 
 async function writeInNamespace(namespace: Namespace, path: string, text: string): Promise<void> {
   const outside = namespace.outside(path);
   await mkdir(join(outside, ".."), { recursive: true });
   await writeFile(outside, text);
-}
-
-/** Gives root a generated password in the namespace's private /etc/shadow (the host's stays untouched). */
-async function setRootPassword(namespace: Namespace, password: string): Promise<void> {
-  const { stdout } = await run("openssl", ["passwd", "-6", "-stdin"], `${password}\n`);
-  const shadowPath = namespace.outside("/etc/shadow");
-  const shadow = await readFile(shadowPath, "utf8");
-  const lines = shadow.split("\n").map((line) => {
-    const fields = line.split(":");
-    if (fields[0] !== "root") return line;
-    fields[1] = stdout.trim();
-    return fields.join(":");
-  });
-  await writeFile(shadowPath, lines.join("\n"));
-}
-
-function execIn(namespace: Namespace, command: string): Promise<ExecResult> {
-  return new Promise((resolve) => {
-    execFile(
-      "nsenter",
-      nsenterArgs(namespace.holderPid, "/bin/sh", ["-c", command]),
-      { encoding: "utf8", env: { ...process.env, PATH: DOM0_PATH }, maxBuffer: 16 << 20 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
-        resolve({ stdout, stderr, exitCode: code });
-      },
-    );
-  });
-}
-
-/** The disk events (unplug, replug, reboot) over real loop devices and real udev events. */
-class DiskEvents {
-  constructor(
-    private readonly images: readonly DiskImage[],
-    private readonly disks: SandboxDisk[],
-    private readonly attached: Set<string>,
-    private readonly udevd: Udevd,
-  ) {}
-
-  private find(serial: string): { disk: SandboxDisk; image: DiskImage } {
-    const index = this.disks.findIndex((disk) => disk.serial === serial);
-    const disk = this.disks[index];
-    const image = this.images[index];
-    if (disk === undefined || image === undefined) {
-      const known = this.disks.map((candidate) => candidate.serial).join(", ");
-      throw new SandboxError("DISK_UNKNOWN", { serial }, `no sandbox disk has serial ${serial} (known: ${known})`);
-    }
-    return { disk, image };
-  }
-
-  async attach(image: DiskImage, kernelName?: string): Promise<string> {
-    const name = await attachLoop(image.imagePath, kernelName);
-    this.attached.add(name);
-    return name;
-  }
-
-  async unplug(serial: string): Promise<void> {
-    const { disk } = this.find(serial);
-    if (disk.kernelName === "") return;
-    // The remove event first, while udev can still read the device's identity; then the detach.
-    await this.udevd.trigger("remove", disk.kernelName);
-    await detachLoop(disk.kernelName);
-    this.attached.delete(disk.kernelName);
-    disk.kernelName = "";
-    await this.udevd.settle();
-  }
-
-  async replug(serial: string, kernelName?: string): Promise<string> {
-    const { disk, image } = this.find(serial);
-    if (disk.kernelName !== "") return disk.kernelName;
-    disk.kernelName = await this.attach(image, kernelName);
-    await this.udevd.settle();
-    return disk.kernelName;
-  }
-
-  async reboot(serial: string): Promise<string> {
-    const { disk } = this.find(serial);
-    const next = await freeLoopDevice(disk.kernelName);
-    await this.unplug(serial);
-    return this.replug(serial, next);
-  }
 }
 
 /**
@@ -169,6 +81,7 @@ class DiskEvents {
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const passwordLogin = options.passwordLogin ?? false;
   assertPrerequisites(passwordLogin ? [...TOOLS, ...PASSWORD_TOOLS] : TOOLS);
+  await reapStaleSandboxes();
   const teardown = new Teardown();
   try {
     return await buildSandbox(options, passwordLogin, teardown);
@@ -180,9 +93,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 }
 
-async function buildSandbox(options: SandboxOptions, passwordLogin: boolean, teardown: Teardown): Promise<Sandbox> {
-  const stateDir = await mkdtemp(join(tmpdir(), "xen-sandbox-"));
+async function buildSandbox(
+  options: SandboxOptions,
+  passwordLogin: boolean,
+  teardown: Teardown,
+): Promise<Sandbox> {
+  const stateDir = await mkdtemp(join(tmpdir(), STATE_DIR_PREFIX));
   teardown.defer(`remove ${stateDir}`, () => rm(stateDir, { recursive: true, force: true }));
+  await writeOwner(stateDir);
 
   const identities = diskIdentities(options.disks ?? 4, randomBytes(3).toString("hex"));
   const [images, keys, sshPort] = await Promise.all([
@@ -194,8 +112,14 @@ async function buildSandbox(options: SandboxOptions, passwordLogin: boolean, tea
   // Detached after the namespace is gone, so the in-use disk's mount no longer holds it.
   const attached = new Set<string>();
   teardown.defer("detach loop devices", async () => {
-    for (const name of attached) await detachLoop(name);
+    const results = await Promise.allSettled([...attached].map((name) => detachLoop(name)));
     attached.clear();
+    const failures = results.flatMap((result) =>
+      result.status === "rejected" ? [result.reason as Error] : [],
+    );
+    if (failures.length > 0) {
+      throw new AggregateError(failures, failures.map((error) => error.message).join("; "));
+    }
   });
 
   const namespace = await startNamespace(stateDir, teardown);
@@ -208,10 +132,13 @@ async function buildSandbox(options: SandboxOptions, passwordLogin: boolean, tea
   const simulator = await startXapiSimulator({
     hostUuid,
     hostNameLabel,
-    devices: namespaceDeviceDirectory(namespace.outside, (kernelName, backing) => {
-      const identity = backing === undefined ? undefined : byImage.get(backing);
-      return identity === undefined ? `unknown ${kernelName}` : diskNameLabel(identity);
-    }),
+    devices: namespaceDeviceDirectory(
+      (path) => namespace.outside(path),
+      (kernelName, backing) => {
+        const identity = backing === undefined ? undefined : byImage.get(backing);
+        return identity === undefined ? `unknown ${kernelName}` : diskNameLabel(identity);
+      },
+    ),
     ...(options.profile === undefined ? {} : { profile: options.profile }),
     ...(options.model === undefined ? {} : { model: options.model }),
   });
@@ -246,7 +173,7 @@ async function buildSandbox(options: SandboxOptions, passwordLogin: boolean, tea
   ]);
   // Runs first at stop: SSH sessions and RUN programs still alive, children before parents.
   teardown.defer("kill leftover processes in dom0", async () => {
-    await namespace.killStragglers([udevd.process.pid, sshd.pid]);
+    await namespace.killStragglers([udevd.process.pid, sshd.process.pid]);
   });
 
   const disks: SandboxDisk[] = images.map(({ identity }) => ({
@@ -258,17 +185,9 @@ async function buildSandbox(options: SandboxOptions, passwordLogin: boolean, tea
     inUse: identity.inUse,
   }));
   const events = new DiskEvents(images, disks, attached, udevd);
-  for (const [index, image] of images.entries()) {
-    const disk = disks[index];
-    if (disk !== undefined) disk.kernelName = await events.attach(image);
-  }
-  await udevd.settle();
+  await events.plugAll();
   const inUse = disks.find((disk) => disk.inUse);
-  if (inUse !== undefined) {
-    await mkdir(namespace.outside(USE_MOUNTPOINT), { recursive: true });
-    // Read-only and without journal replay: mounting writes nothing to the disk.
-    await namespace.run("mount", ["-o", "ro,noload", `/dev/${inUse.kernelName}`, USE_MOUNTPOINT]);
-  }
+  if (inUse !== undefined) await mountInUseDisk(namespace, inUse.kernelName);
 
   const describe = (): SandboxDescription => ({
     xapi: {
@@ -298,11 +217,13 @@ async function buildSandbox(options: SandboxOptions, passwordLogin: boolean, tea
     simulator,
     holderPid: namespace.holderPid,
     describe,
-    exec: (command) => execIn(namespace, command),
+    exec: (command) => shellIn(namespace.holderPid, command, { ...process.env, PATH: DOM0_PATH }),
     readFile: (path) => readFile(namespace.outside(path), "utf8"),
     unplugDisk: (serial) => events.unplug(serial),
     replugDisk: (serial, kernelName) => events.replug(serial, kernelName),
     rebootDisk: (serial) => events.reboot(serial),
+    sshConnections: () => sshd.connections(),
+    sshSessions: () => sshd.sessions(),
     stop: () => (stopping ??= teardown.run()),
   };
 }

@@ -39,7 +39,8 @@ export function renderSshdConfig(config: SshdConfig): string {
     "AllowStreamLocalForwarding yes",
     "AllowTcpForwarding yes",
     `SetEnv PATH=${DOM0_PATH}`,
-    "LogLevel INFO",
+    // VERBOSE logs each session start: the sandbox counts connections and sessions from it.
+    "LogLevel VERBOSE",
     "",
   ].join("\n");
 }
@@ -66,7 +67,12 @@ export async function generateSshKeys(dir: string): Promise<SshKeys> {
     generateKey(hostKeyPath, "xen-sandbox host"),
     generateKey(clientPrivateKeyPath, "root@xen-sandbox"),
   ]);
-  return { hostKeyPath, hostPublicKey, clientPrivateKeyPath, clientPublicKeyPath: `${clientPrivateKeyPath}.pub` };
+  return {
+    hostKeyPath,
+    hostPublicKey,
+    clientPrivateKeyPath,
+    clientPublicKeyPath: `${clientPrivateKeyPath}.pub`,
+  };
 }
 
 /** A free TCP port on 127.0.0.1 (the OS picks it; sshd binds it right after). */
@@ -82,16 +88,41 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The running sshd, and what it has served so far (from its log). */
+export interface Sshd {
+  readonly process: ChildProcessHandle;
+  /** Authenticated SSH connections accepted so far. */
+  connections(): number;
+  /** Sessions (exec, shell or subsystem channels) started so far; forwarding channels are not sessions. */
+  sessions(): number;
+}
+
+/** Pure: what one sshd log line counts as. */
+export function classifySshdLogLine(line: string): "connection" | "session" | undefined {
+  if (/\bAccepted \S+ for \S+ from /.test(line)) return "connection";
+  if (/\bStarting session: /.test(line)) return "session";
+  return undefined;
+}
+
 /** Starts a real OpenSSH sshd inside the namespace (foreground, a child of Node). */
 export async function startSshd(
   namespace: Namespace,
   configPath: string,
   config: SshdConfig,
   teardown: Teardown,
-): Promise<ChildProcessHandle> {
+): Promise<Sshd> {
   await writeFile(configPath, renderSshdConfig(config));
-  const sshd = startChild("sshd", "nsenter", nsenterArgs(namespace.holderPid, SSHD, ["-D", "-e", "-f", configPath]));
+  const sshd = startChild(
+    "sshd",
+    "nsenter",
+    nsenterArgs(namespace.holderPid, SSHD, ["-D", "-e", "-f", configPath]),
+  );
   teardown.defer("stop sshd", () => sshd.stop());
+  const counts = { connection: 0, session: 0 };
+  sshd.onLine((line) => {
+    const kind = classifySshdLogLine(line);
+    if (kind !== undefined) counts[kind]++;
+  });
   await sshd.waitForOutput(/Server listening on 127\.0\.0\.1 port \d+/, READY_TIMEOUT_MS);
-  return sshd;
+  return { process: sshd, connections: () => counts.connection, sessions: () => counts.session };
 }

@@ -49,7 +49,12 @@ export async function startUdevd(namespace: Namespace, teardown: Teardown): Prom
       await namespace.run("udevadm", ["settle", `--timeout=${SETTLE_TIMEOUT_S}`]);
     },
     trigger: async (action, kernelName) => {
-      await namespace.run("udevadm", ["trigger", `--action=${action}`, "--settle", `/sys/class/block/${kernelName}`]);
+      await namespace.run("udevadm", [
+        "trigger",
+        `--action=${action}`,
+        "--settle",
+        `/sys/class/block/${kernelName}`,
+      ]);
     },
     reloadRules: async () => {
       await namespace.run("udevadm", ["control", "--reload"]);

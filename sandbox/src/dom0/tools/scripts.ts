@@ -21,7 +21,7 @@ set -u
 PATH=/opt/xensource/bin:/usr/sbin:/usr/bin:/sbin:/bin
 device="\${1:?usage: ACTION=add|remove local-device-change <kernel name>}"
 location="/dev/xapi/block/$device"
-host=$(sed -n "s/^INSTALLATION_UUID='\\(.*\\)'\$/\\1/p" /etc/xensource-inventory)
+host=$(sed -n "s/^INSTALLATION_UUID='\\(.*\\)'$/\\1/p" /etc/xensource-inventory)
 
 say() { echo "local-device-change: $*" >&2; }
 

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 
 import type { XeInvocation } from "./args";
-import type { RecordsByRef, XapiRecord } from "./fields";
-import { XE_CLASSES } from "./fields";
+import type { XapiRecord } from "./fields";
+import { XE_CLASSES, formatValue } from "./fields";
 import { formatMinimal, formatRecords, matchesFilters, selectFields } from "./format";
 import type { Call } from "./rpc";
 
@@ -33,7 +33,8 @@ async function list(call: Call, className: string, invocation: XeInvocation): Pr
 
   const own = await allRecords(call, cls.xapiClass);
   const all = new Map<string, XapiRecord>(own);
-  for (const other of cls.follows) for (const [ref, record] of await allRecords(call, other)) all.set(ref, record);
+  for (const other of cls.follows)
+    for (const [ref, record] of await allRecords(call, other)) all.set(ref, record);
 
   const selected: XapiRecord[] = [];
   for (const record of own.values()) {
@@ -59,15 +60,16 @@ async function paramGet(call: Call, className: string, invocation: XeInvocation)
   const ref = (await call(`${cls.xapiClass}.get_by_uuid`, uuid)) as string;
   const record = (await call(`${cls.xapiClass}.get_record`, ref)) as XapiRecord;
   const all = new Map<string, XapiRecord>([[ref, record]]);
-  for (const other of cls.follows) for (const [key, value] of await allRecords(call, other)) all.set(key, value);
+  for (const other of cls.follows)
+    for (const [key, value] of await allRecords(call, other)) all.set(key, value);
   const key = invocation.params.get("param-key");
   if (key !== undefined) {
     const map = record[name.replace(/-/g, "_")];
     const value = typeof map === "object" && map !== null ? (map as Record<string, unknown>)[key] : undefined;
     if (value === undefined) return usage(`Key ${key} not found in map`);
-    return ok(`${String(value)}\n`);
+    return ok(`${formatValue(value)}\n`);
   }
-  return ok(`${field.read(record, all as RecordsByRef)}\n`);
+  return ok(`${field.read(record, all)}\n`);
 }
 
 function required(invocation: XeInvocation, names: readonly string[]): string[] | XeOutput {

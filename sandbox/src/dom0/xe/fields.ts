@@ -30,7 +30,7 @@ export function formatValue(value: unknown): string {
       .map(([key, item]) => `${key}: ${formatValue(item)}`)
       .join("; ");
   }
-  return String(value);
+  return typeof value === "string" ? value : JSON.stringify(value);
 }
 
 const plain = (name: string, xapiField: string, access: XeField["access"] = "RO"): XeField => ({
@@ -79,7 +79,11 @@ const hostOfSr: XeField = {
   },
 };
 
-const COMMON = [plain("uuid", "uuid"), plain("name-label", "name_label", "RW"), plain("name-description", "name_description", "RW")];
+const COMMON = [
+  plain("uuid", "uuid"),
+  plain("name-label", "name_label", "RW"),
+  plain("name-description", "name_description", "RW"),
+];
 
 /** The classes this xe stand-in knows, with the fields local-device-change and users need. */
 export const XE_CLASSES: Record<string, XeClass> = {
@@ -97,7 +101,12 @@ export const XE_CLASSES: Record<string, XeClass> = {
   },
   host: {
     xapiClass: "host",
-    fields: [...COMMON, plain("address", "address"), plain("enabled", "enabled"), plain("other-config", "other_config", "MRW")],
+    fields: [
+      ...COMMON,
+      plain("address", "address"),
+      plain("enabled", "enabled"),
+      plain("other-config", "other_config", "MRW"),
+    ],
     defaults: ["uuid", "name-label", "name-description"],
     follows: [],
   },

@@ -44,7 +44,11 @@ export function matchesFilters(
  * Pure: records in xe's default layout: one "name ( RO): value" line per field, names
  * right-aligned on the colon (the first line left-aligned, as xe does), records apart by blank lines.
  */
-export function formatRecords(records: readonly XapiRecord[], fields: readonly XeField[], all: RecordsByRef): string {
+export function formatRecords(
+  records: readonly XapiRecord[],
+  fields: readonly XeField[],
+  all: RecordsByRef,
+): string {
   const labels = fields.map((field) => `${field.name} ( ${field.access})`);
   // xe indents the right-aligned names by four more than the longest one needs.
   const width = Math.max(0, ...labels.map((label) => label.length)) + 4;

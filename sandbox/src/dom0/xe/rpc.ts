@@ -20,7 +20,11 @@ export const XAPI_SOCKET = process.env["XE_XAPI_SOCKET"] ?? "/var/lib/xcp/xapi";
 let nextId = 1;
 
 /** One JSON-RPC 2.0 call to XAPI over its Unix socket. */
-export function jsonRpcCall(socketPath: string, method: string, params: readonly unknown[]): Promise<unknown> {
+export function jsonRpcCall(
+  socketPath: string,
+  method: string,
+  params: readonly unknown[],
+): Promise<unknown> {
   const body = JSON.stringify({ jsonrpc: "2.0", method, params, id: nextId++ });
   return new Promise((resolve, reject) => {
     const req = request(
@@ -46,7 +50,9 @@ export function jsonRpcCall(socketPath: string, method: string, params: readonly
             const params = Array.isArray(reply.error.data) ? reply.error.data.map(String) : [];
             reject(new XapiCallError(String(reply.error.message), params));
           } catch (error) {
-            reject(new Error(`XAPI sent a reply that is not JSON-RPC (HTTP ${res.statusCode}): ${String(error)}`));
+            reject(
+              new Error(`XAPI sent a reply that is not JSON-RPC (HTTP ${res.statusCode}): ${String(error)}`),
+            );
           }
         });
       },

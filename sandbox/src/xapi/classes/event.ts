@@ -1,6 +1,7 @@
 import type { Database, XapiClass } from "../database";
 import { Faults, fail, ok } from "../faults";
 import type { MethodSpec } from "../dispatch/method";
+import { sleep } from "../dispatch/sleep";
 import { asFloat } from "../values";
 import type { XapiStruct, XapiValue } from "../values";
 
@@ -75,16 +76,20 @@ export const eventMethods: MethodSpec[] = [
       { name: "token", kind: "string" },
       { name: "timeout", kind: "float" },
     ],
-    handler: async ({ db, session, signal }, [names, token, timeout]) => {
+    handler: async ({ db, session, signal, profile }, [names, token, timeout]) => {
       const since = parseToken(String(token));
       if (since === undefined) return fail("EVENT_FROM_TOKEN_PARSE_FAILURE", String(token));
       const classes = subscribedClasses(db, (names as XapiValue[]).map(String));
       const deadline = Date.now() + Math.max(0, asFloat(timeout) ?? 0) * 1000;
       for (;;) {
         if (!db.has(session, "session")) return Faults.sessionInvalid(session);
-        const batch = eventBatch(db, classes, since);
+        const pending = db.changesSince(since, classes).length > 0;
         const remaining = deadline - Date.now();
-        if ((batch["events"] as XapiValue[]).length > 0 || remaining <= 0 || signal.aborted) return ok(batch);
+        if (pending || remaining <= 0 || signal.aborted) {
+          // Like XAPI, let a burst of changes settle so that they come back in one batch.
+          if (pending) await sleep(profile.eventBatchMs, signal);
+          return ok(eventBatch(db, classes, since));
+        }
         await nextChange(db, remaining, signal);
       }
     },

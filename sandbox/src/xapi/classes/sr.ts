@@ -4,7 +4,7 @@ import { ok } from "../faults";
 import type { MethodSpec } from "../dispatch/method";
 import { asStringMap } from "../values";
 import { genericMethods } from "./generic";
-import { forgetVdi, isUdevSr } from "./vdi";
+import { forgetVdi, hotpluggedAt, isUdevSr } from "./vdi";
 
 export const srSchema: ClassSchema = {
   name: "SR",
@@ -58,7 +58,7 @@ export function reconcileUdevSr(db: Database, sr: string, entries: readonly Devi
       read_only: readOnly,
       virtual_size: entry.sizeBytes,
       physical_utilisation: entry.sizeBytes,
-      sm_config: { hotplugged_at: new Date().toISOString().slice(0, 19) + "Z" },
+      sm_config: { hotplugged_at: hotpluggedAt() },
     });
   }
   const total = entries.reduce((sum, entry) => sum + entry.sizeBytes, 0);

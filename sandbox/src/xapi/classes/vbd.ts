@@ -174,7 +174,7 @@ export const vbdMethods: MethodSpec[] = [
     name: "VBD.destroy",
     params: [vbdRef],
     hasAsync: true,
-    locks: vmLockOfVbd,
+    // Database-only upstream: no xenopsd queue, so no VM lock.
     handler: ({ db }, [vbd]) => {
       const ref = vbd as string;
       if (db.bool(ref, "currently_attached")) {

@@ -1,8 +1,10 @@
 import type { ClassSchema, Database } from "../database";
 import { Faults, ok } from "../faults";
+import type { Outcome } from "../faults";
 import type { MethodSpec } from "../dispatch/method";
-import { NEVER, NULL_REF, asBool, asInt, asStringMap } from "../values";
-import type { XapiStruct } from "../values";
+import { NEVER, NULL_REF, asBool, asInt, asStringMap, asText } from "../values";
+import type { XapiStruct, XapiValue } from "../values";
+import type { World } from "../world";
 import { genericMethods } from "./generic";
 
 export const vdiSchema: ClassSchema = {
@@ -89,6 +91,57 @@ const introduceParams = [
   { name: "snapshot_of", kind: "string" },
 ] as const;
 
+/** The udev backend's record of when a device appeared (ISO 8601 to the second, UTC). */
+export function hotpluggedAt(): string {
+  return new Date().toISOString().slice(0, 19) + "Z";
+}
+
+/**
+ * VDI.introduce: the location must be new in the SR and the UUID well formed. On a udev SR the
+ * backend reads the device itself, so size and label come from the device directory (a
+ * non-empty name given by the caller still wins, upstream CA-13140).
+ */
+async function introduce(db: Database, world: World, args: readonly unknown[]): Promise<Outcome<XapiValue>> {
+  const [uuid, nameLabel, nameDescription, sr, type, location] = [0, 1, 2, 3, 4, 8].map((i) =>
+    asText(args[i]),
+  );
+  const srRef = sr ?? "";
+  const where = location ?? "";
+  if (db.find("VDI", (vdi) => vdi["SR"] === srRef && vdi["location"] === where).length > 0) {
+    return Faults.locationNotUnique(srRef, where);
+  }
+  if (!UUID_FORM.test(uuid ?? "")) return Faults.uuidInvalid("VDI", uuid ?? "");
+  // choice: a duplicate UUID fails like a malformed one (upstream fails in the DB uniqueness check).
+  if (db.find("VDI", (vdi) => vdi["uuid"] === uuid).length > 0) return Faults.uuidInvalid("VDI", uuid ?? "");
+  const fields: XapiStruct = {
+    uuid: uuid ?? "",
+    name_label: nameLabel ?? "",
+    name_description: nameDescription ?? "",
+    SR: srRef,
+    type: type || "user",
+    sharable: asBool(args[5]) ?? false,
+    read_only: asBool(args[6]) ?? false,
+    other_config: asStringMap(args[7]) ?? {},
+    location: where,
+    xenstore_data: asStringMap(args[9]) ?? {},
+    sm_config: asStringMap(args[10]) ?? {},
+    managed: asBool(args[11]) ?? true,
+    virtual_size: asInt(args[12]) ?? 0,
+    physical_utilisation: asInt(args[13]) ?? 0,
+  };
+  if (isUdevSr(db, srRef)) {
+    const entry = (await world.devices.list()).find((device) => device.location === where);
+    Object.assign(fields, {
+      virtual_size: entry?.sizeBytes ?? 0,
+      physical_utilisation: entry?.sizeBytes ?? 0,
+      name_label: nameLabel || (entry?.nameLabel ?? where),
+      read_only: (asStringMap(db.field(srRef, "sm_config")) ?? {})["type"] === "cd",
+      sm_config: { ...(asStringMap(args[10]) ?? {}), hotplugged_at: hotpluggedAt() },
+    });
+  }
+  return ok(db.create("VDI", fields));
+}
+
 const vdiRef = { name: "vdi", kind: "ref", cls: "VDI" } as const;
 const srLockOfVdi = (args: readonly unknown[], db: Database) => [`SR:${db.str(String(args[0]), "SR")}`];
 
@@ -100,50 +153,7 @@ export const vdiMethods: MethodSpec[] = [
     optionalParams: 7,
     hasAsync: true,
     locks: (args) => [`SR:${String(args[3])}`],
-    handler: async ({ db, world }, args) => {
-      const [uuid, nameLabel, nameDescription, sr, type, sharable, readOnly, otherConfig, location] =
-        args as string[];
-      const srRef = sr as string;
-      if (db.find("VDI", (vdi) => vdi["SR"] === srRef && vdi["location"] === location).length > 0) {
-        return Faults.locationNotUnique(srRef, location as string);
-      }
-      if (!UUID_FORM.test(String(uuid))) return Faults.uuidInvalid("VDI", String(uuid));
-      if (db.find("VDI", (vdi) => vdi["uuid"] === uuid).length > 0) {
-        return Faults.uuidInvalid("VDI", String(uuid)); // choice: upstream fails on the DB uniqueness check
-      }
-      const fields: XapiStruct = {
-        uuid: uuid ?? "",
-        name_label: nameLabel ?? "",
-        name_description: nameDescription ?? "",
-        SR: srRef,
-        type: type ?? "user",
-        sharable: asBool(sharable) ?? false,
-        read_only: asBool(readOnly) ?? false,
-        other_config: asStringMap(otherConfig) ?? {},
-        location: location ?? "",
-        xenstore_data: asStringMap(args[9]) ?? {},
-        sm_config: asStringMap(args[10]) ?? {},
-        managed: asBool(args[11]) ?? true,
-        virtual_size: asInt(args[12]) ?? 0,
-        physical_utilisation: asInt(args[13]) ?? 0,
-      };
-      if (isUdevSr(db, srRef)) {
-        // The udev SM backend reads the device itself: size and label come from it, not the caller.
-        // A name given by the caller overrides the device's (upstream CA-13140).
-        const entry = (await world.devices.list()).find((device) => device.location === location);
-        Object.assign(fields, {
-          virtual_size: entry?.sizeBytes ?? 0,
-          physical_utilisation: entry?.sizeBytes ?? 0,
-          name_label: nameLabel !== "" ? nameLabel : (entry?.nameLabel ?? String(location)),
-          read_only: (asStringMap(db.record(srRef)["sm_config"]) ?? {})["type"] === "cd",
-          sm_config: {
-            ...(fields["sm_config"] as XapiStruct),
-            hotplugged_at: new Date().toISOString().slice(0, 19) + "Z",
-          },
-        });
-      }
-      return ok(db.create("VDI", fields));
-    },
+    handler: ({ db, world }, args) => introduce(db, world, args),
   },
   {
     name: "VDI.forget",

@@ -1,7 +1,7 @@
 import type { ClassSchema, Database } from "../database";
 import { Faults, ok } from "../faults";
 import type { MethodSpec } from "../dispatch/method";
-import { NULL_REF } from "../values";
+import { NULL_REF, asBool } from "../values";
 import { equivalentDevices, linuxDeviceName } from "./device-names";
 import { genericMethods } from "./generic";
 
@@ -72,7 +72,16 @@ function nextDomid(db: Database): number {
   return Math.max(0, ...db.refs("VM").map((vm) => Number(db.field(vm, "domid")))) + 1;
 }
 
+/** Lifecycle operations on dom0 are refused (choice of message: upstream's wording not checked). */
+function refuseControlDomain(db: Database, vm: string) {
+  return db.bool(vm, "is_control_domain")
+    ? Faults.operationNotAllowed("This operation is not allowed on the control domain")
+    : undefined;
+}
+
 function requirePowerState(db: Database, vm: string, expected: PowerState) {
+  const refused = refuseControlDomain(db, vm);
+  if (refused !== undefined) return refused;
   const actual = powerState(db, vm);
   return actual === expected
     ? undefined
@@ -98,7 +107,7 @@ export const vmMethods: MethodSpec[] = [
       const bad = requirePowerState(db, vm as string, "Halted");
       if (bad !== undefined) return bad;
       db.update(vm as string, {
-        power_state: startPaused === true ? "Paused" : "Running",
+        power_state: asBool(startPaused) === true ? "Paused" : "Running",
         resident_on: world.host,
         domid: nextDomid(db),
       });
@@ -115,6 +124,8 @@ export const vmMethods: MethodSpec[] = [
     hasAsync: true,
     locks: perVmLock,
     handler: ({ db }, [vm]) => {
+      const refused = refuseControlDomain(db, vm as string);
+      if (refused !== undefined) return refused;
       const state = powerState(db, vm as string);
       // A hard shutdown also stops a paused domain; a clean one needs a running guest.
       if (state === "Running" || (name === "hard_shutdown" && state === "Paused")) {

@@ -79,9 +79,10 @@ function route(control: SimulatorControl, method: string, path: string, body: un
     case "GET /profile":
       return control.profile.get();
     case "PUT /profile": {
-      const name = field(body, "name");
-      const isNameOnly = typeof name === "string" && field(body, "baseLatencyMs") === undefined;
-      control.profile.set(isNameOnly ? name : (body as ServiceTimeProfile));
+      // {name} alone picks a built-in profile; anything more is a profile of its own.
+      const name = requiredString(body, "name");
+      const isNameOnly = Object.keys(body as object).length === 1;
+      control.profile.set(isNameOnly ? name : (body as Partial<ServiceTimeProfile> & { name: string }));
       return control.profile.get();
     }
     case "POST /drift/*":

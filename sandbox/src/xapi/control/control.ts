@@ -5,7 +5,7 @@ import type { World } from "../world";
 import type { DriftOperations } from "./drift";
 import { DriftError, driftOperations } from "./drift";
 import type { ActiveFaultRule, FaultRule, FaultRules } from "./fault-rules";
-import { profiles } from "./profile";
+import { profiles, zeroProfile } from "./profile";
 import type { ServiceTimeProfile } from "./profile";
 import type { CallTrace, TraceSnapshot } from "./trace";
 
@@ -45,8 +45,8 @@ export interface SimulatorControl {
   };
   profile: {
     get(): ServiceTimeProfile;
-    /** A profile object, or the name of a built-in one ("zero", "realistic"). */
-    set(profile: ServiceTimeProfile | string): void;
+    /** The name of a built-in profile ("zero", "realistic"), or a profile (missing values: zero). */
+    set(profile: string | (Partial<ServiceTimeProfile> & { name: string })): void;
   };
   drift: DriftOperations;
   /** Edits the in-memory device directory; throws when the simulator was given a real one. */
@@ -129,7 +129,7 @@ export function createControl(
             throw new ControlError(`unknown profile "${profile}" (use ${Object.keys(profiles).join(", ")})`);
           profileSlot.current = named;
         } else {
-          profileSlot.current = profile;
+          profileSlot.current = { ...zeroProfile, ...profile };
         }
       },
     },

@@ -13,6 +13,8 @@ export interface ServiceTimeProfile {
   maxConcurrentRemoteLogins: number;
   /** Extra service time per method (e.g. "VBD.plug"), spent under the method's lock. */
   methodExtraMs: Record<string, number>;
+  /** event.from waits this long once changes are pending, so that it returns them in one batch. */
+  eventBatchMs: number;
 }
 
 /** Default: no delays at all, for fast tests. */
@@ -23,6 +25,7 @@ export const zeroProfile: ServiceTimeProfile = {
   loginMs: { remote: 0, local: 0 },
   maxConcurrentRemoteLogins: 0,
   methodExtraMs: {},
+  eventBatchMs: 0,
 };
 
 /**
@@ -57,6 +60,8 @@ export const realisticProfile: ServiceTimeProfile = {
     "VM.clean_shutdown": 3000,
     "VM.hard_shutdown": 1000,
   },
+  // fact: event.from batches with 50 ms delays.
+  eventBatchMs: 50,
 };
 
 export const profiles: Record<string, ServiceTimeProfile> = {

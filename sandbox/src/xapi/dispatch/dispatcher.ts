@@ -90,10 +90,48 @@ export class Dispatcher {
     transport: "tls" | "unix",
     facts: CallFacts,
   ): Promise<DispatchResult> {
-    const { world, faults, signal } = this.deps;
-    const { db } = world;
+    const resolved = this.resolve(method, params, facts);
+    if ("kind" in resolved) return resolved;
+    const { spec, args, isAsync } = resolved;
+
+    const ruled = await this.applyFaultRules(spec, facts.ref);
+    if (ruled !== undefined) return ruled;
+    await this.payServiceTime(spec, transport);
+
+    const { world, signal } = this.deps;
+    const context: CallContext = {
+      world,
+      db: world.db,
+      method: spec.name,
+      session: facts.session,
+      transport,
+      signal,
+      profile: this.deps.profile(),
+    };
+    if (!isAsync) return toResult(await this.runLocked(spec, context, args, facts));
+
+    const task = createTask(world.db, world.host, method);
+    void this.runLocked(spec, context, args, {}).then(
+      (outcome) => finishTask(world.db, task, outcome),
+      (error: unknown) =>
+        finishTask(
+          world.db,
+          task,
+          Faults.internalError(error instanceof Error ? error.message : String(error)),
+        ),
+    );
+    return { kind: "success", value: task };
+  }
+
+  /** Finds the method and checks the argument count, the session and every object reference. */
+  private resolve(
+    method: string,
+    params: readonly unknown[],
+    facts: CallFacts,
+  ): DispatchResult | { spec: MethodSpec; args: unknown[]; isAsync: boolean } {
+    const { db, methods } = this.deps.world;
     const isAsync = method.startsWith(ASYNC_PREFIX);
-    const spec = world.methods.get(isAsync ? method.slice(ASYNC_PREFIX.length) : method);
+    const spec = methods.get(isAsync ? method.slice(ASYNC_PREFIX.length) : method);
     if (spec === undefined || (isAsync && spec.hasAsync !== true))
       return toResult(Faults.methodUnknown(method));
 
@@ -103,45 +141,45 @@ export class Dispatcher {
     if (params.length < minimum || params.length > expected) {
       return toResult(Faults.parameterCountMismatch(method, expected, params.length));
     }
-    const session = needsSession ? String(params[0]) : "";
-    facts.session = session;
-    if (needsSession && !db.has(session, "session")) return toResult(Faults.sessionInvalid(session));
+    facts.session = needsSession ? String(params[0]) : "";
+    if (needsSession && !db.has(facts.session, "session"))
+      return toResult(Faults.sessionInvalid(facts.session));
     const args = needsSession ? params.slice(1) : [...params];
 
     const invalid = this.invalidRef(spec, args);
     if (invalid !== undefined) return toResult(invalid);
     const firstRef = spec.params.findIndex((param) => param.kind === "ref");
-    const target = firstRef >= 0 ? String(args[firstRef]) : undefined;
-    if (target !== undefined) facts.ref = target;
+    if (firstRef >= 0) facts.ref = String(args[firstRef]);
+    return { spec, args, isAsync };
+  }
 
-    const rule = faults.fire({
+  /** The first fault rule that fires decides: an added delay, then an error, a drop, or nothing. */
+  private async applyFaultRules(
+    spec: MethodSpec,
+    target: string | undefined,
+  ): Promise<DispatchResult | undefined> {
+    const { db } = this.deps.world;
+    const rule = this.deps.faults.fire({
       method: spec.name,
       objectClass: target === undefined ? undefined : db.classOf(target),
       nameLabel: target === undefined ? undefined : db.str(target, "name_label") || undefined,
       ref: target,
     });
-    if (rule?.delayMs !== undefined) await sleep(rule.delayMs, signal);
-    if (rule?.action === "drop") return { kind: "drop" };
-    if (rule !== undefined && typeof rule.action === "object")
-      return { kind: "failure", fault: rule.action.error };
+    if (rule === undefined) return undefined;
+    if (rule.delayMs !== undefined) await sleep(rule.delayMs, this.deps.signal);
+    if (rule.action === "drop") return { kind: "drop" };
+    if (typeof rule.action === "object") return { kind: "failure", fault: rule.action.error };
+    return undefined;
+  }
 
+  /** Every call's base latency, plus the login cost (remote logins share a limited pool, like PAM's). */
+  private async payServiceTime(spec: MethodSpec, transport: "tls" | "unix"): Promise<void> {
+    const { signal } = this.deps;
     const profile = this.deps.profile();
     await sleep(baseLatency(profile), signal);
-    if (spec.name === LOGIN_METHOD) {
-      if (transport === "unix") await sleep(profile.loginMs.local, signal);
-      else await this.logins.run(() => sleep(this.deps.profile().loginMs.remote, signal));
-    }
-
-    const context: CallContext = { world, db, method: spec.name, session, transport, signal };
-    if (!isAsync) return toResult(await this.runLocked(spec, context, args, facts));
-
-    const task = createTask(db, world.host, method);
-    void this.runLocked(spec, context, args, {}).then(
-      (outcome) => finishTask(db, task, outcome),
-      (error: unknown) =>
-        finishTask(db, task, Faults.internalError(error instanceof Error ? error.message : String(error))),
-    );
-    return { kind: "success", value: task };
+    if (spec.name !== LOGIN_METHOD) return;
+    if (transport === "unix") await sleep(profile.loginMs.local, signal);
+    else await this.logins.run(() => sleep(this.deps.profile().loginMs.remote, signal));
   }
 
   /** HANDLE_INVALID for the first reference parameter that names no live object of its class. */

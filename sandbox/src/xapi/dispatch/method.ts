@@ -1,3 +1,4 @@
+import type { ServiceTimeProfile } from "../control/profile";
 import type { Database, XapiClass } from "../database";
 import type { Outcome } from "../faults";
 import type { XapiValue } from "../values";
@@ -19,6 +20,8 @@ export interface CallContext {
   transport: "tls" | "unix";
   /** Lets a long call (event.from) end early when the simulator stops. */
   signal: AbortSignal;
+  /** The service-time profile in force when the call arrived. */
+  profile: ServiceTimeProfile;
 }
 
 export type HandlerResult = Outcome<XapiValue> | Promise<Outcome<XapiValue>>;

@@ -30,8 +30,11 @@ export function decodeJsonRpcCall(body: string): JsonRpcRequest {
     throw new JsonRpcDecodeError("request is not a JSON-RPC call object with a method");
   }
   const request = message as Record<string, unknown>;
-  const params = request["params"] ?? [];
-  if (!Array.isArray(params)) throw new JsonRpcDecodeError("XAPI takes positional params (an array)");
+  // As XAPI does: positional params; a single object stands for one struct parameter.
+  const raw = request["params"] ?? [];
+  if (!Array.isArray(raw) && !isStruct(raw))
+    throw new JsonRpcDecodeError("params must be an array or an object");
+  const params: unknown[] = Array.isArray(raw) ? raw : [raw];
   return {
     version: request["jsonrpc"] === "2.0" ? "2.0" : "1.0",
     id: request["id"] ?? null,

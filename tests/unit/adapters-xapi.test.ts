@@ -1,0 +1,182 @@
+// XapiSession over direct HTTPS against the XAPI simulator: certificate trust (CA, pinned
+// fingerprint, explicit opt-out), XAPI errors as XapiError, the retry table, pool members.
+import { startXapiSimulator } from "xen-sandbox";
+import type { XapiSimulator } from "xen-sandbox";
+import {
+  TlsFingerprintError,
+  XAPI_ORIGINATOR,
+  XapiError,
+  XapiSession,
+} from "pulumi-xen-passthrough/dist/adapters/index.js";
+import type { HttpsXapiSettings } from "pulumi-xen-passthrough/dist/adapters/index.js";
+import { useXapiSimulator } from "./xapi-fixture";
+
+const sim = useXapiSimulator();
+
+function settings(simulator: XapiSimulator, extra: Partial<HttpsXapiSettings>): HttpsXapiSettings {
+  return { url: simulator.url, username: simulator.username, password: simulator.password, ...extra };
+}
+
+async function withSession<T>(
+  extra: Partial<HttpsXapiSettings>,
+  use: (xapi: XapiSession) => Promise<T>,
+): Promise<T> {
+  const xapi = await XapiSession.open({ kind: "https", ...settings(sim(), extra) });
+  try {
+    return await use(xapi);
+  } finally {
+    await xapi.close();
+  }
+}
+
+afterEach(() => sim().control.faults.clear());
+
+describe("certificate trust", () => {
+  it("verifies the certificate against a given CA", async () => {
+    const vms = await withSession({ ca: sim().certificatePem }, (xapi) => xapi.call<string[]>("VM.get_all"));
+    expect(vms.length).toBe(sim().control.state().vms.length);
+  });
+
+  it("refuses a certificate no CA vouches for, naming the target", async () => {
+    await expect(XapiSession.open({ kind: "https", ...settings(sim(), {}) })).rejects.toThrow(
+      `failed to open a verified TLS connection to ${new URL(sim().url).host}: self-signed certificate`,
+    );
+  });
+
+  it("accepts the pinned fingerprint, with colons or as bare lower-case hex", async () => {
+    const pinned = sim().tlsFingerprint;
+    await withSession({ tlsFingerprint: pinned }, (xapi) => xapi.call("VM.get_all"));
+    const bare = pinned.replace(/:/g, "").toLowerCase();
+    await withSession({ tlsFingerprint: bare }, (xapi) => xapi.call("VM.get_all"));
+  });
+
+  it("refuses another fingerprint, showing the one seen", async () => {
+    sim().control.trace.reset();
+    const error: unknown = await XapiSession.open({
+      kind: "https",
+      ...settings(sim(), { tlsFingerprint: "AB".repeat(32) }),
+    }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TlsFingerprintError);
+    expect((error as TlsFingerprintError).seen).toBe(sim().tlsFingerprint);
+    expect((error as Error).message).toContain(`the server presented SHA-256 ${sim().tlsFingerprint}`);
+    expect(sim().control.trace.get().logins).toBe(0);
+  });
+
+  it("refuses a fingerprint that is not SHA-256", async () => {
+    await expect(
+      XapiSession.open({ kind: "https", ...settings(sim(), { tlsFingerprint: "AB:CD" }) }),
+    ).rejects.toThrow("is not a SHA-256 fingerprint");
+  });
+
+  it("accepts any certificate only when allowUnauthorized is set", async () => {
+    await withSession({ allowUnauthorized: true }, (xapi) => xapi.call("VM.get_all"));
+  });
+
+  it("refuses plain http, which would send the password in clear", async () => {
+    const url = sim().url.replace("https:", "http:");
+    await expect(XapiSession.open({ kind: "https", ...settings(sim(), { url }) })).rejects.toThrow(
+      "must use https",
+    );
+  });
+});
+
+describe("calls and errors", () => {
+  const pinned = () => ({ tlsFingerprint: sim().tlsFingerprint });
+
+  it("logs in once with our originator, counts calls, and logs out on close", async () => {
+    sim().control.trace.reset();
+    const sessionsBefore = sim().control.state().sessions;
+    const xapi = await XapiSession.open({ kind: "https", ...settings(sim(), pinned()) });
+    await xapi.call("VM.get_all");
+    await xapi.call("host.get_all");
+    expect(xapi.stats).toEqual({ logins: 1, calls: 2 });
+    expect(sim().control.state().sessions).toBe(sessionsBefore + 1);
+    const login = sim()
+      .control.trace.get()
+      .calls.find((call) => call.method === "session.login_with_password");
+    expect(login).toBeDefined();
+    await xapi.close();
+    expect(sim().control.state().sessions).toBe(sessionsBefore);
+    expect(sim().control.trace.get().logins).toBe(1);
+    expect(XAPI_ORIGINATOR).toBe("xen-passthrough");
+  });
+
+  it("reports XAPI failures as XapiError with code and params", async () => {
+    const error: unknown = await withSession(pinned(), (xapi) =>
+      xapi.call("VM.get_record", "OpaqueRef:nope"),
+    ).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(XapiError);
+    expect(error).toMatchObject({
+      name: "XapiError",
+      code: "HANDLE_INVALID",
+      params: ["VM", "OpaqueRef:nope"],
+    });
+    expect((error as Error).message).toBe("VM.get_record failed: HANDLE_INVALID [VM, OpaqueRef:nope]");
+  });
+
+  it("does not repeat a call whose failure is not in the retry table", async () => {
+    sim().control.faults.add({
+      method: "VM.get_all",
+      action: { error: { code: "VM_BAD_POWER_STATE", params: ["a", "b"] } },
+    });
+    sim().control.trace.reset();
+    await withSession(pinned(), async (xapi) => {
+      await expect(xapi.call("VM.get_all")).rejects.toMatchObject({ code: "VM_BAD_POWER_STATE" });
+    });
+    expect(sim().control.trace.get().countsByMethod["VM.get_all"]).toBe(1);
+  });
+
+  it("logs in again once when the session turns invalid, then repeats the call", async () => {
+    await withSession(pinned(), async (xapi) => {
+      sim().control.faults.add({
+        method: "VM.get_all",
+        action: { error: { code: "SESSION_INVALID", params: ["OpaqueRef:x"] } },
+        count: 1,
+      });
+      const vms = await xapi.call<string[]>("VM.get_all");
+      expect(vms.length).toBeGreaterThan(0);
+      expect(xapi.stats).toEqual({ logins: 2, calls: 1 });
+    });
+  });
+
+  it("repeats a call refused with OTHER_OPERATION_IN_PROGRESS", async () => {
+    await withSession(pinned(), async (xapi) => {
+      sim().control.faults.add({
+        method: "VM.get_all",
+        action: { error: { code: "OTHER_OPERATION_IN_PROGRESS", params: ["VM", "OpaqueRef:x"] } },
+        count: 1,
+      });
+      sim().control.trace.reset();
+      await xapi.call("VM.get_all");
+      expect(sim().control.trace.get().countsByMethod["VM.get_all"]).toBe(2);
+    });
+  });
+
+  it("says which credentials to check, never showing the password", async () => {
+    const error: unknown = await XapiSession.open({
+      kind: "https",
+      ...settings(sim(), { ...pinned(), password: "wrong-secret" }),
+    }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: "SESSION_AUTHENTICATION_FAILED" });
+    expect((error as Error).message).toContain("Check xapi.username and xapi.password");
+    expect((error as Error).message).not.toContain("wrong-secret");
+  });
+});
+
+describe("a pool member", () => {
+  it("refuses the login naming the master and the xapi.url to set", async () => {
+    const member = await startXapiSimulator({ masterAddress: "10.0.0.1" });
+    try {
+      const error: unknown = await XapiSession.open({
+        kind: "https",
+        ...settings(member, { tlsFingerprint: member.tlsFingerprint }),
+      }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(XapiError);
+      expect(error).toMatchObject({ code: "HOST_IS_SLAVE", params: ["10.0.0.1"] });
+      expect((error as Error).message).toContain('Set xapi.url to "https://10.0.0.1"');
+      expect(member.control.trace.get().logins).toBe(1);
+    } finally {
+      await member.stop();
+    }
+  });
+});

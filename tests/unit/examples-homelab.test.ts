@@ -1,0 +1,294 @@
+// The homelab example program (examples/homelab, compiled), run under Pulumi mocks with stack
+// configs: the disks it declares, the guest commands and what they depend on, that secrets stay
+// secret, and that its Pulumi.yaml (and the repository's) documents every setting it reads.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { checkInputs } from "pulumi-xen-passthrough/dist/core/check.js";
+import {
+  configDeclarationProblems,
+  isSecretValue,
+  readProjectFile,
+  readStackConfig,
+  runProgramUnderMocks,
+  withoutSecrets,
+  withSecretsRevealed,
+  type MockRun,
+  type MockRunOptions,
+  type RegisteredResource,
+} from "../support/mock-program";
+
+const ROOT = join(__dirname, "..", "..", "..");
+const EXAMPLE = join(ROOT, "examples", "homelab");
+const PROJECT = "xen-passthrough-homelab";
+const DISK_TYPE = "pulumi-nodejs:dynamic/xen-passthrough:PassthroughDisk";
+const COMMAND_TYPE = "command:remote:Command";
+
+const SSH_KEY =
+  "-----BEGIN OPENSSH PRIVATE KEY-----\nhost-key-material-c2VjcmV0\n-----END OPENSSH PRIVATE KEY-----";
+const GUEST_KEY =
+  "-----BEGIN OPENSSH PRIVATE KEY-----\nguest-key-material-Z3Vlc3Q\n-----END OPENSSH PRIVATE KEY-----";
+const SAMBA_PASSWORD = "samba-pw-Tr0ub4dor";
+const SECRETS = [SSH_KEY, GUEST_KEY, SAMBA_PASSWORD];
+
+const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyOfDom0";
+const GUEST_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyOfTheGuest";
+
+const BASE_CONFIG = {
+  host: "192.0.2.10",
+  hostKey: HOST_KEY,
+  sshPrivateKey: SSH_KEY,
+  vmName: "media",
+  diskSerials: ["WD-WCC4N0000001", "S3Z1NB0K123456X"],
+};
+const GUEST_CONFIG = {
+  ...BASE_CONFIG,
+  guestHost: "media.example.net",
+  guestHostKey: GUEST_HOST_KEY,
+  sambaPassword: SAMBA_PASSWORD,
+};
+
+function run(config: Record<string, unknown>, extra: Partial<MockRunOptions> = {}): Promise<MockRun> {
+  return runProgramUnderMocks({
+    program: join(EXAMPLE, "dist", "index.js"),
+    project: PROJECT,
+    config,
+    secretKeys: ["sshPrivateKey", "guestPrivateKey", "sambaPassword"].filter((key) => key in config),
+    ...extra,
+  });
+}
+
+function ofType(result: MockRun, type: string): RegisteredResource[] {
+  return result.resources.filter((r) => r.type === type);
+}
+
+function named(result: MockRun, name: string): RegisteredResource {
+  const resource = result.resources.find((r) => r.name === name);
+  if (resource === undefined)
+    throw new Error(`no resource ${name} among ${result.resources.map((r) => r.name).join(", ")}`);
+  return resource;
+}
+
+/** The value inside a secret wrapper; fails when the value is not secret. */
+function secretValue(value: unknown): unknown {
+  if (!isSecretValue(value)) throw new Error(`expected a secret, got ${JSON.stringify(value)}`);
+  return value.value;
+}
+
+let withoutGuest: MockRun;
+let withGuest: MockRun;
+beforeAll(async () => {
+  [withoutGuest, withGuest] = await Promise.all([run(BASE_CONFIG), run(GUEST_CONFIG)]);
+});
+
+describe("the passthrough", () => {
+  test("declares one PassthroughDisk per serial, on the configured VM, each with a serialized provider", () => {
+    expect(withoutGuest.error).toBeUndefined();
+    const disks = ofType(withoutGuest, DISK_TYPE);
+    expect(disks.map((d) => d.name)).toEqual(["disk-WD-WCC4N0000001", "disk-S3Z1NB0K123456X"]);
+    for (const [index, disk] of disks.entries()) {
+      expect(disk.inputs["disk"]).toEqual({ serial: BASE_CONFIG.diskSerials[index] });
+      expect(disk.inputs["vm"]).toEqual({ nameLabel: "media" });
+      expect(typeof disk.inputs["__provider"]).toBe("string");
+      expect((disk.inputs["__provider"] as string).length).toBeGreaterThan(100);
+      // dom0 over SSH, its host key always given (verified by default).
+      expect(secretValue(disk.inputs["connection"])).toEqual({
+        host: "192.0.2.10",
+        hostKey: HOST_KEY,
+        privateKey: SSH_KEY,
+      });
+    }
+  });
+
+  test("runs no command in the guest when no guest is configured", () => {
+    expect(withoutGuest.resources.map((r) => r.type)).toEqual([DISK_TYPE, DISK_TYPE]);
+    expect(withoutGuest.outputs["shares"]).toEqual([]);
+  });
+
+  test("exports each disk's device, VBD and drift by serial", () => {
+    expect(withoutGuest.outputs["devices"]).toEqual({ "WD-WCC4N0000001": "xvdb", S3Z1NB0K123456X: "xvdc" });
+    expect(withoutGuest.outputs["vbdUuids"]).toEqual({
+      "WD-WCC4N0000001": "00000000-0000-4000-8000-000000000001",
+      S3Z1NB0K123456X: "00000000-0000-4000-8000-000000000002",
+    });
+    expect(withoutGuest.outputs["drift"]).toEqual({ "WD-WCC4N0000001": [], S3Z1NB0K123456X: [] });
+  });
+});
+
+describe("the guest", () => {
+  test("mounts each disk by the device its PassthroughDisk reports, after that disk", () => {
+    expect(withGuest.error).toBeUndefined();
+    const disks = ofType(withGuest, DISK_TYPE);
+    const mounts = ofType(withGuest, COMMAND_TYPE).filter((c) => c.name.startsWith("mount-"));
+    expect(mounts.map((m) => m.name)).toEqual(["mount-disk1", "mount-disk2"]);
+    for (const [index, mount] of mounts.entries()) {
+      const path = `/srv/media/disk${index + 1}`;
+      const device = `/dev/${index === 0 ? "xvdb" : "xvdc"}1`;
+      expect(mount.inputs["create"]).toBe(
+        `set -eu\nmkdir -p ${path}\nmountpoint -q ${path} || mount ${device} ${path}`,
+      );
+      expect(mount.inputs["delete"]).toBe(`if mountpoint -q ${path}; then umount ${path}; fi`);
+      expect(mount.dependencies).toContain(disks[index]?.urn);
+      expect(mount.inputs["triggers"]).toEqual([`00000000-0000-4000-8000-00000000000${index + 1}`]);
+    }
+  });
+
+  test("shares the mounts over Samba after every mount, the password through stdin only", () => {
+    const samba = named(withGuest, "samba-shares");
+    const mountUrns = ofType(withGuest, COMMAND_TYPE)
+      .filter((c) => c.name.startsWith("mount-"))
+      .map((m) => m.urn);
+    expect([...samba.dependencies].sort()).toEqual([...mountUrns].sort());
+    const create = samba.inputs["create"] as string;
+    expect(create).toContain("[disk1]\n  path = /srv/media/disk1\n  valid users = media");
+    expect(create).toContain("[disk2]\n  path = /srv/media/disk2");
+    expect(create).toContain("smbpasswd -s -a media");
+    expect(secretValue(samba.inputs["stdin"])).toBe(`${SAMBA_PASSWORD}\n${SAMBA_PASSWORD}\n`);
+    expect(withGuest.outputs["shares"]).toEqual([
+      "\\\\media.example.net\\disk1",
+      "\\\\media.example.net\\disk2",
+    ]);
+  });
+
+  test("connects to the guest with its host key, as root, with the dom0 key by default", () => {
+    for (const command of ofType(withGuest, COMMAND_TYPE)) {
+      expect(secretValue(command.inputs["connection"])).toMatchObject({
+        host: "media.example.net",
+        hostKey: GUEST_HOST_KEY,
+        user: "root",
+        privateKey: SSH_KEY,
+      });
+    }
+  });
+
+  test("runs the commands through sudo for another user, with that user's own key", async () => {
+    const result = await run({ ...GUEST_CONFIG, guestUser: "admin", guestPrivateKey: GUEST_KEY });
+    expect(result.error).toBeUndefined();
+    const mount = named(result, "mount-disk1");
+    expect(mount.inputs["create"]).toBe(
+      `sudo -n sh -c 'set -eu\nmkdir -p /srv/media/disk1\nmountpoint -q /srv/media/disk1 || mount /dev/xvdb1 /srv/media/disk1'`,
+    );
+    // The quoted heredoc of the Samba script survives the extra quoting.
+    expect(named(result, "samba-shares").inputs["create"]).toContain(`<<'\\''EOF'\\''`);
+    expect(secretValue(mount.inputs["connection"])).toMatchObject({ user: "admin", privateKey: GUEST_KEY });
+  });
+
+  test("mounts the whole disk with guestPartition 0, under the configured mount root", async () => {
+    const result = await run({ ...GUEST_CONFIG, guestPartition: 0, mountRoot: "/mnt/media-disks" });
+    expect(named(result, "mount-disk2").inputs["create"]).toBe(
+      "set -eu\nmkdir -p /mnt/media-disks/disk2\nmountpoint -q /mnt/media-disks/disk2 || mount /dev/xvdc /mnt/media-disks/disk2",
+    );
+  });
+});
+
+describe("values that reach a shell are validated before any command is declared", () => {
+  test.concurrent.each([
+    ["mountRoot", "/srv/media; rm -rf /", /mountRoot/],
+    ["mountRoot", "/srv/../etc", /mountRoot/],
+    ["mountRoot", "relative/path", /mountRoot/],
+    ["guestUser", "root$(id)", /guestUser/],
+    ["sambaUser", "media'x", /sambaUser/],
+    ["guestPartition", 1.5, /guestPartition/],
+    ["diskSerials", [], /diskSerials must be a non-empty list/],
+    ["diskSerials", [42], /diskSerials must be a non-empty list/],
+  ])("%s %j is refused", async (key, value, message) => {
+    const result = await run({ ...GUEST_CONFIG, [key]: value });
+    expect(result.error).toMatch(message);
+    expect(result.resources).toEqual([]);
+  });
+
+  test("a disk with no device (VM halted) stops the guest commands with a clear error", async () => {
+    const result = await run(GUEST_CONFIG, { devices: "none" });
+    expect(result.error).toMatch(/disk1: the VM reports no usable device for the disk \(""\); start the VM/);
+    expect(ofType(result, COMMAND_TYPE)).toEqual([]);
+    expect(ofType(result, DISK_TYPE)).toHaveLength(2);
+  });
+
+  test("a guest without its host key is refused", async () => {
+    const result = await run({ ...GUEST_CONFIG, guestHostKey: "" });
+    expect(result.error).toMatch(/guestHostKey is required when guestHost is set/);
+    expect(result.resources).toEqual([]);
+  });
+
+  test("a guest without a Samba password is refused, without naming any secret", async () => {
+    const result = await run({ ...GUEST_CONFIG, sambaPassword: "" });
+    expect(result.error).toMatch(/sambaPassword must be set/);
+    expect(result.resources.map((r) => r.name)).not.toContain("samba-shares");
+  });
+});
+
+describe("secrets", () => {
+  test("appear only as secret values: never in __provider, plain inputs or outputs", async () => {
+    const withGuestKey = await run({ ...GUEST_CONFIG, guestUser: "admin", guestPrivateKey: GUEST_KEY });
+    const runs = [withoutGuest, withGuest, withGuestKey];
+    for (const result of runs) {
+      const plain = JSON.stringify([
+        result.resources.map((r) => withoutSecrets(r.inputs)),
+        withoutSecrets(result.outputs),
+      ]);
+      for (const secret of SECRETS) expect(plain).not.toContain(secret);
+    }
+    // The check can fail: the secrets are there, inside the secret values.
+    const everything = JSON.stringify(runs.map((r) => r.resources.map((resource) => resource.inputs)));
+    for (const secret of SECRETS) expect(everything).toContain(JSON.stringify(secret).slice(1, -1));
+  });
+
+  test("the program reads the keys and password as secrets", () => {
+    for (const key of ["sshPrivateKey", "guestPrivateKey", "sambaPassword"]) {
+      expect(withGuest.configKeysRead).toContain(`${PROJECT}:${key}`);
+    }
+  });
+});
+
+describe("the project files", () => {
+  const exampleProject = readProjectFile(join(EXAMPLE, "Pulumi.yaml"));
+  const rootProject = readProjectFile(join(ROOT, "Pulumi.yaml"));
+
+  test("declare, typed and described, every setting the program reads", () => {
+    expect(exampleProject.name).toBe(PROJECT);
+    const declared = Object.keys(exampleProject.config ?? {}).map((key) => `${PROJECT}:${key}`);
+    expect(declared.sort()).toEqual([...withGuest.configKeysRead].sort());
+    expect(configDeclarationProblems(exampleProject)).toEqual([]);
+    // Required secrets are declared secret; Pulumi then refuses them in plain text.
+    expect(exampleProject.config?.["sshPrivateKey"]?.secret).toBe(true);
+  });
+
+  test("settings without a default are exactly those the program requires", async () => {
+    const required = Object.entries(exampleProject.config ?? {})
+      .filter(([, declaration]) => declaration.default === undefined)
+      .map(([key]) => key);
+    expect(required.sort()).toEqual(Object.keys(BASE_CONFIG).sort());
+    // The program runs with the project's defaults applied, as the CLI applies them.
+    const defaults = Object.fromEntries(
+      Object.entries(exampleProject.config ?? {})
+        .filter(([, declaration]) => declaration.default !== undefined)
+        .map(([key, declaration]) => [key, declaration.default]),
+    );
+    const result = await run({ ...defaults, ...BASE_CONFIG });
+    expect(result.error).toBeUndefined();
+    expect(result.resources.map((r) => r.type)).toEqual([DISK_TYPE, DISK_TYPE]);
+  });
+
+  test("the repository's Pulumi.yaml runs the compiled homelab program with the same settings", () => {
+    expect(rootProject.name).toBe(PROJECT);
+    expect(rootProject.config).toEqual(exampleProject.config);
+    expect(rootProject.main).toBe("examples/homelab/dist/index.js");
+    expect(existsSync(join(ROOT, rootProject.main ?? ""))).toBe(true);
+    expect(existsSync(join(EXAMPLE, exampleProject.main ?? ""))).toBe(true);
+  });
+
+  test("the sample stack file runs the program once the secrets are set, with inputs the provider accepts", async () => {
+    const sample = readStackConfig(join(EXAMPLE, "Pulumi.example.yaml"), PROJECT);
+    const result = await run({ ...sample, sshPrivateKey: SSH_KEY, sambaPassword: SAMBA_PASSWORD });
+    expect(result.error).toBeUndefined();
+    expect(ofType(result, DISK_TYPE)).toHaveLength(2);
+    for (const disk of ofType(result, DISK_TYPE)) {
+      const inputs = withSecretsRevealed(disk.inputs) as Record<string, unknown>;
+      expect(checkInputs({}, inputs).failures).toEqual([]);
+    }
+    expect(ofType(result, COMMAND_TYPE).map((c) => c.name)).toEqual([
+      "mount-disk1",
+      "mount-disk2",
+      "samba-shares",
+    ]);
+  });
+});

@@ -1,0 +1,34 @@
+// The package's public surface: exactly the resource at run time, and types that accept what
+// users already have (a @pulumi/command connection).
+import type { types } from "@pulumi/command";
+import * as pkg from "pulumi-xen-passthrough";
+import type { ConnectionArgs, PassthroughDiskArgs } from "pulumi-xen-passthrough";
+
+/** Compile-time check: the first type is assignable to the second. */
+function assignable<_From extends To, To>(): true {
+  return true;
+}
+
+test("index exports the resource and nothing internal", () => {
+  expect(Object.keys(pkg).sort()).toEqual(["PassthroughDisk"]);
+  expect(typeof pkg.PassthroughDisk).toBe("function");
+});
+
+test("a @pulumi/command 1.2 connection can be passed as the connection", () => {
+  expect(assignable<types.input.remote.ConnectionArgs, ConnectionArgs>()).toBe(true);
+  const fromCommand: types.input.remote.ConnectionArgs = { host: "xen1", proxy: { host: "bastion" } };
+  const args: PassthroughDiskArgs = {
+    connection: fromCommand,
+    disk: { serial: "S1" },
+    vm: { nameLabel: "nas" },
+  };
+  expect(args.connection).toBe(fromCommand);
+});
+
+test("disk and vm take exactly one identity (a second one does not compile)", () => {
+  // @ts-expect-error two identities at once are refused by the type, as by check
+  const twoDisks: PassthroughDiskArgs["disk"] = { serial: "S1", wwn: "0x5000c500a1b2c3d4" };
+  // @ts-expect-error mode is "RW" or "RO"
+  const badMode: PassthroughDiskArgs["mode"] = "rw";
+  expect([twoDisks, badMode]).toHaveLength(2);
+});
