@@ -22,4 +22,5 @@ export type { ExecResult } from "./dom0/run";
 export type { SandboxDescription, SandboxDisk } from "./dom0/description";
 export { SandboxError } from "./dom0/errors";
 export type { SandboxErrorCode } from "./dom0/errors";
+export { startLatencyProxy, type LatencyProxy, type LatencyProxyOptions } from "./latency-proxy";
 export * from "./xapi";

@@ -1,6 +1,6 @@
 // The dom0 sandbox's pure parts: xe's argument parsing and output formats, the disks'
 // identities and fixture rule, the inventory, sshd's config and log, the CLI's arguments.
-// (No root needed; kept beside the other sandbox tests.)
+// (No root needed: a unit test.)
 import { parseCliArgs } from "xen-sandbox/dist/cli";
 import { kernelNameOfLink } from "xen-sandbox/dist/dom0/device-directory";
 import { levelsLeavesFirst } from "xen-sandbox/dist/dom0/host-processes";
