@@ -225,3 +225,42 @@ describe("delete", () => {
     expect(await exists(String(created.state["symlinkPath"]))).toBe(false);
   });
 });
+
+describe("secrets and cost", () => {
+  test("no secret reaches the outputs other than connection, or the provider's log", async () => {
+    const disk = freeDisk(0);
+    const created = await engine().create(args(disk, "media-server"));
+    const refreshedState = refreshed(await engine().refresh(created));
+    const privateKey = connection().privateKey;
+    const keyBody = privateKey.split("\n")[1] ?? privateKey;
+    for (const stored of [created, refreshedState]) {
+      const { connection: _secret, ...rest } = stored.state;
+      expect(JSON.stringify(rest)).not.toContain(keyBody);
+    }
+    expect(engine().host.output()).not.toContain(keyBody);
+    await engine().destroy(refreshedState);
+  });
+
+  test("one create, read and delete: SSH sessions and XAPI calls (printed for the record)", async () => {
+    const disk = freeDisk(0);
+    const control = sandbox().simulator.control;
+    const measure = async <T>(run: () => Promise<T>) => {
+      control.trace.reset();
+      const sessions = sandbox().sshSessions();
+      const result = await run();
+      return { result, sshExecs: sandbox().sshSessions() - sessions, xapiCalls: control.trace.get().calls.length };
+    };
+    const create = await measure(() => engine().create(args(disk, "media-server")));
+    const read = await measure(() => engine().refresh(create.result));
+    const remove = await measure(() => engine().destroy(refreshed(read.result)));
+    console.log(
+      `calls per operation: create ${create.sshExecs} SSH execs + ${create.xapiCalls} XAPI calls; ` +
+        `read ${read.sshExecs} + ${read.xapiCalls}; delete ${remove.sshExecs} + ${remove.xapiCalls}`,
+    );
+    // A read is one SSH probe and a fixed handful of XAPI calls, whatever the host holds.
+    expect(read.sshExecs).toBe(1);
+    expect(read.xapiCalls).toBeLessThanOrEqual(8);
+    expect(create.sshExecs).toBeGreaterThan(0);
+    expect(remove.sshExecs).toBeGreaterThan(0);
+  });
+});

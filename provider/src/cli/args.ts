@@ -69,14 +69,18 @@ export function parseCommandLine(argv: readonly string[]): Command {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
     // parseArgs names the option, never a secret (secrets are never option values).
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    const message = error instanceof Error ? error.message : String(error);
+    // parseArgs adds advice about "--" that does not apply to this command.
+    const unknown = /^Unknown option '([^']+)'/.exec(message);
+    throw new UsageError(unknown === null ? message : `unknown option ${unknown[1] ?? ""}`);
   }
   const { values, positionals } = parsed;
   if (values.help === true || positionals[0] === "help") return { command: "help" };
   if (values.version === true) return { command: "version" };
   const [command, ...extra] = positionals;
   if (command === undefined) throw new UsageError("no command given; the only command is `disks`");
-  if (command !== "disks") throw new UsageError(`unknown command "${command}"; the only command is \`disks\``);
+  if (command !== "disks")
+    throw new UsageError(`unknown command "${command}"; the only command is \`disks\``);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0] ?? ""}"`);
 
   if (values.host === undefined) throw new UsageError("--host is required");
@@ -84,7 +88,9 @@ export function parseCommandLine(argv: readonly string[]): Command {
   if (values["host-key"] !== undefined && values["host-key-file"] !== undefined)
     throw new UsageError("give --host-key or --host-key-file, not both");
   if (hostKeyGiven && values["insecure-skip-host-key-check"] === true)
-    throw new UsageError("--insecure-skip-host-key-check contradicts --host-key/--host-key-file: keep the host key");
+    throw new UsageError(
+      "--insecure-skip-host-key-check contradicts --host-key/--host-key-file: keep the host key",
+    );
   if (values["host-key"] !== undefined && parseHostKeyPin(values["host-key"]) === undefined)
     throw new UsageError(
       '--host-key holds no public key: give a line like "ssh-ed25519 AAAA..." or a "SHA256:..." fingerprint',
@@ -95,7 +101,10 @@ export function parseCommandLine(argv: readonly string[]): Command {
     port: port(values.port),
     user: values.user === undefined ? "root" : allowed("--user", values.user, ALLOW.user),
     ...optional("privateKeyFile", values["private-key-file"]),
-    ...optional("privateKeyPassphraseEnv", envName("--private-key-passphrase-env", values["private-key-passphrase-env"])),
+    ...optional(
+      "privateKeyPassphraseEnv",
+      envName("--private-key-passphrase-env", values["private-key-passphrase-env"]),
+    ),
     ...optional("passwordEnv", envName("--password-env", values["password-env"])),
     ...optional("hostKey", values["host-key"]),
     ...optional("hostKeyFile", values["host-key-file"]),
@@ -122,13 +131,18 @@ function xapiOptions(values: {
     return undefined;
   }
   const passwordEnv = envName("--xapi-password-env", values["xapi-password-env"]);
-  if (passwordEnv === undefined) throw new UsageError("--xapi-url needs --xapi-password-env VAR (the XAPI password)");
+  if (passwordEnv === undefined)
+    throw new UsageError("--xapi-url needs --xapi-password-env VAR (the XAPI password)");
   const fingerprint = values["tls-fingerprint"];
   return {
     url: allowed("--xapi-url", url, ALLOW.xapiUrl),
-    username: values["xapi-user"] === undefined ? "root" : allowed("--xapi-user", values["xapi-user"], ALLOW.user),
+    username:
+      values["xapi-user"] === undefined ? "root" : allowed("--xapi-user", values["xapi-user"], ALLOW.user),
     passwordEnv,
-    ...optional("tlsFingerprint", fingerprint === undefined ? undefined : allowed("--tls-fingerprint", fingerprint, ALLOW.tlsFingerprint)),
+    ...optional(
+      "tlsFingerprint",
+      fingerprint === undefined ? undefined : allowed("--tls-fingerprint", fingerprint, ALLOW.tlsFingerprint),
+    ),
   };
 }
 
@@ -147,7 +161,9 @@ function port(value: string | undefined): number {
 function envName(flag: string, value: string | undefined): string | undefined {
   if (value === undefined || ENV_NAME.test(value)) return value;
   // Not echoed: a user may have typed the secret itself here by mistake.
-  throw new UsageError(`${flag} takes the NAME of an environment variable (letters, digits, "_"), not the secret`);
+  throw new UsageError(
+    `${flag} takes the NAME of an environment variable (letters, digits, "_"), not the secret`,
+  );
 }
 
 /** `{ key: value }` when value is set, else `{}` (exactOptionalPropertyTypes forbids `key: undefined`). */

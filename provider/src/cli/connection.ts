@@ -35,7 +35,10 @@ export async function resolveConnection(
     options.hostKeyFile === undefined
       ? options.hostKey
       : await readOrExplain(environment, "--host-key-file", options.hostKeyFile);
-  if (options.hostKeyFile !== undefined && (hostKey === undefined || parseHostKeyPin(hostKey) === undefined)) {
+  if (
+    options.hostKeyFile !== undefined &&
+    (hostKey === undefined || parseHostKeyPin(hostKey) === undefined)
+  ) {
     throw new UsageError(
       `--host-key-file ${options.hostKeyFile} holds no public key line ("ssh-ed25519 AAAA...") or "SHA256:..." fingerprint`,
     );
@@ -55,7 +58,9 @@ export async function resolveConnection(
     ...(privateKey === undefined ? {} : { privateKey }),
     ...(options.privateKeyPassphraseEnv === undefined
       ? {}
-      : { privateKeyPassword: secret("--private-key-passphrase-env", options.privateKeyPassphraseEnv) ?? "" }),
+      : {
+          privateKeyPassword: secret("--private-key-passphrase-env", options.privateKeyPassphraseEnv) ?? "",
+        }),
     ...(password === undefined ? {} : { password }),
     ...(agentSocketPath ? { agentSocketPath } : {}),
     ...(hostKey === undefined ? {} : { hostKey: hostKey.trim() }),
@@ -66,15 +71,25 @@ export async function resolveConnection(
   const xapiPassword = secret("--xapi-password-env", passwordEnv) ?? "";
   return {
     spec,
-    xapi: { url, username, password: xapiPassword, ...(tlsFingerprint === undefined ? {} : { tlsFingerprint }) },
+    xapi: {
+      url,
+      username,
+      password: xapiPassword,
+      ...(tlsFingerprint === undefined ? {} : { tlsFingerprint }),
+    },
   };
 }
 
 /** The variable's value; a named but unset or empty variable is a usage error (the value is never shown). */
-function secretFromEnv(environment: CliEnvironment, flag: string, name: string | undefined): string | undefined {
+function secretFromEnv(
+  environment: CliEnvironment,
+  flag: string,
+  name: string | undefined,
+): string | undefined {
   if (name === undefined) return undefined;
   const value = environment.env[name];
-  if (value === undefined || value === "") throw new UsageError(`${flag} ${name}: that environment variable is not set`);
+  if (value === undefined || value === "")
+    throw new UsageError(`${flag} ${name}: that environment variable is not set`);
   return value;
 }
 
@@ -83,6 +98,8 @@ async function readOrExplain(environment: CliEnvironment, flag: string, path: st
     return await environment.readFile(path);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    throw new UsageError(`${flag} ${path} cannot be read (${typeof code === "string" ? code : String(error)})`);
+    throw new UsageError(
+      `${flag} ${path} cannot be read (${typeof code === "string" ? code : String(error)})`,
+    );
   }
 }
