@@ -49,7 +49,7 @@ export async function startHosts(options: HostsOptions): Promise<Hosts> {
   const started: { sandbox: Sandbox; proxy?: LatencyProxy }[] = [];
   const stop = async () => {
     const results = await Promise.allSettled(
-      started.flatMap(({ sandbox, proxy }) => [proxy?.stop(), sandbox.stop()]),
+      started.flatMap(({ sandbox, proxy }) => [proxy?.stop() ?? Promise.resolve(), sandbox.stop()]),
     );
     const failures = results.flatMap((r) => (r.status === "rejected" ? [r.reason as Error] : []));
     if (failures.length > 0) throw new AggregateError(failures, "stopping the benchmark's hosts failed");
@@ -62,7 +62,10 @@ export async function startHosts(options: HostsOptions): Promise<Hosts> {
         disks: need.disks,
         hostNameLabel: `bench-host-${index + 1}`,
         model: {
-          vms: Array.from({ length: need.vms }, (_, vm) => ({ nameLabel: vmName(vm), powerState: "Running" })),
+          vms: Array.from({ length: need.vms }, (_, vm) => ({
+            nameLabel: vmName(vm),
+            powerState: "Running",
+          })),
         },
       });
       const entry: { sandbox: Sandbox; proxy?: LatencyProxy } = { sandbox };
@@ -89,7 +92,9 @@ function describeHost(index: number, sandbox: Sandbox, proxy: LatencyProxy, vms:
     if (found === undefined) throw new Error(`sandbox ${index + 1} has no VM named ${vmName(vm)}`);
     return found.uuid;
   });
-  const sr = state.srs.find((candidate) => candidate.type === "udev" && candidate.nameLabel === "Removable storage");
+  const sr = state.srs.find(
+    (candidate) => candidate.type === "udev" && candidate.nameLabel === "Removable storage",
+  );
   if (sr === undefined) throw new Error(`sandbox ${index + 1} has no "Removable storage" udev SR`);
   return {
     index,

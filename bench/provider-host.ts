@@ -12,7 +12,10 @@ type Props = Record<string, unknown>;
 /** The calls of tests/support/dynamic-host.ts's DynamicHost this benchmark uses. */
 export interface ProviderHost {
   configure(config: Record<string, string>): Promise<void>;
-  check(olds: Props, news: Props): Promise<{ inputs: Props; failures: { property: string; reason: string }[] }>;
+  check(
+    olds: Props,
+    news: Props,
+  ): Promise<{ inputs: Props; failures: { property: string; reason: string }[] }>;
   diff(id: string, olds: Props, news: Props): Promise<{ changes: string; replaces: string[] }>;
   create(properties: Props): Promise<{ id: string; properties: Props }>;
   read(id: string, properties: Props): Promise<{ id: string; properties: Props }>;
@@ -34,7 +37,10 @@ function support(): SupportModules {
   const host = require(join(dir, "dynamic-host.js")) as Pick<SupportModules, "startDynamicHost">;
   const serialize = require(join(dir, "serialize.js")) as Pick<SupportModules, "serializePassthroughDisk">;
   /* eslint-enable @typescript-eslint/no-require-imports */
-  return { startDynamicHost: host.startDynamicHost, serializePassthroughDisk: serialize.serializePassthroughDisk };
+  return {
+    startDynamicHost: host.startDynamicHost,
+    serializePassthroughDisk: serialize.serializePassthroughDisk,
+  };
 }
 
 /** The real `__provider` string of a PassthroughDisk (the same for every resource of a program). */
@@ -74,7 +80,8 @@ function childHostPids(): number[] {
     try {
       const status = readFileSync(`/proc/${entry}/status`, "utf8");
       if (!new RegExp(`^PPid:\\s+${process.pid}$`, "m").test(status)) continue;
-      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes("dynamic-provider")) pids.push(Number(entry));
+      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes("dynamic-provider"))
+        pids.push(Number(entry));
     } catch {
       // The process ended while we looked: not ours to count.
     }

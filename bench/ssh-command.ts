@@ -13,8 +13,34 @@ export interface SshTarget {
   readonly hostKey: string;
 }
 
-/** Runs `script` over a fresh connection; resolves with stdout, rejects on a non-zero exit. */
-export function runOverFreshConnection(target: SshTarget, script: string): Promise<string> {
+/** fact: @pulumi/command's `dialErrorLimit` defaults to 10 attempts. */
+export const DIAL_ATTEMPTS = 10;
+/** choice: the wait before the next attempt (no public figure): 100 ms, growing 1.5x, at most 5 s. */
+export function dialRetryDelayMs(failedAttempts: number): number {
+  return Math.min(5000, 100 * 1.5 ** (failedAttempts - 1));
+}
+
+/** An SSH dial that failed before the session was ready (sshd's MaxStartups refuses some when many dial at once). */
+class DialError extends Error {
+  override readonly name = "DialError";
+}
+
+/**
+ * Runs `script` over a fresh connection, dialling again on a dial failure as @pulumi/command does;
+ * resolves with stdout, rejects on a non-zero exit.
+ */
+export async function runOverFreshConnection(target: SshTarget, script: string): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runOnce(target, script);
+    } catch (error) {
+      if (!(error instanceof DialError) || attempt >= DIAL_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, dialRetryDelayMs(attempt)));
+    }
+  }
+}
+
+function runOnce(target: SshTarget, script: string): Promise<string> {
   const pinned = target.hostKey.trim().split(/\s+/)[1] ?? "";
   return new Promise((resolve, reject) => {
     const client = new Client();
@@ -22,8 +48,14 @@ export function runOverFreshConnection(target: SshTarget, script: string): Promi
       client.end();
       reject(error);
     };
-    client.once("error", fail);
+    client.once("error", (error) =>
+      fail(
+        new DialError(`SSH dial of ${target.host}:${target.port} failed: ${error.message}`, { cause: error }),
+      ),
+    );
     client.once("ready", () => {
+      client.removeAllListeners("error");
+      client.once("error", fail);
       client.exec(script, (error, channel) => {
         if (error !== undefined) return fail(error);
         let stdout = "";

@@ -11,6 +11,7 @@ const config = new pulumi.Config();
 // another key (ssh-keyscan prints it; compare it with the host's console first).
 const connection = {
   host: config.require("host"),
+  port: config.getNumber("sshPort") ?? 22,
   hostKey: config.require("hostKey"),
   privateKey: config.requireSecret("sshPrivateKey"),
 };

@@ -24,3 +24,5 @@ export { SandboxError } from "./dom0/errors";
 export type { SandboxErrorCode } from "./dom0/errors";
 export { startLatencyProxy, type LatencyProxy, type LatencyProxyOptions } from "./latency-proxy";
 export * from "./xapi";
+export * from "./engine";
+export { assertPrerequisites, TOOLS as SANDBOX_TOOLS } from "./dom0/prerequisites";

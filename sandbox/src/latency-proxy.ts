@@ -33,7 +33,13 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
   }
   const open = new Set<Socket>();
   let accepted = 0;
+  let stopping = false;
   const server = createServer({ allowHalfOpen: true }, (client) => {
+    // A connection the kernel accepted just before stop() would otherwise keep close() waiting.
+    if (stopping) {
+      client.destroy();
+      return;
+    }
     accepted += 1;
     const upstream = createConnection({ host: target.host, port: target.port, allowHalfOpen: true });
     for (const socket of [client, upstream]) {
@@ -54,6 +60,7 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
     connections: () => accepted,
     stop: () =>
       new Promise<void>((resolve) => {
+        stopping = true;
         for (const socket of open) socket.destroy();
         server.close(() => resolve());
       }),

@@ -1,9 +1,8 @@
 // adopt: a passthrough made by hand the usual way (udev rule, sr-scan, xe vbd-create/plug) is
 // refused by default and taken over with adopt: true, keeping its VBD and setting the hand-made
 // rule aside (nothing is deleted).
-import { readFileSync } from "node:fs";
 import { useEngine } from "../support/engine";
-import { useSandbox } from "../support/sandbox";
+import { connectionTo, useSandbox } from "../support/sandbox";
 
 const sandbox = useSandbox({ disks: 1 });
 const engine = useEngine();
@@ -31,14 +30,7 @@ test("a hand-made passthrough is refused without adopt and taken over with it", 
   const vbd = await sh(`xe vbd-create vm-uuid=${vm?.uuid} vdi-uuid=${vdi} device=autodetect`);
   await sh(`xe vbd-plug uuid=${vbd}`);
 
-  const { ssh } = sandbox();
-  const connection = {
-    host: ssh.host,
-    port: ssh.port,
-    user: ssh.user,
-    privateKey: readFileSync(ssh.privateKeyPath, "utf8"),
-    hostKey: ssh.hostKey,
-  };
+  const connection = connectionTo(sandbox());
   const args = { connection, disk: { serial: disk.serial }, vm: { nameLabel: "media-server" } };
   await expect(engine().create(args)).rejects.toThrow(
     new RegExp(`already passed through by ${HAND_RULE}.*adopt: true`),

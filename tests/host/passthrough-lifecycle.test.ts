@@ -1,23 +1,13 @@
 // PassthroughDisk end to end: the real dynamic-provider host (as `pulumi up` runs it) drives the
 // provider against the dom0 sandbox (real sshd, udevd, loop disks) and the XAPI simulator.
-import { readFileSync } from "node:fs";
 import type { SandboxDisk } from "xen-sandbox";
 import { useEngine, type Stored } from "../support/engine";
-import { useSandbox } from "../support/sandbox";
+import { connectionTo, useSandbox } from "../support/sandbox";
 
 const sandbox = useSandbox({ disks: 3 });
 const engine = useEngine();
 
-function connection() {
-  const { ssh } = sandbox();
-  return {
-    host: ssh.host,
-    port: ssh.port,
-    user: ssh.user,
-    privateKey: readFileSync(ssh.privateKeyPath, "utf8"),
-    hostKey: ssh.hostKey,
-  };
-}
+const connection = () => connectionTo(sandbox());
 
 function freeDisk(index: number): SandboxDisk {
   const disk = sandbox().disks.filter((d) => !d.inUse)[index];
@@ -248,7 +238,11 @@ describe("secrets and cost", () => {
       control.trace.reset();
       const sessions = sandbox().sshSessions();
       const result = await run();
-      return { result, sshExecs: sandbox().sshSessions() - sessions, xapiCalls: control.trace.get().calls.length };
+      return {
+        result,
+        sshExecs: sandbox().sshSessions() - sessions,
+        xapiCalls: control.trace.get().calls.length,
+      };
     };
     const create = await measure(() => engine().create(args(disk, "media-server")));
     const read = await measure(() => engine().refresh(create.result));

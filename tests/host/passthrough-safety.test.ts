@@ -1,25 +1,14 @@
 // What PassthroughDisk refuses, and how it fails: before any change on the host, with errors
 // that say what to do; faults at each XAPI step roll back or leave state the next up resumes.
-import { readFileSync } from "node:fs";
 import type { SandboxDisk } from "xen-sandbox";
 import { HostCallError } from "../support/dynamic-host";
 import { useEngine, type Stored } from "../support/engine";
-import { useSandbox } from "../support/sandbox";
+import { connectionTo, useSandbox } from "../support/sandbox";
 
 const sandbox = useSandbox({ disks: 3 });
 const engine = useEngine();
 
-function connection(overrides: Record<string, unknown> = {}) {
-  const { ssh } = sandbox();
-  return {
-    host: ssh.host,
-    port: ssh.port,
-    user: ssh.user,
-    privateKey: readFileSync(ssh.privateKeyPath, "utf8"),
-    hostKey: ssh.hostKey,
-    ...overrides,
-  };
-}
+const connection = (overrides: Record<string, unknown> = {}) => connectionTo(sandbox(), overrides);
 
 const disks = () => sandbox().disks;
 const freeDisk = (index: number): SandboxDisk => {

@@ -1,21 +1,13 @@
 // The engine runs resources in parallel: four disks on one host must all end attached, over one
 // SSH connection and one XAPI login for the whole provider process.
-import { readFileSync } from "node:fs";
 import { useEngine } from "../support/engine";
-import { useSandbox } from "../support/sandbox";
+import { connectionTo, useSandbox } from "../support/sandbox";
 
 const sandbox = useSandbox({ disks: 4 });
 const engine = useEngine();
 
 test("four disks created at once on one host share one SSH connection and one XAPI login", async () => {
-  const { ssh } = sandbox();
-  const connection = {
-    host: ssh.host,
-    port: ssh.port,
-    user: ssh.user,
-    privateKey: readFileSync(ssh.privateKeyPath, "utf8"),
-    hostKey: ssh.hostKey,
-  };
+  const connection = connectionTo(sandbox());
   const control = sandbox().simulator.control;
   control.trace.reset();
   const connectionsBefore = sandbox().sshConnections();

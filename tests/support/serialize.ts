@@ -1,48 +1,15 @@
 // The real `__provider` string of a PassthroughDisk, produced by the Pulumi SDK's own serializer
-// in a separate Node process (serialize-program.ts), outside Jest's module system.
-import { execFile } from "node:child_process";
+// in a separate Node process (xen-sandbox's serialize-program), outside Jest's module system.
 import { join } from "node:path";
-import { promisify } from "node:util";
+import { serializeResource } from "xen-sandbox";
+import type { SerializedResource } from "xen-sandbox";
 
-/** What the engine would receive for one PassthroughDisk: its type and inputs, `__provider` included. */
-export interface SerializedResource {
-  readonly type: string;
-  readonly inputs: Record<string, unknown>;
-  /** The serialized provider (inputs.__provider). */
-  readonly provider: string;
-}
+export { asEngineSendsThem } from "xen-sandbox";
+export type { SerializedResource } from "xen-sandbox";
+
+const REPO_ROOT = join(__dirname, "..", "..", "..");
 
 /** Declares one PassthroughDisk with these arguments (JSON-able) and returns what the engine gets. */
-export async function serializePassthroughDisk(args: Record<string, unknown>): Promise<SerializedResource> {
-  const program = join(__dirname, "serialize-program.js");
-  const { stdout } = await promisify(execFile)(process.execPath, [program, JSON.stringify(args)], {
-    cwd: join(__dirname, "..", "..", ".."),
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  const lastLine = stdout.trim().split("\n").pop() ?? "";
-  const captured = JSON.parse(lastLine) as { type: string; inputs: Record<string, unknown> };
-  const provider = captured.inputs["__provider"];
-  if (typeof provider !== "string")
-    throw new Error(`no __provider string among the inputs: ${lastLine.slice(0, 200)}`);
-  return { type: captured.type, inputs: captured.inputs, provider };
-}
-
-/** The SDK's marker of a secret value inside serialized properties. */
-const SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d";
-const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
-
-/**
- * The inputs as the engine hands them to a dynamic provider: secrets unwrapped (the host
- * declares it does not accept secrets), everything else as registered.
- */
-export function asEngineSendsThem(value: unknown): Record<string, unknown> {
-  return unwrap(value) as Record<string, unknown>;
-}
-
-function unwrap(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(unwrap);
-  if (value === null || typeof value !== "object") return value;
-  const record = value as Record<string, unknown>;
-  if (record[SECRET_SIGNATURE] === SECRET_VALUE) return unwrap(record["value"]);
-  return Object.fromEntries(Object.entries(record).map(([key, v]) => [key, unwrap(v)]));
+export function serializePassthroughDisk(args: Record<string, unknown>): Promise<SerializedResource> {
+  return serializeResource(args, { packageName: "pulumi-xen-passthrough", cwd: REPO_ROOT });
 }

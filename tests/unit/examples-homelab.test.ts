@@ -93,6 +93,7 @@ describe("the passthrough", () => {
       // dom0 over SSH, its host key always given (verified by default).
       expect(secretValue(disk.inputs["connection"])).toEqual({
         host: "192.0.2.10",
+        port: 22,
         hostKey: HOST_KEY,
         privateKey: SSH_KEY,
       });

@@ -69,7 +69,9 @@ export function parseCommandLine(argv: readonly string[]): Command {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
     // parseArgs names the option, never a secret (secrets are never option values).
-    const message = error instanceof Error ? error.message : String(error);
+    // Read as a field: under test runners the error may come from another realm (not instanceof Error).
+    const raw = (error as { message?: unknown }).message;
+    const message = typeof raw === "string" ? raw : String(error);
     // parseArgs adds advice about "--" that does not apply to this command.
     const unknown = /^Unknown option '([^']+)'/.exec(message);
     throw new UsageError(unknown === null ? message : `unknown option ${unknown[1] ?? ""}`);

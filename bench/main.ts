@@ -1,0 +1,124 @@
+/**
+ * `npm run bench [-- --json] [--runs N] [--layout "<name>"]... [--profile <name>]
+ * [--one-way-delay-ms <ms>] [--no-hand-rolled]`: runs the benchmark against dom0 sandboxes and
+ * prints one table (or, with --json, the same as JSON). Needs root on Linux (the sandbox does).
+ */
+import { profiles } from "xen-sandbox";
+import { LAYOUTS, type Layout } from "./layouts";
+import { runBench } from "./run";
+import { formatTable, toRows } from "./summary";
+
+/**
+ * Choice: 1 ms each way (2 ms round trip), a homelab network between the CI runner and the host
+ * (a wired LAN is faster, Wi-Fi or a VPN slower); Node timers cannot go below 1 ms anyway.
+ */
+export const DEFAULT_ONE_WAY_DELAY_MS = 1;
+
+/** Choice: enough runs for a median while the whole benchmark stays under ~10 minutes on 2 cores. */
+export function defaultRuns(layout: Layout): number {
+  const disks = layout.hosts.reduce((sum, host) => sum + host.disksPerVm.reduce((a, b) => a + b, 0), 0);
+  return disks <= 4 ? 5 : 3;
+}
+
+interface Cli {
+  json: boolean;
+  runs: number | undefined;
+  layouts: Layout[];
+  profile: string;
+  oneWayDelayMs: number;
+  handRolled: boolean;
+}
+
+function parseCli(argv: readonly string[]): Cli {
+  const cli: Cli = {
+    json: false,
+    runs: undefined,
+    layouts: [],
+    profile: "realistic",
+    oneWayDelayMs: DEFAULT_ONE_WAY_DELAY_MS,
+    handRolled: true,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = () => {
+      const next = argv[++i];
+      if (next === undefined) throw new Error(`${flag} needs a value`);
+      return next;
+    };
+    switch (flag) {
+      case "--json":
+        cli.json = true;
+        break;
+      case "--no-hand-rolled":
+        cli.handRolled = false;
+        break;
+      case "--runs":
+        cli.runs = positiveInteger(flag, value());
+        break;
+      case "--profile":
+        cli.profile = value();
+        break;
+      case "--one-way-delay-ms":
+        cli.oneWayDelayMs = Number(value());
+        break;
+      case "--layout": {
+        const name = value();
+        const layout = LAYOUTS.find((candidate) => candidate.name === name);
+        if (layout === undefined) {
+          throw new Error(
+            `no layout "${name}"; choose from: ${LAYOUTS.map((l) => `"${l.name}"`).join(", ")}`,
+          );
+        }
+        cli.layouts.push(layout);
+        break;
+      }
+      default:
+        throw new Error(`unknown argument "${flag}"; see bench/main.ts for the options`);
+    }
+  }
+  if (cli.layouts.length === 0) cli.layouts = [...LAYOUTS];
+  return cli;
+}
+
+function positiveInteger(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} wants a whole number >= 1, got "${text}"`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const cli = parseCli(process.argv.slice(2));
+  const profile = profiles[cli.profile];
+  if (profile === undefined) {
+    throw new Error(`no profile "${cli.profile}"; choose from: ${Object.keys(profiles).join(", ")}`);
+  }
+  const started = performance.now();
+  const results = await runBench({
+    layouts: cli.layouts,
+    runs: (layout) => cli.runs ?? defaultRuns(layout),
+    profile,
+    oneWayDelayMs: cli.oneWayDelayMs,
+    handRolled: cli.handRolled,
+    progress: (line) => process.stderr.write(`bench: ${line}\n`),
+  });
+  const rows = toRows(results);
+  const totalSeconds = (performance.now() - started) / 1000;
+  const settings = { profile: profile.name, oneWayDelayMs: cli.oneWayDelayMs, totalSeconds };
+  if (cli.json) {
+    process.stdout.write(`${JSON.stringify({ settings, rows, results }, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(
+    `xen-passthrough benchmark: profile "${profile.name}", latency proxy ${cli.oneWayDelayMs} ms each way, ` +
+      `median of "runs" runs, total ${totalSeconds.toFixed(0)} s\n` +
+      `counts are per command, all hosts together (median run); "hand" = hand-rolled ssh + udev + xe per disk\n\n` +
+      `${formatTable(rows)}\n`,
+  );
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exitCode = 1;
+});

@@ -1,0 +1,123 @@
+/**
+ * The benchmark: for each layout and run, every scenario by our provider and by the hand-rolled
+ * baseline, against the same hosts, with counts of the remote work each did.
+ */
+import type { ServiceTimeProfile } from "xen-sandbox";
+import { floorOf, type Operation } from "./floor";
+import { runHandRolled } from "./handrolled";
+import type { HandRolledOutputs } from "./handrolled-scripts";
+import { startHosts, type Counts, type Hosts } from "./hosts";
+import { hostNeeds, placements, type Layout } from "./layouts";
+import { runOurs, type PlacedDisk, type Stored } from "./ours";
+import { serializedProvider } from "./provider-host";
+
+/** The order scenarios run in within one run (each needs the state the previous one left). */
+export const RUN_ORDER: readonly Operation[] = ["create", "preview", "refresh", "update", "delete"];
+
+export interface BenchOptions {
+  readonly layouts: readonly Layout[];
+  /** Runs per layout. */
+  readonly runs: (layout: Layout) => number;
+  readonly profile: ServiceTimeProfile;
+  readonly oneWayDelayMs: number;
+  /** Also run the hand-rolled baseline. */
+  readonly handRolled: boolean;
+  /** Progress lines (stderr in the CLI). */
+  readonly progress?: (line: string) => void;
+}
+
+export interface Sample {
+  readonly wallMs: number;
+  readonly counts: Counts;
+}
+
+export interface ScenarioResult {
+  readonly layout: string;
+  readonly operation: Operation;
+  readonly runs: number;
+  readonly floorMs: number;
+  readonly ours: { readonly samples: Sample[]; readonly peakRssKiB: number };
+  /** Absent for preview (nothing remote to run) and when the baseline was not asked for. */
+  readonly handRolled?: { readonly samples: Sample[] };
+}
+
+export async function runBench(options: BenchOptions): Promise<ScenarioResult[]> {
+  const say = options.progress ?? (() => undefined);
+  say(`starting ${hostNeeds(options.layouts).length} sandbox host(s)`);
+  const hosts = await startHosts({
+    needs: hostNeeds(options.layouts),
+    profile: options.profile,
+    oneWayDelayMs: options.oneWayDelayMs,
+  });
+  try {
+    const provider = await serializedProvider();
+    const results: ScenarioResult[] = [];
+    for (const layout of options.layouts) {
+      results.push(...(await runLayout(layout, hosts, provider, options, say)));
+    }
+    return results;
+  } finally {
+    await hosts.stop();
+  }
+}
+
+function placeDisks(layout: Layout, hosts: Hosts): PlacedDisk[] {
+  const used = new Map<number, number>();
+  return placements(layout).map(({ host: hostIndex, vm }) => {
+    const host = hosts.hosts[hostIndex];
+    const next = used.get(hostIndex) ?? 0;
+    const disk = host?.disks[next];
+    if (host === undefined || disk === undefined) {
+      throw new Error(`layout "${layout.name}" needs more disks on host ${hostIndex + 1} than it has`);
+    }
+    used.set(hostIndex, next + 1);
+    return { host, vm, serial: disk.serial, byId: disk.byId };
+  });
+}
+
+async function runLayout(
+  layout: Layout,
+  hosts: Hosts,
+  provider: string,
+  options: BenchOptions,
+  say: (line: string) => void,
+): Promise<ScenarioResult[]> {
+  const disks = placeDisks(layout, hosts);
+  const runs = options.runs(layout);
+  const ours = new Map<Operation, Sample[]>(RUN_ORDER.map((op) => [op, []]));
+  const theirs = new Map<Operation, Sample[]>(RUN_ORDER.map((op) => [op, []]));
+  const rss = new Map<Operation, number>();
+
+  for (let run = 1; run <= runs; run++) {
+    say(`${layout.name}: run ${run}/${runs}`);
+    let stored: readonly Stored[] | undefined;
+    for (const operation of RUN_ORDER) {
+      const count = hosts.startCounting();
+      const result = await runOurs(operation, disks, provider, operation === "update" ? "RO" : "RW", stored);
+      ours.get(operation)?.push({ wallMs: result.wallMs, counts: count() });
+      rss.set(operation, Math.max(rss.get(operation) ?? 0, result.peakRssKiB));
+      stored = result.stored;
+    }
+    if (!options.handRolled) continue;
+    let outputs: readonly HandRolledOutputs[] | undefined;
+    for (const operation of RUN_ORDER) {
+      if (operation === "preview") continue;
+      const count = hosts.startCounting();
+      const result = await runHandRolled(operation, disks, operation === "update" ? "RO" : "RW", outputs);
+      theirs.get(operation)?.push({ wallMs: result.wallMs, counts: count() });
+      outputs = result.outputs;
+    }
+  }
+
+  return RUN_ORDER.map((operation) => {
+    const handRolled = theirs.get(operation) ?? [];
+    return {
+      layout: layout.name,
+      operation,
+      runs,
+      floorMs: floorOf(operation, layout, options.profile, { oneWayDelayMs: options.oneWayDelayMs }).ms,
+      ours: { samples: ours.get(operation) ?? [], peakRssKiB: rss.get(operation) ?? 0 },
+      ...(handRolled.length > 0 ? { handRolled: { samples: handRolled } } : {}),
+    };
+  });
+}
