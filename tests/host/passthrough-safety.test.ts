@@ -148,10 +148,12 @@ describe("XAPI over direct HTTPS", () => {
 
 describe("a fault at each XAPI step", () => {
   const STEPS = [
-    "host.get_by_uuid",
+    "host.get_all_records",
     "SR.get_all_records",
-    "VBD.get_all_records",
+    "PBD.get_all_records",
+    "VM.get_all_records",
     "VDI.get_all_records",
+    "VBD.get_all_records",
     "SR.scan",
     "VBD.create",
     "VBD.get_record",
@@ -161,7 +163,7 @@ describe("a fault at each XAPI step", () => {
   test.each(STEPS)("%s: rolled back, or partial state that the next up converges from", async (method) => {
     const disk = freeDisk(1);
     const wanted = args({ serial: disk.serial });
-    control().faults.add({
+    const fault = control().faults.add({
       method,
       action: { error: { code: "INTERNAL_ERROR", params: ["injected"] } },
       count: 1,
@@ -180,6 +182,10 @@ describe("a fault at each XAPI step", () => {
         stored = await engine().up({ id: error.initFailure.id, state: error.initFailure.properties }, wanted);
       }
     }
+    const hits = control()
+      .faults.list()
+      .find((rule) => rule.id === fault.id)?.hits;
+    expect(hits).toBe(1);
     control().faults.clear();
     expect(stored.state["currentlyAttached"]).toBe(true);
     expect(ourVbds(stored.id)).toHaveLength(1);

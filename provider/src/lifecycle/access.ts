@@ -3,6 +3,7 @@
 import { hostSession } from "../adapters/host-pool.js";
 import type { PassthroughDiskInputs, XapiDirect } from "../core/inputs.js";
 import type { Log } from "../dom0/remote.js";
+import { hostBatches } from "./host-batches.js";
 import type { HostAccess } from "./observe.js";
 
 let stackXapi: XapiDirect | undefined;
@@ -14,7 +15,7 @@ export function setStackXapi(settings: XapiDirect | undefined): void {
 
 export async function connect(inputs: PassthroughDiskInputs, log: Log): Promise<HostAccess> {
   const { remote, xapi } = await hostSession(inputs.connection, inputs.xapi ?? stackXapi, log);
-  return { remote, xapi };
+  return { remote, xapi, batches: hostBatches(remote, xapi) };
 }
 
 /** Progress lines reach the user through the engine (console.log of the provider host). */

@@ -1,22 +1,42 @@
-// Runs the steps planConverge chose, in order. Keeps "the VDI" and "the VBD" as it goes and
-// records what it changed, so a create that fails early can be rolled back.
+// Runs the steps planConverge chose. The dom0 steps (rule files, trigger, wait for the symlink)
+// come first and go out as one request of the host's shared udev round; the XAPI steps follow in
+// order, keeping "the VDI" and "the VBD" as they go. Records what changed, for rollback.
 import type { Step } from "../core/converge-plan.js";
+import type { UdevRequest } from "../dom0/udev-round.js";
 import type { Log } from "../dom0/remote.js";
-import { NO_REMOVABLE_STORAGE_SR } from "../xapi/host.js";
 import type { Ref } from "../xapi/records.js";
+import { NO_REMOVABLE_STORAGE_SR, vdiAt } from "../xapi/snapshot.js";
 import { createVbd, destroyVbd, plugVbd, tagVbd, unplugVbd } from "../xapi/vbd.js";
-import { ensureVdi } from "../xapi/vdi.js";
 import type { HostAccess, HostView } from "./observe.js";
-import { disableRule, retrigger, waitForSymlink } from "../dom0/rules.js";
 
 /** What one run of the steps changed on the host. */
 export interface Applied {
   /** Our rule file was written where none existed. */
   ruleCreated: boolean;
-  /** Rules of others moved aside (adopt): original path -> where it went. */
-  readonly rulesDisabled: Map<string, string>;
+  /** Rules of others set aside (adopt): original path -> where it went. */
+  rulesDisabled: ReadonlyMap<string, string>;
   /** The VBD exists (created or adopted): from here on, failures keep partial state. */
   vbdExists: boolean;
+}
+
+const DOM0_STEPS = new Set<Step["kind"]>(["writeRule", "removeRule", "reloadAndTrigger", "waitSymlink"]);
+
+/** Pure: the dom0 steps as one udev request. */
+export function udevRequestOf(steps: readonly Step[]): UdevRequest {
+  const request = {
+    writes: [] as { path: string; text: string }[],
+    disables: [] as string[],
+    triggers: [] as string[],
+  };
+  const waits: { path: string; timeoutSeconds: number }[] = [];
+  for (const step of steps) {
+    if (step.kind === "writeRule") request.writes.push({ path: step.path, text: step.text });
+    // Only others' rules are planned for removal (adopt): set aside, never deleted.
+    if (step.kind === "removeRule") request.disables.push(step.path);
+    if (step.kind === "reloadAndTrigger") request.triggers.push(step.kernelName);
+    if (step.kind === "waitSymlink") waits.push({ path: step.path, timeoutSeconds: step.timeoutSeconds });
+  }
+  return { ...request, waits };
 }
 
 export async function applySteps(
@@ -26,7 +46,43 @@ export async function applySteps(
   log: Log,
   applied: Applied,
 ): Promise<void> {
-  const { remote, xapi } = access;
+  const firstXapiStep = steps.findIndex((step) => !DOM0_STEPS.has(step.kind));
+  const dom0Steps = firstXapiStep === -1 ? steps : steps.slice(0, firstXapiStep);
+  const xapiSteps = firstXapiStep === -1 ? [] : steps.slice(firstXapiStep);
+  if (xapiSteps.some((step) => DOM0_STEPS.has(step.kind))) {
+    throw new Error("internal error: a dom0 step was planned after an XAPI step");
+  }
+  if (dom0Steps.length > 0) await applyDom0Steps(access, view, dom0Steps, log, applied);
+  await applyXapiSteps(access, view, xapiSteps, log, applied);
+}
+
+async function applyDom0Steps(
+  access: HostAccess,
+  view: HostView,
+  steps: readonly Step[],
+  log: Log,
+  applied: Applied,
+) {
+  const request = udevRequestOf(steps);
+  for (const write of request.writes ?? []) log(`writing ${write.path}`);
+  for (const wait of request.waits ?? [])
+    log(`waiting up to ${wait.timeoutSeconds} s for udev to create ${wait.path}`);
+  // Marked before the round: a round that fails half-way may have written the file.
+  applied.ruleCreated = (request.writes ?? []).length > 0 && view.ruleText === undefined;
+  const outcome = await access.batches.udev(request);
+  applied.rulesDisabled = outcome.disabled;
+  for (const [path, aside] of outcome.disabled)
+    log(`took over ${path}: moved it to ${aside} (udev reads only *.rules)`);
+}
+
+async function applyXapiSteps(
+  access: HostAccess,
+  view: HostView,
+  steps: readonly Step[],
+  log: Log,
+  applied: Applied,
+) {
+  const { xapi } = access;
   let vdi: Ref | undefined = view.vdi?.$ref;
   let vbd: Ref | undefined = findVbdRef(view, view.observation.vbd?.uuid);
   const requireVbd = (): Ref => {
@@ -36,28 +92,9 @@ export async function applySteps(
 
   for (const step of steps) {
     switch (step.kind) {
-      case "writeRule":
-        log(`writing ${step.path}`);
-        await remote.writeFileAtomic(step.path, step.text, 0o644);
-        if (view.ruleText === undefined) applied.ruleCreated = true;
+      case "ensureVdi":
+        vdi = (await ensureVdi(access, view, step.location)) ?? vdi;
         break;
-      case "removeRule": {
-        const aside = await disableRule(remote, step.path);
-        log(`took over ${step.path}: moved it to ${aside} (udev reads only *.rules)`);
-        applied.rulesDisabled.set(step.path, aside);
-        break;
-      }
-      case "reloadAndTrigger":
-        await retrigger(remote, step.kernelName);
-        break;
-      case "waitSymlink":
-        await waitForSymlink(remote, step.path, step.timeoutSeconds, log);
-        break;
-      case "ensureVdi": {
-        if (view.sr === undefined) throw new Error(NO_REMOVABLE_STORAGE_SR);
-        vdi = (await ensureVdi(xapi, view.sr, step.location)).$ref;
-        break;
-      }
       case "adoptVbd":
         vbd = findVbdRef(view, step.vbdUuid);
         log(`adopting VBD ${step.vbdUuid}`);
@@ -88,8 +125,30 @@ export async function applySteps(
         log("plugging the VBD into the running VM");
         await plugVbd(xapi, requireVbd());
         break;
+      default:
+        throw new Error(`internal error: unexpected step ${step.kind}`);
     }
   }
+}
+
+/**
+ * The VDI at `location`: dom0's local-device-change introduces it on a udev add event; after a
+ * change event (our trigger) one scan of the SR, shared by concurrent resources, lists it.
+ */
+async function ensureVdi(access: HostAccess, view: HostView, location: string): Promise<Ref> {
+  const sr = view.sr;
+  if (sr === undefined) throw new Error(NO_REMOVABLE_STORAGE_SR);
+  const existing = view.vdi?.location === location ? view.vdi : undefined;
+  if (existing !== undefined) return existing.$ref;
+  await access.batches.scan(sr.$ref);
+  const scanned = vdiAt(await access.batches.snapshot(), sr.$ref, location);
+  if (scanned === undefined) {
+    throw new Error(
+      `SR "${sr.name_label}" (${sr.uuid}) lists no VDI for ${location} after a scan: ` +
+        "check that the SR's location is /dev/xapi/block and that the symlink resolves to a block device",
+    );
+  }
+  return scanned.$ref;
 }
 
 function findVbdRef(view: HostView, uuid: string | undefined): Ref | undefined {

@@ -1,22 +1,23 @@
-// Looks at the host: one SSH exec for dom0's disks and rules, then a handful of XAPI calls.
-// The result feeds both planConverge (what to do) and the resource state (what read reports).
+// Looks at the host: dom0's disks, rules and symlinks (one SSH exec) and XAPI's records (one
+// round of get_all_records), both shared by every resource that looks at the same moment
+// (host-batches.ts). What it finds feeds planConverge (what to do) and the resource state.
+import type { Observation, VbdObservation } from "../core/converge-plan.js";
 import type { Dom0Disk, Dom0Inventory } from "../core/dom0-inventory.js";
 import { resolveDisk } from "../core/dom0-inventory.js";
-import type { Observation, VbdObservation } from "../core/converge-plan.js";
 import type { PassthroughDiskInputs } from "../core/inputs.js";
 import { conflictingRules, rulePath, ruleSlug, symlinkPath } from "../core/rule.js";
-import { readInventory } from "../dom0/inventory.js";
 import type { Remote } from "../dom0/remote.js";
 import type { XapiCaller } from "../xapi/caller.js";
-import { hostRef, removableStorageSr } from "../xapi/host.js";
-import type { Ref, SrRecord, VbdRecord, VdiRecord, VmRecord, WithRef } from "../xapi/records.js";
-import { allVbds, isTagged } from "../xapi/vbd.js";
-import { findVdiByLocation } from "../xapi/vdi.js";
-import { findVm } from "../xapi/vm.js";
+import type { SrRecord, VbdRecord, VdiRecord, VmRecord, WithRef } from "../xapi/records.js";
+import type { XapiSnapshot } from "../xapi/snapshot.js";
+import { findVm, hostByUuid, removableStorageSr, uuidOf, vdiAt } from "../xapi/snapshot.js";
+import { isTagged } from "../xapi/vbd.js";
+import type { HostBatches } from "./host-batches.js";
 
 export interface HostAccess {
   readonly remote: Remote;
   readonly xapi: XapiCaller;
+  readonly batches: HostBatches;
 }
 
 /** The host as found, with the XAPI references the executor needs. */
@@ -38,8 +39,6 @@ export interface HostView {
   readonly ownVbd: WithRef<VbdRecord> | undefined;
   /** VBDs of the disk's VDI without our tag. */
   readonly otherVbds: readonly WithRef<VbdRecord>[];
-  /** For VbdObservation: uuids of the VMs and VDIs our and other VBDs refer to. */
-  readonly uuidOf: ReadonlyMap<Ref, string>;
   readonly observation: Observation;
 }
 
@@ -48,7 +47,16 @@ export function resourceTag(hostUuid: string, inputs: PassthroughDiskInputs): st
 }
 
 export async function observe(access: HostAccess, inputs: PassthroughDiskInputs): Promise<HostView> {
-  const inventory = await readInventory(access.remote);
+  const [inventory, snapshot] = await Promise.all([access.batches.inventory(), access.batches.snapshot()]);
+  return viewOf(inventory, snapshot, inputs);
+}
+
+/** Pure: the view of one resource from what dom0 and XAPI reported. */
+export function viewOf(
+  inventory: Dom0Inventory,
+  snapshot: XapiSnapshot,
+  inputs: PassthroughDiskInputs,
+): HostView {
   const hostUuid = inventory.xensource["INSTALLATION_UUID"];
   if (hostUuid === undefined || hostUuid === "") {
     throw new Error(
@@ -58,27 +66,40 @@ export async function observe(access: HostAccess, inputs: PassthroughDiskInputs)
   const tag = resourceTag(hostUuid, inputs);
   const resolution = resolveDisk(inventory, inputs.disk);
   const disk = resolution.ok ? resolution.disk : undefined;
-  const location = disk === undefined ? undefined : symlinkPath(disk.kernelName);
-
-  const host = await hostRef(access.xapi, hostUuid);
-  const [sr, vm, vbds] = await Promise.all([
-    removableStorageSr(access.xapi, host),
-    findVm(access.xapi, inputs.vm),
-    allVbds(access.xapi),
-  ]);
+  const sr = removableStorageSr(snapshot, hostByUuid(snapshot, hostUuid).$ref);
+  const vm = findVm(snapshot, inputs.vm);
   const vdi =
-    sr !== undefined && location !== undefined
-      ? await findVdiByLocation(access.xapi, sr.$ref, location)
+    sr !== undefined && disk !== undefined
+      ? vdiAt(snapshot, sr.$ref, symlinkPath(disk.kernelName))
       : undefined;
-  const ownVbds = vbds.filter((vbd) => isTagged(vbd, tag));
+  const ownVbds = snapshot.vbds.filter((vbd) => isTagged(vbd, tag));
   const rank = (vbd: VbdRecord) => (vbd.VM === vm?.$ref ? 2 : 0) + (vbd.VDI === vdi?.$ref ? 1 : 0);
   const ownVbd = [...ownVbds].sort((a, b) => rank(b) - rank(a))[0];
   const otherVbds =
-    vdi === undefined ? [] : vbds.filter((vbd) => vbd.VDI === vdi.$ref && !isTagged(vbd, tag));
-  const uuidOf = await uuidsOf(access.xapi, [...ownVbds, ...otherVbds], vm, vdi);
-
+    vdi === undefined ? [] : snapshot.vbds.filter((vbd) => vbd.VDI === vdi.$ref && !isTagged(vbd, tag));
   const ruleText = inventory.passthroughRules.get(rulePath(inputs.disk));
-  const view = {
+
+  const vbdObservation = (vbd: VbdRecord): VbdObservation => ({
+    uuid: vbd.uuid,
+    vmUuid: uuidOf(snapshot, vbd.VM),
+    vdiUuid: uuidOf(snapshot, vbd.VDI),
+    mode: vbd.mode,
+    userdevice: vbd.userdevice,
+    bootable: vbd.bootable,
+    currentlyAttached: vbd.currently_attached,
+  });
+  const observation: Observation = {
+    disk: disk === undefined ? undefined : { kernelName: disk.kernelName },
+    ruleText,
+    otherRules:
+      disk === undefined ? [] : conflictingRules(inventory.passthroughRules, disk, rulePath(inputs.disk)),
+    symlinkPresent: disk !== undefined && inventory.xapiBlock.get(disk.kernelName) === disk.kernelName,
+    vdiUuid: vdi?.uuid,
+    vm: vm === undefined ? undefined : { uuid: vm.uuid, powerState: vm.power_state },
+    vbd: ownVbd === undefined ? undefined : vbdObservation(ownVbd),
+    otherVbds: otherVbds.map(vbdObservation),
+  };
+  return {
     hostUuid,
     tag,
     inventory,
@@ -91,59 +112,6 @@ export async function observe(access: HostAccess, inputs: PassthroughDiskInputs)
     ownVbds,
     ownVbd,
     otherVbds,
-    uuidOf,
-  };
-  return { ...view, observation: toObservation(view, inputs) };
-}
-
-/** Resolves the VM and VDI refs of VBDs to uuids; dangling refs (a forgotten VDI) map to "". */
-async function uuidsOf(
-  xapi: XapiCaller,
-  vbds: readonly VbdRecord[],
-  vm: WithRef<VmRecord> | undefined,
-  vdi: WithRef<VdiRecord> | undefined,
-): Promise<Map<Ref, string>> {
-  const known = new Map<Ref, string>();
-  if (vm !== undefined) known.set(vm.$ref, vm.uuid);
-  if (vdi !== undefined) known.set(vdi.$ref, vdi.uuid);
-  const unknown = new Map<Ref, "VM" | "VDI">();
-  for (const vbd of vbds) {
-    if (!known.has(vbd.VM)) unknown.set(vbd.VM, "VM");
-    if (!known.has(vbd.VDI)) unknown.set(vbd.VDI, "VDI");
-  }
-  await Promise.all(
-    [...unknown].map(async ([ref, cls]) => {
-      const uuid = await xapi.call<string>(`${cls}.get_uuid`, ref).catch(() => "");
-      known.set(ref, uuid);
-    }),
-  );
-  return known;
-}
-
-type ViewParts = Omit<HostView, "observation">;
-
-function toObservation(view: ViewParts, inputs: PassthroughDiskInputs): Observation {
-  const { disk, vm, vdi, ownVbd, otherVbds } = view;
-  const vbdObservation = (vbd: VbdRecord): VbdObservation => ({
-    uuid: vbd.uuid,
-    vmUuid: view.uuidOf.get(vbd.VM) ?? "",
-    vdiUuid: view.uuidOf.get(vbd.VDI) ?? "",
-    mode: vbd.mode,
-    userdevice: vbd.userdevice,
-    bootable: vbd.bootable,
-    currentlyAttached: vbd.currently_attached,
-  });
-  return {
-    disk: disk === undefined ? undefined : { kernelName: disk.kernelName },
-    ruleText: view.ruleText,
-    otherRules:
-      disk === undefined
-        ? []
-        : conflictingRules(view.inventory.passthroughRules, disk, rulePath(inputs.disk)),
-    symlinkPresent: disk !== undefined && view.inventory.xapiBlock.get(disk.kernelName) === disk.kernelName,
-    vdiUuid: vdi?.uuid,
-    vm: vm === undefined ? undefined : { uuid: vm.uuid, powerState: vm.power_state },
-    vbd: ownVbd === undefined ? undefined : vbdObservation(ownVbd),
-    otherVbds: otherVbds.map(vbdObservation),
+    observation,
   };
 }

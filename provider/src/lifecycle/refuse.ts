@@ -4,7 +4,7 @@ import { dom0Use } from "../core/dom0-inventory.js";
 import { RefusedError } from "../core/errors.js";
 import { describeDisk, describeVm } from "../core/identity.js";
 import type { PassthroughDiskInputs } from "../core/inputs.js";
-import { NO_REMOVABLE_STORAGE_SR } from "../xapi/host.js";
+import { NO_REMOVABLE_STORAGE_SR } from "../xapi/snapshot.js";
 import type { HostView } from "./observe.js";
 
 export function refuseUnsafe(view: HostView, inputs: PassthroughDiskInputs): void {

@@ -1,7 +1,6 @@
 import type { XapiCaller } from "./caller.js";
 import { xapiErrorCode } from "./caller.js";
 import type { Ref, VbdRecord, WithRef } from "./records.js";
-import { withRefs } from "./records.js";
 
 /** other_config key that marks the VBDs this provider manages; its value names the disk. */
 export const VBD_TAG_KEY = "xen-passthrough";
@@ -12,17 +11,8 @@ export interface VbdSettings {
   readonly bootable: boolean;
 }
 
-export async function allVbds(xapi: XapiCaller): Promise<WithRef<VbdRecord>[]> {
-  return withRefs(await xapi.call<Record<Ref, VbdRecord>>("VBD.get_all_records"));
-}
-
 export function isTagged(vbd: VbdRecord, tag: string): boolean {
   return vbd.other_config[VBD_TAG_KEY] === tag;
-}
-
-export function sameSettings(vbd: VbdRecord, wanted: VbdSettings): boolean {
-  const userdeviceOk = wanted.userdevice === "autodetect" || vbd.userdevice === wanted.userdevice;
-  return userdeviceOk && vbd.mode === wanted.mode && vbd.bootable === wanted.bootable;
 }
 
 export async function createVbd(
@@ -45,7 +35,7 @@ export async function createVbd(
   return readVbd(xapi, ref);
 }
 
-export async function readVbd(xapi: XapiCaller, ref: Ref): Promise<WithRef<VbdRecord>> {
+async function readVbd(xapi: XapiCaller, ref: Ref): Promise<WithRef<VbdRecord>> {
   return { ...(await xapi.call<VbdRecord>("VBD.get_record", ref)), $ref: ref };
 }
 

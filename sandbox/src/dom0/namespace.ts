@@ -12,7 +12,13 @@ const READY_TIMEOUT_MS = 10_000;
 const STRAGGLER_REAP_TIMEOUT_MS = 1_000;
 
 /** Host directories overlaid inside the namespace: writes land in the sandbox's temp dir. */
-export const OVERLAID_DIRS = ["/etc", "/opt", "/var"] as const;
+export const OVERLAID_DIRS = ["/etc", "/opt", "/var", "/root"] as const;
+
+/**
+ * root's shell start-up files in dom0, shadowing this machine's own: a real dom0 has plain ones,
+ * and a developer's ~/.bashrc (pyenv, nvm...) would make every SSH exec slow or even hang.
+ */
+const PLAIN_ROOT_SHELL_FILES = [".bashrc", ".bash_profile", ".bash_login", ".profile"];
 
 /** A private mount namespace, kept alive by a holder process that sleeps in it. */
 export interface Namespace {
@@ -50,6 +56,9 @@ export async function startNamespace(stateDir: string, teardown: Teardown): Prom
     const name = dir.slice(1);
     await mkdir(join(stateDir, `${name}-upper`), { recursive: true });
     await mkdir(join(stateDir, `${name}-work`), { recursive: true });
+  }
+  for (const file of PLAIN_ROOT_SHELL_FILES) {
+    await writeFile(join(stateDir, "root-upper", file), "# dom0 sandbox: a plain root shell\n");
   }
   const script = join(stateDir, "namespace-holder.sh");
   await writeFile(script, renderHolderScript(stateDir));

@@ -1,0 +1,124 @@
+// One SSH exec applies the rule changes of every concurrent create/update/delete on a host:
+// write, remove or set aside rule files, reload udev once, replay a change event for each disk,
+// settle, and wait (bounded) for the symlinks. Each request gets its own outcome, so a disk
+// that fails fails alone.
+import type { Remote } from "./remote.js";
+
+export interface UdevRequest {
+  /** Rule files to write (atomically). */
+  readonly writes?: readonly { readonly path: string; readonly text: string }[];
+  /** Rule files to delete. */
+  readonly removes?: readonly string[];
+  /** Rule files of others to set aside (adopt): moved to `<path>.disabled-by-xen-passthrough`. */
+  readonly disables?: readonly string[];
+  /** Rule files set aside earlier to move back (a rolled-back adopt). */
+  readonly restores?: readonly string[];
+  /** Kernel names of the disks udev must re-evaluate. */
+  readonly triggers?: readonly string[];
+  /** Symlinks to wait for, each with its own bound. */
+  readonly waits?: readonly { readonly path: string; readonly timeoutSeconds: number }[];
+}
+
+export interface UdevOutcome {
+  /** Rules set aside: original path -> where it went. */
+  readonly disabled: ReadonlyMap<string, string>;
+}
+
+export const DISABLED_SUFFIX = ".disabled-by-xen-passthrough";
+
+// Reads a manifest on stdin: "<request> <op> <arg> [<arg>]". Values are never evaluated: paths
+// and kernel names passed the inputs' strict patterns, rule text travels base64-encoded.
+const SCRIPT = String.raw`set -u
+triggers=""
+waits=""
+while read -r id op a b; do
+  case "$op" in
+    write)
+      tmp="$a.xp-tmp.$$"
+      if printf '%s' "$b" | base64 -d > "$tmp" && chmod 0644 "$tmp" && mv -f "$tmp" "$a"; then :
+      else rm -f "$tmp"; echo "fail $id could not write $a"; fi ;;
+    remove) rm -f -- "$a" || echo "fail $id could not remove $a" ;;
+    disable)
+      if mv -f -- "$a" "$a${DISABLED_SUFFIX}"; then echo "disabled $id $a"
+      else echo "fail $id could not move $a aside"; fi ;;
+    restore) mv -f -- "$a${DISABLED_SUFFIX}" "$a" || echo "fail $id could not move $a back" ;;
+    trigger) triggers="$triggers $a" ;;
+    wait) waits="$waits $id:$a:$b" ;;
+  esac
+done
+udevadm control --reload || echo "fail * udevadm control --reload failed"
+for k in $triggers; do
+  udevadm trigger --action=change --subsystem-match=block --sysname-match="$k" || echo "fail * udevadm trigger failed for $k"
+done
+[ -n "$triggers" ] && { udevadm settle --timeout=30 || true; }
+start=$(date +%s)
+while [ -n "$waits" ]; do
+  left=""
+  now=$(date +%s)
+  for w in $waits; do
+    id=${"$"}{w%%:*}; rest=${"$"}{w#*:}; path=${"$"}{rest%%:*}; secs=${"$"}{rest#*:}
+    if [ -b "$path" ]; then :
+    elif [ $((now - start)) -ge "$secs" ]; then echo "timeout $id $path $secs"
+    else left="$left $w"; fi
+  done
+  waits=$left
+  [ -n "$waits" ] && sleep 0.1
+done
+echo "done"
+`;
+
+/** The manifest lines of one batch; request i is numbered i. */
+export function renderManifest(requests: readonly UdevRequest[]): string {
+  const lines: string[] = [];
+  requests.forEach((request, id) => {
+    for (const write of request.writes ?? []) {
+      lines.push(`${id} write ${write.path} ${Buffer.from(write.text, "utf8").toString("base64")}`);
+    }
+    for (const path of request.removes ?? []) lines.push(`${id} remove ${path}`);
+    for (const path of request.disables ?? []) lines.push(`${id} disable ${path}`);
+    for (const path of request.restores ?? []) lines.push(`${id} restore ${path}`);
+    for (const kernelName of request.triggers ?? []) lines.push(`${id} trigger ${kernelName}`);
+    for (const wait of request.waits ?? []) lines.push(`${id} wait ${wait.path} ${wait.timeoutSeconds}`);
+  });
+  return `${lines.join("\n")}\n`;
+}
+
+/** One outcome per request from what the script printed. */
+export function parseOutcomes(output: string, count: number): (UdevOutcome | Error)[] {
+  if (!output.split("\n").includes("done")) {
+    return Array.from({ length: count }, () => new Error(`the udev round did not finish: ${output.trim()}`));
+  }
+  const problems = Array.from({ length: count }, () => [] as string[]);
+  const disabled = Array.from({ length: count }, () => new Map<string, string>());
+  for (const line of output.split("\n")) {
+    const [kind, id = "", ...rest] = line.split(" ");
+    const targets = id === "*" ? problems.map((_, i) => i) : [Number(id)];
+    for (const index of targets) {
+      if (kind === "fail") problems[index]?.push(rest.join(" "));
+      if (kind === "disabled") disabled[index]?.set(rest[0] ?? "", `${rest[0] ?? ""}${DISABLED_SUFFIX}`);
+      if (kind === "timeout") {
+        const [path = "", seconds = ""] = rest;
+        const kernelName = path.slice(path.lastIndexOf("/") + 1);
+        problems[index]?.push(
+          `udev did not create ${path} within ${seconds} s: check the rule with ` +
+            `"udevadm test /sys/class/block/${kernelName}" on the host (or raise symlinkTimeoutSeconds)`,
+        );
+      }
+    }
+  }
+  return problems.map((list, index) =>
+    list.length > 0 ? new Error(list.join("; ")) : { disabled: disabled[index] ?? new Map<string, string>() },
+  );
+}
+
+export async function runUdevRound(
+  remote: Remote,
+  requests: readonly UdevRequest[],
+): Promise<(UdevOutcome | Error)[]> {
+  const longestWait = Math.max(0, ...requests.flatMap((r) => (r.waits ?? []).map((w) => w.timeoutSeconds)));
+  const { stdout } = await remote.exec(SCRIPT, {
+    stdin: renderManifest(requests),
+    timeoutMs: (longestWait + 60) * 1000,
+  });
+  return parseOutcomes(stdout, requests.length);
+}
