@@ -71,9 +71,17 @@ async function forwardXapi(client: Client): Promise<Server> {
   return server;
 }
 
-async function vdisAt(location: string): Promise<XapiRecord[]> {
-  const vdis = await xapi.call<Record<string, XapiRecord>>("VDI.get_all_records");
-  return Object.values(vdis).filter((vdi) => vdi["location"] === location);
+/**
+ * The VDIs at a location once there are `count` of them (or after 10 s: the caller's assertion
+ * then fails): udev runs local-device-change in the background, after the event has settled.
+ */
+async function vdisAt(location: string, count: number): Promise<XapiRecord[]> {
+  for (let attempt = 0; ; attempt += 1) {
+    const vdis = Object.values(await xapi.call<Record<string, XapiRecord>>("VDI.get_all_records"));
+    const here = vdis.filter((vdi) => vdi["location"] === location);
+    if (here.length === count || attempt >= 100) return here;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 function passthroughRule(idSerial: string): string {
@@ -165,7 +173,7 @@ describe("a passthrough rule written over real SSH", () => {
     // The other disk has no rule: no link.
     expect((await sshExec(`ls /dev/xapi/block`)).stdout.trim().split("\n")).toEqual([disk.kernelName]);
 
-    const vdis = await vdisAt(`/dev/xapi/block/${disk.kernelName}`);
+    const vdis = await vdisAt(`/dev/xapi/block/${disk.kernelName}`, 1);
     expect(vdis).toHaveLength(1);
     firstVdi = vdis[0]!;
     expect(firstVdi).toMatchObject({ type: "user", virtual_size: disk.sizeBytes });
@@ -205,8 +213,8 @@ describe("a passthrough rule written over real SSH", () => {
 
     expect((await sshExec(`readlink -f /dev/xapi/block/${after}`)).stdout.trim()).toBe(`/dev/${after}`);
     expect((await sshExec(`test -e /dev/xapi/block/${before}`)).code).not.toBe(0);
-    expect(await vdisAt(`/dev/xapi/block/${before}`)).toEqual([]);
-    const renamed = await vdisAt(`/dev/xapi/block/${after}`);
+    expect(await vdisAt(`/dev/xapi/block/${before}`, 0)).toEqual([]);
+    const renamed = await vdisAt(`/dev/xapi/block/${after}`, 1);
     expect(renamed).toHaveLength(1);
     expect(renamed[0]!["uuid"]).not.toBe(firstVdi["uuid"]);
 
@@ -222,11 +230,11 @@ describe("a passthrough rule written over real SSH", () => {
     const name = disk.kernelName;
     await sandbox().unplugDisk(disk.serial);
     expect(disk.kernelName).toBe("");
-    expect(await vdisAt(`/dev/xapi/block/${name}`)).toEqual([]);
+    expect(await vdisAt(`/dev/xapi/block/${name}`, 0)).toEqual([]);
     // udev removes the emptied directory with its last link.
     expect((await sshExec("test -e /dev/xapi/block")).code).not.toBe(0);
 
     const back = await sandbox().replugDisk(disk.serial);
-    expect(await vdisAt(`/dev/xapi/block/${back}`)).toHaveLength(1);
+    expect(await vdisAt(`/dev/xapi/block/${back}`, 1)).toHaveLength(1);
   });
 });
