@@ -19,6 +19,7 @@ import { SshConnectionError } from "./ssh-connect-error.js";
 
 /** OpenSSH allows 10 sessions per connection (MaxSessions); stay under it and queue the rest. */
 export const MAX_CONCURRENT_EXECS = 8;
+const CHANNEL_OPEN_RETRIES = 5;
 /** The host stops a timed-out script itself; we give up waiting for it this much later. */
 const TIMEOUT_GRACE_MS = 5_000;
 /** How long close() waits for the server to acknowledge before dropping the socket. */
@@ -191,6 +192,12 @@ export class RemoteHost {
         if (linkDead && attempt === 1) {
           if (this.link === link) this.link = undefined;
           link.end();
+          continue;
+        }
+        // sshd refuses a session while it still counts one that just closed (MaxSessions):
+        // nothing ran yet, so waiting a moment and asking again is safe.
+        if (!linkDead && attempt <= CHANNEL_OPEN_RETRIES && /open failed/i.test(causeMessage(error))) {
+          await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
           continue;
         }
         throw new SshConnectionError(

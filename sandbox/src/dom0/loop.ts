@@ -30,9 +30,10 @@ export async function freeLoopDevices(avoid: ReadonlySet<string>): Promise<strin
  */
 export async function attachLoopAvoiding(imagePath: string, avoid: ReadonlySet<string>): Promise<string> {
   const tried = new Set(avoid);
-  for (;;) {
-    const [candidate] = await freeLoopDevices(tried);
-    if (candidate === undefined) {
+  for (let attempt = 0; ; attempt += 1) {
+    // No free device left (other sandboxes hold them): losetup creates a new one on demand.
+    const [candidate = await unusedLoopName(tried)] = await freeLoopDevices(tried);
+    if (attempt >= MAX_ATTACH_ATTEMPTS) {
       const names = [...avoid].join(", ");
       throw new SandboxError(
         "NO_FREE_LOOP_DEVICE",
@@ -47,6 +48,14 @@ export async function attachLoopAvoiding(imagePath: string, avoid: ReadonlySet<s
       if ((await backingFile(candidate)) === undefined) throw error; // not a lost race: a real failure
     }
   }
+}
+
+const MAX_ATTACH_ATTEMPTS = 32;
+
+/** A loop device name above every existing one and every name in `taken`. */
+async function unusedLoopName(taken: ReadonlySet<string>): Promise<string> {
+  const names = [...(await readdir("/sys/block")), ...taken].filter((name) => /^loop\d+$/.test(name));
+  return `loop${Math.max(-1, ...names.map((name) => Number(name.slice(4)))) + 1}`;
 }
 
 /** The image file behind a loop device, or undefined when it is detached. */
