@@ -23,6 +23,16 @@ export interface HandRolledOutputs {
 
 const q = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 
+/**
+ * Parallel \`udevadm control --reload\` calls fail now and then with EAGAIN (udevd's control
+ * socket is busy); a user would soon add this retry.
+ */
+const RELOAD = `tries=0
+until udevadm control --reload; do
+  tries=$((tries + 1)); [ "$tries" -le 20 ] || exit 4
+  sleep 0.1
+done`;
+
 export function handRolledRulePath(serial: string): string {
   return `/etc/udev/rules.d/65-handrolled-${serial}.rules`;
 }
@@ -33,7 +43,7 @@ export function createScript(disk: HandRolledDisk, mode: "RW" | "RO" = "RW"): st
   return `set -eu
 printf '%s\\n' ${q(rule)} > ${q(handRolledRulePath(disk.serial))}
 dev=$(basename "$(readlink -f ${q(disk.byId)})")
-udevadm control --reload
+${RELOAD}
 udevadm trigger --action=change --subsystem-match=block --sysname-match="$dev"
 link=/dev/xapi/block/$dev
 tries=0
@@ -75,7 +85,7 @@ export function deleteScript(disk: HandRolledDisk, outputs: HandRolledOutputs): 
 xe vbd-unplug uuid=${q(outputs.vbdUuid)}
 xe vbd-destroy uuid=${q(outputs.vbdUuid)}
 rm -f ${q(handRolledRulePath(disk.serial))}
-udevadm control --reload
+${RELOAD}
 udevadm trigger --action=change --subsystem-match=block --sysname-match=${q(outputs.kernelName)}
 xe sr-scan uuid=${q(disk.srUuid)}
 `;

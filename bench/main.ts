@@ -15,9 +15,8 @@ import { formatTable, toRows } from "./summary";
 export const DEFAULT_ONE_WAY_DELAY_MS = 1;
 
 /** Choice: enough runs for a median while the whole benchmark stays under ~10 minutes on 2 cores. */
-export function defaultRuns(layout: Layout): number {
-  const disks = layout.hosts.reduce((sum, host) => sum + host.disksPerVm.reduce((a, b) => a + b, 0), 0);
-  return disks <= 4 ? 5 : 3;
+export function defaultRuns(_layout: Layout): number {
+  return 3;
 }
 
 interface Cli {

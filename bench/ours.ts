@@ -3,10 +3,11 @@
  * `destroy` drives it: a fresh provider host process per command, every resource's calls sent
  * at once (the engine runs independent resources in parallel).
  */
+import type { Engine, Stored } from "xen-sandbox";
 import type { Operation } from "./floor";
 import type { BenchHost } from "./hosts";
 import { vmName } from "./layouts";
-import { peakRssKiB, startProviderHost, type ProviderHost } from "./provider-host";
+import { peakRssKiB, startProviderEngine } from "./provider-host";
 
 type Props = Record<string, unknown>;
 
@@ -18,10 +19,7 @@ export interface PlacedDisk {
   readonly byId: string;
 }
 
-export interface Stored {
-  readonly id: string;
-  readonly state: Props;
-}
+export type { Stored } from "xen-sandbox";
 
 export interface OursResult {
   readonly wallMs: number;
@@ -30,62 +28,42 @@ export interface OursResult {
   readonly stored: readonly Stored[] | undefined;
 }
 
-function args(disk: PlacedDisk, provider: string, mode: "RW" | "RO"): Props {
+function args(disk: PlacedDisk, mode: "RW" | "RO"): Props {
   const { host, port, user, privateKey, hostKey } = disk.host.ssh;
   return {
     connection: { host, port, user, privateKey, hostKey },
     disk: { serial: disk.serial },
     vm: { nameLabel: vmName(disk.vm) },
     mode,
-    __provider: provider,
   };
 }
 
-async function checked(host: ProviderHost, olds: Props, news: Props): Promise<Props> {
-  const { inputs, failures } = await host.check(olds, news);
-  if (failures.length > 0) {
-    throw new Error(`check failed: ${failures.map((f) => `${f.property} ${f.reason}`).join("; ")}`);
-  }
-  return inputs;
-}
-
-/** What each operation does for one resource; `mode` is the mode the command asks for. */
+/** What each command does for one resource, with the checks that it did what the scenario means. */
 const STEPS: Record<
   Operation,
-  (host: ProviderHost, news: Props, stored: Stored | undefined) => Promise<Stored | undefined>
+  (engine: Engine, args: Props, stored: Stored | undefined) => Promise<Stored | undefined>
 > = {
-  create: async (host, news) => {
-    const { id, properties } = await host.create(await checked(host, {}, news));
-    return { id, state: properties };
-  },
-  preview: async (host, news, stored) => {
-    const old = required(stored);
-    const diff = await host.diff(old.id, old.state, await checked(host, old.state, news));
+  create: (engine, args) => engine.create(args),
+  preview: async (engine, args, stored) => {
+    const diff = await engine.preview(required(stored), args);
     if (diff.changes !== "none")
       throw new Error(`preview expected no change, the provider said ${diff.changes}`);
-    return old;
+    return stored;
   },
-  refresh: async (host, _news, stored) => {
-    const old = required(stored);
-    const { id, properties } = await host.read(old.id, old.state);
-    if (id === "") throw new Error(`refresh lost resource ${old.id}`);
-    return { id, state: properties };
+  refresh: async (engine, _args, stored) => {
+    const refreshed = await engine.refresh(required(stored));
+    if (refreshed === undefined) throw new Error(`refresh lost resource ${required(stored).id}`);
+    return refreshed;
   },
-  update: async (host, news, stored) => {
-    const old = required(stored);
-    const inputs = await checked(host, old.state, news);
-    const diff = await host.diff(old.id, old.state, inputs);
-    if (diff.changes !== "some" || diff.replaces.length > 0) {
-      throw new Error(
-        `update expected an in-place change, the provider said ${diff.changes} ${diff.replaces.join(",")}`,
-      );
+  update: async (engine, args, stored) => {
+    const result = await engine.upWithPlan(required(stored), args);
+    if (result.operation !== "update") {
+      throw new Error(`update expected an in-place Update, the engine ran "${result.operation}"`);
     }
-    const { properties } = await host.update(old.id, old.state, inputs);
-    return { id: old.id, state: properties };
+    return result.stored;
   },
-  delete: async (host, _news, stored) => {
-    const old = required(stored);
-    await host.delete(old.id, old.state);
+  delete: async (engine, _args, stored) => {
+    await engine.destroy(required(stored));
     return undefined;
   },
 };
@@ -103,16 +81,16 @@ export async function runOurs(
   mode: "RW" | "RO",
   before: readonly Stored[] | undefined,
 ): Promise<OursResult> {
-  const { host, pid } = await startProviderHost();
+  const { engine, pid } = await startProviderEngine(provider);
   try {
     const started = performance.now();
     const after = await Promise.all(
-      disks.map((disk, index) => STEPS[operation](host, args(disk, provider, mode), before?.[index])),
+      disks.map((disk, index) => STEPS[operation](engine, args(disk, mode), before?.[index])),
     );
     const wallMs = performance.now() - started;
     const stored = operation === "delete" ? undefined : after.map(required);
     return { wallMs, peakRssKiB: peakRssKiB(pid), stored };
   } finally {
-    await host.stop();
+    await engine.host.stop();
   }
 }

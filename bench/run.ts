@@ -49,6 +49,13 @@ export async function runBench(options: BenchOptions): Promise<ScenarioResult[]>
     profile: options.profile,
     oneWayDelayMs: options.oneWayDelayMs,
   });
+  // Ctrl-C (or a timeout's TERM) still removes the sandboxes: loop devices, mounts, processes.
+  const onSignal = (signal: NodeJS.Signals) => {
+    say(`${signal}: stopping the sandboxes`);
+    void hosts.stop().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   try {
     const provider = await serializedProvider();
     const results: ScenarioResult[] = [];
@@ -57,6 +64,8 @@ export async function runBench(options: BenchOptions): Promise<ScenarioResult[]>
     }
     return results;
   } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     await hosts.stop();
   }
 }
@@ -92,6 +101,7 @@ async function runLayout(
     say(`${layout.name}: run ${run}/${runs}`);
     let stored: readonly Stored[] | undefined;
     for (const operation of RUN_ORDER) {
+      say(`${layout.name}: ours ${operation}`);
       const count = hosts.startCounting();
       const result = await runOurs(operation, disks, provider, operation === "update" ? "RO" : "RW", stored);
       ours.get(operation)?.push({ wallMs: result.wallMs, counts: count() });
@@ -102,6 +112,7 @@ async function runLayout(
     let outputs: readonly HandRolledOutputs[] | undefined;
     for (const operation of RUN_ORDER) {
       if (operation === "preview") continue;
+      say(`${layout.name}: hand-rolled ${operation}`);
       const count = hosts.startCounting();
       const result = await runHandRolled(operation, disks, operation === "update" ? "RO" : "RW", outputs);
       theirs.get(operation)?.push({ wallMs: result.wallMs, counts: count() });
