@@ -49,16 +49,23 @@ echo "@mountinfo"
 cut -d' ' -f3,5 /proc/self/mountinfo
 echo "@swaps"
 tail -n +2 /proc/swaps 2>/dev/null | while read -r f _; do readlink -f "$f"; done
+# Builtins only in this loop: a host may have dozens of block devices (tapdisks, dm, loop).
 for sys in /sys/block/*; do
-  k=$(basename "$sys")
-  echo "@disk $k $(cat "$sys/dev") $(cat "$sys/size")"
-  for p in "$sys"/"$k"*; do
-    [ -e "$p/partition" ] && echo "partition $(basename "$p") $(cat "$p/dev")"
-    [ -d "$p/holders" ] && ls "$p/holders" | sed 's/^/holder /'
+  k=${"$"}{sys##*/}
+  read -r dev < "$sys/dev"
+  read -r size < "$sys/size"
+  echo "@disk $k $dev $size"
+  for p in "$sys/$k"*; do
+    [ -e "$p/partition" ] || continue
+    read -r pdev < "$p/dev"
+    echo "partition ${"$"}{p##*/} $pdev"
+    for h in "$p"/holders/*; do [ -e "$h" ] && echo "holder ${"$"}{h##*/}"; done
   done
-  ls "$sys/holders" 2>/dev/null | sed 's/^/holder /'
-  udevadm info --query=property --name="/dev/$k" 2>/dev/null | sed 's/^/udev /'
+  for h in "$sys"/holders/*; do [ -e "$h" ] && echo "holder ${"$"}{h##*/}"; done
 done
+# One udevadm for every whole disk's properties (a device path ending in /block/<name>).
+echo "@udevdb"
+udevadm info --export-db 2>/dev/null | awk '/^P: /{disk = ($2 ~ /\/block\/[^\/]+$/)} disk'
 echo "@xapiblock"
 for l in /dev/xapi/block/*; do [ -e "$l" ] || [ -L "$l" ] && echo "$(basename "$l") $(basename "$(readlink -f "$l")")"; done
 for r in /etc/udev/rules.d/*.rules; do
@@ -86,6 +93,7 @@ export function parseInventory(output: string): Dom0Inventory {
   let rootDevNumber = "";
   let section = "";
   let disk: MutableDisk | undefined;
+  let udevDisk: MutableDisk | undefined;
   let ended = false;
 
   for (const line of output.split("\n")) {
@@ -129,6 +137,9 @@ export function parseInventory(output: string): Dom0Inventory {
       case "disk":
         if (disk !== undefined) parseDiskLine(disk, line);
         break;
+      case "udevdb":
+        udevDisk = parseUdevDbLine(disks, udevDisk, line);
+        break;
       case "xapiblock": {
         const [name = "", target = ""] = line.split(" ");
         xapiBlock.set(name, target);
@@ -148,6 +159,23 @@ export function parseInventory(output: string): Dom0Inventory {
   };
 }
 
+/** `udevadm info --export-db` lines: "P: <devpath>" starts a device, "E: KEY=value" its properties. */
+function parseUdevDbLine(
+  disks: readonly MutableDisk[],
+  current: MutableDisk | undefined,
+  line: string,
+): MutableDisk | undefined {
+  if (line.startsWith("P: ")) {
+    const kernelName = line.slice(line.lastIndexOf("/") + 1);
+    return disks.find((d) => d.kernelName === kernelName);
+  }
+  if (current !== undefined && line.startsWith("E: ")) {
+    const eq = line.indexOf("=");
+    if (eq > 3) current.properties[line.slice(3, eq)] = line.slice(eq + 1);
+  }
+  return current;
+}
+
 function parseDiskLine(disk: MutableDisk, line: string): void {
   const space = line.indexOf(" ");
   const kind = line.slice(0, space);
@@ -157,9 +185,6 @@ function parseDiskLine(disk: MutableDisk, line: string): void {
     disk.partitions.push({ name, devNumber });
   } else if (kind === "holder") {
     disk.holders.push(rest);
-  } else if (kind === "udev") {
-    const eq = rest.indexOf("=");
-    if (eq > 0) disk.properties[rest.slice(0, eq)] = rest.slice(eq + 1);
   }
 }
 

@@ -1,0 +1,60 @@
+import type { Step } from "pulumi-xen-passthrough/dist/core/converge-plan.js";
+import { parseOutcomes, renderManifest } from "pulumi-xen-passthrough/dist/dom0/udev-round.js";
+import { udevRequestOf } from "pulumi-xen-passthrough/dist/lifecycle/apply.js";
+
+const RULE = "/etc/udev/rules.d/65-xen-passthrough-serial-A-12345678.rules";
+
+describe("the udev round", () => {
+  test("the dom0 steps of a plan become one request", () => {
+    const steps: Step[] = [
+      { kind: "writeRule", path: RULE, text: 'SUBSYSTEM=="block"\n' },
+      { kind: "removeRule", path: "/etc/udev/rules.d/99-hand.rules" },
+      { kind: "reloadAndTrigger", kernelName: "sdb" },
+      { kind: "waitSymlink", path: "/dev/xapi/block/sdb", timeoutSeconds: 60 },
+    ];
+    expect(udevRequestOf(steps)).toEqual({
+      writes: [{ path: RULE, text: 'SUBSYSTEM=="block"\n' }],
+      disables: ["/etc/udev/rules.d/99-hand.rules"],
+      triggers: ["sdb"],
+      waits: [{ path: "/dev/xapi/block/sdb", timeoutSeconds: 60 }],
+    });
+  });
+
+  test("the manifest numbers each request and carries rule text base64-encoded (no shell quoting)", () => {
+    const text = `KERNEL=="x" $(reboot) 'quoted'\n`;
+    const manifest = renderManifest([
+      { writes: [{ path: RULE, text }], triggers: ["sdb"] },
+      { removes: [RULE] },
+    ]);
+    const lines = manifest.trim().split("\n");
+    expect(lines).toEqual([
+      `0 write ${RULE} ${Buffer.from(text).toString("base64")}`,
+      "0 trigger sdb",
+      `1 remove ${RULE}`,
+    ]);
+  });
+
+  test("outcomes are per request: a timeout fails its own request only", () => {
+    const output = [
+      "disabled 0 /etc/udev/rules.d/99-hand.rules",
+      "timeout 1 /dev/xapi/block/sdc 60",
+      "done",
+    ].join("\n");
+    const [first, second, third] = parseOutcomes(output, 3);
+    expect(first).toEqual({
+      disabled: new Map([
+        ["/etc/udev/rules.d/99-hand.rules", "/etc/udev/rules.d/99-hand.rules.disabled-by-xen-passthrough"],
+      ]),
+    });
+    expect(second).toBeInstanceOf(Error);
+    expect((second as Error).message).toMatch(/udev did not create \/dev\/xapi\/block\/sdc within 60 s/);
+    expect(third).toEqual({ disabled: new Map() });
+  });
+
+  test("a failure of the whole round (marked *) fails every request; a cut-off round fails all", () => {
+    expect(
+      parseOutcomes("fail * udevadm control --reload failed\ndone", 2).every((o) => o instanceof Error),
+    ).toBe(true);
+    expect(parseOutcomes("fail 0 could not write x", 2).every((o) => o instanceof Error)).toBe(true);
+  });
+});
