@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { ConnectionSpec } from "./connection-spec.js";
 import { RemoteHost } from "./ssh.js";
 import type { HttpsXapiSettings } from "./xapi.js";
-import { XapiSession } from "./xapi.js";
+import { loadXapiClient, XapiSession } from "./xapi.js";
 
 /**
  * One SSH connection and one XAPI session per host per process, shared by every resource.
@@ -25,6 +25,7 @@ export async function hostSession(
   log?: (line: string) => void,
 ): Promise<{ remote: RemoteHost; xapi: XapiSession }> {
   closeOnExit();
+  void loadXapiClient().catch(() => undefined); // overlaps the dial; a failure shows in XapiSession.open
   const remote = await shared(
     remotes,
     connectionKey(spec),

@@ -1,4 +1,5 @@
 import type { Xapi } from "xen-api";
+import type * as XenApi from "xen-api";
 import type { RemoteHost } from "./ssh.js";
 import { sleep } from "./retry.js";
 import type { TlsTrust } from "./tls-pin.js";
@@ -11,6 +12,17 @@ import { causeMessage } from "./error-text.js";
 import { XapiError } from "./xapi-error.js";
 import { retryRuleFor } from "./xapi-retry.js";
 import { jsonRpcCall } from "./xapi-rpc.js";
+
+let xapiClientModule: Promise<typeof XenApi> | undefined;
+
+/**
+ * The ESM-only xen-api client, loaded once per process. hostSession starts loading it while the
+ * SSH connection is being dialled: the import takes about as long as the dial.
+ */
+export function loadXapiClient(): Promise<typeof XenApi> {
+  xapiClientModule ??= import("xen-api");
+  return xapiClientModule;
+}
 
 /** dom0's local XAPI socket, where `xe` logs in without a password. */
 export const DEFAULT_XAPI_SOCKET = "/var/lib/xcp/xapi";
@@ -153,7 +165,7 @@ export class XapiSession {
       }
     }
     this.stats.logins++;
-    const { Xapi } = await import("xen-api");
+    const { Xapi } = await loadXapiClient();
     const client = new Xapi({
       url: this.tunnel.url,
       auth: { sessionId },
