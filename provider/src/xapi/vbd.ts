@@ -46,11 +46,13 @@ export async function tagVbd(xapi: XapiCaller, vbd: Ref, tag: string): Promise<v
 
 /**
  * Error codes that mean "already in the wanted state", per operation: re-running after a crash
- * or racing a change behind our back must converge, not fail.
+ * or racing a change behind our back must converge, not fail. A VBD that vanished is detached:
+ * dom0's local-device-change force-unplugs and forgets a disk's VDI (and XAPI then destroys its
+ * VBDs) in the background of a udev remove event, possibly between our look and our unplug.
  */
 const ALREADY_DONE: Readonly<Record<string, readonly string[]>> = {
   "VBD.plug": ["DEVICE_ALREADY_ATTACHED"],
-  "VBD.unplug": ["DEVICE_ALREADY_DETACHED"],
+  "VBD.unplug": ["DEVICE_ALREADY_DETACHED", "HANDLE_INVALID"],
   "VBD.destroy": ["HANDLE_INVALID"],
 };
 
