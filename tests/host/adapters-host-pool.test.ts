@@ -3,7 +3,6 @@
 // re-established after a drop.
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { startXapiSimulator } from "xen-sandbox";
 import {
   closeAll,
@@ -14,20 +13,12 @@ import {
   XapiSession,
 } from "pulumi-xen-passthrough/dist/adapters/index.js";
 import type { ConnectionInput, ConnectionSpec } from "pulumi-xen-passthrough/dist/adapters/index.js";
-import { useSandbox } from "../support/sandbox";
+import { connectionTo, useSandbox } from "../support/sandbox";
 
 const sandbox = useSandbox({ disks: 0 });
 
 function spec(extra: Partial<ConnectionInput> = {}): ConnectionSpec {
-  const { ssh } = sandbox();
-  return withConnectionDefaults({
-    host: ssh.host,
-    port: ssh.port,
-    user: ssh.user,
-    privateKey: readFileSync(ssh.privateKeyPath, "utf8"),
-    hostKey: ssh.hostKey,
-    ...extra,
-  });
+  return withConnectionDefaults(connectionTo(sandbox(), extra));
 }
 
 const control = () => sandbox().simulator.control;

@@ -1,7 +1,6 @@
 // RemoteHost against the real sshd of the dom0 sandbox: scripts on stdin, files, host key
 // verification, timeouts, a jump host, and a new dial after the connection drops.
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import {
   fingerprintOf,
   HostKeyError,
@@ -12,22 +11,14 @@ import {
   withConnectionDefaults,
 } from "pulumi-xen-passthrough/dist/adapters/index.js";
 import type { ConnectionInput, ConnectionSpec } from "pulumi-xen-passthrough/dist/adapters/index.js";
-import { useSandbox } from "../support/sandbox";
+import { connectionTo, useSandbox } from "../support/sandbox";
 
 const sandbox = useSandbox({ disks: 0 });
 /** Some other ed25519 key: not the sandbox's host key. */
 const OTHER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILwEYbtVdD7aJxcJ0w9Q5mnlULV7wKwLy6MJzb7EOH+i";
 
 function spec(extra: Partial<ConnectionInput> = {}): ConnectionSpec {
-  const { ssh } = sandbox();
-  return withConnectionDefaults({
-    host: ssh.host,
-    port: ssh.port,
-    user: ssh.user,
-    privateKey: readFileSync(ssh.privateKeyPath, "utf8"),
-    hostKey: ssh.hostKey,
-    ...extra,
-  });
+  return withConnectionDefaults(connectionTo(sandbox(), extra));
 }
 
 let remote: RemoteHost;

@@ -1,7 +1,7 @@
 // What the engine's parallelism does to shared per-host work (one inventory exec, one XAPI
 // snapshot, one udev round, one SR scan per batch): results stay per resource.
 import type { SandboxDisk } from "xen-sandbox";
-import type { HostCallError } from "../support/dynamic-host";
+import type { HostCallError } from "xen-sandbox";
 import { useEngine, type Stored } from "../support/engine";
 import { connectionTo, useSandbox } from "../support/sandbox";
 

@@ -1,7 +1,7 @@
 // What PassthroughDisk refuses, and how it fails: before any change on the host, with errors
 // that say what to do; faults at each XAPI step roll back or leave state the next up resumes.
 import type { SandboxDisk } from "xen-sandbox";
-import { HostCallError } from "../support/dynamic-host";
+import { HostCallError } from "xen-sandbox";
 import { useEngine, type Stored } from "../support/engine";
 import { connectionTo, useSandbox } from "../support/sandbox";
 

@@ -20,7 +20,7 @@ export function useSandbox(options: SandboxOptions = {}): () => Sandbox {
 }
 
 /** The `connection` input of a PassthroughDisk for this sandbox's dom0 (key auth, host key pinned). */
-export function connectionTo(sandbox: Sandbox, overrides: Record<string, unknown> = {}) {
+export function connectionTo<T extends object = Record<string, never>>(sandbox: Sandbox, overrides?: T) {
   const { ssh } = sandbox;
   return {
     host: ssh.host,

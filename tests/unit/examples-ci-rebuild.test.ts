@@ -14,7 +14,7 @@ import {
   withoutSecrets,
   withSecretsRevealed,
   type MockRun,
-} from "../support/mock-program";
+} from "xen-sandbox";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const yaml = require("js-yaml") as { load(text: string): unknown };

@@ -15,7 +15,7 @@ import {
   type MockRun,
   type MockRunOptions,
   type RegisteredResource,
-} from "../support/mock-program";
+} from "xen-sandbox";
 
 const ROOT = join(__dirname, "..", "..", "..");
 const EXAMPLE = join(ROOT, "examples", "homelab");

@@ -1,6 +1,6 @@
 // The real path `pulumi up` takes: the SDK serializes PassthroughDisk's provider into
 // `__provider`, and the real dynamic-provider host loads it and answers gRPC calls.
-import { HostCallError, startDynamicHost, type DynamicHost } from "../support/dynamic-host.js";
+import { HostCallError, startDynamicHost, type DynamicHost } from "xen-sandbox";
 import {
   asEngineSendsThem,
   serializePassthroughDisk,
