@@ -154,8 +154,8 @@ test("Ctrl-C in the middle stops the sandbox and removes everything", async () =
 
 test("without root it says why it cannot run and what to do, and exits 1", async () => {
   // As nobody, but able to read the checkout wherever it is (a fresh clone may sit in a 0700 dir).
-  const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
-  const readAnywhere = ["--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search"];
+  const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] as const;
+  const readAnywhere = ["--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search"] as const;
   const run = await runDemo([...nobody, ...readAnywhere, process.execPath, DEMO], {
     snapshotAfter: "never printed",
   });
