@@ -43,6 +43,8 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
     accepted += 1;
     const upstream = createConnection({ host: target.host, port: target.port, allowHalfOpen: true });
     for (const socket of [client, upstream]) {
+      // A wire does not hold small packets back: Nagle's algorithm stays with the endpoints.
+      socket.setNoDelay(true);
       open.add(socket);
       socket.once("close", () => open.delete(socket));
       // A reset on one side closes the other; the error itself needs no report.

@@ -75,7 +75,7 @@ function mountedSomewhere(dir: string): boolean {
   );
 }
 
-function expectNothingLeft(ours: Ours, devDirsBefore: string[]): void {
+async function expectNothingLeft(ours: Ours, devDirsBefore: string[]): Promise<void> {
   const table = processTable();
   const leftProcesses = [...ours.processes].filter(([pid, startTime]) => table.get(pid)?.[1] === startTime);
   expect(leftProcesses).toEqual([]);
@@ -93,10 +93,15 @@ function expectNothingLeft(ours: Ours, devDirsBefore: string[]): void {
   expect(existsSync(ours.stateDir)).toBe(false);
 
   expect(existsSync("/dev/xapi/block")).toBe(false);
-  // A /dev mountpoint the sandbox created stays only while another sandbox still mounts it.
-  const created = DEV_DIRS.filter((dir) => existsSync(dir) && !devDirsBefore.includes(dir));
-  expect(created.filter((dir) => !mountedSomewhere(dir))).toEqual([]);
+  // A /dev mountpoint the sandbox created stays only while another sandbox still mounts it. A
+  // sandbox of another test file may be between its unmount and its clean-up: give it time.
+  const unmountedCreated = () =>
+    DEV_DIRS.filter((dir) => existsSync(dir) && !devDirsBefore.includes(dir) && !mountedSomewhere(dir));
+  for (let waited = 0; unmountedCreated().length > 0 && waited < 10_000; waited += 100) await sleep(100);
+  expect(unmountedCreated()).toEqual([]);
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test("stop() removes everything, and a second stop() is harmless", async () => {
   const devDirsBefore = DEV_DIRS.filter((dir) => existsSync(dir));
@@ -114,16 +119,16 @@ test("stop() removes everything, and a second stop() is harmless", async () => {
   await sandbox.stop();
   process.stdout.write(`sandbox start ${startMs.toFixed(0)} ms, stop ${stopMs.toFixed(0)} ms\n`);
 
-  expectNothingLeft(ours, devDirsBefore);
+  await expectNothingLeft(ours, devDirsBefore);
 });
 
 test("a start that fails half-way removes what it had made", async () => {
   const devDirsBefore = DEV_DIRS.filter((dir) => existsSync(dir));
-  const realStartSshd = sshdModule.startSshd;
+  const realStartSshd = sshdModule.startSshdOnFreePort;
   let ours: Ours | undefined;
   // Fail once sshd runs, with the namespace, udevd, the simulator and the sockets already up.
   const spy = jest
-    .spyOn(sshdModule, "startSshd")
+    .spyOn(sshdModule, "startSshdOnFreePort")
     .mockImplementationOnce(async (namespace, configPath, ...rest) => {
       await realStartSshd(namespace, configPath, ...rest);
       ours = oursUnder(process.pid, dirname(configPath));
@@ -136,7 +141,7 @@ test("a start that fails half-way removes what it had made", async () => {
   }
   expect(ours?.namespaces.size).toBe(1);
   expect(ours?.processes.size).toBeGreaterThanOrEqual(3); // holder, udevd, sshd
-  expectNothingLeft(ours!, devDirsBefore);
+  await expectNothingLeft(ours!, devDirsBefore);
 });
 
 test("the CLI prints one JSON line, runs until SIGINT, then removes everything", async () => {
@@ -170,5 +175,5 @@ test("the CLI prints one JSON line, runs until SIGINT, then removes everything",
   cli.kill("SIGINT");
   const [code] = (await exited) as [number | null];
   expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
-  expectNothingLeft(ours, devDirsBefore);
+  await expectNothingLeft(ours, devDirsBefore);
 });

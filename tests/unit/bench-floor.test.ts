@@ -12,7 +12,7 @@ const { floorOf, SSH_CONNECT_ROUND_TRIPS, SSH_EXEC_ROUND_TRIPS } = require(
 const profile = {
   baseLatencyMs: 10,
   loginMs: { remote: 1000, local: 5 },
-  methodExtraMs: { "VBD.plug": 1000, "VBD.unplug": 700, "SR.scan": 500, "VBD.create": 0 },
+  methodExtraMs: { "VBD.plug": 1000, "VBD.unplug": 700, "SR.scan": 500, "VDI.forget": 40, "VBD.create": 0 },
 };
 const noNetwork = { oneWayDelayMs: 0 };
 const oneHost = (...disksPerVm: number[]) => ({ hosts: [{ disksPerVm }] });
@@ -78,8 +78,10 @@ describe("floorOf", () => {
     expect(floor.ms).toBe(25 + (10 + 2 * (700 + 1000) + 10) + 2 * 10);
   });
 
-  test("delete: unplugs, destroy, one exec, one scan", () => {
-    expect(floorOf("delete", oneHost(2), profile, noNetwork).ms).toBe(25 + (10 + 1400) + 10 + 0 + 510);
+  test("delete: unplugs, destroy, one exec, then the cheaper of a scan and a VDI.forget", () => {
+    expect(floorOf("delete", oneHost(2), profile, noNetwork).ms).toBe(25 + (10 + 1400) + 10 + 0 + 50);
+    const scanOnly = { ...profile, methodExtraMs: { ...profile.methodExtraMs, "VDI.forget": 600 } };
+    expect(floorOf("delete", oneHost(2), scanOnly, noNetwork).ms).toBe(25 + (10 + 1400) + 10 + 0 + 510);
   });
 
   test("the network adds the SSH set-up and exec round trips and one per call", () => {

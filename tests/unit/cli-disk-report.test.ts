@@ -15,7 +15,11 @@ import type { VbdRecord, VdiRecord, VmRecord, WithRef } from "pulumi-xen-passthr
 
 const OUR_RULE = renderRule({ serial: "ZA1" });
 const HAND_RULE = 'KERNEL=="sdg", SYMLINK+="xapi/block/%k"\n';
-const base64 = (text: string) => Buffer.from(text).toString("base64");
+/** A rules file as the inventory script prints it: every line of its text prefixed by "|". */
+const ruleSection = (path: string, text: string) => [
+  `@rule ${path}`,
+  ...`|${text.replace(/\n/g, "\n|")}`.split("\n"),
+];
 
 const SAMPLE = [
   "@xensource",
@@ -66,8 +70,8 @@ const SAMPLE = [
   "@xapiblock",
   "sde sde",
   "sdg sdg",
-  `@rule ${OUR_RULE.path} ${base64(OUR_RULE.text)}`,
-  `@rule /etc/udev/rules.d/90-hand.rules ${base64(HAND_RULE)}`,
+  ...ruleSection(OUR_RULE.path, OUR_RULE.text),
+  ...ruleSection("/etc/udev/rules.d/90-hand.rules", HAND_RULE),
   "@end",
 ].join("\n");
 

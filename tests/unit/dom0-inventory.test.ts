@@ -1,4 +1,7 @@
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   dom0Use,
   INVENTORY_SCRIPT,
@@ -59,8 +62,10 @@ const SAMPLE = [
   "P: /devices/pci0000:00/ata7/host6/target6:0:0/6:0:0:0/block/sdg",
   "E: ID_SERIAL_SHORT=TWIN",
   "@xapiblock",
-  "sde sde",
-  `@rule /etc/udev/rules.d/99-hand.rules ${Buffer.from('KERNEL=="sde", SYMLINK+="xapi/block/%k"\n').toString("base64")}`,
+  "sde ../../sde",
+  "@rule /etc/udev/rules.d/99-hand.rules",
+  '|KERNEL=="sde", SYMLINK+="xapi/block/%k"',
+  "|",
   "@end",
 ].join("\n");
 
@@ -79,7 +84,9 @@ describe("parseInventory", () => {
     expect(inventory.mounts.get("8:33")).toBe("/srv/data");
     expect(inventory.swaps).toEqual(["sdb2"]);
     expect(inventory.xapiBlock.get("sde")).toBe("sde");
-    expect(inventory.passthroughRules.get("/etc/udev/rules.d/99-hand.rules")).toContain("xapi/block");
+    expect(inventory.passthroughRules.get("/etc/udev/rules.d/99-hand.rules")).toBe(
+      'KERNEL=="sde", SYMLINK+="xapi/block/%k"\n',
+    );
   });
 
   test("reads each disk with its size, partitions, holders, udev properties and links", () => {
@@ -149,6 +156,27 @@ describe("resolveDisk", () => {
 });
 
 describe("INVENTORY_SCRIPT on this machine", () => {
+  test("brings rules files back byte for byte, and only those that mention xapi/block", () => {
+    const dir = mkdtempSync(join(tmpdir(), "xp-rules-"));
+    const texts: Record<string, string> = {
+      "10-plain.rules": 'KERNEL=="sdb", SYMLINK+="xapi/block/%k"\n',
+      "20-no-final-newline.rules": '# x\nENV{ID_SERIAL}=="a b", SYMLINK+="xapi/block/%k"',
+      "30-odd-lines.rules": '@end\n|\n\n  \\ $HOME `x` SYMLINK+="xapi/block/%k"\n\n',
+      "40-other.rules": 'KERNEL=="sdb", SYMLINK+="disk/other"\n',
+    };
+    try {
+      for (const [name, text] of Object.entries(texts)) writeFileSync(join(dir, name), text);
+      const script = INVENTORY_SCRIPT.replace("/etc/udev/rules.d/*.rules", `${dir}/*.rules`);
+      const found = parseInventory(execFileSync("bash", ["-s"], { input: script, encoding: "utf8" }));
+      const ours = Object.entries(texts).filter(([name]) => name !== "40-other.rules");
+      expect(Object.fromEntries(found.passthroughRules)).toEqual(
+        Object.fromEntries(ours.map(([name, text]) => [join(dir, name), text])),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   // The script is POSIX shell over /sys and /proc: run it here for real and parse what it prints.
   const output = execFileSync("bash", ["-s"], { input: INVENTORY_SCRIPT, encoding: "utf8" });
   const inventory = parseInventory(output);

@@ -1,5 +1,6 @@
+import { execFileSync } from "node:child_process";
 import type { Step } from "pulumi-xen-passthrough/dist/core/converge-plan.js";
-import { parseOutcomes, renderManifest } from "pulumi-xen-passthrough/dist/dom0/udev-round.js";
+import { parseOutcomes, printfEscaped, renderManifest } from "pulumi-xen-passthrough/dist/dom0/udev-round.js";
 import { udevRequestOf } from "pulumi-xen-passthrough/dist/lifecycle/apply.js";
 
 const RULE = "/etc/udev/rules.d/65-xen-passthrough-serial-A-12345678.rules";
@@ -20,18 +21,23 @@ describe("the udev round", () => {
     });
   });
 
-  test("the manifest numbers each request and carries rule text base64-encoded (no shell quoting)", () => {
+  test("rule text travels as printf %b escapes that bash turns back into the same bytes", () => {
+    const text = 'KERNEL=="sd*", ENV{ID_SERIAL}=="a b\\c", RUN+="$(reboot) `x` \'q\'"\n\tü 100%\n';
+    const escaped = printfEscaped(text);
+    expect(escaped).toMatch(/^[\x21-\x7e]+$/);
+    expect(escaped).not.toMatch(/["'`$ ]/);
+    const printed = execFileSync("bash", ["-c", 'printf "%b" "$1"', "bash", escaped], { encoding: "utf8" });
+    expect(printed).toBe(text);
+  });
+
+  test("the manifest numbers each request and carries rule text escaped (no shell quoting)", () => {
     const text = `KERNEL=="x" $(reboot) 'quoted'\n`;
     const manifest = renderManifest([
       { writes: [{ path: RULE, text }], triggers: ["sdb"] },
       { removes: [RULE] },
     ]);
     const lines = manifest.trim().split("\n");
-    expect(lines).toEqual([
-      `0 write ${RULE} ${Buffer.from(text).toString("base64")}`,
-      "0 trigger sdb",
-      `1 remove ${RULE}`,
-    ]);
+    expect(lines).toEqual([`0 write ${RULE} ${printfEscaped(text)}`, "0 trigger sdb", `1 remove ${RULE}`]);
   });
 
   test("outcomes are per request: a timeout fails its own request only", () => {

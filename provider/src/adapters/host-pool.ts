@@ -24,20 +24,43 @@ export async function hostSession(
   xapi?: HttpsXapiSettings,
   log?: (line: string) => void,
 ): Promise<{ remote: RemoteHost; xapi: XapiSession }> {
+  const sessions = openHostSessions(spec, xapi, log);
+  const [remote, session] = await Promise.all([sessions.remote, sessions.xapi]);
+  await session.settled();
+  return { remote, xapi: session };
+}
+
+/**
+ * Like hostSession, but each side as soon as it is usable: dom0 work can start on the SSH
+ * connection while the XAPI login is still under way, and XAPI calls while the client settles.
+ */
+export function openHostSessions(
+  spec: ConnectionSpec,
+  xapi?: HttpsXapiSettings,
+  log?: (line: string) => void,
+): { remote: Promise<RemoteHost>; xapi: Promise<XapiSession> } {
   closeOnExit();
   void loadXapiClient().catch(() => undefined); // overlaps the dial; a failure shows in XapiSession.open
-  const remote = await shared(
+  const remote = shared(
     remotes,
     connectionKey(spec),
     () => RemoteHost.connect(spec, log),
     (host) => host.isClosed,
   );
-  const session = await shared(
-    sessions,
-    xapi === undefined ? `ssh ${connectionKey(spec)}` : `https ${httpsKey(xapi)}`,
-    () => XapiSession.open(xapi === undefined ? { kind: "ssh", host: remote } : { kind: "https", ...xapi }),
-    (existing) => existing.isClosed,
-  );
+  const session = (async () => {
+    // Direct HTTPS needs no SSH; through SSH, the session waits for the connection.
+    const endpoint =
+      xapi === undefined ? { kind: "ssh" as const, host: await remote } : { kind: "https" as const, ...xapi };
+    return shared(
+      sessions,
+      xapi === undefined ? `ssh ${connectionKey(spec)}` : `https ${httpsKey(xapi)}`,
+      () => XapiSession.open(endpoint),
+      (existing) => existing.isClosed,
+    );
+  })();
+  // Whoever awaits only one side must not leave the other's failure unhandled.
+  remote.catch(() => undefined);
+  session.catch(() => undefined);
   return { remote, xapi: session };
 }
 

@@ -12,7 +12,7 @@ export {
 export type { HostKeyPin, HostPublicKey } from "./host-key.js";
 export { fingerprintOf, parseHostKey, parseHostKeyPin, publicKeyLine } from "./host-key.js";
 export { HostKeyError } from "./host-key-error.js";
-export { closeAll, hostSession } from "./host-pool.js";
+export { closeAll, hostSession, openHostSessions } from "./host-pool.js";
 export { firstLine, RemoteCommandError } from "./remote-command-error.js";
 export type { ExecOptions, ExecResult } from "./ssh.js";
 export { MAX_CONCURRENT_EXECS, RemoteHost } from "./ssh.js";

@@ -27,6 +27,8 @@ export async function openLocalTunnel(open: () => Promise<Duplex>): Promise<Loca
   let lastOpenError: { error: Error; at: number } | undefined;
   const server = createServer({ pauseOnConnect: true, allowHalfOpen: true }, (socket) => {
     socket.unref();
+    // Replies of concurrent calls are small writes: Nagle would hold each behind a delayed ACK (40 ms).
+    socket.setNoDelay(true);
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());

@@ -58,6 +58,8 @@ export type XapiEndpoint =
 export class XapiSession {
   readonly stats = { logins: 0, calls: 0 };
   private client: Xapi | undefined;
+  /** Settles with the client's connect(): undefined on success, else why it failed. */
+  private connecting: Promise<Error | undefined> = Promise.resolve(undefined);
   private sessionId: string | undefined;
   private loggingIn: Promise<void> | undefined;
   private closed = false;
@@ -104,17 +106,27 @@ export class XapiSession {
     this.stats.calls++;
     for (let attempt = 1; ; attempt++) {
       const client = await this.currentClient();
+      const connecting = this.connecting;
       const started = Date.now();
       try {
         return await client.call<T>(method, ...args);
       } catch (raw) {
         const error = this.mapError(method, raw, started);
+        // xen-api drops a session whose connect() failed: say why rather than what followed.
+        const connectFailure = error instanceof XapiError ? undefined : await connecting;
+        if (connectFailure !== undefined) throw connectFailure;
         const rule = error instanceof XapiError ? retryRuleFor(error.code) : undefined;
         if (rule === undefined || attempt >= rule.attempts) throw error;
         if (rule.recovery === "login-again") await this.loginAgain(client);
         await sleep(rule.delayMs);
       }
     }
+  }
+
+  /** Resolves once the client has finished connecting (calls need not wait for it); rejects if that failed. */
+  async settled(): Promise<void> {
+    const failure = await this.connecting;
+    if (failure !== undefined) throw failure;
   }
 
   /** True after close(). */
@@ -172,11 +184,12 @@ export class XapiSession {
       watchEvents: false,
       callTimeout: XAPI_CALL_TIMEOUT_MS,
     });
-    try {
-      await client.connect();
-    } catch (raw) {
-      throw this.mapError("connect", raw, 0);
-    }
+    // connect() takes our session at once, then reads the pool record and the method list, which
+    // we never use: calls go out without waiting for those two round trips.
+    this.connecting = client.connect().then(
+      () => undefined,
+      (raw: unknown) => this.mapError("connect", raw, 0),
+    );
     this.client = client;
     this.sessionId = sessionId;
   }

@@ -63,13 +63,47 @@ for sys in /sys/block/*; do
   done
   for h in "$sys"/holders/*; do [ -e "$h" ] && echo "holder ${"$"}{h##*/}"; done
 done
-# One udevadm for every whole disk's properties (a device path ending in /block/<name>).
+# Whole disks' udev properties, as "udevadm info --export-db" prints them. udev's database is read
+# directly where it is (systemd's udev, /run/udev/data): a udevadm process costs more than every
+# read of this loop together.
 echo "@udevdb"
-udevadm info --export-db 2>/dev/null | awk '/^P: /{disk = ($2 ~ /\/block\/[^\/]+$/)} disk'
+udevdata=/run/udev/data
+if [ -d "$udevdata" ]; then
+  for sys in /sys/block/*; do
+    k=${"$"}{sys##*/}
+    read -r dev < "$sys/dev"
+    echo "P: /block/$k"
+    # The kernel's own properties (DEVNAME, DEVTYPE, MAJOR...), as udevadm adds them.
+    while IFS= read -r l; do
+      case "$l" in
+        DEVNAME=*) echo "E: DEVNAME=/dev/${"$"}{l#DEVNAME=}" ;;
+        *=*) echo "E: $l" ;;
+      esac
+    done < "$sys/uevent"
+    [ -r "$udevdata/b$dev" ] || continue
+    links=""
+    while IFS= read -r l; do
+      case "$l" in
+        E:*) echo "E: ${"$"}{l#E:}" ;;
+        S:*) links="$links /dev/${"$"}{l#S:}" ;;
+      esac
+    done < "$udevdata/b$dev"
+    [ -n "$links" ] && echo "E: DEVLINKS=${"$"}{links# }"
+  done
+else
+  udevadm info --export-db 2>/dev/null | awk '/^P: /{disk = ($2 ~ /\/block\/[^\/]+$/)} disk'
+fi
+# Below, no process per entry: a host may have dozens of symlinks and rules files.
 echo "@xapiblock"
-for l in /dev/xapi/block/*; do [ -e "$l" ] || [ -L "$l" ] && echo "$(basename "$l") $(basename "$(readlink -f "$l")")"; done
+find /dev/xapi/block -mindepth 1 -maxdepth 1 -printf '%f %l\n' 2>/dev/null
+# Rules files that mention xapi/block, each line prefixed by "|"; the last "|" line holds what
+# follows the final newline, so the text comes back exactly.
 for r in /etc/udev/rules.d/*.rules; do
-  [ -f "$r" ] && grep -q 'xapi/block' "$r" && echo "@rule $r $(base64 -w0 < "$r")"
+  [ -f "$r" ] || continue
+  IFS= read -r -d '' text < "$r"
+  case "$text" in *xapi/block*) ;; *) continue ;; esac
+  echo "@rule $r"
+  printf '|%s\n' "${"$"}{text//$'\n'/$'\n'|}"
 done
 echo "@end"
 `;
@@ -94,6 +128,7 @@ export function parseInventory(output: string): Dom0Inventory {
   let section = "";
   let disk: MutableDisk | undefined;
   let udevDisk: MutableDisk | undefined;
+  let rule: { path: string; lines: string[] } | undefined;
   let ended = false;
 
   for (const line of output.split("\n")) {
@@ -102,9 +137,7 @@ export function parseInventory(output: string): Dom0Inventory {
       section = name;
       if (name === "root") rootDevNumber = args[0] ?? "";
       if (name === "end") ended = true;
-      if (name === "rule" && args[0] !== undefined) {
-        passthroughRules.set(args[0], Buffer.from(args[1] ?? "", "base64").toString("utf8"));
-      }
+      rule = name === "rule" && args[0] !== undefined ? { path: args[0], lines: [] } : undefined;
       if (name === "disk") {
         const [kernelName = "", devNumber = "", sectors = "0"] = args;
         disk = {
@@ -141,10 +174,17 @@ export function parseInventory(output: string): Dom0Inventory {
         udevDisk = parseUdevDbLine(disks, udevDisk, line);
         break;
       case "xapiblock": {
+        // "<name> <link target>": a symlink names the device it points to; anything else itself.
         const [name = "", target = ""] = line.split(" ");
-        xapiBlock.set(name, target);
+        xapiBlock.set(name, target === "" ? name : target.slice(target.lastIndexOf("/") + 1));
         break;
       }
+      case "rule":
+        if (rule !== undefined && line.startsWith("|")) {
+          rule.lines.push(line.slice(1));
+          passthroughRules.set(rule.path, rule.lines.join("\n"));
+        }
+        break;
     }
   }
   if (!ended) throw new Error("the dom0 inventory script did not run to its end (output was cut short)");

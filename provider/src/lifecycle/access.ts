@@ -1,10 +1,10 @@
 // The shared connections of this provider process (one SSH connection and one XAPI session per
 // host), and the XAPI settings from stack config that `configure` received.
-import { hostSession } from "../adapters/host-pool.js";
+import { openHostSessions } from "../adapters/host-pool.js";
 import type { PassthroughDiskInputs, XapiDirect } from "../core/inputs.js";
 import type { Log } from "../dom0/remote.js";
-import { hostBatches } from "./host-batches.js";
-import type { HostAccess } from "./observe.js";
+import { dom0BatchesOf, hostBatches } from "./host-batches.js";
+import { viewOf, type HostAccess, type HostView } from "./observe.js";
 
 let stackXapi: XapiDirect | undefined;
 
@@ -13,9 +13,23 @@ export function setStackXapi(settings: XapiDirect | undefined): void {
   stackXapi = settings;
 }
 
-export async function connect(inputs: PassthroughDiskInputs, log: Log): Promise<HostAccess> {
-  const { remote, xapi } = await hostSession(inputs.connection, inputs.xapi ?? stackXapi, log);
-  return { remote, xapi, batches: hostBatches(remote, xapi) };
+/**
+ * Connects and takes the first look: dom0's inventory starts as soon as SSH is up, while the
+ * XAPI login (which rides on that connection) is still under way.
+ */
+export async function connectAndObserve(
+  inputs: PassthroughDiskInputs,
+  log: Log,
+): Promise<{ access: HostAccess; view: HostView }> {
+  const sessions = openHostSessions(inputs.connection, inputs.xapi ?? stackXapi, log);
+  const inventory = sessions.remote.then((remote) => dom0BatchesOf(remote).inventory());
+  const both = Promise.all([sessions.remote, sessions.xapi]);
+  const snapshot = both.then(([remote, xapi]) => hostBatches(remote, xapi).snapshot());
+  const [[remote, xapi], dom0, records] = await Promise.all([both, inventory, snapshot]);
+  return {
+    access: { remote, xapi, batches: hostBatches(remote, xapi) },
+    view: viewOf(dom0, records, inputs),
+  };
 }
 
 /** Progress lines reach the user through the engine (console.log of the provider host). */

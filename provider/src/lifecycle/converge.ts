@@ -1,12 +1,13 @@
-// create and update: look, refuse what is unsafe, plan, apply, look again for the outputs.
+// create and update: look, refuse what is unsafe, plan, apply; the outputs describe the host as
+// the apply left it.
 import { PartialResourceError } from "../core/errors.js";
 import type { PassthroughDiskInputs } from "../core/inputs.js";
 import { planConverge } from "../core/converge-plan.js";
 import { renderRule } from "../core/rule.js";
 import type { PassthroughDiskState } from "../core/state.js";
 import { applySteps, type Applied } from "./apply.js";
-import { connect, progressLog } from "./access.js";
-import { observe } from "./observe.js";
+import { connectAndObserve, progressLog } from "./access.js";
+import { observe, type HostView } from "./observe.js";
 import { refuseUnsafe } from "./refuse.js";
 import { rollback } from "./rollback.js";
 import { stateFromView } from "./state.js";
@@ -26,8 +27,7 @@ export async function converge(
   options: { readonly rollbackEarly: boolean },
 ): Promise<Converged> {
   const log = progressLog(inputs);
-  const access = await connect(inputs, log);
-  const view = await observe(access, inputs);
+  const { access, view } = await connectAndObserve(inputs, log);
   refuseUnsafe(view, inputs);
   const steps = planConverge(view.observation, inputs);
   const applied: Applied = {
@@ -35,8 +35,9 @@ export async function converge(
     rulesDisabled: new Map(),
     vbdExists: view.ownVbd !== undefined,
   };
+  let after: HostView;
   try {
-    await applySteps(access, view, steps, log, applied);
+    after = await applySteps(access, view, inputs, steps, log, applied);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (options.rollbackEarly && !applied.vbdExists) {
@@ -46,8 +47,8 @@ export async function converge(
         cause: error,
       });
     }
-    const after = await observe(access, inputs).catch(() => view);
-    const state = stateFromView(after, inputs, after.disk?.kernelName ?? "");
+    const found = await observe(access, inputs).catch(() => view);
+    const state = stateFromView(found, inputs, found.disk?.kernelName ?? "");
     throw new PartialResourceError(
       `${message} (partly done: the next \`pulumi up\` resumes from the recorded state)`,
       view.tag,
@@ -55,6 +56,5 @@ export async function converge(
       { cause: error },
     );
   }
-  const after = steps.length === 0 ? view : await observe(access, inputs);
   return { id: view.tag, state: stateFromView(after, inputs, after.disk?.kernelName ?? "") };
 }

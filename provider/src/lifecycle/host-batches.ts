@@ -10,8 +10,12 @@ import type { XapiCaller } from "../xapi/caller.js";
 import type { Ref } from "../xapi/records.js";
 import { fetchSnapshot, type XapiSnapshot } from "../xapi/snapshot.js";
 
-/** How long the first request of a batch waits for others: small next to any remote round trip. */
-export const BATCH_WINDOW_MS = 10;
+/**
+ * How long the first request of a batch waits for others. Concurrent resources reach each step
+ * together (they wait on the same connection, look and round), so a timer tick catches them;
+ * every millisecond more is paid by every step of every resource.
+ */
+export const BATCH_WINDOW_MS = 1;
 
 export interface HostBatches {
   inventory(): Promise<Dom0Inventory>;
@@ -27,17 +31,26 @@ const xapiBySession = new WeakMap<XapiCaller, Pick<HostBatches, "snapshot" | "sc
 
 /** The shared batches of one host, as reached by these connections (one of each per process). */
 export function hostBatches(remote: Remote, xapi: XapiCaller): HostBatches {
+  return { ...dom0BatchesOf(remote), ...xapiBatchesOf(xapi) };
+}
+
+/** The dom0 side alone: usable while the XAPI login is still under way. */
+export function dom0BatchesOf(remote: Remote): Pick<HostBatches, "inventory" | "udev"> {
   let dom0 = dom0ByRemote.get(remote);
   if (dom0 === undefined) {
     dom0 = dom0Batches(remote);
     dom0ByRemote.set(remote, dom0);
   }
+  return dom0;
+}
+
+function xapiBatchesOf(xapi: XapiCaller): Pick<HostBatches, "snapshot" | "scan"> {
   let xapiSide = xapiBySession.get(xapi);
   if (xapiSide === undefined) {
     xapiSide = xapiBatches(xapi);
     xapiBySession.set(xapi, xapiSide);
   }
-  return { ...dom0, ...xapiSide };
+  return xapiSide;
 }
 
 /** A read that every caller of one batch shares. */

@@ -2,9 +2,9 @@
 // check and diff are pure; create, read, update and delete talk to the host.
 import type { dynamic } from "@pulumi/pulumi";
 import { parseInputs } from "../core/check.js";
+import { PartialResourceError } from "../core/errors.js";
 import { converge } from "./converge.js";
-import { connect, progressLog } from "./access.js";
-import { observe } from "./observe.js";
+import { connectAndObserve, progressLog } from "./access.js";
 import { removePassthrough } from "./remove.js";
 import { anythingOurs, stateFromView } from "./state.js";
 
@@ -13,14 +13,14 @@ export { diff } from "./diff.js";
 export { configure } from "./configure.js";
 
 export async function create(props: Record<string, unknown>): Promise<dynamic.CreateResult> {
-  const { id, state } = await converge(parseInputs(props), { rollbackEarly: true });
+  const { id, state } = await keepingProvider(props, converge(parseInputs(props), { rollbackEarly: true }));
   return { id, outs: state };
 }
 
 /** Refresh: reports what is on the host now; drift shows in `observed` and `drift`. */
 export async function read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
   const inputs = parseInputs(props);
-  const view = await observe(await connect(inputs, progressLog(inputs)), inputs);
+  const { view } = await connectAndObserve(inputs, progressLog(inputs));
   // Nothing of ours left at all: the resource is gone (the next `pulumi up` creates it again).
   if (!anythingOurs(view)) return { id: "" };
   const recordedKernelName = typeof props["kernelName"] === "string" ? props["kernelName"] : "";
@@ -32,8 +32,21 @@ export async function update(
   _olds: Record<string, unknown>,
   news: Record<string, unknown>,
 ): Promise<dynamic.UpdateResult> {
-  const { state } = await converge(parseInputs(news), { rollbackEarly: false });
+  const { state } = await keepingProvider(news, converge(parseInputs(news), { rollbackEarly: false }));
   return { outs: state };
+}
+
+/**
+ * The dynamic-provider host adds `__provider` to the outputs of a success, not to the state a
+ * PartialResourceError carries: without it there, the resource could never be deleted.
+ */
+async function keepingProvider<T>(props: Record<string, unknown>, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof PartialResourceError) error.properties["__provider"] = props["__provider"];
+    throw error;
+  }
 }
 
 async function remove(_id: string, props: Record<string, unknown>): Promise<void> {

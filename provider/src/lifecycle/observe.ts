@@ -26,6 +26,7 @@ export interface HostView {
   /** Tag of our VBD (other_config) and the resource id: unique per host and disk identity. */
   readonly tag: string;
   readonly inventory: Dom0Inventory;
+  readonly snapshot: XapiSnapshot;
   readonly disk: Dom0Disk | undefined;
   /** Why the disk was not resolved (not found, ambiguous, a partition). */
   readonly diskProblem: string | undefined;
@@ -103,6 +104,7 @@ export function viewOf(
     hostUuid,
     tag,
     inventory,
+    snapshot,
     disk,
     diskProblem: resolution.ok ? undefined : resolution.reason,
     ruleText,

@@ -1,16 +1,14 @@
-// delete: unplug and destroy our VBDs, remove our rule, let udev drop the symlink and the SR
-// forget the VDI. Succeeds when pieces are already gone; never touches the disk's data.
+// delete: unplug and destroy our VBDs, remove our rule, let udev drop the symlink, forget the
+// VDI. Succeeds when pieces are already gone; never touches the disk's data.
 import type { PassthroughDiskInputs } from "../core/inputs.js";
-import { renderRule, symlinkPath } from "../core/rule.js";
-import { vdiAt } from "../xapi/snapshot.js";
+import { renderRule } from "../core/rule.js";
 import { destroyVbd, unplugVbd } from "../xapi/vbd.js";
-import { connect, progressLog } from "./access.js";
-import { observe } from "./observe.js";
+import { forgetVdi } from "../xapi/vdi.js";
+import { connectAndObserve, progressLog } from "./access.js";
 
 export async function removePassthrough(inputs: PassthroughDiskInputs): Promise<void> {
   const log = progressLog(inputs);
-  const access = await connect(inputs, log);
-  const view = await observe(access, inputs);
+  const { access, view } = await connectAndObserve(inputs, log);
   await Promise.all(
     view.ownVbds.map(async (vbd) => {
       if (vbd.currently_attached) {
@@ -20,7 +18,7 @@ export async function removePassthrough(inputs: PassthroughDiskInputs): Promise<
       await destroyVbd(access.xapi, vbd.$ref);
     }),
   );
-  const { sr, disk, observation } = view;
+  const { disk, observation } = view;
   const rulePath = renderRule(inputs.disk).path;
   if (view.ruleText !== undefined) log(`removing ${rulePath}`);
   // Re-evaluate the disk even when the rule was already gone: udev drops the symlink only then.
@@ -34,9 +32,9 @@ export async function removePassthrough(inputs: PassthroughDiskInputs): Promise<
       triggers: retrigger ? [disk.kernelName] : [],
     });
   }
-  if (!retrigger || sr === undefined) return;
-  // The symlink is gone: a scan forgets the VDI; forget it directly if the scan left it.
-  await access.batches.scan(sr.$ref);
-  const left = vdiAt(await access.batches.snapshot(), sr.$ref, symlinkPath(disk.kernelName));
-  if (left !== undefined && left.VBDs.length === 0) await access.xapi.call("VDI.forget", left.$ref);
+  // The symlink is gone: the SR forgets the disk's VDI, unless someone else's VBD still uses it.
+  if (retrigger && view.vdi !== undefined && view.otherVbds.length === 0) {
+    log(`forgetting VDI ${view.vdi.uuid}`);
+    await forgetVdi(access.xapi, view.vdi.$ref);
+  }
 }

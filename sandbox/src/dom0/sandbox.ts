@@ -18,7 +18,7 @@ import { PASSWORD_TOOLS, TOOLS, assertPrerequisites } from "./prerequisites";
 import { setRootPassword } from "./root-password";
 import type { ExecResult } from "./run";
 import { shellIn } from "./run";
-import { DOM0_PATH, freePort, generateSshKeys, startSshd } from "./sshd";
+import { DOM0_PATH, generateSshKeys, startSshdOnFreePort } from "./sshd";
 import { STATE_DIR_PREFIX, reapStaleSandboxes, writeOwner } from "./stale";
 import { Teardown } from "./teardown";
 import { installDom0Tools } from "./tools/install";
@@ -103,10 +103,9 @@ async function buildSandbox(
   await writeOwner(stateDir);
 
   const identities = diskIdentities(options.disks ?? 4, randomBytes(3).toString("hex"));
-  const [images, keys, sshPort] = await Promise.all([
+  const [images, keys] = await Promise.all([
     createDiskImages(join(stateDir, "disks"), identities),
     generateSshKeys(stateDir),
-    freePort(),
   ]);
 
   // Detached after the namespace is gone, so the in-use disk's mount no longer holds it.
@@ -157,13 +156,12 @@ async function buildSandbox(
   const rootPassword = passwordLogin ? randomBytes(12).toString("base64url") : undefined;
   if (rootPassword !== undefined) await setRootPassword(namespace, rootPassword);
 
-  const [udevd, sshd] = await Promise.all([
+  const [udevd, { sshd, port: sshPort }] = await Promise.all([
     startUdevd(namespace, teardown),
-    startSshd(
+    startSshdOnFreePort(
       namespace,
       join(stateDir, "sshd_config"),
       {
-        port: sshPort,
         hostKeyPath: keys.hostKeyPath,
         authorizedKeysPath: keys.clientPublicKeyPath,
         passwordLogin,

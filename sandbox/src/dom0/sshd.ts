@@ -97,6 +97,30 @@ export interface Sshd {
   sessions(): number;
 }
 
+/** How often a port taken between freePort() and sshd's bind is picked again. */
+const PORT_ATTEMPTS = 5;
+
+/**
+ * sshd on a port the OS says is free. Another process (a client's ephemeral port, another
+ * sandbox) can take it before sshd binds: then sshd exits and another port is tried.
+ */
+export async function startSshdOnFreePort(
+  namespace: Namespace,
+  configPath: string,
+  config: Omit<SshdConfig, "port">,
+  teardown: Teardown,
+): Promise<{ sshd: Sshd; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return { sshd: await startSshd(namespace, configPath, { ...config, port }, teardown), port };
+    } catch (error) {
+      const taken = error instanceof Error && /Address already in use/.test(error.message);
+      if (!taken || attempt >= PORT_ATTEMPTS) throw error;
+    }
+  }
+}
+
 /** Pure: what one sshd log line counts as. */
 export function classifySshdLogLine(line: string): "connection" | "session" | undefined {
   if (/\bAccepted \S+ for \S+ from /.test(line)) return "connection";

@@ -1,0 +1,37 @@
+// The host as a successful apply left it, derived from the first look and what the apply did,
+// instead of a second full look (one more SSH exec and record round per resource): dom0's side
+// is what our udev round wrote and waited for, XAPI's side the newest record round with our VBD
+// as re-read after its last change. Pure.
+import type { Dom0Inventory } from "../core/dom0-inventory.js";
+import type { UdevOutcome, UdevRequest } from "../dom0/udev-round.js";
+import type { Ref, VbdRecord, WithRef } from "../xapi/records.js";
+import type { XapiSnapshot } from "../xapi/snapshot.js";
+
+/** dom0 after a udev round that succeeded for `request`. */
+export function inventoryAfterRound(
+  inventory: Dom0Inventory,
+  request: UdevRequest,
+  outcome: UdevOutcome,
+): Dom0Inventory {
+  const rules = new Map(inventory.passthroughRules);
+  for (const write of request.writes ?? []) rules.set(write.path, write.text);
+  for (const path of [...(request.removes ?? []), ...outcome.disabled.keys()]) rules.delete(path);
+  // A wait succeeds only once the symlink resolves to a block device; ours is named after the disk.
+  const xapiBlock = new Map(inventory.xapiBlock);
+  for (const wait of request.waits ?? []) {
+    const kernelName = wait.path.slice(wait.path.lastIndexOf("/") + 1);
+    xapiBlock.set(kernelName, kernelName);
+  }
+  return { ...inventory, passthroughRules: rules, xapiBlock };
+}
+
+/** The records with destroyed VBDs left out and a re-read VBD in place of its old record. */
+export function snapshotAfterVbdChanges(
+  snapshot: XapiSnapshot,
+  changes: { readonly destroyed: readonly Ref[]; readonly reread: WithRef<VbdRecord> | undefined },
+): XapiSnapshot {
+  const { destroyed, reread } = changes;
+  const gone = new Set([...destroyed, ...(reread === undefined ? [] : [reread.$ref])]);
+  const vbds = snapshot.vbds.filter((vbd) => !gone.has(vbd.$ref));
+  return { ...snapshot, vbds: reread === undefined ? vbds : [...vbds, reread] };
+}

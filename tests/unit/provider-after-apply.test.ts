@@ -1,0 +1,76 @@
+// The host as a successful apply left it, derived without a second look.
+import type { Dom0Inventory } from "pulumi-xen-passthrough/dist/core/dom0-inventory.js";
+import {
+  inventoryAfterRound,
+  snapshotAfterVbdChanges,
+} from "pulumi-xen-passthrough/dist/lifecycle/after-apply.js";
+import type { VbdRecord, WithRef } from "pulumi-xen-passthrough/dist/xapi/records.js";
+
+const inventory: Dom0Inventory = {
+  xensource: { INSTALLATION_UUID: "host-uuid" },
+  rootDevNumber: "8:1",
+  mounts: new Map(),
+  swaps: [],
+  disks: [],
+  xapiBlock: new Map([["sdc", "sdc"]]),
+  passthroughRules: new Map([
+    ["/etc/udev/rules.d/99-hand.rules", "hand-made"],
+    ["/etc/udev/rules.d/65-xen-passthrough-old.rules", "ours, old"],
+  ]),
+};
+
+describe("inventoryAfterRound", () => {
+  test("has the written rules, not the ones set aside or removed, and the symlinks waited for", () => {
+    const after = inventoryAfterRound(
+      inventory,
+      {
+        writes: [{ path: "/etc/udev/rules.d/65-xen-passthrough-new.rules", text: "ours" }],
+        removes: ["/etc/udev/rules.d/65-xen-passthrough-old.rules"],
+        disables: ["/etc/udev/rules.d/99-hand.rules"],
+        waits: [{ path: "/dev/xapi/block/sdb", timeoutSeconds: 30 }],
+      },
+      {
+        disabled: new Map([
+          ["/etc/udev/rules.d/99-hand.rules", "/etc/udev/rules.d/99-hand.rules.disabled-by-xen-passthrough"],
+        ]),
+      },
+    );
+    expect([...after.passthroughRules]).toEqual([["/etc/udev/rules.d/65-xen-passthrough-new.rules", "ours"]]);
+    expect([...after.xapiBlock]).toEqual([
+      ["sdc", "sdc"],
+      ["sdb", "sdb"],
+    ]);
+    // The first look stays as it was (a failed apply reports from it).
+    expect(inventory.passthroughRules.size).toBe(2);
+    expect(inventory.xapiBlock.size).toBe(1);
+  });
+});
+
+describe("snapshotAfterVbdChanges", () => {
+  const vbd = (ref: string, attached: boolean) =>
+    ({ $ref: ref, uuid: `${ref}-uuid`, currently_attached: attached }) as unknown as WithRef<VbdRecord>;
+  const snapshot = {
+    hosts: [],
+    srs: [],
+    pbds: [],
+    vms: [],
+    vdis: [],
+    vbds: [vbd("a", true), vbd("b", false)],
+  };
+
+  test("drops destroyed VBDs and puts the re-read record in place of the old one", () => {
+    const after = snapshotAfterVbdChanges(snapshot, {
+      destroyed: ["a"],
+      reread: vbd("b", true),
+    });
+    expect(after.vbds.map((v) => [v.$ref, v.currently_attached])).toEqual([["b", true]]);
+  });
+
+  test("adds a VBD made by the apply", () => {
+    const after = snapshotAfterVbdChanges(snapshot, {
+      destroyed: [],
+      reread: vbd("c", true),
+    });
+    expect(after.vbds.map((v) => v.$ref)).toEqual(["a", "b", "c"]);
+  });
+});
