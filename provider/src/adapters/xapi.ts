@@ -60,6 +60,8 @@ export class XapiSession {
   private client: Xapi | undefined;
   /** Settles with the client's connect(): undefined on success, else why it failed. */
   private connecting: Promise<Error | undefined> = Promise.resolve(undefined);
+  /** The current client's connect() failed: xen-api dropped the session, so the pool must not hand it out. */
+  private connectFailed = false;
   private sessionId: string | undefined;
   private loggingIn: Promise<void> | undefined;
   private closed = false;
@@ -129,9 +131,9 @@ export class XapiSession {
     if (failure !== undefined) throw failure;
   }
 
-  /** True after close(). */
+  /** True after close(), or once the client could not connect: the pool then opens another session. */
   get isClosed(): boolean {
-    return this.closed;
+    return this.closed || this.connectFailed;
   }
 
   async close(): Promise<void> {
@@ -188,8 +190,12 @@ export class XapiSession {
     // we never use: calls go out without waiting for those two round trips.
     this.connecting = client.connect().then(
       () => undefined,
-      (raw: unknown) => this.mapError("connect", raw, 0),
+      (raw: unknown) => {
+        if (this.client === client) this.connectFailed = true;
+        return this.mapError("connect", raw, 0);
+      },
     );
+    this.connectFailed = false;
     this.client = client;
     this.sessionId = sessionId;
   }

@@ -15,7 +15,8 @@ export function setStackXapi(settings: XapiDirect | undefined): void {
 
 /**
  * Connects and takes the first look: dom0's inventory starts as soon as SSH is up, while the
- * XAPI login (which rides on that connection) is still under way.
+ * XAPI login (which rides on that connection) is still under way, and the first records are
+ * fetched while the XAPI client settles.
  */
 export async function connectAndObserve(
   inputs: PassthroughDiskInputs,
@@ -24,7 +25,12 @@ export async function connectAndObserve(
   const sessions = openHostSessions(inputs.connection, inputs.xapi ?? stackXapi, log);
   const inventory = sessions.remote.then((remote) => dom0BatchesOf(remote).inventory());
   const both = Promise.all([sessions.remote, sessions.xapi]);
-  const snapshot = both.then(([remote, xapi]) => hostBatches(remote, xapi).snapshot());
+  // The XAPI client settles (xen-api's connect) while the records come: the look ends with both,
+  // so every operation makes the same calls, whatever their timing.
+  const snapshot = both.then(async ([remote, xapi]) => {
+    const [records] = await Promise.all([hostBatches(remote, xapi).snapshot(), xapi.settled()]);
+    return records;
+  });
   const [[remote, xapi], dom0, records] = await Promise.all([both, inventory, snapshot]);
   return {
     access: { remote, xapi, batches: hostBatches(remote, xapi) },
