@@ -6,19 +6,11 @@ import {
   type Dom0Inventory,
 } from "pulumi-xen-passthrough/dist/core/dom0-inventory.js";
 
+import { NAMING_PROPERTIES } from "pulumi-xen-passthrough/dist/core/rule.js";
+
 import { useSandbox } from "../support/sandbox";
 
 const sandbox = useSandbox({ disks: 2 });
-
-/** The properties the provider matches rules and identities on. */
-const USED_PROPERTIES = [
-  "ID_SERIAL",
-  "ID_SERIAL_SHORT",
-  "ID_WWN",
-  "ID_WWN_WITH_EXTENSION",
-  "ID_PATH",
-  "DEVNAME",
-];
 
 async function inventory(script: string): Promise<Dom0Inventory> {
   const encoded = Buffer.from(script, "utf8").toString("base64");
@@ -35,7 +27,7 @@ function identities(found: Dom0Inventory) {
     .filter((disk) => ours.has(disk.kernelName))
     .map((disk) => ({
       kernelName: disk.kernelName,
-      properties: Object.fromEntries(USED_PROPERTIES.map((key) => [key, disk.properties[key]])),
+      properties: Object.fromEntries(NAMING_PROPERTIES.map((key) => [key, disk.properties[key]])),
       links: [...disk.links].sort(),
     }));
 }

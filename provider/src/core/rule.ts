@@ -219,19 +219,22 @@ function handMadeEvidence(text: string, disk: DiskFacts): string | undefined {
   return undefined;
 }
 
+/** The udev properties by which a rule can name a disk (besides its kernel name and links). */
+export const NAMING_PROPERTIES = [
+  "ID_SERIAL",
+  "ID_SERIAL_SHORT",
+  "ID_WWN",
+  "ID_WWN_WITH_EXTENSION",
+  "ID_PATH",
+  "DEVNAME",
+] as const;
+
 function diskNames(disk: DiskFacts): { readonly key: string; readonly value: string }[] {
   const names = [
     { key: "KERNEL", value: disk.kernelName },
     { key: "NAME", value: disk.kernelName },
   ];
-  for (const key of [
-    "ID_SERIAL",
-    "ID_SERIAL_SHORT",
-    "ID_WWN",
-    "ID_WWN_WITH_EXTENSION",
-    "ID_PATH",
-    "DEVNAME",
-  ]) {
+  for (const key of NAMING_PROPERTIES) {
     const value = disk.properties[key];
     if (value !== undefined) names.push({ key: `ENV{${key}}`, value });
   }
