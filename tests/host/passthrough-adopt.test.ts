@@ -44,6 +44,8 @@ test("a hand-made passthrough is refused without adopt and taken over with it", 
     `${HAND_RULE}.disabled-by-xen-passthrough`,
   );
   expect((await sandbox().exec(`test -e ${HAND_RULE}`)).exitCode).not.toBe(0);
+  // The outputs, derived from the first look and the adoption, are what a fresh look sees.
+  expect((await engine().refresh(adopted))?.state).toEqual(adopted.state);
 
   await engine().destroy(adopted);
   expect(

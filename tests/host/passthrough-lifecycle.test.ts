@@ -57,6 +57,8 @@ describe("create, read and delete", () => {
 
     const again = refreshed(await engine().refresh(created));
     expect(again.state["drift"]).toEqual([]);
+    // create derives its outputs from its first look and what it did: a fresh look agrees.
+    expect(again.state).toEqual(created.state);
     expect((await engine().preview(again, args(disk, "media-server"))).changes).toBe("none");
 
     await engine().destroy(again);
@@ -125,6 +127,7 @@ describe("drift: read reports it, the next up repairs it", () => {
   async function upAndExpectInSync(): Promise<void> {
     stored = await engine().up(stored, wanted());
     const again = refreshed(await engine().refresh(stored));
+    expect(again.state).toEqual(stored.state);
     expect(again.state["drift"]).toEqual([]);
     expect(again.state["currentlyAttached"]).toBe(true);
     stored = again;
