@@ -141,3 +141,8 @@ export async function eventually(condition: () => boolean, what: string, tries =
   }
   throw new Error(`gave up waiting until ${what}`);
 }
+
+/** The positional arguments of VDI.introduce for a udev-SR disk (uuid, SR and location vary). */
+export function introduceArgs(uuid: string, sr: unknown, location: string): unknown[] {
+  return [uuid, "", "", sr, "user", false, false, {}, location, {}, {}];
+}

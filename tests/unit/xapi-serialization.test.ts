@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { startXapiSimulator, zeroProfile } from "xen-sandbox";
 import type { DeviceEntry, XapiSimulator } from "xen-sandbox";
 import { KeyedMutex } from "xen-sandbox/dist/xapi/dispatch/locks";
-import { jsonResult, login } from "./xapi-fixture";
+import { introduceArgs, jsonResult, login } from "./xapi-fixture";
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
@@ -63,17 +63,7 @@ describe("with a device directory that blocks while the test holds it", () => {
     const scan = call("SR.scan", removable).then(() => done.push("scan"));
     const introduce = call(
       "VDI.introduce",
-      randomUUID(),
-      "",
-      "",
-      removable,
-      "user",
-      false,
-      false,
-      {},
-      "/dev/xapi/block/sdq",
-      {},
-      {},
+      ...introduceArgs(randomUUID(), removable, "/dev/xapi/block/sdq"),
     ).then(() => done.push("introduce"));
     await call("SR.scan", dvd);
     done.push("dvd scan");
@@ -93,20 +83,7 @@ describe("with a device directory that blocks while the test holds it", () => {
     await call("VM.start", archive, false, false);
     const [removable] = await call<string[]>("SR.get_by_name_label", "Removable storage");
     const introduce = (location: string) =>
-      call<string>(
-        "VDI.introduce",
-        randomUUID(),
-        "",
-        "",
-        removable,
-        "user",
-        false,
-        false,
-        {},
-        location,
-        {},
-        {},
-      );
+      call<string>("VDI.introduce", ...introduceArgs(randomUUID(), removable, location));
     const vdis = [await introduce("/dev/xapi/block/sdr"), await introduce("/dev/xapi/block/sds")];
     const record = (vm: unknown, vdi: unknown) => ({
       VM: vm,

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { startXapiSimulator } from "xen-sandbox";
 import type { DeviceEntry } from "xen-sandbox";
-import { jsonFailure, jsonResult, login, useXapiSimulator } from "./xapi-fixture";
+import { introduceArgs, jsonFailure, jsonResult, login, useXapiSimulator } from "./xapi-fixture";
 
 const sim = useXapiSimulator();
 const GiB = 1024 ** 3;
@@ -91,19 +91,7 @@ test("a renamed disk yields a new VDI, and the GC destroys the attached VBD of t
 });
 
 test("VDI.introduce of a known location fails LOCATION_NOT_UNIQUE; a new one reads the device", async () => {
-  const introduce = (uuid: string, location: string) => [
-    uuid,
-    "",
-    "",
-    removable,
-    "user",
-    false,
-    false,
-    {},
-    location,
-    {},
-    {},
-  ];
+  const introduce = (uuid: string, location: string) => introduceArgs(uuid, removable, location);
   expect(await failure("VDI.introduce", ...introduce("not-a-uuid", "/dev/xapi/block/sdz"))).toEqual([
     "UUID_INVALID",
     "VDI",

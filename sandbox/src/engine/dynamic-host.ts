@@ -63,6 +63,13 @@ export interface DynamicHost {
 const TYPE = "pulumi-nodejs:dynamic/xen-passthrough:PassthroughDisk";
 const URN = `urn:pulumi:test::xen-passthrough::${TYPE}::disk`;
 
+/** The resource every request is about: the one PassthroughDisk "disk" of the test stack. */
+function aboutTheDisk<R extends { setUrn(v: string): R; setName(v: string): R; setType(v: string): R }>(
+  request: R,
+): R {
+  return request.setUrn(URN).setName("disk").setType(TYPE);
+}
+
 /** Where the host's entry point is: next to the installed @pulumi/pulumi. */
 export function dynamicHostEntry(): string {
   return join(dirname(require.resolve("@pulumi/pulumi/package.json")), "cmd", "dynamic-provider", "index.js");
@@ -128,8 +135,7 @@ class Host implements DynamicHost {
   }
 
   async check(olds: Props, news: Props): Promise<CheckReply> {
-    const request = new proto.CheckRequest();
-    request.setUrn(URN).setName("disk").setType(TYPE).setOlds(toStruct(olds)).setNews(toStruct(news));
+    const request = aboutTheDisk(new proto.CheckRequest()).setOlds(toStruct(olds)).setNews(toStruct(news));
     const reply = await this.call<proto.CheckResponse>("check", (cb) => this.client.check(request, cb));
     return {
       inputs: fromStruct(reply.getInputs()),
@@ -138,12 +144,8 @@ class Host implements DynamicHost {
   }
 
   async diff(id: string, olds: Props, news: Props): Promise<DiffReply> {
-    const request = new proto.DiffRequest();
-    request
+    const request = aboutTheDisk(new proto.DiffRequest())
       .setId(id)
-      .setUrn(URN)
-      .setName("disk")
-      .setType(TYPE)
       .setOlds(toStruct(olds))
       .setNews(toStruct(news));
     const reply = await this.call<proto.DiffResponse>("diff", (cb) => this.client.diff(request, cb));
@@ -159,11 +161,7 @@ class Host implements DynamicHost {
     properties: Props,
     options: { preview?: boolean } = {},
   ): Promise<{ id: string; properties: Props }> {
-    const request = new proto.CreateRequest();
-    request
-      .setUrn(URN)
-      .setName("disk")
-      .setType(TYPE)
+    const request = aboutTheDisk(new proto.CreateRequest())
       .setProperties(toStruct(properties))
       .setPreview(options.preview ?? false);
     const reply = await this.call<proto.CreateResponse>("create", (cb) => this.client.create(request, cb));
@@ -175,8 +173,7 @@ class Host implements DynamicHost {
     properties: Props,
     inputs?: Props,
   ): Promise<{ id: string; properties: Props; inputs?: Props }> {
-    const request = new proto.ReadRequest();
-    request.setId(id).setUrn(URN).setName("disk").setType(TYPE).setProperties(toStruct(properties));
+    const request = aboutTheDisk(new proto.ReadRequest()).setId(id).setProperties(toStruct(properties));
     if (inputs !== undefined) request.setInputs(toStruct(inputs));
     const reply = await this.call<proto.ReadResponse>("read", (cb) => this.client.read(request, cb));
     const replyInputs = reply.getInputs();
@@ -193,22 +190,17 @@ class Host implements DynamicHost {
     news: Props,
     options: { preview?: boolean } = {},
   ): Promise<{ properties: Props }> {
-    const request = new proto.UpdateRequest();
-    request
+    const request = aboutTheDisk(new proto.UpdateRequest())
       .setId(id)
-      .setUrn(URN)
-      .setName("disk")
-      .setType(TYPE)
       .setOlds(toStruct(olds))
-      .setNews(toStruct(news));
-    request.setPreview(options.preview ?? false);
+      .setNews(toStruct(news))
+      .setPreview(options.preview ?? false);
     const reply = await this.call<proto.UpdateResponse>("update", (cb) => this.client.update(request, cb));
     return { properties: fromStruct(reply.getProperties()) };
   }
 
   async delete(id: string, properties: Props): Promise<void> {
-    const request = new proto.DeleteRequest();
-    request.setId(id).setUrn(URN).setName("disk").setType(TYPE).setProperties(toStruct(properties));
+    const request = aboutTheDisk(new proto.DeleteRequest()).setId(id).setProperties(toStruct(properties));
     await this.call<unknown>("delete", (cb) => this.client.delete(request, cb));
   }
 
