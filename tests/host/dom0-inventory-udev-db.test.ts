@@ -1,10 +1,7 @@
 // Host tier: the inventory reads udev's database directly (/run/udev/data) and falls back to
 // `udevadm info --export-db` where that directory is missing. Both must describe the disks alike.
-import {
-  INVENTORY_SCRIPT,
-  parseInventory,
-  type Dom0Inventory,
-} from "pulumi-xen-passthrough/dist/core/dom0-inventory.js";
+import { parseInventory, type Dom0Inventory } from "pulumi-xen-passthrough/dist/core/dom0-inventory.js";
+import { INVENTORY_SCRIPT } from "pulumi-xen-passthrough/dist/dom0/inventory.js";
 
 import { NAMING_PROPERTIES } from "pulumi-xen-passthrough/dist/core/rule.js";
 

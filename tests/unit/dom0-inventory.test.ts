@@ -4,12 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   dom0Use,
-  INVENTORY_SCRIPT,
   parseInventory,
   resolveDisk,
   type Dom0Disk,
   type Dom0Inventory,
 } from "pulumi-xen-passthrough/dist/core/dom0-inventory.js";
+import { INVENTORY_SCRIPT } from "pulumi-xen-passthrough/dist/dom0/inventory.js";
 
 const SAMPLE = [
   "@xensource",

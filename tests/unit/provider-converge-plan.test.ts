@@ -1,9 +1,5 @@
 // planConverge: the ordered steps from an observation to the wanted state, and the refusals.
-import {
-  planConverge,
-  type Observation,
-  type VbdObservation,
-} from "pulumi-xen-passthrough/dist/core/converge-plan.js";
+import { planConverge, type PlanView, type VbdView } from "pulumi-xen-passthrough/dist/core/converge-plan.js";
 import { RefusedError } from "pulumi-xen-passthrough/dist/core/errors.js";
 import { renderRule } from "pulumi-xen-passthrough/dist/core/rule.js";
 import { inputs, VM_UUID } from "./provider-plan-fixture.js";
@@ -11,7 +7,7 @@ import { inputs, VM_UUID } from "./provider-plan-fixture.js";
 const wanted = inputs();
 const rule = renderRule(wanted.disk);
 
-const ourVbd: VbdObservation = {
+const ourVbd: VbdView = {
   uuid: "vbd-1",
   vmUuid: VM_UUID,
   vdiUuid: "vdi-1",
@@ -22,27 +18,31 @@ const ourVbd: VbdObservation = {
 };
 
 /** Nothing made yet: a fresh disk and a running VM. */
-const fresh: Observation = {
+const fresh: PlanView = {
   disk: { kernelName: "sdb" },
   ruleText: undefined,
   otherRules: [],
   symlinkPresent: false,
-  vdiUuid: undefined,
-  vm: { uuid: VM_UUID, powerState: "Running" },
+  hostUuid: "host-uuid",
+  diskProblem: undefined,
+  diskUse: undefined,
+  sr: { ref: "OpaqueRef:sr" },
+  vdi: undefined,
+  vm: { uuid: VM_UUID, powerState: "Running", isControlDomain: false },
   vbd: undefined,
   otherVbds: [],
 };
 
 /** Everything as wanted. */
-const done: Observation = {
+const done: PlanView = {
   ...fresh,
   ruleText: rule.text,
   symlinkPresent: true,
-  vdiUuid: "vdi-1",
+  vdi: { uuid: "vdi-1" },
   vbd: ourVbd,
 };
 
-const kinds = (observation: Observation, want = wanted) =>
+const kinds = (observation: PlanView, want = wanted) =>
   planConverge(observation, want).map((step) => step.kind);
 
 describe("create from nothing", () => {
@@ -58,7 +58,7 @@ describe("create from nothing", () => {
   });
 
   test("halted VM: the VBD is created but not plugged", () => {
-    expect(kinds({ ...fresh, vm: { uuid: VM_UUID, powerState: "Halted" } })).toEqual([
+    expect(kinds({ ...fresh, vm: { uuid: VM_UUID, powerState: "Halted", isControlDomain: false } })).toEqual([
       "writeRule",
       "reloadAndTrigger",
       "waitSymlink",
@@ -78,7 +78,7 @@ describe("converging is idempotent", () => {
   });
 
   test("after a crash between rule and VBD, it resumes where it stopped", () => {
-    expect(kinds({ ...fresh, ruleText: rule.text, symlinkPresent: true, vdiUuid: "vdi-1" })).toEqual([
+    expect(kinds({ ...fresh, ruleText: rule.text, symlinkPresent: true, vdi: { uuid: "vdi-1" } })).toEqual([
       "ensureVdi",
       "createVbd",
       "plugVbd",
@@ -120,10 +120,10 @@ describe("repairing drift", () => {
   });
 
   test("disk back as sdc after a reboot: VBD of the stale VDI replaced by one on the new VDI", () => {
-    const renamed: Observation = {
+    const renamed: PlanView = {
       ...done,
       disk: { kernelName: "sdc" },
-      vdiUuid: "vdi-2",
+      vdi: { uuid: "vdi-2" },
       vbd: { ...ourVbd, currentlyAttached: false },
     };
     expect(planConverge(renamed, wanted)).toEqual([
@@ -171,7 +171,7 @@ describe("others' rules and VBDs", () => {
     writtenBy: "other",
     evidence: 'matches KERNEL "sdb"',
   } as const;
-  const untagged: VbdObservation = { ...ourVbd, uuid: "vbd-hand" };
+  const untagged: VbdView = { ...ourVbd, uuid: "vbd-hand" };
 
   test("a hand-made rule is refused without adopt", () => {
     expect(() => planConverge({ ...fresh, otherRules: [handMade] }, wanted)).toThrow(
@@ -183,11 +183,11 @@ describe("others' rules and VBDs", () => {
   });
 
   test("adopt takes over a hand-made passthrough: our rule replaces theirs, their VBD becomes ours", () => {
-    const observation: Observation = {
+    const observation: PlanView = {
       ...fresh,
       otherRules: [handMade],
       symlinkPresent: true,
-      vdiUuid: "vdi-1",
+      vdi: { uuid: "vdi-1" },
       otherVbds: [untagged],
     };
     expect(planConverge(observation, inputs({ adopt: true }))).toEqual([

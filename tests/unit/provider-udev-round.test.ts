@@ -57,6 +57,16 @@ describe("the udev round", () => {
     expect(third).toEqual({ disabled: new Map() });
   });
 
+  test("a request that fails still reports the rules it set aside, so a rollback can restore them", () => {
+    const hand = "/etc/udev/rules.d/99-hand.rules";
+    const output = ["disabled 0 " + hand, "timeout 0 /dev/xapi/block/sdb 60", "done"].join("\n");
+    const [outcome] = parseOutcomes(output, 1);
+    expect(outcome).toBeInstanceOf(Error);
+    expect((outcome as Error & { disabled?: unknown }).disabled).toEqual(
+      new Map([[hand, `${hand}.disabled-by-xen-passthrough`]]),
+    );
+  });
+
   test("a failure of the whole round (marked *) fails every request; a cut-off round fails all", () => {
     expect(
       parseOutcomes("fail * udevadm control --reload failed\ndone", 2).every((o) => o instanceof Error),

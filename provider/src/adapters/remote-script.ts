@@ -1,4 +1,4 @@
-import { shellQuote } from "../core/shell.js";
+import { shellQuote } from "../core/shell-quote.js";
 
 /**
  * The only command line we ever send. It reads a header line "<script bytes> <timeout s>",

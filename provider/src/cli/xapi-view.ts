@@ -1,7 +1,9 @@
 // Reads the XAPI records the disk report needs in one round of get_all_records calls: the host,
 // its udev "Removable storage" SR, that SR's VDIs, every VBD and every VM.
 import type { XapiCaller } from "../xapi/caller.js";
-import { fetchSnapshot, hostByUuid, removableStorageSr } from "../xapi/snapshot.js";
+import { hostByUuid } from "../xapi/host.js";
+import { fetchSnapshot } from "../xapi/snapshot.js";
+import { removableStorageSr } from "../xapi/sr.js";
 import type { XapiView } from "./disk-report.js";
 
 /** `hostUuid` is INSTALLATION_UUID from the dom0 we reached over SSH. */

@@ -1,52 +1,38 @@
 // planConverge: the ordered steps that take the host from what was observed to what the inputs
 // want. create, update and adopt all run it; running it again after a crash converges, because
 // every step is planned only when the observation shows it is still needed.
-import { RefusedError } from "./errors.js";
-import { describeDisk, describeVm } from "./identity.js";
+import type { HostView, VbdFacts, VdiFacts } from "./host-view.js";
 import type { PassthroughDiskInputs, VbdMode } from "./inputs.js";
-import { renderRule, symlinkPath, type ConflictingRule } from "./rule.js";
-import type { VmPowerState } from "./state.js";
+import { refuseUnsafe, type RefusalView, type Target } from "./refusals.js";
+import { renderRule, symlinkPath } from "./rule.js";
 
-/** A VBD as observed (XAPI field values). */
-export interface VbdObservation {
-  readonly uuid: string;
-  readonly vmUuid: string;
-  readonly vdiUuid: string;
-  readonly mode: VbdMode;
-  readonly userdevice: string;
-  readonly bootable: boolean;
-  readonly currentlyAttached: boolean;
-}
+/** A VBD as the planner reads it. */
+export type VbdView = Pick<
+  VbdFacts,
+  "uuid" | "vmUuid" | "vdiUuid" | "mode" | "userdevice" | "bootable" | "currentlyAttached"
+>;
 
-/** Everything planConverge needs to know about the host, gathered by the lifecycle. */
-export interface Observation {
-  /** The disk, resolved by its identity (undefined: not found; the lifecycle says why). */
-  readonly disk: { readonly kernelName: string } | undefined;
-  /** Content of our rule file (undefined: no file). */
-  readonly ruleText: string | undefined;
-  /** Rules of others that give the same disk a xapi/block symlink (see conflictingRules). */
-  readonly otherRules: readonly ConflictingRule[];
-  /** /dev/xapi/block/<kernelName> exists. */
-  readonly symlinkPresent: boolean;
-  /** UUID of the VDI whose location is that symlink (undefined: none). */
-  readonly vdiUuid: string | undefined;
-  /** The VM (undefined: not found). */
-  readonly vm: { readonly uuid: string; readonly powerState: VmPowerState } | undefined;
-  /** Our VBD, found by its other_config tag. */
-  readonly vbd: VbdObservation | undefined;
-  /** VBDs of the disk's VDI that are not ours (hand-made, or another tool's). */
-  readonly otherVbds: readonly VbdObservation[];
-}
+/** The part of the host's view (core/host-view.ts) that planning reads. */
+export type PlanView = RefusalView &
+  Pick<HostView, "ruleText" | "symlinkPresent"> & {
+    readonly vdi: Pick<VdiFacts, "uuid"> | undefined;
+    readonly vbd: VbdView | undefined;
+    readonly otherVbds: readonly VbdView[];
+  };
 
-/**
- * One step. The executor keeps "the VDI" and "the VBD" as it goes: ensureVdi sets the VDI,
- * adoptVbd/createVbd set the VBD, destroyVbd clears it; later steps act on them.
- */
-export type Step =
+/** Steps on dom0: they go out together as one request of the host's udev round. */
+export type Dom0Step =
   | { readonly kind: "writeRule"; readonly path: string; readonly text: string }
   | { readonly kind: "removeRule"; readonly path: string }
   | { readonly kind: "reloadAndTrigger"; readonly kernelName: string }
-  | { readonly kind: "waitSymlink"; readonly path: string; readonly timeoutSeconds: number }
+  | { readonly kind: "waitSymlink"; readonly path: string; readonly timeoutSeconds: number };
+
+/**
+ * Steps in XAPI, run in order after the dom0 steps. What each one needs and yields is typed in
+ * lifecycle/xapi-steps.ts: ensureVdi yields the VDI; adoptVbd and createVbd yield the VBD,
+ * destroyVbd drops it; the others act on it.
+ */
+export type XapiStep =
   | { readonly kind: "ensureVdi"; readonly location: string }
   | { readonly kind: "adoptVbd"; readonly vbdUuid: string }
   | { readonly kind: "unplugVbd" }
@@ -61,27 +47,23 @@ export type Step =
   | { readonly kind: "setVbdBootable"; readonly bootable: boolean }
   | { readonly kind: "plugVbd" };
 
-/** The kinds of steps, for executors that dispatch on them. */
-export type StepKind = Step["kind"];
+/** One step; a plan lists every dom0 step before the first XAPI step. */
+export type Step = Dom0Step | XapiStep;
 
-/** Plans the steps; throws RefusedError when converging would take something that is not ours. */
-export function planConverge(observed: Observation, inputs: PassthroughDiskInputs): Step[] {
-  const disk = observed.disk;
-  if (disk === undefined)
-    throw new RefusedError(
-      "DISK_NOT_FOUND",
-      { disk: describeDisk(inputs.disk) },
-      `no disk with ${describeDisk(inputs.disk)} on the host`,
-    );
-  const vm = observed.vm;
-  if (vm === undefined)
-    throw new RefusedError(
-      "VM_NOT_FOUND",
-      { vm: describeVm(inputs.vm) },
-      `${describeVm(inputs.vm)} was not found`,
-    );
-  refuseOthers(observed, inputs, vm.uuid);
+const DOM0_KINDS: ReadonlySet<Step["kind"]> = new Set([
+  "writeRule",
+  "removeRule",
+  "reloadAndTrigger",
+  "waitSymlink",
+]);
 
+export function isDom0Step(step: Step): step is Dom0Step {
+  return DOM0_KINDS.has(step.kind);
+}
+
+/** Plans the steps; throws RefusedError (core/refusals.ts) when converging is unsafe or not ours to do. */
+export function planConverge(observed: PlanView, inputs: PassthroughDiskInputs): Step[] {
+  const { disk, vm } = refuseUnsafe(observed, inputs);
   const steps: Step[] = [];
   const rule = renderRule(inputs.disk);
   const location = symlinkPath(disk.kernelName);
@@ -97,48 +79,7 @@ export function planConverge(observed: Observation, inputs: PassthroughDiskInput
   return steps;
 }
 
-/** Rules and VBDs of others for this disk: taken over with adopt, refused otherwise. */
-function refuseOthers(observed: Observation, inputs: PassthroughDiskInputs, vmUuid: string): void {
-  const disk = describeDisk(inputs.disk);
-  for (const rule of observed.otherRules) {
-    if (rule.writtenBy === "xen-passthrough") {
-      throw new RefusedError(
-        "DISK_MANAGED_ELSEWHERE",
-        { disk, rule: rule.path },
-        `${disk} is already passed through by another PassthroughDisk (${rule.path}, ${rule.evidence}): a disk can belong to one resource only`,
-      );
-    }
-    if (!inputs.adopt) {
-      throw new RefusedError(
-        "DISK_IN_OTHER_RULE",
-        { disk, rule: rule.path },
-        `${disk} is already passed through by ${rule.path} (${rule.evidence}): set adopt: true to take it over, or remove that rule`,
-      );
-    }
-  }
-  for (const vbd of observed.otherVbds) {
-    if (vbd.vmUuid !== vmUuid) {
-      throw new RefusedError(
-        "DISK_ATTACHED_ELSEWHERE",
-        { disk, vbd: vbd.uuid, vm: vbd.vmUuid },
-        `${disk} is attached to another VM (${vbd.vmUuid}, VBD ${vbd.uuid}): detach it there first`,
-      );
-    }
-    if (!inputs.adopt) {
-      throw new RefusedError(
-        "DISK_HAS_UNMANAGED_VBD",
-        { disk, vbd: vbd.uuid },
-        `${disk} already has a VBD on this VM that Pulumi does not manage (${vbd.uuid}): set adopt: true to take it over`,
-      );
-    }
-  }
-}
-
-function vbdSteps(
-  observed: Observation,
-  inputs: PassthroughDiskInputs,
-  vm: { uuid: string; powerState: VmPowerState },
-): Step[] {
+function vbdSteps(observed: PlanView, inputs: PassthroughDiskInputs, vm: Target["vm"]): Step[] {
   const steps: Step[] = [];
   const running = vm.powerState === "Running";
   const adoptable = observed.vbd === undefined ? observed.otherVbds[0] : undefined;
@@ -148,7 +89,7 @@ function vbdSteps(
   const reusable =
     current !== undefined &&
     current.vmUuid === vm.uuid &&
-    current.vdiUuid === observed.vdiUuid &&
+    current.vdiUuid === observed.vdi?.uuid &&
     current.mode === inputs.mode &&
     (inputs.userdevice === "autodetect" || current.userdevice === inputs.userdevice);
   let attached = current?.currentlyAttached ?? false;

@@ -1,10 +1,18 @@
-// What dom0 knows about its block devices, gathered in ONE ssh exec (INVENTORY_SCRIPT) and
-// parsed here without I/O. The script avoids lsblk -J and other recent tools: XCP-ng 8.x dom0
-// runs a CentOS 7 userspace (util-linux 2.23).
+// What dom0 knows about its block devices, as dom0/inventory.ts's script prints it in one SSH
+// exec, parsed here without I/O; and the pure questions asked of it (which disk, used by dom0?).
 
 import { describeDisk } from "./identity.js";
 import type { DiskIdentity } from "./inputs.js";
 import { ruleSelectsDisk } from "./rule.js";
+
+/** The inventory script's output ended before its "@end" marker. */
+export class InventoryCutShortError extends Error {
+  override readonly name = "InventoryCutShortError";
+  readonly code = "INVENTORY_CUT_SHORT";
+  constructor() {
+    super("the dom0 inventory script did not run to its end (output was cut short)");
+  }
+}
 
 export interface Dom0Disk {
   readonly kernelName: string;
@@ -35,78 +43,6 @@ export interface Dom0Inventory {
   /** udev rules files that mention xapi/block: path -> content. */
   readonly passthroughRules: ReadonlyMap<string, string>;
 }
-
-/**
- * Prints sections "@name [arg]" followed by their lines. Static text, sent on stdin: nothing
- * is interpolated into it, so no input can inject into it.
- */
-export const INVENTORY_SCRIPT = String.raw`set -u
-export LC_ALL=C
-echo "@xensource"
-cat /etc/xensource-inventory 2>/dev/null
-echo "@root $(mountpoint -d / 2>/dev/null)"
-echo "@mountinfo"
-cut -d' ' -f3,5 /proc/self/mountinfo
-echo "@swaps"
-tail -n +2 /proc/swaps 2>/dev/null | while read -r f _; do readlink -f "$f"; done
-# Builtins only in this loop: a host may have dozens of block devices (tapdisks, dm, loop).
-for sys in /sys/block/*; do
-  k=${"$"}{sys##*/}
-  read -r dev < "$sys/dev"
-  read -r size < "$sys/size"
-  echo "@disk $k $dev $size"
-  for p in "$sys/$k"*; do
-    [ -e "$p/partition" ] || continue
-    read -r pdev < "$p/dev"
-    echo "partition ${"$"}{p##*/} $pdev"
-    for h in "$p"/holders/*; do [ -e "$h" ] && echo "holder ${"$"}{h##*/}"; done
-  done
-  for h in "$sys"/holders/*; do [ -e "$h" ] && echo "holder ${"$"}{h##*/}"; done
-done
-# Whole disks' udev properties, as "udevadm info --export-db" prints them. udev's database is read
-# directly where it is (systemd's udev, /run/udev/data): a udevadm process costs more than every
-# read of this loop together.
-echo "@udevdb"
-udevdata=/run/udev/data
-if [ -d "$udevdata" ]; then
-  for sys in /sys/block/*; do
-    k=${"$"}{sys##*/}
-    read -r dev < "$sys/dev"
-    echo "P: /block/$k"
-    # The kernel's own properties (DEVNAME, DEVTYPE, MAJOR...), as udevadm adds them.
-    while IFS= read -r l; do
-      case "$l" in
-        DEVNAME=*) echo "E: DEVNAME=/dev/${"$"}{l#DEVNAME=}" ;;
-        *=*) echo "E: $l" ;;
-      esac
-    done < "$sys/uevent"
-    [ -r "$udevdata/b$dev" ] || continue
-    links=""
-    while IFS= read -r l; do
-      case "$l" in
-        E:*) echo "E: ${"$"}{l#E:}" ;;
-        S:*) links="$links /dev/${"$"}{l#S:}" ;;
-      esac
-    done < "$udevdata/b$dev"
-    [ -n "$links" ] && echo "E: DEVLINKS=${"$"}{links# }"
-  done
-else
-  udevadm info --export-db 2>/dev/null | awk '/^P: /{disk = ($2 ~ /\/block\/[^\/]+$/)} disk'
-fi
-# Below, no process per entry: a host may have dozens of symlinks and rules files.
-echo "@xapiblock"
-find /dev/xapi/block -mindepth 1 -maxdepth 1 -printf '%f %l\n' 2>/dev/null
-# Rules files that mention xapi/block, each line prefixed by "|"; the last "|" line holds what
-# follows the final newline, so the text comes back exactly.
-for r in /etc/udev/rules.d/*.rules; do
-  [ -f "$r" ] || continue
-  IFS= read -r -d '' text < "$r"
-  case "$text" in *xapi/block*) ;; *) continue ;; esac
-  echo "@rule $r"
-  printf '|%s\n' "${"$"}{text//$'\n'/$'\n'|}"
-done
-echo "@end"
-`;
 
 interface MutableDisk {
   kernelName: string;
@@ -187,7 +123,7 @@ export function parseInventory(output: string): Dom0Inventory {
         break;
     }
   }
-  if (!ended) throw new Error("the dom0 inventory script did not run to its end (output was cut short)");
+  if (!ended) throw new InventoryCutShortError();
   return {
     xensource,
     rootDevNumber,

@@ -38,8 +38,11 @@ export class PartialResourceError extends Error {
   }
 }
 
-/** Why converging would take something that is not ours, or cannot start (planConverge and the lifecycle). */
+/** Why converging would take something that is not ours, or cannot start (core/refusals.ts). */
 export type RefusalCode =
+  | "NOT_A_DOM0"
+  | "HOST_UNKNOWN_TO_XAPI"
+  | "VM_AMBIGUOUS"
   | "DISK_NOT_FOUND"
   | "VM_NOT_FOUND"
   | "DISK_MANAGED_ELSEWHERE"
@@ -50,7 +53,7 @@ export type RefusalCode =
   | "NO_REMOVABLE_STORAGE_SR"
   | "VM_IS_CONTROL_DOMAIN";
 
-/** planConverge refuses: nothing was changed, and the message says what to do. */
+/** A refusal before anything changed on the host; the message says what to do. */
 export class RefusedError extends Error {
   override readonly name = "RefusedError";
   constructor(
@@ -60,4 +63,45 @@ export class RefusedError extends Error {
   ) {
     super(message);
   }
+}
+
+/** A broken invariant of our own code (a bug), never a fault of the host or the inputs. */
+export class InternalError extends Error {
+  override readonly name = "InternalError";
+  readonly code = "INTERNAL";
+  constructor(message: string, options?: { readonly cause?: unknown }) {
+    super(`internal error: ${message}`, options);
+  }
+}
+
+/** A create failed, and undoing what it had done failed too: `leftovers` says what stays on the host. */
+export class RollbackIncompleteError extends Error {
+  override readonly name = "RollbackIncompleteError";
+  readonly code = "ROLLBACK_INCOMPLETE";
+  constructor(
+    readonly leftovers: readonly string[],
+    options: { readonly cause: unknown },
+  ) {
+    super(
+      `${causeText(options.cause)}; the rollback could not undo everything: ${leftovers.join("; ")}`,
+      options,
+    );
+  }
+}
+
+/** The host did not end up as a step expected (after the change was made, so not a refusal). */
+export class HostStateError extends Error {
+  override readonly name = "HostStateError";
+  constructor(
+    readonly code: "VDI_NOT_LISTED",
+    readonly params: Readonly<Record<string, string>>,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The message of a caught value, whatever was thrown. */
+export function causeText(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
 }

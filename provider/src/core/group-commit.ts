@@ -1,3 +1,5 @@
+import { InternalError } from "./errors.js";
+
 /**
  * Group commit: requests that arrive while a batch runs (or within `windowMs` of the first)
  * go out together in the next batch, so N concurrent callers cost one round trip, and a lone
@@ -41,8 +43,7 @@ export class GroupCommit<Request, Result> {
       batch.forEach((entry, index) => {
         const outcome = outcomes[index];
         if (outcome instanceof Error) entry.reject(outcome);
-        else if (outcome === undefined)
-          entry.reject(new Error("internal error: a batch returned too few results"));
+        else if (outcome === undefined) entry.reject(new InternalError("a batch returned too few results"));
         else entry.resolve(outcome);
       });
     } catch (error) {

@@ -1,6 +1,81 @@
+// dom0's disks, rules and symlinks in one SSH exec. The script avoids lsblk -J and other recent
+// tools: XCP-ng 8.x dom0 runs a CentOS 7 userspace (util-linux 2.23). core/dom0-inventory.ts
+// parses what it prints.
 import type { Dom0Inventory } from "../core/dom0-inventory.js";
-import { INVENTORY_SCRIPT, parseInventory } from "../core/dom0-inventory.js";
+import { parseInventory } from "../core/dom0-inventory.js";
 import type { Remote } from "./remote.js";
+
+/**
+ * Prints sections "@name [arg]" followed by their lines. Static text, sent on stdin: nothing
+ * is interpolated into it, so no input can inject into it.
+ */
+export const INVENTORY_SCRIPT = String.raw`set -u
+export LC_ALL=C
+echo "@xensource"
+cat /etc/xensource-inventory 2>/dev/null
+echo "@root $(mountpoint -d / 2>/dev/null)"
+echo "@mountinfo"
+cut -d' ' -f3,5 /proc/self/mountinfo
+echo "@swaps"
+tail -n +2 /proc/swaps 2>/dev/null | while read -r f _; do readlink -f "$f"; done
+# Builtins only in this loop: a host may have dozens of block devices (tapdisks, dm, loop).
+for sys in /sys/block/*; do
+  k=${"$"}{sys##*/}
+  read -r dev < "$sys/dev"
+  read -r size < "$sys/size"
+  echo "@disk $k $dev $size"
+  for p in "$sys/$k"*; do
+    [ -e "$p/partition" ] || continue
+    read -r pdev < "$p/dev"
+    echo "partition ${"$"}{p##*/} $pdev"
+    for h in "$p"/holders/*; do [ -e "$h" ] && echo "holder ${"$"}{h##*/}"; done
+  done
+  for h in "$sys"/holders/*; do [ -e "$h" ] && echo "holder ${"$"}{h##*/}"; done
+done
+# Whole disks' udev properties, as "udevadm info --export-db" prints them. udev's database is read
+# directly where it is (systemd's udev, /run/udev/data): a udevadm process costs more than every
+# read of this loop together.
+echo "@udevdb"
+udevdata=/run/udev/data
+if [ -d "$udevdata" ]; then
+  for sys in /sys/block/*; do
+    k=${"$"}{sys##*/}
+    read -r dev < "$sys/dev"
+    echo "P: /block/$k"
+    # The kernel's own properties (DEVNAME, DEVTYPE, MAJOR...), as udevadm adds them.
+    while IFS= read -r l; do
+      case "$l" in
+        DEVNAME=*) echo "E: DEVNAME=/dev/${"$"}{l#DEVNAME=}" ;;
+        *=*) echo "E: $l" ;;
+      esac
+    done < "$sys/uevent"
+    [ -r "$udevdata/b$dev" ] || continue
+    links=""
+    while IFS= read -r l; do
+      case "$l" in
+        E:*) echo "E: ${"$"}{l#E:}" ;;
+        S:*) links="$links /dev/${"$"}{l#S:}" ;;
+      esac
+    done < "$udevdata/b$dev"
+    [ -n "$links" ] && echo "E: DEVLINKS=${"$"}{links# }"
+  done
+else
+  udevadm info --export-db 2>/dev/null | awk '/^P: /{disk = ($2 ~ /\/block\/[^\/]+$/)} disk'
+fi
+# Below, no process per entry: a host may have dozens of symlinks and rules files.
+echo "@xapiblock"
+find /dev/xapi/block -mindepth 1 -maxdepth 1 -printf '%f %l\n' 2>/dev/null
+# Rules files that mention xapi/block, each line prefixed by "|"; the last "|" line holds what
+# follows the final newline, so the text comes back exactly.
+for r in /etc/udev/rules.d/*.rules; do
+  [ -f "$r" ] || continue
+  IFS= read -r -d '' text < "$r"
+  case "$text" in *xapi/block*) ;; *) continue ;; esac
+  echo "@rule $r"
+  printf '|%s\n' "${"$"}{text//$'\n'/$'\n'|}"
+done
+echo "@end"
+`;
 
 /** Everything we need to know about dom0's disks, rules and symlinks, in one SSH exec. */
 export async function readInventory(remote: Remote): Promise<Dom0Inventory> {

@@ -4,7 +4,7 @@ export interface Remote {
   exec(
     script: string,
     options?: { stdin?: string; timeoutMs?: number },
-  ): Promise<{ stdout: string; code: number }>;
+  ): Promise<{ stdout: string; stderr: string; code: number }>;
 }
 
 export type Log = (line: string) => void;

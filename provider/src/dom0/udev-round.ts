@@ -3,6 +3,7 @@
 // settle, and wait (bounded) for the symlinks. Each request gets its own outcome, so a disk
 // that fails fails alone.
 import type { Remote } from "./remote.js";
+import { UdevRoundError } from "./udev-round-error.js";
 
 export interface UdevRequest {
   /** Rule files to write (atomically). */
@@ -30,7 +31,7 @@ export const DISABLED_SUFFIX = ".disabled-by-xen-passthrough";
 // and kernel names passed the inputs' strict patterns, rule text travels as printf %b escapes
 // (printfEscaped). Builtins where it counts: a round for sixteen disks must not cost a hundred
 // processes (umask instead of chmod, printf instead of base64, one trigger for every disk).
-const SCRIPT = String.raw`set -u
+export const UDEV_ROUND_SCRIPT = String.raw`set -u
 umask 022
 triggers=""
 waits=""
@@ -105,11 +106,15 @@ export function renderManifest(requests: readonly UdevRequest[]): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** One outcome per request from what the script printed. */
-export function parseOutcomes(output: string, count: number): (UdevOutcome | Error)[] {
-  if (!output.split("\n").includes("done")) {
-    return Array.from({ length: count }, () => new Error(`the udev round did not finish: ${output.trim()}`));
-  }
+/**
+ * One outcome per request from what the script printed. A failed request's error still carries
+ * the rules set aside for it (a rollback moves them back); `script` is the exit status and stderr.
+ */
+export function parseOutcomes(
+  output: string,
+  count: number,
+  script: { readonly stderr: string; readonly code: number } = { stderr: "", code: 0 },
+): (UdevOutcome | UdevRoundError)[] {
   const problems = Array.from({ length: count }, () => [] as string[]);
   const disabled = Array.from({ length: count }, () => new Map<string, string>());
   for (const line of output.split("\n")) {
@@ -128,19 +133,30 @@ export function parseOutcomes(output: string, count: number): (UdevOutcome | Err
       }
     }
   }
-  return problems.map((list, index) =>
-    list.length > 0 ? new Error(list.join("; ")) : { disabled: disabled[index] ?? new Map<string, string>() },
-  );
+  const finished = output.split("\n").includes("done");
+  return problems.map((list, index) => {
+    const setAside = disabled[index] ?? new Map<string, string>();
+    if (!finished) {
+      const stderr = script.stderr.trim();
+      return new UdevRoundError(
+        `the udev round did not finish (exit status ${script.code}): ${output.trim()}` +
+          (stderr === "" ? "" : `; stderr: ${stderr}`),
+        setAside,
+        script,
+      );
+    }
+    return list.length > 0 ? new UdevRoundError(list.join("; "), setAside) : { disabled: setAside };
+  });
 }
 
 export async function runUdevRound(
   remote: Remote,
   requests: readonly UdevRequest[],
-): Promise<(UdevOutcome | Error)[]> {
+): Promise<(UdevOutcome | UdevRoundError)[]> {
   const longestWait = Math.max(0, ...requests.flatMap((r) => (r.waits ?? []).map((w) => w.timeoutSeconds)));
-  const { stdout } = await remote.exec(SCRIPT, {
+  const { stdout, stderr, code } = await remote.exec(UDEV_ROUND_SCRIPT, {
     stdin: renderManifest(requests),
     timeoutMs: (longestWait + 60) * 1000,
   });
-  return parseOutcomes(stdout, requests.length);
+  return parseOutcomes(stdout, requests.length, { stderr, code });
 }

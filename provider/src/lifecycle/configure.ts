@@ -2,7 +2,7 @@
 // every resource whose inputs name no `xapi`.
 import type { dynamic } from "@pulumi/pulumi";
 import { parseXapiDirect } from "../core/check.js";
-import { setStackXapi } from "./access.js";
+import { setStackXapi } from "./connect.js";
 
 const NAMESPACE = "xen-passthrough";
 

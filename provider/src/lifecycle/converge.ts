@@ -1,59 +1,66 @@
-// create and update: look, refuse what is unsafe, plan, apply; the outputs describe the host as
-// the apply left it.
-import { PartialResourceError } from "../core/errors.js";
-import type { PassthroughDiskInputs } from "../core/inputs.js";
+// create and update: look, plan (refusing what is unsafe), apply; the outputs describe the host
+// as the apply left it. A failure undoes a create's changes or keeps partial state, decided from
+// what the apply says it changed.
+import { causeText, PartialResourceError, RollbackIncompleteError } from "../core/errors.js";
 import { planConverge } from "../core/converge-plan.js";
+import type { HostView } from "../core/host-view.js";
+import type { PassthroughDiskInputs } from "../core/inputs.js";
 import { renderRule } from "../core/rule.js";
 import type { PassthroughDiskState } from "../core/state.js";
-import { applySteps, type Applied } from "./apply.js";
-import { connectAndObserve, progressLog } from "./access.js";
-import { observe, type HostView } from "./observe.js";
-import { refuseUnsafe } from "./refuse.js";
+import type { Log } from "../dom0/remote.js";
+import { applySteps } from "./apply.js";
+import { ApplyError, noChanges } from "./changes.js";
+import { connectAndLook, look, progressLog, type HostAccess } from "./connect.js";
+import { stateFromView } from "./outputs.js";
 import { rollback } from "./rollback.js";
-import { stateFromView } from "./state.js";
 
 export interface Converged {
   readonly id: string;
   readonly state: PassthroughDiskState;
 }
 
-/**
- * Brings the host to the inputs. `rollbackEarly` (create): a failure before the VBD exists undoes
- * this run's changes. Any other failure keeps partial state (PartialResourceError with the id and
- * the state observed after the failure), so the next `pulumi up` resumes from it.
- */
-export async function converge(
-  inputs: PassthroughDiskInputs,
-  options: { readonly rollbackEarly: boolean },
-): Promise<Converged> {
+export interface ConvergeOptions {
+  /** create: a failure before our VBD exists undoes this run's changes. */
+  readonly rollbackEarly: boolean;
+}
+
+export async function converge(inputs: PassthroughDiskInputs, options: ConvergeOptions): Promise<Converged> {
   const log = progressLog(inputs);
-  const { access, view } = await connectAndObserve(inputs, log);
-  refuseUnsafe(view, inputs);
-  const steps = planConverge(view.observation, inputs);
-  const applied: Applied = {
-    ruleCreated: false,
-    rulesDisabled: new Map(),
-    vbdExists: view.ownVbd !== undefined,
-  };
+  const { access, view } = await connectAndLook(inputs, log);
+  return convergeFrom(access, view, inputs, options, log);
+}
+
+/**
+ * Brings the host from `view` to the inputs. With `rollbackEarly`, a failure before the VBD exists
+ * undoes this run's changes. Any other failure keeps partial state (PartialResourceError with the
+ * id and the state observed after the failure), so the next `pulumi up` resumes from it.
+ */
+export async function convergeFrom(
+  access: HostAccess,
+  view: HostView,
+  inputs: PassthroughDiskInputs,
+  options: ConvergeOptions,
+  log: Log,
+): Promise<Converged> {
+  const steps = planConverge(view, inputs);
   let after: HostView;
   try {
-    after = await applySteps(access, view, inputs, steps, log, applied);
+    ({ view: after } = await applySteps(access, view, inputs, steps, log));
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (options.rollbackEarly && !applied.vbdExists) {
-      const leftovers = await rollback(access, view, applied, renderRule(inputs.disk).path, log);
-      if (leftovers.length === 0) throw error;
-      throw new Error(`${message}; the rollback could not undo everything: ${leftovers.join("; ")}`, {
-        cause: error,
-      });
+    const changes = error instanceof ApplyError ? error.changes : noChanges(view.vbd !== undefined);
+    const cause = error instanceof ApplyError ? error.cause : error;
+    if (options.rollbackEarly && !changes.vbdExists) {
+      const leftovers = await rollback(access, view, changes, renderRule(inputs.disk).path, log);
+      if (leftovers.length === 0) throw cause;
+      throw new RollbackIncompleteError(leftovers, { cause });
     }
-    const found = await observe(access, inputs).catch(() => view);
+    const found = await look(access, inputs).catch(() => view);
     const state = stateFromView(found, inputs, found.disk?.kernelName ?? "");
     throw new PartialResourceError(
-      `${message} (partly done: the next \`pulumi up\` resumes from the recorded state)`,
+      `${causeText(cause)} (partly done: the next \`pulumi up\` resumes from the recorded state)`,
       view.tag,
       { ...state },
-      { cause: error },
+      { cause },
     );
   }
   return { id: view.tag, state: stateFromView(after, inputs, after.disk?.kernelName ?? "") };

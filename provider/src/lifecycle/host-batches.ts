@@ -9,6 +9,7 @@ import { runUdevRound, type UdevOutcome, type UdevRequest } from "../dom0/udev-r
 import type { XapiCaller } from "../xapi/caller.js";
 import type { Ref } from "../xapi/records.js";
 import { fetchSnapshot, type XapiSnapshot } from "../xapi/snapshot.js";
+import { scanSr } from "../xapi/sr.js";
 
 /**
  * How long the first request of a batch waits for others. Concurrent resources reach each step
@@ -72,7 +73,7 @@ function dom0Batches(remote: Remote): Pick<HostBatches, "inventory" | "udev"> {
 
 function xapiBatches(xapi: XapiCaller): Pick<HostBatches, "snapshot" | "scan"> {
   const scan = new GroupCommit<Ref, true>(async (srs) => {
-    await Promise.all([...new Set(srs)].map((sr) => xapi.call("SR.scan", sr)));
+    await Promise.all([...new Set(srs)].map((sr) => scanSr(xapi, sr)));
     return srs.map(() => true as const);
   }, BATCH_WINDOW_MS);
   return {

@@ -1,16 +1,24 @@
 // The provider methods as the dynamic-provider host calls them (through provider/src/shell.ts).
 // check and diff are pure; create, read, update and delete talk to the host.
 import type { dynamic } from "@pulumi/pulumi";
-import { parseInputs } from "../core/check.js";
+import { checkInputs, parseInputs } from "../core/check.js";
 import { PartialResourceError } from "../core/errors.js";
 import { converge } from "./converge.js";
-import { connectAndObserve, progressLog } from "./access.js";
+import { connectAndLook, progressLog } from "./connect.js";
+import { anythingOurs, stateFromView } from "./outputs.js";
 import { removePassthrough } from "./remove.js";
-import { anythingOurs, stateFromView } from "./state.js";
 
-export { check } from "./check.js";
 export { diff } from "./diff.js";
 export { configure } from "./configure.js";
+
+/** Validates and defaults the inputs; failures name the property and what is allowed. Pure (previews run it offline). */
+export function check(
+  olds: Record<string, unknown>,
+  news: Record<string, unknown>,
+): Promise<dynamic.CheckResult> {
+  const { inputs, failures } = checkInputs(olds ?? {}, news ?? {});
+  return Promise.resolve(failures.length === 0 ? { inputs } : { inputs, failures });
+}
 
 export async function create(props: Record<string, unknown>): Promise<dynamic.CreateResult> {
   const { id, state } = await keepingProvider(props, converge(parseInputs(props), { rollbackEarly: true }));
@@ -20,7 +28,7 @@ export async function create(props: Record<string, unknown>): Promise<dynamic.Cr
 /** Refresh: reports what is on the host now; drift shows in `observed` and `drift`. */
 export async function read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
   const inputs = parseInputs(props);
-  const { view } = await connectAndObserve(inputs, progressLog(inputs));
+  const { view } = await connectAndLook(inputs, progressLog(inputs));
   // Nothing of ours left at all: the resource is gone (the next `pulumi up` creates it again).
   if (!anythingOurs(view)) return { id: "" };
   const recordedKernelName = typeof props["kernelName"] === "string" ? props["kernelName"] : "";

@@ -1,31 +1,43 @@
 // delete: unplug and destroy our VBDs, remove our rule, let udev drop the symlink, forget the
 // VDI. Succeeds when pieces are already gone; never touches the disk's data.
+import type { HostView } from "../core/host-view.js";
 import type { PassthroughDiskInputs } from "../core/inputs.js";
 import { renderRule } from "../core/rule.js";
+import type { Log } from "../dom0/remote.js";
 import { destroyVbd, unplugVbd } from "../xapi/vbd.js";
 import { forgetVdi } from "../xapi/vdi.js";
-import { connectAndObserve, progressLog } from "./access.js";
+import { connectAndLook, progressLog, type HostAccess } from "./connect.js";
 
 export async function removePassthrough(inputs: PassthroughDiskInputs): Promise<void> {
   const log = progressLog(inputs);
-  const { access, view } = await connectAndObserve(inputs, log);
+  const { access, view } = await connectAndLook(inputs, log);
+  await removeFrom(access, view, inputs, log);
+}
+
+/** Removes what `view` shows of ours. */
+export async function removeFrom(
+  access: HostAccess,
+  view: HostView,
+  inputs: PassthroughDiskInputs,
+  log: Log,
+): Promise<void> {
   await Promise.all(
     view.ownVbds.map(async (vbd) => {
-      if (vbd.currently_attached) {
+      if (vbd.currentlyAttached) {
         log(`unplugging VBD ${vbd.uuid}`);
-        await unplugVbd(access.xapi, vbd.$ref);
+        await unplugVbd(access.xapi, vbd.ref);
       }
-      await destroyVbd(access.xapi, vbd.$ref);
+      await destroyVbd(access.xapi, vbd.ref);
     }),
   );
-  const { disk, observation } = view;
+  const { disk } = view;
   const rulePath = renderRule(inputs.disk).path;
   if (view.ruleText !== undefined) log(`removing ${rulePath}`);
   // Re-evaluate the disk even when the rule was already gone: udev drops the symlink only then.
   const retrigger =
     disk !== undefined &&
-    observation.otherRules.length === 0 &&
-    (view.ruleText !== undefined || observation.symlinkPresent);
+    view.otherRules.length === 0 &&
+    (view.ruleText !== undefined || view.symlinkPresent);
   if (view.ruleText !== undefined || retrigger) {
     await access.batches.udev({
       removes: view.ruleText === undefined ? [] : [rulePath],
@@ -35,6 +47,6 @@ export async function removePassthrough(inputs: PassthroughDiskInputs): Promise<
   // The symlink is gone: the SR forgets the disk's VDI, unless someone else's VBD still uses it.
   if (retrigger && view.vdi !== undefined && view.otherVbds.length === 0) {
     log(`forgetting VDI ${view.vdi.uuid}`);
-    await forgetVdi(access.xapi, view.vdi.$ref);
+    await forgetVdi(access.xapi, view.vdi.ref);
   }
 }

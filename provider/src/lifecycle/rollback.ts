@@ -1,33 +1,35 @@
 // Undo of a create that failed before its VBD existed: nothing of it may stay on the host.
+import { causeText } from "../core/errors.js";
+import type { HostView } from "../core/host-view.js";
 import { symlinkPath } from "../core/rule.js";
 import type { Log } from "../dom0/remote.js";
-import { vdiAt } from "../xapi/snapshot.js";
-import type { Applied } from "./apply.js";
-import type { HostAccess, HostView } from "./observe.js";
+import { forgetVdi, vdiAt } from "../xapi/vdi.js";
+import type { Changes } from "./changes.js";
+import type { HostAccess } from "./connect.js";
 
 /** Best effort: returns what could not be undone, in words (empty when all was undone). */
 export async function rollback(
   access: HostAccess,
   view: HostView,
-  applied: Applied,
+  changes: Changes,
   rulePath: string,
   log: Log,
 ): Promise<string[]> {
   const kernelName = view.disk?.kernelName;
-  if (kernelName === undefined || (!applied.ruleCreated && applied.rulesDisabled.size === 0)) return [];
+  if (kernelName === undefined || (!changes.ruleWritten && changes.rulesSetAside.size === 0)) return [];
   log("create failed before the VBD existed: undoing its changes");
   const failures: string[] = [];
   const attempt = async (what: string, action: () => Promise<unknown>) => {
     try {
       await action();
     } catch (error) {
-      failures.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+      failures.push(`${what}: ${causeText(error)}`);
     }
   };
   await attempt("undo the rule changes", () =>
     access.batches.udev({
-      removes: applied.ruleCreated ? [rulePath] : [],
-      restores: [...applied.rulesDisabled.keys()],
+      removes: changes.ruleWritten ? [rulePath] : [],
+      restores: [...changes.rulesSetAside.keys()],
       triggers: [kernelName],
     }),
   );
@@ -35,9 +37,9 @@ export async function rollback(
   if (sr !== undefined && view.vdi === undefined) {
     // The VDI appeared during this create: a scan forgets it now that the symlink is gone.
     await attempt("forget the VDI", async () => {
-      await access.batches.scan(sr.$ref);
-      const left = vdiAt(await access.batches.snapshot(), sr.$ref, symlinkPath(kernelName));
-      if (left !== undefined) await access.xapi.call("VDI.forget", left.$ref);
+      await access.batches.scan(sr.ref);
+      const left = vdiAt(await access.batches.snapshot(), sr.ref, symlinkPath(kernelName));
+      if (left !== undefined) await forgetVdi(access.xapi, left.$ref);
     });
   }
   return failures;

@@ -2,6 +2,11 @@
 
 export type Ref = string;
 
+export interface HostRecord {
+  uuid: string;
+  name_label: string;
+}
+
 export interface VmRecord {
   uuid: string;
   name_label: string;

@@ -45,6 +45,10 @@ export async function tagVbd(xapi: XapiCaller, vbd: Ref, tag: string): Promise<v
   await xapi.call("VBD.add_to_other_config", vbd, VBD_TAG_KEY, tag);
 }
 
+export async function setVbdBootable(xapi: XapiCaller, vbd: Ref, bootable: boolean): Promise<void> {
+  await xapi.call("VBD.set_bootable", vbd, bootable);
+}
+
 export const plugVbd = (xapi: XapiCaller, vbd: Ref) => idempotent(xapi, "VBD.plug", vbd);
 export const destroyVbd = (xapi: XapiCaller, vbd: Ref) => idempotent(xapi, "VBD.destroy", vbd);
 

@@ -1,6 +1,13 @@
+// VDI: a disk of the udev SR, found by its location (the /dev/xapi/block symlink).
 import type { XapiCaller } from "./caller.js";
 import { idempotent } from "./idempotent.js";
-import type { Ref } from "./records.js";
+import type { Ref, VdiRecord, WithRef } from "./records.js";
+import type { XapiSnapshot } from "./snapshot.js";
+
+/** udev SR VDIs are matched by location, never by a stored UUID: a re-added disk gets a new one. */
+export function vdiAt(snapshot: XapiSnapshot, sr: Ref, location: string): WithRef<VdiRecord> | undefined {
+  return snapshot.vdis.find((vdi) => vdi.SR === sr && vdi.location === location);
+}
 
 /**
  * Drops XAPI's record of a VDI. For a disk of the udev SR this is all an SR scan would do once

@@ -1,27 +1,27 @@
-// The resource state (outputs) from a view of the host: ids, what was made, what was observed,
-// and the drift between that and the inputs.
+// The resource state (outputs) from the host's view: ids, what was made, what was observed, and
+// the drift between that and the inputs (core/drift.ts, which diff also reads from old states).
 import { findDrift } from "../core/drift.js";
 import type { PassthroughDiskInputs } from "../core/inputs.js";
 import { renderRule, ruleStatus, symlinkPath } from "../core/rule.js";
 import type { ObservedState, PassthroughDiskState } from "../core/state.js";
-import type { HostView } from "./observe.js";
+import type { HostView } from "../core/host-view.js";
 
 export function observedState(view: HostView, inputs: PassthroughDiskInputs): ObservedState {
-  const { disk, vdi, ownVbd: vbd, vm } = view;
+  const { disk, vdi, vbd, vm } = view;
   return {
     ruleStatus: ruleStatus(view.ruleText, inputs.disk),
     diskPresent: disk !== undefined,
     kernelName: disk?.kernelName ?? "",
-    symlinkPresent: view.observation.symlinkPresent,
+    symlinkPresent: view.symlinkPresent,
     vdiPresent: vdi !== undefined,
     vbdPresent: vbd !== undefined,
-    vbdOnCurrentVdi: vbd !== undefined && vdi !== undefined && vbd.VDI === vdi.$ref,
-    vbdAttached: vbd?.currently_attached ?? false,
+    vbdOnCurrentVdi: vbd !== undefined && vdi !== undefined && vbd.vdiUuid === vdi.uuid,
+    vbdAttached: vbd?.currentlyAttached ?? false,
     vbdMode: vbd?.mode ?? "",
     vbdUserdevice: vbd?.userdevice ?? "",
     vbdBootable: vbd?.bootable ?? false,
     vmPresent: vm !== undefined,
-    vmPowerState: vm?.power_state ?? "",
+    vmPowerState: vm?.powerState ?? "",
   };
 }
 
@@ -41,8 +41,8 @@ export function stateFromView(
     hostUuid: view.hostUuid,
     vmUuid: view.vm?.uuid ?? "",
     vdiUuid: view.vdi?.uuid ?? "",
-    vbdUuid: view.ownVbd?.uuid ?? "",
-    device: view.ownVbd?.device ?? "",
+    vbdUuid: view.vbd?.uuid ?? "",
+    device: view.vbd?.device ?? "",
     kernelName,
     symlinkPath: kernelName === "" ? "" : symlinkPath(kernelName),
     rulePath: rule.path,

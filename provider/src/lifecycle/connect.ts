@@ -1,10 +1,23 @@
-// The shared connections of this provider process (one SSH connection and one XAPI session per
-// host), and the XAPI settings from stack config that `configure` received.
+// Reaching a host and looking at it: the shared connections of this provider process (one SSH
+// connection and one XAPI session per host), the XAPI settings from stack config that
+// `configure` received, and the look that produces the host's view (core/host-view.ts).
 import { openHostSessions } from "../adapters/host-pool.js";
+import { viewOf, type HostView } from "../core/host-view.js";
 import type { PassthroughDiskInputs, XapiDirect } from "../core/inputs.js";
-import type { Log } from "../dom0/remote.js";
-import { dom0BatchesOf, hostBatches } from "./host-batches.js";
-import { viewOf, type HostAccess, type HostView } from "./observe.js";
+import type { Log, Remote } from "../dom0/remote.js";
+import type { XapiCaller } from "../xapi/caller.js";
+import { dom0BatchesOf, hostBatches, type HostBatches } from "./host-batches.js";
+
+/** How the lifecycle reaches one host: dom0 over SSH, XAPI, and the work they share per host. */
+export interface HostAccess {
+  readonly remote: Remote;
+  readonly xapi: XapiCaller;
+  readonly batches: HostBatches;
+}
+
+export function hostAccess(remote: Remote, xapi: XapiCaller): HostAccess {
+  return { remote, xapi, batches: hostBatches(remote, xapi) };
+}
 
 let stackXapi: XapiDirect | undefined;
 
@@ -18,7 +31,7 @@ export function setStackXapi(settings: XapiDirect | undefined): void {
  * XAPI login (which rides on that connection) is still under way, and the first records are
  * fetched while the XAPI client settles.
  */
-export async function connectAndObserve(
+export async function connectAndLook(
   inputs: PassthroughDiskInputs,
   log: Log,
 ): Promise<{ access: HostAccess; view: HostView }> {
@@ -32,10 +45,13 @@ export async function connectAndObserve(
     return records;
   });
   const [[remote, xapi], dom0, records] = await Promise.all([both, inventory, snapshot]);
-  return {
-    access: { remote, xapi, batches: hostBatches(remote, xapi) },
-    view: viewOf(dom0, records, inputs),
-  };
+  return { access: hostAccess(remote, xapi), view: viewOf(dom0, records, inputs) };
+}
+
+/** A look over connections already open (after a failure, or in tests). */
+export async function look(access: HostAccess, inputs: PassthroughDiskInputs): Promise<HostView> {
+  const [inventory, snapshot] = await Promise.all([access.batches.inventory(), access.batches.snapshot()]);
+  return viewOf(inventory, snapshot, inputs);
 }
 
 /** Progress lines reach the user through the engine (console.log of the provider host). */

@@ -1,0 +1,155 @@
+// What one look at a host saw, for one resource: the single description of the host. dom0's
+// side (the disk, our rule, others' rules, the symlink) and XAPI's (the udev SR, the VM, the VDI
+// at the symlink, our VBDs and others'). The planner reads it (converge-plan.ts), the outputs and
+// drift are derived from it (lifecycle/outputs.ts), delete and rollback act on it. A new fact
+// about the host is added here, in HostView and viewOf, and nowhere else. Pure.
+import type { Dom0Disk, Dom0Inventory } from "./dom0-inventory.js";
+import { dom0Use, resolveDisk } from "./dom0-inventory.js";
+import { RefusedError } from "./errors.js";
+import type { PassthroughDiskInputs, VbdMode } from "./inputs.js";
+import { conflictingRules, rulePath, ruleSlug, symlinkPath, type ConflictingRule } from "./rule.js";
+import type { VmPowerState } from "./state.js";
+import { hostByUuid } from "../xapi/host.js";
+import type { Ref, VbdRecord } from "../xapi/records.js";
+import type { XapiSnapshot } from "../xapi/snapshot.js";
+import { uuidOf } from "../xapi/snapshot.js";
+import { removableStorageSr } from "../xapi/sr.js";
+import { isTagged } from "../xapi/vbd.js";
+import { vdiAt } from "../xapi/vdi.js";
+import { findVm } from "../xapi/vm.js";
+
+export interface SrFacts {
+  readonly ref: Ref;
+  readonly uuid: string;
+  readonly nameLabel: string;
+}
+
+export interface VmFacts {
+  readonly ref: Ref;
+  readonly uuid: string;
+  readonly powerState: Exclude<VmPowerState, "">;
+  readonly isControlDomain: boolean;
+}
+
+export interface VdiFacts {
+  readonly ref: Ref;
+  readonly uuid: string;
+  readonly location: string;
+}
+
+/** A VBD as found (XAPI field values; VM and VDI by uuid, "" for a dangling reference). */
+export interface VbdFacts {
+  readonly ref: Ref;
+  readonly uuid: string;
+  readonly vmUuid: string;
+  readonly vdiUuid: string;
+  readonly mode: VbdMode;
+  readonly userdevice: string;
+  readonly device: string;
+  readonly bootable: boolean;
+  readonly currentlyAttached: boolean;
+}
+
+export interface HostView {
+  /** INSTALLATION_UUID of dom0's xensource-inventory. */
+  readonly hostUuid: string;
+  /** Tag of our VBD (other_config) and the resource id: unique per host and disk identity. */
+  readonly tag: string;
+  /** The disk, resolved by its identity (undefined: not found, see diskProblem). */
+  readonly disk: Dom0Disk | undefined;
+  /** Why the disk was not resolved (not found, ambiguous, a partition). */
+  readonly diskProblem: string | undefined;
+  /** Why dom0 itself uses the disk (boot disk, mounted, swap, held); undefined when free. */
+  readonly diskUse: string | undefined;
+  /** Content of our rule file (undefined: no file). */
+  readonly ruleText: string | undefined;
+  /** Rules of others that give the same disk a xapi/block symlink (see conflictingRules). */
+  readonly otherRules: readonly ConflictingRule[];
+  /** /dev/xapi/block/<kernelName> exists and resolves to the disk. */
+  readonly symlinkPresent: boolean;
+  /** The host's udev "Removable storage" SR. */
+  readonly sr: SrFacts | undefined;
+  /** The VM (undefined: not found). */
+  readonly vm: VmFacts | undefined;
+  /** The VDI of the SR whose location is the disk's symlink. */
+  readonly vdi: VdiFacts | undefined;
+  /** VBDs carrying our tag (normally one). */
+  readonly ownVbds: readonly VbdFacts[];
+  /** The one of them that counts: preferably on the wanted VM and the current VDI. */
+  readonly vbd: VbdFacts | undefined;
+  /** VBDs of the disk's VDI without our tag (hand-made, or another tool's). */
+  readonly otherVbds: readonly VbdFacts[];
+  /** What the look read, from which an apply derives the host it leaves (lifecycle/after-apply.ts). */
+  readonly inventory: Dom0Inventory;
+  readonly snapshot: XapiSnapshot;
+}
+
+export function resourceTag(hostUuid: string, inputs: PassthroughDiskInputs): string {
+  return `${hostUuid}:${ruleSlug(inputs.disk)}`;
+}
+
+/** The view of one resource from what dom0 and XAPI reported. */
+export function viewOf(
+  inventory: Dom0Inventory,
+  snapshot: XapiSnapshot,
+  inputs: PassthroughDiskInputs,
+): HostView {
+  const hostUuid = inventory.xensource["INSTALLATION_UUID"];
+  if (hostUuid === undefined || hostUuid === "") {
+    throw new RefusedError(
+      "NOT_A_DOM0",
+      {},
+      "/etc/xensource-inventory on the SSH host has no INSTALLATION_UUID: is this a XenServer / XCP-ng dom0?",
+    );
+  }
+  const tag = resourceTag(hostUuid, inputs);
+  const resolution = resolveDisk(inventory, inputs.disk);
+  const disk = resolution.ok ? resolution.disk : undefined;
+  const sr = removableStorageSr(snapshot, hostByUuid(snapshot, hostUuid).$ref);
+  const vm = findVm(snapshot, inputs.vm);
+  const vdi =
+    sr !== undefined && disk !== undefined
+      ? vdiAt(snapshot, sr.$ref, symlinkPath(disk.kernelName))
+      : undefined;
+  const facts = (vbd: VbdRecord & { readonly $ref: Ref }): VbdFacts => ({
+    ref: vbd.$ref,
+    uuid: vbd.uuid,
+    vmUuid: uuidOf(snapshot, vbd.VM),
+    vdiUuid: uuidOf(snapshot, vbd.VDI),
+    mode: vbd.mode,
+    userdevice: vbd.userdevice,
+    device: vbd.device,
+    bootable: vbd.bootable,
+    currentlyAttached: vbd.currently_attached,
+  });
+  const ownVbds = snapshot.vbds.filter((vbd) => isTagged(vbd, tag)).map(facts);
+  const rank = (vbd: VbdFacts) =>
+    (vm !== undefined && vbd.vmUuid === vm.uuid ? 2 : 0) +
+    (vdi !== undefined && vbd.vdiUuid === vdi.uuid ? 1 : 0);
+  const otherVbds =
+    vdi === undefined
+      ? []
+      : snapshot.vbds.filter((vbd) => vbd.VDI === vdi.$ref && !isTagged(vbd, tag)).map(facts);
+  return {
+    hostUuid,
+    tag,
+    disk,
+    diskProblem: resolution.ok ? undefined : resolution.reason,
+    diskUse: disk === undefined ? undefined : dom0Use(inventory, disk),
+    ruleText: inventory.passthroughRules.get(rulePath(inputs.disk)),
+    otherRules:
+      disk === undefined ? [] : conflictingRules(inventory.passthroughRules, disk, rulePath(inputs.disk)),
+    symlinkPresent: disk !== undefined && inventory.xapiBlock.get(disk.kernelName) === disk.kernelName,
+    sr: sr === undefined ? undefined : { ref: sr.$ref, uuid: sr.uuid, nameLabel: sr.name_label },
+    vm:
+      vm === undefined
+        ? undefined
+        : { ref: vm.$ref, uuid: vm.uuid, powerState: vm.power_state, isControlDomain: vm.is_control_domain },
+    vdi: vdi === undefined ? undefined : { ref: vdi.$ref, uuid: vdi.uuid, location: vdi.location },
+    ownVbds,
+    vbd: [...ownVbds].sort((a, b) => rank(b) - rank(a))[0],
+    otherVbds,
+    inventory,
+    snapshot,
+  };
+}

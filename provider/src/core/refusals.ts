@@ -1,0 +1,97 @@
+// Every refusal before a change, in one place: what must hold for converging to be safe, and
+// what would take something that is not ours. Pure: reads the host's view and the inputs.
+import type { Dom0Disk } from "./dom0-inventory.js";
+import { RefusedError } from "./errors.js";
+import type { HostView, SrFacts, VbdFacts, VmFacts } from "./host-view.js";
+import { describeDisk, describeVm } from "./identity.js";
+import type { PassthroughDiskInputs } from "./inputs.js";
+import { NO_REMOVABLE_STORAGE_SR } from "../xapi/sr.js";
+
+/** The part of the view the refusals read (tests build it without a host). */
+export type RefusalView = Pick<HostView, "hostUuid" | "diskProblem" | "diskUse" | "otherRules"> & {
+  readonly otherVbds: readonly Pick<VbdFacts, "uuid" | "vmUuid">[];
+  readonly disk: Pick<Dom0Disk, "kernelName"> | undefined;
+  readonly sr: Pick<SrFacts, "ref"> | undefined;
+  readonly vm: Pick<VmFacts, "uuid" | "powerState" | "isControlDomain"> | undefined;
+};
+
+/** What a converge may act on once nothing was refused. */
+export interface Target {
+  readonly disk: Pick<Dom0Disk, "kernelName">;
+  readonly vm: Pick<VmFacts, "uuid" | "powerState">;
+}
+
+/** Throws RefusedError when converging is unsafe or would take what is not ours; else the target. */
+export function refuseUnsafe(view: RefusalView, inputs: PassthroughDiskInputs): Target {
+  const disk = describeDisk(inputs.disk);
+  if (view.disk === undefined) {
+    throw new RefusedError(
+      "DISK_NOT_FOUND",
+      { disk },
+      view.diskProblem ?? `no disk with ${disk} on the host`,
+    );
+  }
+  if (view.diskUse !== undefined) {
+    throw new RefusedError(
+      "DISK_IN_USE_BY_DOM0",
+      { disk, kernelName: view.disk.kernelName },
+      `refusing to pass through ${disk} (/dev/${view.disk.kernelName}): ${view.diskUse}. Passing it to a VM would corrupt it`,
+    );
+  }
+  if (view.sr === undefined) {
+    throw new RefusedError("NO_REMOVABLE_STORAGE_SR", { host: view.hostUuid }, NO_REMOVABLE_STORAGE_SR);
+  }
+  if (view.vm?.isControlDomain === true) {
+    throw new RefusedError(
+      "VM_IS_CONTROL_DOMAIN",
+      { vm: describeVm(inputs.vm) },
+      `${describeVm(inputs.vm)} is dom0 (the control domain): name a guest VM`,
+    );
+  }
+  if (view.vm === undefined) {
+    throw new RefusedError(
+      "VM_NOT_FOUND",
+      { vm: describeVm(inputs.vm) },
+      `${describeVm(inputs.vm)} was not found`,
+    );
+  }
+  refuseOthers(view, inputs, view.vm.uuid);
+  return { disk: view.disk, vm: view.vm };
+}
+
+/** Rules and VBDs of others for this disk: taken over with adopt, refused otherwise. */
+function refuseOthers(view: RefusalView, inputs: PassthroughDiskInputs, vmUuid: string): void {
+  const disk = describeDisk(inputs.disk);
+  for (const rule of view.otherRules) {
+    if (rule.writtenBy === "xen-passthrough") {
+      throw new RefusedError(
+        "DISK_MANAGED_ELSEWHERE",
+        { disk, rule: rule.path },
+        `${disk} is already passed through by another PassthroughDisk (${rule.path}, ${rule.evidence}): a disk can belong to one resource only`,
+      );
+    }
+    if (!inputs.adopt) {
+      throw new RefusedError(
+        "DISK_IN_OTHER_RULE",
+        { disk, rule: rule.path },
+        `${disk} is already passed through by ${rule.path} (${rule.evidence}): set adopt: true to take it over, or remove that rule`,
+      );
+    }
+  }
+  for (const vbd of view.otherVbds) {
+    if (vbd.vmUuid !== vmUuid) {
+      throw new RefusedError(
+        "DISK_ATTACHED_ELSEWHERE",
+        { disk, vbd: vbd.uuid, vm: vbd.vmUuid },
+        `${disk} is attached to another VM (${vbd.vmUuid}, VBD ${vbd.uuid}): detach it there first`,
+      );
+    }
+    if (!inputs.adopt) {
+      throw new RefusedError(
+        "DISK_HAS_UNMANAGED_VBD",
+        { disk, vbd: vbd.uuid },
+        `${disk} already has a VBD on this VM that Pulumi does not manage (${vbd.uuid}): set adopt: true to take it over`,
+      );
+    }
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * A udev round failed for one request (or for all of them). It still says which rules of others
+ * the round had set aside for that request, so a rollback can move them back, and it keeps what
+ * the script printed and its exit status.
+ */
+export class UdevRoundError extends Error {
+  override readonly name = "UdevRoundError";
+  readonly code = "UDEV_ROUND_FAILED";
+  constructor(
+    message: string,
+    /** Rules set aside before the failure: original path -> where it went. */
+    readonly disabled: ReadonlyMap<string, string>,
+    /** The script's stderr and exit status (undefined when it ran to its end). */
+    readonly script?: { readonly stderr: string; readonly code: number },
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,156 @@
+// The XAPI steps of a plan. Each is a function from what the steps before it left (the VDI, the
+// VBD, the newest records) to what it leaves, so what a step needs and what it changes is in its
+// code, not in a comment: ensureVdi yields the VDI, adoptVbd and createVbd yield our VBD,
+// destroyVbd drops it, the others act on it.
+import type { XapiStep } from "../core/converge-plan.js";
+import { HostStateError, InternalError } from "../core/errors.js";
+import type { HostView } from "../core/host-view.js";
+import type { Log } from "../dom0/remote.js";
+import type { Ref } from "../xapi/records.js";
+import type { XapiSnapshot } from "../xapi/snapshot.js";
+import { createVbd, destroyVbd, plugVbd, readVbd, setVbdBootable, tagVbd, unplugVbd } from "../xapi/vbd.js";
+import { vdiAt } from "../xapi/vdi.js";
+import { snapshotAfterVbdChanges } from "./after-apply.js";
+import { ApplyError, type Changes } from "./changes.js";
+import type { HostAccess } from "./connect.js";
+
+/** What the XAPI steps so far left. */
+interface Progress {
+  readonly vdi: Ref | undefined;
+  readonly vbd: Ref | undefined;
+  /** Our VBD exists (found, adopted or created). */
+  readonly vbdExists: boolean;
+  readonly destroyed: readonly Ref[];
+  readonly snapshot: XapiSnapshot;
+}
+
+interface Context {
+  readonly access: HostAccess;
+  readonly view: HostView;
+  readonly log: Log;
+}
+
+type Runner<K extends XapiStep["kind"]> = (
+  context: Context,
+  step: Extract<XapiStep, { kind: K }>,
+  progress: Progress,
+) => Promise<Progress>;
+
+const ourVbd = (progress: Progress): Ref => {
+  if (progress.vbd === undefined) throw new InternalError("a VBD step ran before the VBD was known");
+  return progress.vbd;
+};
+
+const RUNNERS: { readonly [K in XapiStep["kind"]]: Runner<K> } = {
+  ensureVdi: async ({ access, view }, step, progress) => ({
+    ...progress,
+    ...(await ensureVdi(access, view, step.location)),
+  }),
+  adoptVbd: async ({ access, view, log }, step, progress) => {
+    const vbd = [...view.ownVbds, ...view.otherVbds].find((found) => found.uuid === step.vbdUuid)?.ref;
+    if (vbd === undefined) throw new InternalError(`VBD ${step.vbdUuid} to adopt is not in the view`);
+    log(`adopting VBD ${step.vbdUuid}`);
+    await tagVbd(access.xapi, vbd, view.tag);
+    return { ...progress, vbd, vbdExists: true };
+  },
+  unplugVbd: async ({ access, log }, _step, progress) => {
+    log("unplugging the VBD");
+    await unplugVbd(access.xapi, ourVbd(progress));
+    return progress;
+  },
+  destroyVbd: async ({ access }, _step, progress) => {
+    const vbd = ourVbd(progress);
+    await destroyVbd(access.xapi, vbd);
+    return { ...progress, vbd: undefined, destroyed: [...progress.destroyed, vbd] };
+  },
+  createVbd: async ({ access, view, log }, step, progress) => {
+    if (view.vm === undefined || progress.vdi === undefined)
+      throw new InternalError("createVbd without VM or VDI");
+    log("creating the VBD");
+    const vbd = await createVbd(access.xapi, { vm: view.vm.ref, vdi: progress.vdi, tag: view.tag }, step);
+    return { ...progress, vbd, vbdExists: true };
+  },
+  setVbdBootable: async ({ access }, step, progress) => {
+    await setVbdBootable(access.xapi, ourVbd(progress), step.bootable);
+    return progress;
+  },
+  plugVbd: async ({ access, log }, _step, progress) => {
+    log("plugging the VBD into the running VM");
+    await plugVbd(access.xapi, ourVbd(progress));
+    return progress;
+  },
+};
+
+/** Steps after which our VBD's record is read again. */
+const VBD_STEPS: ReadonlySet<XapiStep["kind"]> = new Set([
+  "adoptVbd",
+  "unplugVbd",
+  "createVbd",
+  "setVbdBootable",
+  "plugVbd",
+]);
+
+function run(context: Context, step: XapiStep, progress: Progress): Promise<Progress> {
+  // Each kind goes to its own runner; the cast only joins the union back to that runner's type.
+  const runner = RUNNERS[step.kind] as Runner<XapiStep["kind"]>;
+  return runner(context, step, progress);
+}
+
+/**
+ * Runs the steps in order; returns the newest records, with our VBD re-read after its last
+ * change. A failure throws ApplyError with `changes` and whether our VBD exists by then.
+ */
+export async function runXapiSteps(
+  context: Context,
+  steps: readonly XapiStep[],
+  changes: Changes,
+): Promise<{ readonly snapshot: XapiSnapshot; readonly vbdExists: boolean }> {
+  const { view, access, log } = context;
+  let progress: Progress = {
+    vdi: view.vdi?.ref,
+    vbd: view.vbd?.ref,
+    vbdExists: changes.vbdExists,
+    destroyed: [],
+    snapshot: view.snapshot,
+  };
+  try {
+    for (const step of steps) progress = await run(context, step, progress);
+    const changedVbd = steps.some((step) => VBD_STEPS.has(step.kind));
+    const reread =
+      changedVbd && progress.vbd !== undefined ? await readVbd(access.xapi, progress.vbd) : undefined;
+    if (reread !== undefined) {
+      const plugged = reread.currently_attached ? `plugged as ${reread.device}` : "not plugged";
+      log(`VBD ${reread.uuid}: userdevice ${reread.userdevice}, ${plugged}`);
+    }
+    const snapshot = snapshotAfterVbdChanges(progress.snapshot, { destroyed: progress.destroyed, reread });
+    return { snapshot, vbdExists: progress.vbdExists };
+  } catch (cause) {
+    throw new ApplyError({ ...changes, vbdExists: progress.vbdExists }, { cause });
+  }
+}
+
+/**
+ * The VDI at `location`: dom0's local-device-change introduces it on a udev add event; after a
+ * change event (our trigger) one scan of the SR, shared by concurrent resources, lists it.
+ */
+async function ensureVdi(
+  access: HostAccess,
+  view: HostView,
+  location: string,
+): Promise<{ vdi: Ref } | { vdi: Ref; snapshot: XapiSnapshot }> {
+  const sr = view.sr;
+  if (sr === undefined) throw new InternalError("ensureVdi without the udev SR (refusals.ts checks it)");
+  if (view.vdi?.location === location) return { vdi: view.vdi.ref };
+  await access.batches.scan(sr.ref);
+  const snapshot = await access.batches.snapshot();
+  const scanned = vdiAt(snapshot, sr.ref, location);
+  if (scanned === undefined) {
+    throw new HostStateError(
+      "VDI_NOT_LISTED",
+      { sr: sr.uuid, location },
+      `SR "${sr.nameLabel}" (${sr.uuid}) lists no VDI for ${location} after a scan: ` +
+        "check that the SR's location is /dev/xapi/block and that the symlink resolves to a block device",
+    );
+  }
+  return { vdi: scanned.$ref, snapshot };
+}
