@@ -2,7 +2,7 @@
 import { checkInputs } from "pulumi-xen-passthrough/dist/core/check.js";
 import type { PassthroughDiskInputs } from "pulumi-xen-passthrough/dist/core/inputs.js";
 import { renderRule } from "pulumi-xen-passthrough/dist/core/rule.js";
-import { inSyncObservation, type ObservedState } from "pulumi-xen-passthrough/dist/core/state.js";
+import type { ObservedState, VmPowerState } from "pulumi-xen-passthrough/dist/core/state.js";
 
 export const VM_UUID = "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d";
 
@@ -50,5 +50,32 @@ export function state(
       ...observed,
     },
     drift: [],
+  };
+}
+
+/** What "everything as wanted" looks like, e.g. for the state right after a complete create. */
+function inSyncObservation(
+  inputs: PassthroughDiskInputs,
+  made: {
+    readonly kernelName: string;
+    readonly attached: boolean;
+    readonly vmPowerState: VmPowerState;
+    readonly userdevice: string;
+  },
+): ObservedState {
+  return {
+    ruleStatus: "ok",
+    diskPresent: true,
+    kernelName: made.kernelName,
+    symlinkPresent: true,
+    vdiPresent: true,
+    vbdPresent: true,
+    vbdOnCurrentVdi: true,
+    vbdAttached: made.attached,
+    vbdMode: inputs.mode,
+    vbdUserdevice: made.userdevice,
+    vbdBootable: inputs.bootable,
+    vmPresent: true,
+    vmPowerState: made.vmPowerState,
   };
 }

@@ -41,17 +41,3 @@ export function describeDisk(identity: DiskIdentity): string {
 export function describeVm(identity: VmIdentity): string {
   return "uuid" in identity ? `VM ${identity.uuid}` : `VM "${identity.nameLabel}"`;
 }
-
-/** True when both name the same disk the same way. */
-export function sameDiskIdentity(a: DiskIdentity, b: DiskIdentity): boolean {
-  const pa = diskIdentityParts(a);
-  const pb = diskIdentityParts(b);
-  return pa.kind === pb.kind && pa.value === pb.value;
-}
-
-/** True when both name the same VM the same way. */
-export function sameVmIdentity(a: VmIdentity, b: VmIdentity): boolean {
-  if ("uuid" in a && "uuid" in b) return a.uuid === b.uuid;
-  if ("nameLabel" in a && "nameLabel" in b) return a.nameLabel === b.nameLabel;
-  return false;
-}

@@ -69,30 +69,3 @@ export interface PassthroughDiskState extends PassthroughDiskInputs {
   /** Drift found by the last read, in words (empty when host and inputs agree). */
   readonly drift: readonly string[];
 }
-
-/** What "everything as wanted" looks like, e.g. for the state right after a complete create. */
-export function inSyncObservation(
-  inputs: PassthroughDiskInputs,
-  made: {
-    readonly kernelName: string;
-    readonly attached: boolean;
-    readonly vmPowerState: VmPowerState;
-    readonly userdevice: string;
-  },
-): ObservedState {
-  return {
-    ruleStatus: "ok",
-    diskPresent: true,
-    kernelName: made.kernelName,
-    symlinkPresent: true,
-    vdiPresent: true,
-    vbdPresent: true,
-    vbdOnCurrentVdi: true,
-    vbdAttached: made.attached,
-    vbdMode: inputs.mode,
-    vbdUserdevice: made.userdevice,
-    vbdBootable: inputs.bootable,
-    vmPresent: true,
-    vmPowerState: made.vmPowerState,
-  };
-}

@@ -1,0 +1,171 @@
+// A fake of the two-method `Remote` (dom0/remote.ts) that models dom0 in memory: its disks, the
+// udev rules files, and the /dev/xapi/block symlinks udev makes for them. It answers exactly the
+// provider's two scripts (dom0/scripts.ts): the inventory, from the model, and the udev round,
+// by applying its manifest to the model. It is also the XAPI simulator's device directory, so the
+// udev SR's scan sees the symlinks it holds. Any other script is refused.
+//
+// The model of udev is ours, and small: a change event gives a disk its symlink when some *.rules
+// file mentions xapi/block and names the disk (ID_SERIAL / ID_SERIAL_SHORT or its kernel name),
+// and takes it away otherwise; `udevIgnoresRules` makes udev match nothing, as with a broken rule.
+import type { Remote } from "pulumi-xen-passthrough/dist/dom0/remote.js";
+import { DOM0_SCRIPTS } from "pulumi-xen-passthrough/dist/dom0/scripts.js";
+import { DISABLED_SUFFIX } from "pulumi-xen-passthrough/dist/dom0/udev-round.js";
+import type { DeviceDirectory, DeviceEntry } from "xen-sandbox";
+
+export interface FakeDisk {
+  readonly kernelName: string;
+  /** "MAJ:MIN" */
+  readonly devNumber: string;
+  readonly sizeBytes: number;
+  readonly serial: string;
+}
+
+const BOOT_DISK: FakeDisk = {
+  kernelName: "sda",
+  devNumber: "8:0",
+  sizeBytes: 64 * 1024 ** 3,
+  serial: "BOOT-0",
+};
+const RULES_DIR = "/etc/udev/rules.d/";
+const XAPI_BLOCK = "/dev/xapi/block/";
+
+export class FakeDom0 implements Remote, DeviceDirectory {
+  hostUuid = "";
+  readonly disks: FakeDisk[] = [BOOT_DISK];
+  /** Files of /etc/udev/rules.d: path -> content (set-aside files keep their suffix). */
+  readonly files = new Map<string, string>();
+  /** Kernel names that have a /dev/xapi/block symlink. */
+  readonly symlinks = new Set<string>();
+  /** udev matches no rule (a rule that does not select the disk): symlink waits time out. */
+  udevIgnoresRules = false;
+  /** The udev round script dies before its end (connection cut, shell killed), exit status 255. */
+  roundsDie = false;
+  /** Scripts run, by name ("inventory", "udevRound"), in order. */
+  readonly ran: string[] = [];
+
+  addDisk(kernelName: string, serial: string, minor: number): FakeDisk {
+    const disk = { kernelName, devNumber: `8:${minor}`, sizeBytes: 8 * 1024 ** 3, serial };
+    this.disks.push(disk);
+    return disk;
+  }
+
+  run(script: string): Promise<string> {
+    if (script !== DOM0_SCRIPTS.inventory) return Promise.reject(new Error("fake dom0: unknown script"));
+    this.ran.push("inventory");
+    return Promise.resolve(this.inventory());
+  }
+
+  exec(
+    script: string,
+    options: { stdin?: string } = {},
+  ): Promise<{ stdout: string; stderr: string; code: number }> {
+    if (script !== DOM0_SCRIPTS.udevRound) return Promise.reject(new Error("fake dom0: unknown script"));
+    this.ran.push("udevRound");
+    if (this.roundsDie) return Promise.resolve({ stdout: "", stderr: "bash: killed", code: 255 });
+    return Promise.resolve({ stdout: this.udevRound(options.stdin ?? ""), stderr: "", code: 0 });
+  }
+
+  /** The udev SR's view of /dev/xapi/block. */
+  list(): Promise<DeviceEntry[]> {
+    return Promise.resolve(
+      this.disks
+        .filter((disk) => this.symlinks.has(disk.kernelName))
+        .map((disk) => ({
+          name: disk.kernelName,
+          location: `${XAPI_BLOCK}${disk.kernelName}`,
+          sizeBytes: disk.sizeBytes,
+          nameLabel: `SCSI ${disk.devNumber}`,
+        })),
+    );
+  }
+
+  /** Rules files udev reads (*.rules). */
+  rules(): Map<string, string> {
+    return new Map([...this.files].filter(([path]) => path.endsWith(".rules")));
+  }
+
+  private inventory(): string {
+    const lines = [
+      "@xensource",
+      `INSTALLATION_UUID='${this.hostUuid}'`,
+      "@root 8:1",
+      "@mountinfo",
+      "8:1 /",
+      "@swaps",
+    ];
+    for (const disk of this.disks) {
+      lines.push(`@disk ${disk.kernelName} ${disk.devNumber} ${disk.sizeBytes / 512}`);
+      if (disk === BOOT_DISK) lines.push("partition sda1 8:1");
+    }
+    lines.push("@udevdb");
+    for (const disk of this.disks) {
+      lines.push(`P: /block/${disk.kernelName}`, `E: DEVNAME=/dev/${disk.kernelName}`, "E: DEVTYPE=disk");
+      lines.push(`E: ID_SERIAL=${disk.serial}`, `E: ID_SERIAL_SHORT=${disk.serial}`);
+    }
+    lines.push("@xapiblock");
+    for (const name of this.symlinks) lines.push(`${name} ../../${name}`);
+    for (const [path, text] of this.rules()) {
+      if (!text.includes("xapi/block")) continue;
+      lines.push(`@rule ${path}`, `|${text.split("\n").join("\n|")}`);
+    }
+    lines.push("@end");
+    return `${lines.join("\n")}\n`;
+  }
+
+  private udevRound(manifest: string): string {
+    const out: string[] = [];
+    const triggers: string[] = [];
+    const waits: { id: string; path: string; seconds: string }[] = [];
+    for (const line of manifest.split("\n").filter(Boolean)) {
+      const [id = "", op = "", a = "", b = ""] = line.split(" ");
+      if (!a.startsWith(RULES_DIR) && ["write", "remove", "disable", "restore"].includes(op))
+        throw new Error(`fake dom0: ${op} outside ${RULES_DIR}: ${a}`);
+      if (op === "write") this.files.set(a, unescapePrintf(b));
+      if (op === "remove") this.files.delete(a);
+      if (op === "disable") this.move(a, `${a}${DISABLED_SUFFIX}`, () => out.push(`disabled ${id} ${a}`));
+      if (op === "restore") this.move(`${a}${DISABLED_SUFFIX}`, a, () => undefined);
+      if (op === "trigger") triggers.push(a);
+      if (op === "wait") waits.push({ id, path: a, seconds: b });
+    }
+    for (const kernelName of triggers) {
+      const disk = this.disks.find((d) => d.kernelName === kernelName);
+      if (disk !== undefined && this.selected(disk)) this.symlinks.add(kernelName);
+      else this.symlinks.delete(kernelName);
+    }
+    for (const wait of waits) {
+      if (!this.symlinks.has(wait.path.slice(XAPI_BLOCK.length)))
+        out.push(`timeout ${wait.id} ${wait.path} ${wait.seconds}`);
+    }
+    out.push("done");
+    return `${out.join("\n")}\n`;
+  }
+
+  private move(from: string, to: string, moved: () => void): void {
+    const text = this.files.get(from);
+    if (text === undefined) return;
+    this.files.delete(from);
+    this.files.set(to, text);
+    moved();
+  }
+
+  private selected(disk: FakeDisk): boolean {
+    if (this.udevIgnoresRules) return false;
+    return [...this.rules().values()].some(
+      (text) =>
+        text.includes("xapi/block") &&
+        (text.includes(`=="${disk.serial}"`) || text.includes(`KERNEL=="${disk.kernelName}"`)),
+    );
+  }
+}
+
+/** What bash's `printf %b` makes of the \0nnn escapes the manifest carries. */
+function unescapePrintf(escaped: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < escaped.length; i += 1) {
+    if (escaped[i] === "\\" && escaped[i + 1] === "0") {
+      bytes.push(parseInt(escaped.slice(i + 2, i + 5), 8));
+      i += 4;
+    } else bytes.push(escaped.charCodeAt(i));
+  }
+  return Buffer.from(bytes).toString("utf8");
+}

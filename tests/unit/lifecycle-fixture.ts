@@ -1,0 +1,62 @@
+// The lifecycle without root: the real XAPI simulator, whose udev SR lists the symlinks of a
+// fake dom0 (fake-dom0.ts), and the provider's own lifecycle functions over both.
+import { checkInputs } from "pulumi-xen-passthrough/dist/core/check.js";
+import type { PassthroughDiskInputs } from "pulumi-xen-passthrough/dist/core/inputs.js";
+import { hostAccess, look, type HostAccess } from "pulumi-xen-passthrough/dist/lifecycle/connect.js";
+import type { XapiCaller } from "pulumi-xen-passthrough/dist/xapi/caller.js";
+import type { Xapi } from "xen-api";
+import type { XapiSimulator } from "xen-sandbox";
+import { FakeDom0 } from "./fake-dom0.js";
+import { connectClient, useXapiSimulator } from "./xapi-fixture.js";
+
+export interface LifecycleHost {
+  readonly dom0: FakeDom0;
+  readonly sim: XapiSimulator;
+  readonly access: HostAccess;
+  /** Progress lines logged so far. */
+  readonly logged: string[];
+  readonly log: (line: string) => void;
+}
+
+/** One simulator and fake dom0 per test file; `host()` inside a test. */
+export function useLifecycleHost(): () => LifecycleHost {
+  const dom0 = new FakeDom0();
+  const sim = useXapiSimulator({ devices: dom0 });
+  let client: Xapi | undefined;
+  let host: LifecycleHost | undefined;
+  beforeAll(async () => {
+    client = await connectClient(sim(), "json-rpc", { watchEvents: false });
+    const connected = client;
+    dom0.hostUuid = sim().host.uuid;
+    const xapi: XapiCaller = {
+      call: <T>(method: string, ...args: unknown[]) => connected.call<T>(method, ...args),
+    };
+    const logged: string[] = [];
+    host = { dom0, sim: sim(), access: hostAccess(dom0, xapi), logged, log: (line) => logged.push(line) };
+  });
+  afterAll(async () => {
+    await client?.disconnect();
+  });
+  return () => {
+    if (host === undefined)
+      throw new Error("the lifecycle host did not start: see the beforeAll failure above");
+    return host;
+  };
+}
+
+/** Checked inputs for a disk of the fake dom0 and the simulator's running VM, with overrides. */
+export function diskInputs(serial: string, overrides: Record<string, unknown> = {}): PassthroughDiskInputs {
+  const { inputs, failures } = checkInputs(
+    {},
+    {
+      connection: { host: "xen1.lan", password: "pw" },
+      disk: { serial },
+      vm: { nameLabel: "media-server" },
+      ...overrides,
+    },
+  );
+  if (failures.length > 0) throw new Error(`fixture inputs fail check: ${JSON.stringify(failures)}`);
+  return inputs as unknown as PassthroughDiskInputs;
+}
+
+export { look };
