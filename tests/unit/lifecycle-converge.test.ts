@@ -75,12 +75,9 @@ test("adopt, then the symlink wait times out: the hand-made rule set aside is mo
 });
 
 test("VBD.create fails: the create is undone, the VDI the scan introduced is forgotten", async () => {
-  const { dom0, sim } = host();
+  const { dom0 } = host();
   dom0.addDisk("sde", "VBDFAIL-1", 64);
-  sim.control.faults.add({
-    method: "VBD.create",
-    action: { error: { code: "INTERNAL_ERROR", params: ["boom"] } },
-  });
+  host().failCalls("VBD.create", "INTERNAL_ERROR");
   await expect(converge("VBDFAIL-1")).rejects.toThrow(/INTERNAL_ERROR/);
   expect(dom0.rules().has(renderRule({ serial: "VBDFAIL-1" }).path)).toBe(false);
   expect(dom0.symlinks.has("sde")).toBe(false);
@@ -88,26 +85,18 @@ test("VBD.create fails: the create is undone, the VDI the scan introduced is for
 });
 
 test("the SR scan fails: the create is undone", async () => {
-  const { dom0, sim } = host();
+  const { dom0 } = host();
   dom0.addDisk("sdf", "SCANFAIL-1", 80);
-  sim.control.faults.add({
-    method: "SR.scan",
-    count: 1,
-    action: { error: { code: "SR_BACKEND_FAILURE_40", params: [] } },
-  });
+  host().failCalls("SR.scan", "SR_BACKEND_FAILURE_40", 1);
   await expect(converge("SCANFAIL-1")).rejects.toThrow(/SR_BACKEND_FAILURE_40/);
   expect(dom0.rules().has(renderRule({ serial: "SCANFAIL-1" }).path)).toBe(false);
   expect(xapiFor("sdf").vdi).toBeUndefined();
 });
 
 test("VBD.plug fails after the VBD exists: partial state is kept, and the next converge resumes", async () => {
-  const { dom0, sim } = host();
+  const { dom0 } = host();
   dom0.addDisk("sdg", "PLUGFAIL-1", 96);
-  sim.control.faults.add({
-    method: "VBD.plug",
-    count: 1,
-    action: { error: { code: "INTERNAL_ERROR", params: ["plug"] } },
-  });
+  host().failCalls("VBD.plug", "INTERNAL_ERROR", 1);
   const failure = await converge("PLUGFAIL-1").catch((error: unknown) => error);
   expect(failure).toBeInstanceOf(PartialResourceError);
   const partial = failure as PartialResourceError;
@@ -160,14 +149,9 @@ test("mode changes on a plugged VBD: it is unplugged, destroyed and created agai
 });
 
 test("VBD.unplug fails during an update: partial state keeps the VBD", async () => {
-  const { sim } = host();
   dom0OfHost().addDisk("sdk", "UNPLUG-1", 160);
   const first = await converge("UNPLUG-1");
-  sim.control.faults.add({
-    method: "VBD.unplug",
-    count: 1,
-    action: { error: { code: "INTERNAL_ERROR", params: ["unplug"] } },
-  });
+  host().failCalls("VBD.unplug", "INTERNAL_ERROR", 1);
   const failure = await converge("UNPLUG-1", { attach: false }, false).catch((error: unknown) => error);
   expect(failure).toBeInstanceOf(PartialResourceError);
   expect((failure as PartialResourceError).properties["vbdUuid"]).toBe(first.state.vbdUuid);

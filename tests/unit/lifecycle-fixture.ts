@@ -16,6 +16,8 @@ export interface LifecycleHost {
   /** Progress lines logged so far. */
   readonly logged: string[];
   readonly log: (line: string) => void;
+  /** The next calls of `method` (all of them, or `count`) fail with the XAPI error `code`. */
+  failCalls(method: string, code: string, count?: number): void;
 }
 
 /** One simulator and fake dom0 per test file; `host()` inside a test. */
@@ -32,7 +34,21 @@ export function useLifecycleHost(): () => LifecycleHost {
       call: <T>(method: string, ...args: unknown[]) => connected.call<T>(method, ...args),
     };
     const logged: string[] = [];
-    host = { dom0, sim: sim(), access: hostAccess(dom0, xapi), logged, log: (line) => logged.push(line) };
+    const simulator = sim();
+    host = {
+      dom0,
+      sim: simulator,
+      access: hostAccess(dom0, xapi),
+      logged,
+      log: (line) => logged.push(line),
+      failCalls: (method, code, count) => {
+        simulator.control.faults.add({
+          method,
+          action: { error: { code, params: [] } },
+          ...(count === undefined ? {} : { count }),
+        });
+      },
+    };
   });
   afterAll(async () => {
     await client?.disconnect();

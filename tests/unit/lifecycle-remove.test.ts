@@ -62,11 +62,7 @@ test("delete succeeds when the VBD was destroyed behind our back", async () => {
 test("VBD.destroy fails: delete fails before the rule goes, and the retry finishes the job", async () => {
   const { dom0, sim } = host();
   const { inputs, state } = await created("sdd", "DEL-3", 48);
-  sim.control.faults.add({
-    method: "VBD.destroy",
-    count: 1,
-    action: { error: { code: "INTERNAL_ERROR", params: [] } },
-  });
+  host().failCalls("VBD.destroy", "INTERNAL_ERROR", 1);
   await expect(remove("DEL-3")).rejects.toThrow(/INTERNAL_ERROR/);
   expect(dom0.rules().has(renderRule(inputs.disk).path)).toBe(true);
   await remove("DEL-3");

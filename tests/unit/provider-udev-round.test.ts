@@ -67,6 +67,20 @@ describe("the udev round", () => {
     );
   });
 
+  test("a failed request keeps the script's exit status and stderr", () => {
+    const [cut] = parseOutcomes("", 1, { stderr: "bash: line 3: killed\n", code: 137 });
+    expect(cut).toBeInstanceOf(Error);
+    expect((cut as Error).message).toBe(
+      "the udev round did not finish (exit status 137): ; stderr: bash: line 3: killed",
+    );
+    expect((cut as Error & { script?: unknown }).script).toEqual({
+      stderr: "bash: line 3: killed\n",
+      code: 137,
+    });
+    const [failed] = parseOutcomes("fail 0 could not write x\ndone", 1, { stderr: "mv: denied", code: 0 });
+    expect((failed as Error).message).toBe("could not write x; stderr: mv: denied");
+  });
+
   test("a failure of the whole round (marked *) fails every request; a cut-off round fails all", () => {
     expect(
       parseOutcomes("fail * udevadm control --reload failed\ndone", 2).every((o) => o instanceof Error),

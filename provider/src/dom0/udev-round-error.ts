@@ -10,8 +10,8 @@ export class UdevRoundError extends Error {
     message: string,
     /** Rules set aside before the failure: original path -> where it went. */
     readonly disabled: ReadonlyMap<string, string>,
-    /** The script's stderr and exit status (undefined when it ran to its end). */
-    readonly script?: { readonly stderr: string; readonly code: number },
+    /** The round script's stderr and exit status. */
+    readonly script: { readonly stderr: string; readonly code: number },
   ) {
     super(message);
   }

@@ -134,18 +134,16 @@ export function parseOutcomes(
     }
   }
   const finished = output.split("\n").includes("done");
+  const stderr = script.stderr.trim() === "" ? "" : `; stderr: ${script.stderr.trim()}`;
   return problems.map((list, index) => {
     const setAside = disabled[index] ?? new Map<string, string>();
     if (!finished) {
-      const stderr = script.stderr.trim();
-      return new UdevRoundError(
-        `the udev round did not finish (exit status ${script.code}): ${output.trim()}` +
-          (stderr === "" ? "" : `; stderr: ${stderr}`),
-        setAside,
-        script,
-      );
+      const printed = `the udev round did not finish (exit status ${script.code}): ${output.trim()}`;
+      return new UdevRoundError(`${printed}${stderr}`, setAside, script);
     }
-    return list.length > 0 ? new UdevRoundError(list.join("; "), setAside) : { disabled: setAside };
+    return list.length > 0
+      ? new UdevRoundError(`${list.join("; ")}${stderr}`, setAside, script)
+      : { disabled: setAside };
   });
 }
 
