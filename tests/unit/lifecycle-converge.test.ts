@@ -162,3 +162,12 @@ test("VBD.unplug fails during an update: partial state keeps the VBD", async () 
 function dom0OfHost() {
   return host().dom0;
 }
+
+test("dom0's boot disk is refused before anything changes on the host", async () => {
+  const { dom0 } = host();
+  const ran = dom0.ran.length;
+  const files = new Map(dom0.files);
+  await expect(converge("BOOT-0")).rejects.toMatchObject({ code: "DISK_IN_USE_BY_DOM0" });
+  expect(dom0.ran.slice(ran)).toEqual(["inventory"]);
+  expect(dom0.files).toEqual(files);
+});

@@ -230,4 +230,32 @@ describe("others' rules and VBDs", () => {
     );
     expect(() => planConverge({ ...fresh, vm: undefined }, wanted)).toThrow('VM "nas" was not found');
   });
+
+  test("a disk dom0 uses, a host without the udev SR, or dom0 as the VM: refused, each with its code", () => {
+    const refusal = (view: PlanView) => {
+      try {
+        planConverge(view, wanted);
+      } catch (error) {
+        return error;
+      }
+      throw new Error("not refused");
+    };
+    expect(refusal({ ...fresh, diskUse: "it is mounted in dom0 on /srv" })).toMatchObject({
+      code: "DISK_IN_USE_BY_DOM0",
+      message: expect.stringContaining("it is mounted in dom0 on /srv") as string,
+    });
+    expect(refusal({ ...fresh, disk: undefined, diskProblem: "serial S3Z1 names 2 disks" })).toMatchObject({
+      code: "DISK_NOT_FOUND",
+      message: "serial S3Z1 names 2 disks",
+    });
+    expect(refusal({ ...fresh, sr: undefined })).toMatchObject({ code: "NO_REMOVABLE_STORAGE_SR" });
+    expect(
+      refusal({ ...fresh, vm: { uuid: VM_UUID, powerState: "Running", isControlDomain: true } }),
+    ).toMatchObject({ code: "VM_IS_CONTROL_DOMAIN" });
+    for (const view of [
+      { ...fresh, sr: undefined },
+      { ...fresh, diskUse: "swap" },
+    ])
+      expect(refusal(view)).toBeInstanceOf(RefusedError);
+  });
 });
