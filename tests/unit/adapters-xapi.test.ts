@@ -8,13 +8,21 @@ import {
   XapiError,
   XapiSession,
 } from "pulumi-xen-passthrough/dist/adapters/index.js";
-import type { HttpsXapiSettings } from "pulumi-xen-passthrough/dist/adapters/index.js";
+import type { XapiDirect } from "pulumi-xen-passthrough/dist/core/inputs.js";
+import { withXapiDefaults } from "pulumi-xen-passthrough/dist/core/inputs.js";
+
+type HttpsXapiSettings = XapiDirect & { ca?: string };
 import { useXapiSimulator } from "./xapi-fixture";
 
 const sim = useXapiSimulator();
 
 function settings(simulator: XapiSimulator, extra: Partial<HttpsXapiSettings>): HttpsXapiSettings {
-  return { url: simulator.url, username: simulator.username, password: simulator.password, ...extra };
+  return withXapiDefaults({
+    url: simulator.url,
+    username: simulator.username,
+    password: simulator.password,
+    ...extra,
+  });
 }
 
 async function withSession<T>(

@@ -1,6 +1,9 @@
 import { isIP } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import type { TLSSocket } from "node:tls";
+import type { SettingNames } from "../core/inputs.js";
+import { RESOURCE_SETTING_NAMES } from "../core/inputs.js";
+import { normalizeFingerprint } from "../core/patterns.js";
 import { TlsFingerprintError } from "./tls-fingerprint-error.js";
 
 /** How to trust an XAPI server's certificate. */
@@ -13,19 +16,22 @@ export interface TlsTrust {
   allowUnauthorized?: boolean;
 }
 
-/** "AA:BB:..." in upper case, or undefined when `text` is not a SHA-256 fingerprint. */
-export function normalizeFingerprint(text: string): string | undefined {
-  const hex = text.replace(/[\s:]/g, "").toUpperCase();
-  return /^[0-9A-F]{64}$/.test(hex) ? (hex.match(/../g) ?? []).join(":") : undefined;
-}
-
-/** A TLS connection to host:port, trusted as `trust` says; rejects when it cannot be trusted. */
-export function connectTrusted(host: string, port: number, trust: TlsTrust): Promise<TLSSocket> {
+/**
+ * A TLS connection to host:port, trusted as `trust` says; rejects when it cannot be trusted, or
+ * when the handshake has not completed within `timeoutMs`.
+ */
+export function connectTrusted(
+  host: string,
+  port: number,
+  trust: TlsTrust,
+  options: { readonly timeoutMs: number; readonly names?: SettingNames },
+): Promise<TLSSocket> {
+  const names = options.names ?? RESOURCE_SETTING_NAMES;
   const pinned = trust.tlsFingerprint === undefined ? undefined : normalizeFingerprint(trust.tlsFingerprint);
   if (trust.tlsFingerprint !== undefined && pinned === undefined) {
     return Promise.reject(
       new Error(
-        `xapi.tlsFingerprint "${trust.tlsFingerprint}" is not a SHA-256 fingerprint (64 hex digits, colons optional)`,
+        `${names.tlsFingerprint} "${trust.tlsFingerprint}" is not a SHA-256 fingerprint (64 hex digits, colons optional)`,
       ),
     );
   }
@@ -40,6 +46,11 @@ export function connectTrusted(host: string, port: number, trust: TlsTrust): Pro
       rejectUnauthorized: pinned === undefined && trust.allowUnauthorized !== true,
       minVersion: "TLSv1.2",
     });
+    const timer = setTimeout(
+      () => socket.destroy(new Error(`the TLS handshake did not complete within ${options.timeoutMs} ms`)),
+      options.timeoutMs,
+    );
+    socket.once("close", () => clearTimeout(timer));
     socket.once("error", (error: Error) =>
       reject(
         new Error(`failed to open a verified TLS connection to ${target}: ${error.message}`, {
@@ -48,11 +59,12 @@ export function connectTrusted(host: string, port: number, trust: TlsTrust): Pro
       ),
     );
     socket.once("secureConnect", () => {
+      clearTimeout(timer);
       if (pinned !== undefined) {
         const seen = socket.getPeerCertificate().fingerprint256;
         if (seen !== pinned) {
           socket.destroy();
-          reject(new TlsFingerprintError(target, seen));
+          reject(new TlsFingerprintError(target, seen, names.tlsFingerprint));
           return;
         }
       }
