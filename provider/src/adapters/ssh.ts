@@ -32,7 +32,7 @@ export interface ExecOptions {
   stdin?: string;
   /**
    * The script is stopped on the host (TERM, then KILL) and the call rejected after this long.
-   * Default: the connection's `operationTimeout`.
+   * Without it, the call is rejected (the script left to the host) after `operationTimeout`.
    */
   timeoutMs?: number;
 }
@@ -100,8 +100,11 @@ export class RemoteHost {
           link.client.exec(BOOTSTRAP_COMMAND, done),
         );
         this.stats.execs++;
-        const timeoutMs = options.timeoutMs ?? this.operationTimeoutMs;
-        return collect(channel, script, { ...options, timeoutMs }, () => this.describeRun(script));
+        const waitMs =
+          options.timeoutMs === undefined
+            ? this.operationTimeoutMs
+            : options.timeoutMs + Math.min(TIMEOUT_GRACE_MS, options.timeoutMs);
+        return collect(channel, script, options, waitMs, () => this.describeRun(script));
       }),
     );
   }
@@ -268,6 +271,8 @@ function collect(
   channel: ClientChannel,
   script: string,
   options: ExecOptions,
+  /** How long we wait for the script at most, whatever the peer does. */
+  waitMs: number,
   describe: () => string,
 ): Promise<ExecResult> {
   const { timeoutMs } = options;
@@ -279,21 +284,15 @@ function collect(
     let exitCode: number | undefined;
     let exitSignal: string | undefined;
     const timedOut = () =>
-      new SshConnectionError("SSH_TIMEOUT", `${describe()} did not finish within ${timeoutMs} ms`, {
+      new SshConnectionError("SSH_TIMEOUT", `${describe()} did not finish within ${timeoutMs ?? waitMs} ms`, {
         stage: "command",
       });
-    // Only a fallback: the host's `timeout` normally ends the script first. It also bounds a
-    // peer that went silent or half-open while the script ran.
-    const fallback =
-      timeoutMs === undefined
-        ? undefined
-        : setTimeout(
-            () => {
-              channel.destroy();
-              reject(timedOut());
-            },
-            timeoutMs + Math.min(TIMEOUT_GRACE_MS, timeoutMs),
-          );
+    // With a timeout, the host's `timeout` normally ends the script first and this is only a
+    // fallback; either way it bounds a peer that went silent or half-open while the script ran.
+    const fallback = setTimeout(() => {
+      channel.destroy();
+      reject(timedOut());
+    }, waitMs);
     channel.on("data", (chunk: Buffer) => {
       stdout.push(chunk);
       output.push(chunk);
