@@ -8,6 +8,7 @@ export { closeAll, hostSession, openHostSessions } from "./host-pool.js";
 export { firstLine, RemoteCommandError } from "./remote-command-error.js";
 export type { ExecOptions, ExecResult } from "./ssh.js";
 export { MAX_CONCURRENT_EXECS, RemoteHost } from "./ssh.js";
+export { SettingError } from "./setting-error.js";
 export { SshConnectionError } from "./ssh-connect-error.js";
 export type { RemoteStage } from "./ssh-connect-error.js";
 export type { TlsTrust } from "./tls-pin.js";

@@ -240,7 +240,11 @@ function openTransport(spec: SshHop, via: SshLink | undefined): Promise<Duplex> 
   return new Promise((resolve, reject) => {
     via.client.forwardOut("127.0.0.1", 0, spec.host, spec.port, (error, channel) => {
       if (error)
-        reject(new Error(`the jump host could not reach ${spec.host}:${spec.port}: ${error.message}`));
+        reject(
+          new Error(`the jump host could not reach ${spec.host}:${spec.port}: ${error.message}`, {
+            cause: error,
+          }),
+        );
       else resolve(channel);
     });
   });

@@ -4,6 +4,7 @@ import type { TLSSocket } from "node:tls";
 import type { SettingNames } from "../core/inputs.js";
 import { RESOURCE_SETTING_NAMES } from "../core/inputs.js";
 import { normalizeFingerprint } from "../core/patterns.js";
+import { SettingError } from "./setting-error.js";
 import { TlsFingerprintError } from "./tls-fingerprint-error.js";
 
 /** How to trust an XAPI server's certificate. */
@@ -16,6 +17,20 @@ export interface TlsTrust {
   allowUnauthorized?: boolean;
 }
 
+/** The pinned fingerprint, normalized; a SettingError when it is not a SHA-256 fingerprint. */
+export function pinnedFingerprint(
+  trust: TlsTrust,
+  names: SettingNames = RESOURCE_SETTING_NAMES,
+): string | undefined {
+  if (trust.tlsFingerprint === undefined) return undefined;
+  const pinned = normalizeFingerprint(trust.tlsFingerprint);
+  if (pinned !== undefined) return pinned;
+  throw new SettingError(
+    names.tlsFingerprint,
+    `${names.tlsFingerprint} "${trust.tlsFingerprint}" is not a SHA-256 fingerprint (64 hex digits, colons optional)`,
+  );
+}
+
 /**
  * A TLS connection to host:port, trusted as `trust` says; rejects when it cannot be trusted, or
  * when the handshake has not completed within `timeoutMs`.
@@ -26,15 +41,13 @@ export function connectTrusted(
   trust: TlsTrust,
   options: { readonly timeoutMs: number; readonly names?: SettingNames },
 ): Promise<TLSSocket> {
-  const names = options.names ?? RESOURCE_SETTING_NAMES;
-  const pinned = trust.tlsFingerprint === undefined ? undefined : normalizeFingerprint(trust.tlsFingerprint);
-  if (trust.tlsFingerprint !== undefined && pinned === undefined) {
-    return Promise.reject(
-      new Error(
-        `${names.tlsFingerprint} "${trust.tlsFingerprint}" is not a SHA-256 fingerprint (64 hex digits, colons optional)`,
-      ),
-    );
+  let pinned: string | undefined;
+  try {
+    pinned = pinnedFingerprint(trust, options.names);
+  } catch (error) {
+    return Promise.reject(error as Error);
   }
+  const names = options.names ?? RESOURCE_SETTING_NAMES;
   const target = `${host}:${port}`;
   return new Promise((resolve, reject) => {
     const socket = tlsConnect({

@@ -5,7 +5,7 @@ import { DEFAULT_OPERATION_TIMEOUT_SECONDS, RESOURCE_SETTING_NAMES } from "../co
 import type { RemoteHost } from "./ssh.js";
 import { sleep } from "./retry.js";
 import type { TlsTrust } from "./tls-pin.js";
-import { connectTrusted } from "./tls-pin.js";
+import { connectTrusted, pinnedFingerprint } from "./tls-pin.js";
 import { TlsFingerprintError } from "./tls-fingerprint-error.js";
 import { HostKeyError } from "./host-key-error.js";
 import type { LocalTunnel } from "./tunnel.js";
@@ -13,6 +13,7 @@ import { openLocalTunnel } from "./tunnel.js";
 import { causeMessage } from "./error-text.js";
 import { XapiError, XapiTransportError } from "./xapi-error.js";
 import { retryRuleFor } from "./xapi-retry.js";
+import { SettingError } from "./setting-error.js";
 import { jsonRpcCall } from "./xapi-rpc.js";
 
 let xapiClientModule: Promise<typeof XenApi> | undefined;
@@ -231,7 +232,12 @@ export class XapiSession {
     }
     const open = this.tunnel.lastOpenError;
     const cause = open !== undefined && open.at >= started ? open.error : raw;
-    if (cause instanceof TlsFingerprintError || cause instanceof HostKeyError) return cause;
+    if (
+      cause instanceof TlsFingerprintError ||
+      cause instanceof HostKeyError ||
+      cause instanceof SettingError
+    )
+      return cause;
     return new XapiTransportError(this.target, method, causeMessage(cause), { cause });
   }
 
@@ -272,6 +278,7 @@ async function openTunnel(
     ...(endpoint.ca === undefined ? {} : { ca: endpoint.ca }),
     allowUnauthorized: endpoint.allowUnauthorized,
   };
+  pinnedFingerprint(trust, names); // a setting that cannot work fails before anything is sent
   return openLocalTunnel(() => connectTrusted(url.host, url.port, trust, { timeoutMs, names }));
 }
 
@@ -280,10 +287,16 @@ function parseHttpsUrl(text: string, setting: string): { host: string; port: num
   try {
     url = new URL(text);
   } catch {
-    throw new Error(`${setting} "${text}" is not a URL; expected "https://<pool master>[:port]"`);
+    throw new SettingError(
+      setting,
+      `${setting} "${text}" is not a URL; expected "https://<pool master>[:port]"`,
+    );
   }
   if (url.protocol !== "https:") {
-    throw new Error(`${setting} "${text}" must use https: the XAPI password would travel in clear text`);
+    throw new SettingError(
+      setting,
+      `${setting} "${text}" must use https: the XAPI password would travel in clear text`,
+    );
   }
   return { host: url.hostname.replace(/^\[|\]$/g, ""), port: url.port === "" ? 443 : Number(url.port) };
 }
