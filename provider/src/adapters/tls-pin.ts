@@ -4,6 +4,7 @@ import type { TLSSocket } from "node:tls";
 import type { SettingNames } from "../core/inputs.js";
 import { RESOURCE_SETTING_NAMES } from "../core/inputs.js";
 import { normalizeFingerprint } from "../core/patterns.js";
+import { toError } from "./error-text.js";
 import { SettingError } from "./setting-error.js";
 import { TlsFingerprintError } from "./tls-fingerprint-error.js";
 
@@ -45,7 +46,7 @@ export function connectTrusted(
   try {
     pinned = pinnedFingerprint(trust, options.names);
   } catch (error) {
-    return Promise.reject(error as Error);
+    return Promise.reject(toError(error));
   }
   const names = options.names ?? RESOURCE_SETTING_NAMES;
   const target = `${host}:${port}`;
