@@ -1,44 +1,21 @@
 // The public resource: PassthroughDisk, its arguments and its outputs.
 import * as pulumi from "@pulumi/pulumi";
-import type { DiskIdentity, VbdMode, VmIdentity } from "./core/inputs.js";
+import type { DiskIdentity, SshHopGiven, VbdMode, VmIdentity, XapiDirectGiven } from "./core/inputs.js";
 import type { ObservedState } from "./core/state.js";
 import { passthroughDiskProvider } from "./shell.js";
 
+/** `pulumi.Input<>` of every field: the Args types are mapped from the one settings type, so they cannot drift. */
+type ArgsOf<T> = { -readonly [K in keyof T]: pulumi.Input<T[K]> };
+
 /**
  * SSH settings of one hop to dom0: the fields and defaults of `@pulumi/command` 1.2
- * `remote.ConnectionArgs`, so the same object works for both.
+ * `remote.ConnectionArgs`, so the same object works for both. Each field's documentation comes
+ * from the one settings type, `SshHop` in core/inputs.ts.
  *
  * @example
  * const connection: SshHopArgs = { host: "xen1.lan", privateKey: key, hostKey: "ssh-ed25519 AAAA..." };
  */
-export interface SshHopArgs {
-  /** Host name or address of dom0 (or of the jump host). */
-  host: pulumi.Input<string>;
-  /** SSH port. Default 22. */
-  port?: pulumi.Input<number>;
-  /** User. Default "root" (the lifecycle writes udev rules and runs udevadm). */
-  user?: pulumi.Input<string>;
-  /** Password, if the host accepts password logins. */
-  password?: pulumi.Input<string>;
-  /** Private key (OpenSSH or PEM text). */
-  privateKey?: pulumi.Input<string>;
-  /** Passphrase of `privateKey`. */
-  privateKeyPassword?: pulumi.Input<string>;
-  /** SSH agent socket; default: the SSH_AUTH_SOCK environment variable. */
-  agentSocketPath?: pulumi.Input<string>;
-  /** Dial attempts before giving up (1..100). Default 10. */
-  dialErrorLimit?: pulumi.Input<number>;
-  /** Seconds per dial attempt (1..600). Default 15. */
-  perDialTimeout?: pulumi.Input<number>;
-  /**
-   * The host's public key, e.g. the content of /etc/ssh/ssh_host_ed25519_key.pub on dom0 or a
-   * line of `ssh-keyscan`. Required unless `insecureSkipHostKeyCheck`; when missing, create
-   * fails with an error that shows the key the host presented.
-   */
-  hostKey?: pulumi.Input<string>;
-  /** Connect without verifying the host key. Default false: only for throw-away hosts. */
-  insecureSkipHostKeyCheck?: pulumi.Input<boolean>;
-}
+export type SshHopArgs = ArgsOf<SshHopGiven>;
 
 /**
  * SSH connection to dom0 (secret as a whole), optionally through a jump host.
@@ -51,14 +28,15 @@ export interface SshHopArgs {
  *   proxy: { host: "bastion.lan", privateKey: config.requireSecret("sshKey"), hostKey: "ssh-ed25519 AAAA..." },
  * };
  */
-export interface ConnectionArgs extends SshHopArgs {
+export type ConnectionArgs = SshHopArgs & {
   /** A jump host to reach dom0 through. */
   proxy?: pulumi.Input<SshHopArgs>;
-}
+};
 
 /**
  * Direct HTTPS access to XAPI, instead of the default (XAPI through the SSH connection, which
  * needs no XAPI password and no TLS trust decision). Needed on a pool member: give the master.
+ * Each field's documentation comes from `XapiDirect` in core/inputs.ts.
  *
  * @example
  * const xapi: XapiArgs = {
@@ -67,17 +45,7 @@ export interface ConnectionArgs extends SshHopArgs {
  *   tlsFingerprint: "AB:CD:...:EF",
  * };
  */
-export interface XapiArgs {
-  /** "https://<pool master>[:port]". */
-  url: pulumi.Input<string>;
-  /** Default "root". */
-  username?: pulumi.Input<string>;
-  password: pulumi.Input<string>;
-  /** SHA-256 fingerprint of the certificate to pin (64 hex digits, ":"-separated or not). */
-  tlsFingerprint?: pulumi.Input<string>;
-  /** Accept any certificate. Default false. Mutually exclusive with `tlsFingerprint`. */
-  allowUnauthorized?: pulumi.Input<boolean>;
-}
+export type XapiArgs = ArgsOf<XapiDirectGiven>;
 
 /**
  * Arguments of a {@link PassthroughDisk}.

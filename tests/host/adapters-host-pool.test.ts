@@ -8,17 +8,17 @@ import {
   closeAll,
   HostKeyError,
   hostSession,
-  withConnectionDefaults,
   XapiError,
   XapiSession,
 } from "pulumi-xen-passthrough/dist/adapters/index.js";
-import type { ConnectionInput, ConnectionSpec } from "pulumi-xen-passthrough/dist/adapters/index.js";
+import type { SshConnection, SshConnectionGiven } from "pulumi-xen-passthrough/dist/core/inputs.js";
+import { withSshDefaults, withXapiDefaults } from "pulumi-xen-passthrough/dist/core/inputs.js";
 import { connectionTo, useSandbox } from "../support/sandbox";
 
 const sandbox = useSandbox({ disks: 0 });
 
-function spec(extra: Partial<ConnectionInput> = {}): ConnectionSpec {
-  return withConnectionDefaults(connectionTo(sandbox(), extra));
+function spec(extra: Partial<SshConnectionGiven> = {}): SshConnection {
+  return withSshDefaults(connectionTo(sandbox(), extra));
 }
 
 const control = () => sandbox().simulator.control;
@@ -70,7 +70,11 @@ it("logs in again once when XAPI says the session is invalid", async () => {
 
 it("uses direct HTTPS XAPI when given, still one session for all callers", async () => {
   const { xapi: settings } = sandbox();
-  const https = { url: settings.url, password: settings.password, tlsFingerprint: settings.tlsFingerprint };
+  const https = withXapiDefaults({
+    url: settings.url,
+    password: settings.password,
+    tlsFingerprint: settings.tlsFingerprint,
+  });
   const [a, b] = await Promise.all([hostSession(spec(), https), hostSession(spec(), https)]);
   expect(a.xapi).toBe(b.xapi);
   await a.xapi.call("VM.get_all");
@@ -102,9 +106,11 @@ it("closeAll logs out and disconnects; the next caller connects afresh", async (
 it("lets a process that never calls closeAll exit by itself, logging out first", async () => {
   const sessionsBefore = control().state().sessions;
   const adapters = require.resolve("pulumi-xen-passthrough/dist/adapters/index.js");
+  const inputs = require.resolve("pulumi-xen-passthrough/dist/core/inputs.js");
   const child = `
-    const { hostSession, withConnectionDefaults } = require(${JSON.stringify(adapters)});
-    hostSession(withConnectionDefaults(JSON.parse(process.argv[1]))).then(async ({ remote, xapi }) => {
+    const { hostSession } = require(${JSON.stringify(adapters)});
+    const { withSshDefaults } = require(${JSON.stringify(inputs)});
+    hostSession(withSshDefaults(JSON.parse(process.argv[1]))).then(async ({ remote, xapi }) => {
       await xapi.call("VM.get_all");
       process.stdout.write(await remote.run("echo child-ok"));
     });`;

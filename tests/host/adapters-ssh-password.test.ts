@@ -1,12 +1,13 @@
 // Password login (no key), as @pulumi/command's `connection.password` allows.
-import { RemoteHost, withConnectionDefaults } from "pulumi-xen-passthrough/dist/adapters/index.js";
+import { RemoteHost } from "pulumi-xen-passthrough/dist/adapters/index.js";
+import { withSshDefaults } from "pulumi-xen-passthrough/dist/core/inputs.js";
 import { useSandbox } from "../support/sandbox";
 
 const sandbox = useSandbox({ disks: 0, passwordLogin: true });
 
 function passwordSpec(password: string) {
   const { ssh } = sandbox();
-  return withConnectionDefaults({
+  return withSshDefaults({
     host: ssh.host,
     port: ssh.port,
     user: ssh.user,

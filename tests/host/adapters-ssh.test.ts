@@ -8,17 +8,17 @@ import {
   RemoteCommandError,
   RemoteHost,
   SshConnectionError,
-  withConnectionDefaults,
 } from "pulumi-xen-passthrough/dist/adapters/index.js";
-import type { ConnectionInput, ConnectionSpec } from "pulumi-xen-passthrough/dist/adapters/index.js";
+import type { SshConnection, SshConnectionGiven } from "pulumi-xen-passthrough/dist/core/inputs.js";
+import { withSshDefaults } from "pulumi-xen-passthrough/dist/core/inputs.js";
 import { connectionTo, useSandbox } from "../support/sandbox";
 
 const sandbox = useSandbox({ disks: 0 });
 /** Some other ed25519 key: not the sandbox's host key. */
 const OTHER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILwEYbtVdD7aJxcJ0w9Q5mnlULV7wKwLy6MJzb7EOH+i";
 
-function spec(extra: Partial<ConnectionInput> = {}): ConnectionSpec {
-  return withConnectionDefaults(connectionTo(sandbox(), extra));
+function spec(extra: Partial<SshConnectionGiven> = {}): SshConnection {
+  return withSshDefaults(connectionTo(sandbox(), extra));
 }
 
 let remote: RemoteHost;

@@ -8,6 +8,7 @@ import {
   publicKeyLine,
 } from "pulumi-xen-passthrough/dist/adapters/index.js";
 import { hostKeyAlgorithmsFor, presentedKey } from "pulumi-xen-passthrough/dist/adapters/host-key.js";
+import { RESOURCE_SETTING_NAMES } from "pulumi-xen-passthrough/dist/core/inputs.js";
 
 const ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILwEYbtVdD7aJxcJ0w9Q5mnlULV7wKwLy6MJzb7EOH+i";
 const ED25519_FINGERPRINT = "SHA256:SqVgj44cqofX4JmXiqEOAvOLf1Q5a7G+1aSPL3AR9mA";
@@ -69,7 +70,12 @@ describe("hostKeyAlgorithmsFor", () => {
 
 describe("HostKeyError", () => {
   it("shows the fingerprint and the line to pin, and how to check it", () => {
-    const error = new HostKeyError("HOST_KEY_MISSING", "root@10.0.0.5:22", parseHostKey(ED25519)!);
+    const error = new HostKeyError(
+      "HOST_KEY_MISSING",
+      "root@10.0.0.5:22",
+      parseHostKey(ED25519)!,
+      RESOURCE_SETTING_NAMES,
+    );
     expect(error.message).toContain(ED25519_FINGERPRINT);
     expect(error.message).toContain(`set connection.hostKey to "${ED25519}"`);
     expect(error.message).toContain("ssh-keyscan");
@@ -83,7 +89,13 @@ describe("HostKeyError", () => {
 
   it("names the jump host's setting for the jump host", () => {
     const seen = parseHostKey(ECDSA)!;
-    const error = new HostKeyError("HOST_KEY_MISMATCH", "root@bastion:22", seen, "connection.proxy.hostKey");
+    const error = new HostKeyError(
+      "HOST_KEY_MISMATCH",
+      "root@bastion:22",
+      seen,
+      RESOURCE_SETTING_NAMES,
+      "proxy",
+    );
     expect(error.message).toMatch(/does not match connection\.proxy\.hostKey/);
     expect(error.message).toContain("ssh_host_ecdsa_key.pub");
   });

@@ -3,18 +3,28 @@
 import { startXapiSimulator } from "xen-sandbox";
 import type { XapiSimulator } from "xen-sandbox";
 import {
+  SettingError,
   TlsFingerprintError,
   XAPI_ORIGINATOR,
   XapiError,
   XapiSession,
 } from "pulumi-xen-passthrough/dist/adapters/index.js";
-import type { HttpsXapiSettings } from "pulumi-xen-passthrough/dist/adapters/index.js";
+import type { XapiDirect } from "pulumi-xen-passthrough/dist/core/inputs.js";
+import { withXapiDefaults } from "pulumi-xen-passthrough/dist/core/inputs.js";
+
+type HttpsXapiSettings = XapiDirect & { ca?: string };
+import { CLI_SETTING_NAMES } from "pulumi-xen-passthrough/dist/cli/connection.js";
 import { useXapiSimulator } from "./xapi-fixture";
 
 const sim = useXapiSimulator();
 
 function settings(simulator: XapiSimulator, extra: Partial<HttpsXapiSettings>): HttpsXapiSettings {
-  return { url: simulator.url, username: simulator.username, password: simulator.password, ...extra };
+  return withXapiDefaults({
+    url: simulator.url,
+    username: simulator.username,
+    password: simulator.password,
+    ...extra,
+  });
 }
 
 async function withSession<T>(
@@ -62,10 +72,10 @@ describe("certificate trust", () => {
     expect(sim().control.trace.get().logins).toBe(0);
   });
 
-  it("refuses a fingerprint that is not SHA-256", async () => {
-    await expect(
-      XapiSession.open({ kind: "https", ...settings(sim(), { tlsFingerprint: "AB:CD" }) }),
-    ).rejects.toThrow("is not a SHA-256 fingerprint");
+  it("refuses a fingerprint that is not SHA-256, naming the setting", async () => {
+    const opening = XapiSession.open({ kind: "https", ...settings(sim(), { tlsFingerprint: "AB:CD" }) });
+    await expect(opening).rejects.toThrow('xapi.tlsFingerprint "AB:CD" is not a SHA-256 fingerprint');
+    await expect(opening).rejects.toBeInstanceOf(SettingError);
   });
 
   it("accepts any certificate only when allowUnauthorized is set", async () => {
@@ -175,6 +185,24 @@ describe("a pool member", () => {
       expect(error).toMatchObject({ code: "HOST_IS_SLAVE", params: ["10.0.0.1"] });
       expect((error as Error).message).toContain('Set xapi.url to "https://10.0.0.1"');
       expect(member.control.trace.get().logins).toBe(1);
+    } finally {
+      await member.stop();
+    }
+  });
+
+  it("words the hint with the caller's names: the CLI's flags for the CLI", async () => {
+    const member = await startXapiSimulator({ masterAddress: "10.0.0.1" });
+    try {
+      const endpoint = {
+        kind: "https" as const,
+        ...settings(member, { tlsFingerprint: member.tlsFingerprint }),
+      };
+      const error: unknown = await XapiSession.open(endpoint, { names: CLI_SETTING_NAMES }).catch(
+        (caught: unknown) => caught,
+      );
+      expect(error).toMatchObject({ code: "HOST_IS_SLAVE" });
+      expect((error as Error).message).toContain('Set --xapi-url to "https://10.0.0.1"');
+      expect((error as Error).message).not.toContain("xapi.url");
     } finally {
       await member.stop();
     }

@@ -136,7 +136,7 @@ describe("resolveConnection", () => {
       environment({ SSH_PW: "s3cret", XAPI_PW: "x4pi" }),
     );
     expect(spec).toMatchObject({ password: "s3cret", insecureSkipHostKeyCheck: true });
-    expect(xapi).toEqual({ url: "https://h", username: "root", password: "x4pi" });
+    expect(xapi).toEqual({ url: "https://h", username: "root", password: "x4pi", allowUnauthorized: false });
   });
 
   test("an SSH agent is a way to log in", async () => {

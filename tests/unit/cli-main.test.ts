@@ -2,6 +2,7 @@
 // host key problems print the fingerprint and the --host-key line, nothing prints a stack.
 import { HostKeyError } from "pulumi-xen-passthrough/dist/adapters/index.js";
 import { parseHostKey } from "pulumi-xen-passthrough/dist/adapters/host-key.js";
+import { CLI_SETTING_NAMES } from "pulumi-xen-passthrough/dist/cli/connection.js";
 import { describeFailure, EXIT_FAILED, EXIT_USAGE } from "pulumi-xen-passthrough/dist/cli/failure.js";
 import { main } from "pulumi-xen-passthrough/dist/cli/main.js";
 import { UsageError } from "pulumi-xen-passthrough/dist/cli/usage-error.js";
@@ -50,7 +51,9 @@ describe("describeFailure", () => {
   if (seen === undefined) throw new Error("test key does not parse");
 
   test("a host key mismatch: the fingerprint, how to check it, the --host-key to use", () => {
-    const failure = describeFailure(new HostKeyError("HOST_KEY_MISMATCH", "root@xen1:22", seen));
+    const failure = describeFailure(
+      new HostKeyError("HOST_KEY_MISMATCH", "root@xen1:22", seen, CLI_SETTING_NAMES),
+    );
     expect(failure.exitCode).toBe(EXIT_FAILED);
     expect(failure.message).toMatch(/host key of root@xen1:22 does not match --host-key/);
     expect(failure.message).toContain("SHA256:imMHJza/K6AYTHj+ZkF31b9xz/yWnJbMz1sMufFFuNU");
@@ -60,8 +63,10 @@ describe("describeFailure", () => {
   });
 
   test("no host key given: the same advice", () => {
-    const failure = describeFailure(new HostKeyError("HOST_KEY_MISSING", "root@xen1:22", seen));
-    expect(failure.message).toMatch(/no --host-key was given for root@xen1:22/);
+    const failure = describeFailure(
+      new HostKeyError("HOST_KEY_MISSING", "root@xen1:22", seen, CLI_SETTING_NAMES),
+    );
+    expect(failure.message).toMatch(/no --host-key is set for root@xen1:22/);
     expect(failure.message).toContain(`--host-key "${LINE}"`);
   });
 

@@ -75,6 +75,13 @@ describe("defaults", () => {
     });
   });
 
+  test("operationTimeout has no default written into the inputs (older states show no change), a given one is kept", () => {
+    expect(checkInputs({}, minimal).inputs["connection"]).not.toHaveProperty("operationTimeout");
+    const { inputs, failures } = checkInputs({}, withField("connection.operationTimeout", 120));
+    expect(failures).toEqual([]);
+    expect(inputs["connection"]).toMatchObject({ operationTimeout: 120 });
+  });
+
   test("a proxy hop gets the connection defaults too", () => {
     const { inputs, failures } = checkInputs(
       {},
@@ -123,6 +130,8 @@ describe("valid values pass", () => {
     ["connection.agentSocketPath", "/run/user/0/ssh-agent.sock"],
     ["connection.dialErrorLimit", 1],
     ["connection.perDialTimeout", 600],
+    ["connection.operationTimeout", 1],
+    ["connection.operationTimeout", 3600],
     ["connection.hostKey", HOST_KEY],
     ["connection.hostKey", `xen1.lan ${HOST_KEY}`],
     ["connection.insecureSkipHostKeyCheck", true],
@@ -163,6 +172,9 @@ describe("invalid values are refused, naming the property", () => {
     ["connection.agentSocketPath", "/run/../etc/shadow", "connection.agentSocketPath"],
     ["connection.dialErrorLimit", -1, "connection.dialErrorLimit"],
     ["connection.perDialTimeout", 1.5, "connection.perDialTimeout"],
+    ["connection.operationTimeout", 0, "connection.operationTimeout"],
+    ["connection.operationTimeout", 3601, "connection.operationTimeout"],
+    ["connection.operationTimeout", 2.5, "connection.operationTimeout"],
     ["connection.hostKey", "SHA256:abc", "connection.hostKey"],
     ["connection.hostKey", "ssh-dss AAAAB3NzaC1kc3M=", "connection.hostKey"],
     ["connection.insecureSkipHostKeyCheck", "yes", "connection.insecureSkipHostKeyCheck"],

@@ -1,3 +1,4 @@
+import type { SettingNames } from "../core/inputs.js";
 import type { HostPublicKey } from "./host-key.js";
 import { fingerprintOf, publicKeyLine } from "./host-key.js";
 
@@ -10,14 +11,18 @@ export class HostKeyError extends Error {
   override readonly name = "HostKeyError";
   readonly fingerprint: string;
   readonly publicKeyLine: string;
+  /** What the caller calls the setting: "connection.hostKey", "connection.proxy.hostKey", "--host-key". */
+  readonly setting: string;
 
   constructor(
     readonly code: "HOST_KEY_MISMATCH" | "HOST_KEY_MISSING",
     readonly target: string,
     seen: HostPublicKey,
-    /** The input to set: "connection.hostKey", or "connection.proxy.hostKey" for the jump host. */
-    readonly setting = "connection.hostKey",
+    names: SettingNames,
+    /** Which hop presented the key: dom0 itself, or the jump host. */
+    hop: "target" | "proxy" = "target",
   ) {
+    const setting = hop === "proxy" ? names.proxyHostKey : names.hostKey;
     const fingerprint = fingerprintOf(seen);
     const line = publicKeyLine(seen);
     const problem =
@@ -27,8 +32,9 @@ export class HostKeyError extends Error {
     super(
       `${problem}. The server presented ${fingerprint} (${line}). ` +
         `Check that fingerprint out of band (on the host console: \`ssh-keygen -lf /etc/ssh/ssh_host_${seen.type.replace(/^ssh-|-.*$/g, "")}_key.pub\`, ` +
-        `or \`ssh-keyscan\` from a trusted network), then set ${setting} to "${line}".`,
+        `or \`ssh-keyscan\` from a trusted network), then ${names.assign(setting, line)}.`,
     );
+    this.setting = setting;
     this.fingerprint = fingerprint;
     this.publicKeyLine = line;
   }

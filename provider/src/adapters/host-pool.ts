@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
-import type { ConnectionSpec } from "./connection-spec.js";
+import type { SettingNames, SshConnection, XapiDirect } from "../core/inputs.js";
+import { DEFAULT_OPERATION_TIMEOUT_SECONDS, RESOURCE_SETTING_NAMES } from "../core/inputs.js";
 import { RemoteHost } from "./ssh.js";
-import type { HttpsXapiSettings } from "./xapi.js";
 import { loadXapiClient, XapiSession } from "./xapi.js";
 
 /**
  * One SSH connection and one XAPI session per host per process, shared by every resource.
- * Concurrent callers wait for the same connect; a failed connect is not cached. A dropped SSH
+ * Concurrent callers wait for the same connect; a failed connect is not cached (every dial
+ * ends within its timeouts, so nobody waits on a dead one), the next caller dials afresh. A dropped SSH
  * connection is dialled again by RemoteHost on its next use, an expired XAPI session is logged
  * into again by XapiSession. Everything is closed by closeAll(), or when the process is about
  * to exit.
@@ -20,11 +21,12 @@ import { loadXapiClient, XapiSession } from "./xapi.js";
  * const { remote, xapi } = await hostSession(inputs.connection, inputs.xapi, console.log);
  */
 export async function hostSession(
-  spec: ConnectionSpec,
-  xapi?: HttpsXapiSettings,
+  spec: SshConnection,
+  xapi?: XapiDirect,
   log?: (line: string) => void,
+  names: SettingNames = RESOURCE_SETTING_NAMES,
 ): Promise<{ remote: RemoteHost; xapi: XapiSession }> {
-  const sessions = openHostSessions(spec, xapi, log);
+  const sessions = openHostSessions(spec, xapi, log, names);
   const [remote, session] = await Promise.all([sessions.remote, sessions.xapi]);
   await session.settled();
   return { remote, xapi: session };
@@ -35,26 +37,28 @@ export async function hostSession(
  * connection while the XAPI login is still under way, and XAPI calls while the client settles.
  */
 export function openHostSessions(
-  spec: ConnectionSpec,
-  xapi?: HttpsXapiSettings,
+  spec: SshConnection,
+  xapi?: XapiDirect,
   log?: (line: string) => void,
+  names: SettingNames = RESOURCE_SETTING_NAMES,
 ): { remote: Promise<RemoteHost>; xapi: Promise<XapiSession> } {
   closeOnExit();
   void loadXapiClient().catch(() => undefined); // overlaps the dial; a failure shows in XapiSession.open
   const remote = shared(
     remotes,
     connectionKey(spec),
-    () => RemoteHost.connect(spec, log),
+    () => RemoteHost.connect(spec, log, names),
     (host) => host.isClosed,
   );
   const session = (async () => {
     // Direct HTTPS needs no SSH; through SSH, the session waits for the connection.
     const endpoint =
       xapi === undefined ? { kind: "ssh" as const, host: await remote } : { kind: "https" as const, ...xapi };
+    const callTimeoutMs = (spec.operationTimeout ?? DEFAULT_OPERATION_TIMEOUT_SECONDS) * 1000;
     return shared(
       sessions,
-      xapi === undefined ? `ssh ${connectionKey(spec)}` : `https ${httpsKey(xapi)}`,
-      () => XapiSession.open(endpoint),
+      `${callTimeoutMs} ${xapi === undefined ? `ssh ${connectionKey(spec)}` : `https ${httpsKey(xapi)}`}`,
+      () => XapiSession.open(endpoint, { callTimeoutMs, names }),
       (existing) => existing.isClosed,
     );
   })();
@@ -98,20 +102,28 @@ async function shared<T>(
   return opening;
 }
 
-function connectionKey(spec: Omit<ConnectionSpec, "proxy"> & { proxy?: ConnectionSpec["proxy"] }): string {
-  const self = [spec.user, spec.host, spec.port, spec.hostKey ?? "", spec.insecureSkipHostKeyCheck === true];
+function connectionKey(spec: SshConnection): string {
+  const self = [
+    spec.user,
+    spec.host,
+    spec.port,
+    spec.hostKey ?? "",
+    spec.insecureSkipHostKeyCheck,
+    spec.perDialTimeout,
+    spec.operationTimeout ?? "",
+  ];
   return JSON.stringify(spec.proxy === undefined ? self : [...self, connectionKey(spec.proxy)]);
 }
 
-function httpsKey(settings: HttpsXapiSettings): string {
+function httpsKey(settings: XapiDirect & { readonly ca?: string }): string {
   const password = createHash("sha256").update(settings.password).digest("hex");
   return JSON.stringify([
     settings.url,
-    settings.username ?? "root",
+    settings.username,
     password,
     settings.tlsFingerprint ?? "",
     settings.ca ?? "",
-    settings.allowUnauthorized === true,
+    settings.allowUnauthorized,
   ]);
 }
 

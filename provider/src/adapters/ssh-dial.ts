@@ -3,16 +3,16 @@ import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { Client } from "ssh2";
 import type { ConnectConfig, ServerHostKeyAlgorithm } from "ssh2";
-import type { ConnectionSpec } from "./connection-spec.js";
-import { describeTarget } from "./connection-spec.js";
+import type { SettingNames, SshConnection, SshHop } from "../core/inputs.js";
+import { RESOURCE_SETTING_NAMES } from "../core/inputs.js";
+import { describeTarget } from "./ssh-target.js";
 import { HostKeyError } from "./host-key-error.js";
 import type { HostKeyPin, HostPublicKey } from "./host-key.js";
 import { hostKeyAlgorithmsFor, matchesPin, parseHostKeyPin, presentedKey } from "./host-key.js";
 import { retry } from "./retry.js";
 import { causeMessage, toError } from "./error-text.js";
 import { SshConnectionError } from "./ssh-connect-error.js";
-
-type HopSpec = Omit<ConnectionSpec, "proxy">;
+import type { RemoteStage } from "./ssh-connect-error.js";
 
 /** One authenticated SSH connection, possibly through a jump host. */
 export interface SshLink {
@@ -28,36 +28,48 @@ export interface SshLink {
  * @pulumi/command ("Dial 3/10 failed: retrying"). Wrong host keys and refused credentials are
  * not retried: another attempt cannot help.
  */
-export async function dialSsh(spec: ConnectionSpec, log?: (line: string) => void): Promise<SshLink> {
+export async function dialSsh(
+  spec: SshConnection,
+  log?: (line: string) => void,
+  names: SettingNames = RESOURCE_SETTING_NAMES,
+): Promise<SshLink> {
   const target = describeTarget(spec);
   try {
     if (spec.proxy === undefined) {
-      return await retry(() => dialHop(spec, target, undefined), dialRetry("Dial", spec, log));
+      return await retry(
+        () => dialHop(spec, target, undefined, names, "target"),
+        dialRetry("Dial", spec, log),
+      );
     }
     const proxySpec = spec.proxy;
     const proxy = await retry(
-      () => dialHop(proxySpec, describeTarget(proxySpec), undefined, "connection.proxy.hostKey"),
+      () => dialHop(proxySpec, describeTarget(proxySpec), undefined, names, "proxy"),
       dialRetry("Dial proxy", proxySpec, log),
     );
     try {
-      return await retry(() => dialHop(spec, target, proxy), dialRetry("Dial from proxy", spec, log));
+      return await retry(
+        () => dialHop(spec, target, proxy, names, "target"),
+        dialRetry("Dial from proxy", spec, log),
+      );
     } catch (error) {
       proxy.end();
       throw error;
     }
   } catch (error) {
     if (error instanceof HostKeyError) throw error;
+    const stage = error instanceof SshConnectionError ? error.stage : undefined;
     throw new SshConnectionError(
       "SSH_CONNECT_FAILED",
       `failed to connect to ${target}: ${causeMessage(error)}`,
       {
         cause: error,
+        ...(stage === undefined ? {} : { stage }),
       },
     );
   }
 }
 
-function dialRetry(what: string, spec: HopSpec, log: ((line: string) => void) | undefined) {
+function dialRetry(what: string, spec: SshHop, log: ((line: string) => void) | undefined) {
   return { what, attempts: spec.dialErrorLimit, isFinal, ...(log === undefined ? {} : { log }) };
 }
 
@@ -73,30 +85,65 @@ class SshConfigError extends Error {
   override readonly name = "SshConfigError";
 }
 
+/**
+ * One dial attempt, bounded by `perDialTimeout` from the first byte to authentication, whatever
+ * the peer does: ssh2's own readyTimeout is cleared when the socket closes, and a connection
+ * cut during key exchange ends in "close" without "error", so both are watched here.
+ */
 function dialHop(
-  spec: HopSpec,
+  spec: SshHop,
   target: string,
   via: SshLink | undefined,
-  hostKeySetting = "connection.hostKey",
+  names: SettingNames,
+  hop: "target" | "proxy",
 ): Promise<SshLink> {
-  const pin = hostKeyPin(spec);
+  const pin = hostKeyPin(spec, hop === "proxy" ? names.proxyHostKey : names.hostKey);
+  const timeoutMs = spec.perDialTimeout * 1000;
   return new Promise<SshLink>((resolve, reject) => {
     const client = new Client();
+    let stage: RemoteStage = "TCP connect";
+    let transport: Duplex | undefined;
     let rejectedKey: HostPublicKey | undefined;
     let settled = false;
     const fail = (error: unknown) => {
       if (settled) return;
       settled = true;
-      client.end();
+      clearTimeout(deadline);
+      client.destroy();
+      transport?.destroy();
       const cause = toError(error);
-      reject(rejectedKey === undefined ? cause : hostKeyError(spec, target, rejectedKey, hostKeySetting));
+      reject(rejectedKey === undefined ? cause : hostKeyError(spec, target, rejectedKey, names, hop));
     };
+    const deadline = setTimeout(
+      () =>
+        fail(
+          new SshConnectionError(
+            "SSH_TIMEOUT",
+            `no answer from ${target} during the ${stage} within ${timeoutMs} ms`,
+            {
+              stage,
+            },
+          ),
+        ),
+      timeoutMs,
+    );
 
-    openTransport(spec, via).then((transport) => {
-      const socket = via?.socket ?? (transport as Socket);
+    openTransport(spec, via).then((opened) => {
+      transport = opened;
+      if (settled) {
+        opened.destroy();
+        return;
+      }
+      stage = "SSH handshake";
+      const socket = via?.socket ?? (opened as Socket);
+      client.once("handshake", () => {
+        stage = "SSH authentication";
+      });
       client.once("ready", () => {
         settled = true;
+        clearTimeout(deadline);
         client.removeListener("error", fail);
+        client.removeListener("close", closedEarly);
         // Later errors (a reset connection) also end in "close", which RemoteHost watches; an
         // unhandled "error" event would crash the whole provider process.
         client.on("error", () => undefined);
@@ -109,20 +156,31 @@ function dialHop(
           },
         });
       });
+      const closedEarly = () =>
+        fail(
+          new SshConnectionError(
+            "SSH_CONNECTION_LOST",
+            `${target} closed the connection during the ${stage}`,
+            {
+              stage,
+            },
+          ),
+        );
       client.on("error", fail);
+      client.once("close", closedEarly);
       client.on("keyboard-interactive", (_name, _instructions, _lang, prompts, finish) => {
         finish(prompts.map(() => spec.password ?? ""));
       });
       try {
         client.connect({
           ...authConfig(spec),
-          sock: transport,
+          sock: opened,
           username: spec.user,
-          readyTimeout: spec.perDialTimeout * 1000,
+          readyTimeout: timeoutMs,
           algorithms: { serverHostKey: hostKeyAlgorithmsFor(pin) as ServerHostKeyAlgorithm[] },
           hostVerifier: (blob: Buffer) => {
             const seen = presentedKey(blob);
-            if (spec.insecureSkipHostKeyCheck === true) return true;
+            if (spec.insecureSkipHostKeyCheck) return true;
             if (pin !== undefined && matchesPin(pin, seen)) return true;
             rejectedKey = seen;
             return false;
@@ -136,21 +194,28 @@ function dialHop(
   });
 }
 
-function hostKeyError(spec: HopSpec, target: string, seen: HostPublicKey, setting: string): HostKeyError {
+function hostKeyError(
+  spec: SshHop,
+  target: string,
+  seen: HostPublicKey,
+  names: SettingNames,
+  hop: "target" | "proxy",
+): HostKeyError {
   return new HostKeyError(
     spec.hostKey === undefined ? "HOST_KEY_MISSING" : "HOST_KEY_MISMATCH",
     target,
     seen,
-    setting,
+    names,
+    hop,
   );
 }
 
-function hostKeyPin(spec: HopSpec): HostKeyPin | undefined {
+function hostKeyPin(spec: SshHop, setting: string): HostKeyPin | undefined {
   if (spec.hostKey === undefined) return undefined;
   const pin = parseHostKeyPin(spec.hostKey);
   if (pin === undefined) {
     throw new SshConfigError(
-      `connection.hostKey for ${describeTarget(spec)} is not an SSH public key line; ` +
+      `${setting} for ${describeTarget(spec)} is not an SSH public key line; ` +
         `expected e.g. "ssh-ed25519 AAAAC3Nza..." as printed by \`ssh-keyscan\` or found in /etc/ssh/ssh_host_*_key.pub, ` +
         `or its "SHA256:..." fingerprint`,
     );
@@ -158,24 +223,34 @@ function hostKeyPin(spec: HopSpec): HostKeyPin | undefined {
   return pin;
 }
 
-/** A TCP socket to the host, or a direct-tcpip channel through the jump host. */
-function openTransport(spec: HopSpec, via: SshLink | undefined): Promise<Duplex> {
+/** A connected TCP socket to the host, or a direct-tcpip channel through the jump host. */
+function openTransport(spec: SshHop, via: SshLink | undefined): Promise<Duplex> {
   if (via === undefined) {
-    const socket = tcpConnect({ host: spec.host, port: spec.port });
-    socket.setKeepAlive(true, 15_000);
-    socket.setNoDelay(true);
-    return Promise.resolve(socket);
+    return new Promise((resolve, reject) => {
+      const socket = tcpConnect({ host: spec.host, port: spec.port });
+      socket.setKeepAlive(true, 15_000);
+      socket.setNoDelay(true);
+      socket.once("error", reject);
+      socket.once("connect", () => {
+        socket.removeListener("error", reject);
+        resolve(socket);
+      });
+    });
   }
   return new Promise((resolve, reject) => {
     via.client.forwardOut("127.0.0.1", 0, spec.host, spec.port, (error, channel) => {
       if (error)
-        reject(new Error(`the jump host could not reach ${spec.host}:${spec.port}: ${error.message}`));
+        reject(
+          new Error(`the jump host could not reach ${spec.host}:${spec.port}: ${error.message}`, {
+            cause: error,
+          }),
+        );
       else resolve(channel);
     });
   });
 }
 
-function authConfig(spec: HopSpec): ConnectConfig {
+function authConfig(spec: SshHop): ConnectConfig {
   const config: ConnectConfig = {};
   if (spec.privateKey !== undefined) config.privateKey = spec.privateKey;
   if (spec.privateKeyPassword !== undefined) config.passphrase = spec.privateKeyPassword;

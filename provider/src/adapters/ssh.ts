@@ -1,8 +1,9 @@
 import type { Duplex } from "node:stream";
 import type { ClientChannel } from "ssh2";
 import { ConcurrencyLimit } from "./concurrency-limit.js";
-import type { ConnectionSpec } from "./connection-spec.js";
-import { describeTarget } from "./connection-spec.js";
+import type { SettingNames, SshConnection } from "../core/inputs.js";
+import { DEFAULT_OPERATION_TIMEOUT_SECONDS, RESOURCE_SETTING_NAMES } from "../core/inputs.js";
+import { describeTarget } from "./ssh-target.js";
 import { firstLine, RemoteCommandError } from "./remote-command-error.js";
 import {
   ABSENT_EXIT_CODE,
@@ -16,11 +17,12 @@ import type { SshLink } from "./ssh-dial.js";
 import { dialSsh } from "./ssh-dial.js";
 import { causeMessage } from "./error-text.js";
 import { SshConnectionError } from "./ssh-connect-error.js";
+import type { RemoteStage } from "./ssh-connect-error.js";
 
 /** OpenSSH allows 10 sessions per connection (MaxSessions); stay under it and queue the rest. */
 export const MAX_CONCURRENT_EXECS = 8;
 const CHANNEL_OPEN_RETRIES = 5;
-/** The host stops a timed-out script itself; we give up waiting for it this much later. */
+/** The host stops a timed-out script itself; we give up waiting for it this much later (at most). */
 const TIMEOUT_GRACE_MS = 5_000;
 /** How long close() waits for the server to acknowledge before dropping the socket. */
 const CLOSE_TIMEOUT_MS = 2_000;
@@ -28,7 +30,10 @@ const CLOSE_TIMEOUT_MS = 2_000;
 export interface ExecOptions {
   /** Given to the script as its stdin. */
   stdin?: string;
-  /** The script is stopped on the host (TERM, then KILL) and the call rejected after this long. */
+  /**
+   * The script is stopped on the host (TERM, then KILL) and the call rejected after this long.
+   * Without it, the call is rejected (the script left to the host) after `operationTimeout`.
+   */
   timeoutMs?: number;
 }
 
@@ -44,9 +49,11 @@ export interface ExecResult {
  * One SSH connection to a host, its host key verified. Scripts run with `bash`, sent on stdin
  * (never in a command line). A connection that dropped is dialled again on the next use; a
  * script that was running when it dropped fails (it may or may not have run) and is not retried.
+ * Every wait is bounded: the dial and each channel open by `perDialTimeout`, each script by its
+ * own timeout or `operationTimeout`.
  *
  * @example
- * const remote = await RemoteHost.connect(withConnectionDefaults({ host, privateKey, hostKey }));
+ * const remote = await RemoteHost.connect(withSshDefaults({ host, privateKey, hostKey }));
  * const kernel = await remote.run("uname -r");
  */
 export class RemoteHost {
@@ -59,14 +66,19 @@ export class RemoteHost {
   private readonly execSlots = new ConcurrencyLimit(MAX_CONCURRENT_EXECS);
 
   private constructor(
-    readonly spec: ConnectionSpec,
-    private readonly log?: (line: string) => void,
+    readonly spec: SshConnection,
+    private readonly log: ((line: string) => void) | undefined,
+    private readonly names: SettingNames,
   ) {
     this.target = describeTarget(spec);
   }
 
-  static async connect(spec: ConnectionSpec, log?: (line: string) => void): Promise<RemoteHost> {
-    const host = new RemoteHost(spec, log);
+  static async connect(
+    spec: SshConnection,
+    log?: (line: string) => void,
+    names: SettingNames = RESOURCE_SETTING_NAMES,
+  ): Promise<RemoteHost> {
+    const host = new RemoteHost(spec, log, names);
     await host.whileBusy(() => host.currentLink());
     return host;
   }
@@ -88,7 +100,11 @@ export class RemoteHost {
           link.client.exec(BOOTSTRAP_COMMAND, done),
         );
         this.stats.execs++;
-        return collect(channel, script, options, () => this.describeRun(script));
+        const waitMs =
+          options.timeoutMs === undefined
+            ? this.operationTimeoutMs
+            : options.timeoutMs + Math.min(TIMEOUT_GRACE_MS, options.timeoutMs);
+        return collect(channel, script, options, waitMs, () => this.describeRun(script));
       }),
     );
   }
@@ -120,7 +136,7 @@ export class RemoteHost {
   /** A byte stream to a Unix socket on the host (OpenSSH stream-local forwarding). */
   openUnixStream(socketPath: string): Promise<Duplex> {
     return this.whileBusy(async () => {
-      const channel = await this.openChannel(`reach ${socketPath}`, (link, done) =>
+      const channel = await this.openChannel<Duplex>(`reach ${socketPath}`, (link, done) =>
         link.client.openssh_forwardOutStreamLocal(socketPath, done),
       );
       this.stats.streams++;
@@ -145,6 +161,11 @@ export class RemoteHost {
     link.socket.destroy();
   }
 
+  /** How long one remote operation may take: `operationTimeout`, or its default. */
+  get operationTimeoutMs(): number {
+    return (this.spec.operationTimeout ?? DEFAULT_OPERATION_TIMEOUT_SECONDS) * 1000;
+  }
+
   private describeRun(script: string): string {
     return `\`${firstLine(script)}\` on ${this.target}`;
   }
@@ -155,7 +176,7 @@ export class RemoteHost {
         new SshConnectionError("SSH_CONNECTION_LOST", `the connection to ${this.target} was closed`),
       );
     if (this.link !== undefined) return Promise.resolve(this.link);
-    this.dialing ??= dialSsh(this.spec, this.log)
+    this.dialing ??= dialSsh(this.spec, this.log, this.names)
       .then((link) => {
         this.stats.connections++;
         this.link = link;
@@ -174,24 +195,40 @@ export class RemoteHost {
   }
 
   /**
-   * Opens a channel; when the connection turns out to be dead, dials again once and retries
-   * (safe: nothing ran on the host yet).
+   * Opens a channel; when the connection turns out to be dead (closed, or no answer within
+   * `perDialTimeout`), dials again once and retries (safe: nothing ran on the host yet).
    */
   private async openChannel<C extends Duplex>(
     action: string,
     open: (link: SshLink, done: (error: Error | undefined, channel: C) => void) => void,
   ): Promise<C> {
+    const timeoutMs = this.spec.perDialTimeout * 1000;
     for (let attempt = 1; ; attempt++) {
       const link = await this.currentLink();
+      let unanswered = false;
       try {
         return await new Promise<C>((resolve, reject) => {
-          open(link, (error, channel) => (error ? reject(error) : resolve(channel)));
+          const timer = setTimeout(() => {
+            unanswered = true;
+            reject(new Error(`no answer to the channel open within ${timeoutMs} ms`));
+          }, timeoutMs);
+          // A connection that drops before the server answers never calls `done`.
+          const dropped = () => reject(new Error("the connection closed before the channel opened"));
+          link.client.once("close", dropped);
+          open(link, (error, channel) => {
+            clearTimeout(timer);
+            link.client.removeListener("close", dropped);
+            if (error) reject(error);
+            else if (unanswered) channel.destroy();
+            else resolve(channel);
+          });
         });
       } catch (error) {
-        const linkDead = this.link !== link || !link.socket.writable;
+        // An unanswered open means the connection is unresponsive (half-open): never reuse it.
+        if (unanswered) this.drop(link);
+        const linkDead = unanswered || this.link !== link || !link.socket.writable;
         if (linkDead && attempt === 1) {
-          if (this.link === link) this.link = undefined;
-          link.end();
+          this.drop(link);
           continue;
         }
         // sshd refuses a session while it still counts one that just closed (MaxSessions):
@@ -200,15 +237,21 @@ export class RemoteHost {
           await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
           continue;
         }
+        const stage: RemoteStage = "channel open";
         throw new SshConnectionError(
-          "SSH_CHANNEL_FAILED",
-          `failed to ${action} on ${this.target}: ${causeMessage(error)}`,
-          {
-            cause: error,
-          },
+          unanswered ? "SSH_TIMEOUT" : "SSH_CHANNEL_FAILED",
+          `failed to ${action} on ${this.target} (${stage}): ${causeMessage(error)}`,
+          { cause: error, stage },
         );
       }
     }
+  }
+
+  /** Forgets a connection that cannot be used any more, and closes it. */
+  private drop(link: SshLink): void {
+    if (this.link === link) this.link = undefined;
+    link.client.destroy();
+    link.end();
   }
 
   /** Keeps the process alive while work is in flight; an idle connection does not hold it. */
@@ -228,6 +271,8 @@ function collect(
   channel: ClientChannel,
   script: string,
   options: ExecOptions,
+  /** How long we wait for the script at most, whatever the peer does. */
+  waitMs: number,
   describe: () => string,
 ): Promise<ExecResult> {
   const { timeoutMs } = options;
@@ -239,15 +284,15 @@ function collect(
     let exitCode: number | undefined;
     let exitSignal: string | undefined;
     const timedOut = () =>
-      new SshConnectionError("SSH_TIMEOUT", `${describe()} did not finish within ${timeoutMs} ms`);
-    // Only a fallback: the host's `timeout` normally ends the script first.
-    const fallback =
-      timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            channel.close();
-            reject(timedOut());
-          }, timeoutMs + TIMEOUT_GRACE_MS);
+      new SshConnectionError("SSH_TIMEOUT", `${describe()} did not finish within ${timeoutMs ?? waitMs} ms`, {
+        stage: "command",
+      });
+    // With a timeout, the host's `timeout` normally ends the script first and this is only a
+    // fallback; either way it bounds a peer that went silent or half-open while the script ran.
+    const fallback = setTimeout(() => {
+      channel.destroy();
+      reject(timedOut());
+    }, waitMs);
     channel.on("data", (chunk: Buffer) => {
       stdout.push(chunk);
       output.push(chunk);
@@ -258,7 +303,12 @@ function collect(
     });
     channel.on("error", (error: unknown) => {
       clearTimeout(fallback);
-      reject(new SshConnectionError("SSH_CHANNEL_FAILED", `${describe()} failed: ${causeMessage(error)}`));
+      reject(
+        new SshConnectionError("SSH_CHANNEL_FAILED", `${describe()} failed: ${causeMessage(error)}`, {
+          cause: error,
+          stage: "command",
+        }),
+      );
     });
     channel.on("exit", (code: number | null, signal?: string) => {
       if (typeof code === "number") exitCode = code;
@@ -271,6 +321,9 @@ function collect(
           new SshConnectionError(
             "SSH_CONNECTION_LOST",
             `the connection was lost while running ${describe()}`,
+            {
+              stage: "command",
+            },
           ),
         );
         return;

@@ -6,11 +6,13 @@ export class TlsFingerprintError extends Error {
   constructor(
     readonly target: string,
     readonly seen: string,
+    /** What the caller calls the pinned fingerprint: "xapi.tlsFingerprint", "--tls-fingerprint". */
+    readonly setting: string,
   ) {
     super(
-      `the TLS certificate of ${target} does not match xapi.tlsFingerprint: the server presented SHA-256 ${seen}. ` +
+      `the TLS certificate of ${target} does not match ${setting}: the server presented SHA-256 ${seen}. ` +
         `Check it on the host (\`openssl x509 -noout -fingerprint -sha256 -in /etc/xensource/xapi-ssl.pem\`) ` +
-        `and set xapi.tlsFingerprint to it if the certificate was legitimately replaced.`,
+        `and set ${setting} to it if the certificate was legitimately replaced.`,
     );
   }
 }

@@ -1,6 +1,11 @@
 import { isIP } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import type { TLSSocket } from "node:tls";
+import type { SettingNames } from "../core/inputs.js";
+import { RESOURCE_SETTING_NAMES } from "../core/inputs.js";
+import { normalizeFingerprint } from "../core/patterns.js";
+import { toError } from "./error-text.js";
+import { SettingError } from "./setting-error.js";
 import { TlsFingerprintError } from "./tls-fingerprint-error.js";
 
 /** How to trust an XAPI server's certificate. */
@@ -13,22 +18,37 @@ export interface TlsTrust {
   allowUnauthorized?: boolean;
 }
 
-/** "AA:BB:..." in upper case, or undefined when `text` is not a SHA-256 fingerprint. */
-export function normalizeFingerprint(text: string): string | undefined {
-  const hex = text.replace(/[\s:]/g, "").toUpperCase();
-  return /^[0-9A-F]{64}$/.test(hex) ? (hex.match(/../g) ?? []).join(":") : undefined;
+/** The pinned fingerprint, normalized; a SettingError when it is not a SHA-256 fingerprint. */
+export function pinnedFingerprint(
+  trust: TlsTrust,
+  names: SettingNames = RESOURCE_SETTING_NAMES,
+): string | undefined {
+  if (trust.tlsFingerprint === undefined) return undefined;
+  const pinned = normalizeFingerprint(trust.tlsFingerprint);
+  if (pinned !== undefined) return pinned;
+  throw new SettingError(
+    names.tlsFingerprint,
+    `${names.tlsFingerprint} "${trust.tlsFingerprint}" is not a SHA-256 fingerprint (64 hex digits, colons optional)`,
+  );
 }
 
-/** A TLS connection to host:port, trusted as `trust` says; rejects when it cannot be trusted. */
-export function connectTrusted(host: string, port: number, trust: TlsTrust): Promise<TLSSocket> {
-  const pinned = trust.tlsFingerprint === undefined ? undefined : normalizeFingerprint(trust.tlsFingerprint);
-  if (trust.tlsFingerprint !== undefined && pinned === undefined) {
-    return Promise.reject(
-      new Error(
-        `xapi.tlsFingerprint "${trust.tlsFingerprint}" is not a SHA-256 fingerprint (64 hex digits, colons optional)`,
-      ),
-    );
+/**
+ * A TLS connection to host:port, trusted as `trust` says; rejects when it cannot be trusted, or
+ * when the handshake has not completed within `timeoutMs`.
+ */
+export function connectTrusted(
+  host: string,
+  port: number,
+  trust: TlsTrust,
+  options: { readonly timeoutMs: number; readonly names?: SettingNames },
+): Promise<TLSSocket> {
+  let pinned: string | undefined;
+  try {
+    pinned = pinnedFingerprint(trust, options.names);
+  } catch (error) {
+    return Promise.reject(toError(error));
   }
+  const names = options.names ?? RESOURCE_SETTING_NAMES;
   const target = `${host}:${port}`;
   return new Promise((resolve, reject) => {
     const socket = tlsConnect({
@@ -40,6 +60,11 @@ export function connectTrusted(host: string, port: number, trust: TlsTrust): Pro
       rejectUnauthorized: pinned === undefined && trust.allowUnauthorized !== true,
       minVersion: "TLSv1.2",
     });
+    const timer = setTimeout(
+      () => socket.destroy(new Error(`the TLS handshake did not complete within ${options.timeoutMs} ms`)),
+      options.timeoutMs,
+    );
+    socket.once("close", () => clearTimeout(timer));
     socket.once("error", (error: Error) =>
       reject(
         new Error(`failed to open a verified TLS connection to ${target}: ${error.message}`, {
@@ -48,11 +73,12 @@ export function connectTrusted(host: string, port: number, trust: TlsTrust): Pro
       ),
     );
     socket.once("secureConnect", () => {
+      clearTimeout(timer);
       if (pinned !== undefined) {
         const seen = socket.getPeerCertificate().fingerprint256;
         if (seen !== pinned) {
           socket.destroy();
-          reject(new TlsFingerprintError(target, seen));
+          reject(new TlsFingerprintError(target, seen, names.tlsFingerprint));
           return;
         }
       }

@@ -14,3 +14,19 @@ export class XapiError extends Error {
     super(`${method} failed: ${code} [${params.join(", ")}]${hint === undefined ? "" : `. ${hint}`}`);
   }
 }
+
+/** XAPI could not be reached or did not answer in time: names the target, the call and why. */
+export class XapiTransportError extends Error {
+  override readonly name = "XapiTransportError";
+  readonly code = "XAPI_UNREACHABLE";
+  readonly stage = "XAPI call";
+
+  constructor(
+    readonly target: string,
+    readonly method: string,
+    why: string,
+    options: { cause: unknown },
+  ) {
+    super(`${method} on ${target} failed: ${why}`, options);
+  }
+}

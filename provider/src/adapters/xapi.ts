@@ -1,16 +1,19 @@
 import type { Xapi } from "xen-api";
 import type * as XenApi from "xen-api";
+import type { SettingNames, XapiDirect } from "../core/inputs.js";
+import { DEFAULT_OPERATION_TIMEOUT_SECONDS, RESOURCE_SETTING_NAMES } from "../core/inputs.js";
 import type { RemoteHost } from "./ssh.js";
 import { sleep } from "./retry.js";
 import type { TlsTrust } from "./tls-pin.js";
-import { connectTrusted } from "./tls-pin.js";
+import { connectTrusted, pinnedFingerprint } from "./tls-pin.js";
 import { TlsFingerprintError } from "./tls-fingerprint-error.js";
 import { HostKeyError } from "./host-key-error.js";
 import type { LocalTunnel } from "./tunnel.js";
 import { openLocalTunnel } from "./tunnel.js";
 import { causeMessage } from "./error-text.js";
-import { XapiError } from "./xapi-error.js";
+import { XapiError, XapiTransportError } from "./xapi-error.js";
 import { retryRuleFor } from "./xapi-retry.js";
+import { SettingError } from "./setting-error.js";
 import { jsonRpcCall } from "./xapi-rpc.js";
 
 let xapiClientModule: Promise<typeof XenApi> | undefined;
@@ -26,23 +29,22 @@ export function loadXapiClient(): Promise<typeof XenApi> {
 
 /** dom0's local XAPI socket, where `xe` logs in without a password. */
 export const DEFAULT_XAPI_SOCKET = "/var/lib/xcp/xapi";
-/** Every XAPI call is bounded (xen-api's own default is one hour). */
-export const XAPI_CALL_TIMEOUT_MS = 5 * 60_000;
+/** A login is bounded by this or the call timeout, whichever is shorter. */
 export const XAPI_LOGIN_TIMEOUT_MS = 60_000;
 /** How our sessions show up in XAPI's logs and `session.originator`. */
 export const XAPI_ORIGINATOR = "xen-passthrough";
 
-/** Direct HTTPS access to XAPI, as the resource's `xapi` input gives it. */
-export interface HttpsXapiSettings extends TlsTrust {
-  /** "https://<pool master>[:port]". */
-  url: string;
-  /** Default "root". */
-  username?: string;
-  password: string;
-}
-
+/** Where XAPI is: dom0's socket through the SSH connection, or direct HTTPS (a CA may be added for tests and private PKIs). */
 export type XapiEndpoint =
-  { kind: "ssh"; host: RemoteHost; socketPath?: string } | ({ kind: "https" } & HttpsXapiSettings);
+  | { readonly kind: "ssh"; readonly host: RemoteHost; readonly socketPath?: string }
+  | ({ readonly kind: "https"; readonly ca?: string } & XapiDirect);
+
+export interface XapiSessionOptions {
+  /** Bound of each call (xen-api's own default is one hour). Default: `operationTimeout` of the SSH settings, or its default. */
+  readonly callTimeoutMs?: number;
+  /** How the caller names its settings, for hints. */
+  readonly names?: SettingNames;
+}
 
 /**
  * A logged-in XAPI session (xen-api client, no event watching) reached through a local tunnel:
@@ -72,10 +74,17 @@ export class XapiSession {
     /** "XAPI of root@10.0.0.5:22 (/var/lib/xcp/xapi)": for messages. */
     readonly target: string,
     private readonly poolMemberHint: (master: string) => string,
+    private readonly names: SettingNames,
+    /** Bound of each call. */
+    readonly callTimeoutMs: number,
   ) {}
 
-  static async open(endpoint: XapiEndpoint): Promise<XapiSession> {
-    const tunnel = await openTunnel(endpoint);
+  static async open(endpoint: XapiEndpoint, options: XapiSessionOptions = {}): Promise<XapiSession> {
+    const names = options.names ?? RESOURCE_SETTING_NAMES;
+    const callTimeoutMs =
+      options.callTimeoutMs ??
+      (endpoint.kind === "ssh" ? endpoint.host.operationTimeoutMs : DEFAULT_OPERATION_TIMEOUT_SECONDS * 1000);
+    const tunnel = await openTunnel(endpoint, names, callTimeoutMs);
     const session =
       endpoint.kind === "ssh"
         ? new XapiSession(
@@ -84,15 +93,19 @@ export class XapiSession {
             `XAPI of ${endpoint.host.target} (${endpoint.socketPath ?? DEFAULT_XAPI_SOCKET})`,
             (master) =>
               `${endpoint.host.spec.host} is a pool member; XAPI accepts logins only on the pool master ${master}. ` +
-              `Set xapi.url to "https://${master}" (with xapi.password), or connect to the master instead ` +
-              `(connection.host = ${master})`,
+              `Set ${names.xapiUrl} to "https://${master}" (with ${names.xapiPassword}), or connect to the master instead ` +
+              `(${names.host} = ${master})`,
+            names,
+            callTimeoutMs,
           )
         : new XapiSession(
             tunnel,
-            { user: endpoint.username ?? "root", password: endpoint.password },
+            { user: endpoint.username, password: endpoint.password },
             `XAPI at ${endpoint.url}`,
             (master) =>
-              `${endpoint.url} is a pool member; XAPI accepts logins only on the pool master. Set xapi.url to "https://${master}"`,
+              `${endpoint.url} is a pool member; XAPI accepts logins only on the pool master. Set ${names.xapiUrl} to "https://${master}"`,
+            names,
+            callTimeoutMs,
           );
     try {
       await session.login();
@@ -142,7 +155,12 @@ export class XapiSession {
     this.sessionId = undefined;
     this.client = undefined;
     if (sessionId !== undefined) {
-      await jsonRpcCall(this.tunnel.url, "session.logout", [sessionId], 5_000).catch(() => undefined);
+      await jsonRpcCall(
+        this.tunnel.url,
+        "session.logout",
+        [sessionId],
+        Math.min(5_000, this.callTimeoutMs),
+      ).catch(() => undefined);
     }
     await this.tunnel.close();
   }
@@ -170,7 +188,8 @@ export class XapiSession {
     for (let attempt = 1; sessionId === undefined; attempt++) {
       const started = Date.now();
       try {
-        sessionId = String(await jsonRpcCall(this.tunnel.url, method, params, XAPI_LOGIN_TIMEOUT_MS));
+        const timeoutMs = Math.min(XAPI_LOGIN_TIMEOUT_MS, this.callTimeoutMs);
+        sessionId = String(await jsonRpcCall(this.tunnel.url, method, params, timeoutMs));
       } catch (raw) {
         const error = this.mapError(method, raw, started);
         const rule = error instanceof XapiError ? retryRuleFor(error.code) : undefined;
@@ -184,7 +203,7 @@ export class XapiSession {
       url: this.tunnel.url,
       auth: { sessionId },
       watchEvents: false,
-      callTimeout: XAPI_CALL_TIMEOUT_MS,
+      callTimeout: this.callTimeoutMs,
     });
     // connect() takes our session at once, then reads the pool record and the method list, which
     // we never use: calls go out without waiting for those two round trips.
@@ -213,8 +232,13 @@ export class XapiSession {
     }
     const open = this.tunnel.lastOpenError;
     const cause = open !== undefined && open.at >= started ? open.error : raw;
-    if (cause instanceof TlsFingerprintError || cause instanceof HostKeyError) return cause;
-    return new Error(`${method} on ${this.target} failed: ${causeMessage(cause)}`, { cause });
+    if (
+      cause instanceof TlsFingerprintError ||
+      cause instanceof HostKeyError ||
+      cause instanceof SettingError
+    )
+      return cause;
+    return new XapiTransportError(this.target, method, causeMessage(cause), { cause });
   }
 
   private withHint(error: XapiError): XapiError {
@@ -231,37 +255,48 @@ export class XapiSession {
         error.method,
         error.code,
         error.params,
-        `Check xapi.username and xapi.password for ${this.target}`,
+        `Check ${this.names.xapiUsername} and ${this.names.xapiPassword} for ${this.target}`,
       );
     }
     return error;
   }
 }
 
-async function openTunnel(endpoint: XapiEndpoint): Promise<LocalTunnel> {
+async function openTunnel(
+  endpoint: XapiEndpoint,
+  names: SettingNames,
+  timeoutMs: number,
+): Promise<LocalTunnel> {
   if (endpoint.kind === "ssh") {
     const { host } = endpoint;
     const socketPath = endpoint.socketPath ?? DEFAULT_XAPI_SOCKET;
     return openLocalTunnel(() => host.openUnixStream(socketPath));
   }
-  const url = parseHttpsUrl(endpoint.url);
+  const url = parseHttpsUrl(endpoint.url, names.xapiUrl);
   const trust: TlsTrust = {
     ...(endpoint.tlsFingerprint === undefined ? {} : { tlsFingerprint: endpoint.tlsFingerprint }),
     ...(endpoint.ca === undefined ? {} : { ca: endpoint.ca }),
-    ...(endpoint.allowUnauthorized === undefined ? {} : { allowUnauthorized: endpoint.allowUnauthorized }),
+    allowUnauthorized: endpoint.allowUnauthorized,
   };
-  return openLocalTunnel(() => connectTrusted(url.host, url.port, trust));
+  pinnedFingerprint(trust, names); // a setting that cannot work fails before anything is sent
+  return openLocalTunnel(() => connectTrusted(url.host, url.port, trust, { timeoutMs, names }));
 }
 
-function parseHttpsUrl(text: string): { host: string; port: number } {
+function parseHttpsUrl(text: string, setting: string): { host: string; port: number } {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new Error(`xapi.url "${text}" is not a URL; expected "https://<pool master>[:port]"`);
+    throw new SettingError(
+      setting,
+      `${setting} "${text}" is not a URL; expected "https://<pool master>[:port]"`,
+    );
   }
   if (url.protocol !== "https:") {
-    throw new Error(`xapi.url "${text}" must use https: the XAPI password would travel in clear text`);
+    throw new SettingError(
+      setting,
+      `${setting} "${text}" must use https: the XAPI password would travel in clear text`,
+    );
   }
   return { host: url.hostname.replace(/^\[|\]$/g, ""), port: url.port === "" ? 443 : Number(url.port) };
 }

@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { parseHostKeyPin } from "../adapters/host-key.js";
 import type { AllowList } from "../core/patterns.js";
 import { ALLOW } from "../core/patterns.js";
+import { LIMITS, SSH_DEFAULTS, XAPI_DEFAULTS } from "../core/inputs.js";
 import { describeForbidden } from "../core/schema.js";
 import { UsageError } from "./usage-error.js";
 
@@ -101,7 +102,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
   const options: DisksOptions = {
     host: allowed("--host", values.host, ALLOW.host),
     port: port(values.port),
-    user: values.user === undefined ? "root" : allowed("--user", values.user, ALLOW.user),
+    user: values.user === undefined ? SSH_DEFAULTS.user : allowed("--user", values.user, ALLOW.user),
     ...optional("privateKeyFile", values["private-key-file"]),
     ...optional(
       "privateKeyPassphraseEnv",
@@ -139,7 +140,9 @@ function xapiOptions(values: {
   return {
     url: allowed("--xapi-url", url, ALLOW.xapiUrl),
     username:
-      values["xapi-user"] === undefined ? "root" : allowed("--xapi-user", values["xapi-user"], ALLOW.user),
+      values["xapi-user"] === undefined
+        ? XAPI_DEFAULTS.username
+        : allowed("--xapi-user", values["xapi-user"], ALLOW.user),
     passwordEnv,
     ...optional(
       "tlsFingerprint",
@@ -154,10 +157,11 @@ function allowed(flag: string, value: string, allow: AllowList): string {
 }
 
 function port(value: string | undefined): number {
-  if (value === undefined) return 22;
+  if (value === undefined) return SSH_DEFAULTS.port;
   const number = Number(value);
-  if (/^[0-9]{1,5}$/.test(value) && number >= 1 && number <= 65535) return number;
-  throw new UsageError(`--port must be a whole number from 1 to 65535`);
+  const { min, max } = LIMITS.port;
+  if (/^[0-9]{1,5}$/.test(value) && number >= min && number <= max) return number;
+  throw new UsageError(`--port must be a whole number from ${min} to ${max}`);
 }
 
 function envName(flag: string, value: string | undefined): string | undefined {

@@ -1,8 +1,8 @@
 // Turns the checked options into the adapters' connection settings: reads the key and host key
 // files and the secrets' environment variables (injected, so tests need no real environment).
-import type { ConnectionSpec, HttpsXapiSettings } from "../adapters/index.js";
-import { withConnectionDefaults } from "../adapters/index.js";
 import { parseHostKeyPin } from "../adapters/host-key.js";
+import type { SettingNames, SshConnection, XapiDirect } from "../core/inputs.js";
+import { withSshDefaults, withXapiDefaults } from "../core/inputs.js";
 import type { DisksOptions } from "./args.js";
 import { UsageError } from "./usage-error.js";
 
@@ -12,14 +12,27 @@ import { UsageError } from "./usage-error.js";
  */
 export const CLI_DIAL_ATTEMPTS = 3;
 
+/** The flags that set each setting, so adapter errors tell a CLI user what to change. */
+export const CLI_SETTING_NAMES: SettingNames = {
+  host: "--host",
+  hostKey: "--host-key",
+  // The CLI has no jump host: a proxy's key is never asked for.
+  proxyHostKey: "--host-key",
+  xapiUrl: "--xapi-url",
+  xapiUsername: "--xapi-user",
+  xapiPassword: "--xapi-password-env",
+  tlsFingerprint: "--tls-fingerprint",
+  assign: (setting, value) => `run again with ${setting} "${value}"`,
+};
+
 export interface CliEnvironment {
   readonly env: Readonly<Record<string, string | undefined>>;
   readFile(path: string): Promise<string>;
 }
 
 export interface ResolvedConnection {
-  readonly spec: ConnectionSpec;
-  readonly xapi?: HttpsXapiSettings;
+  readonly spec: SshConnection;
+  readonly xapi?: XapiDirect;
 }
 
 export async function resolveConnection(
@@ -50,7 +63,7 @@ export async function resolveConnection(
       "no way to log in: give --private-key-file FILE, --password-env VAR, or run an SSH agent (SSH_AUTH_SOCK)",
     );
   }
-  const spec = withConnectionDefaults({
+  const spec = withSshDefaults({
     host: options.host,
     port: options.port,
     user: options.user,
@@ -71,12 +84,12 @@ export async function resolveConnection(
   const xapiPassword = secret("--xapi-password-env", passwordEnv) ?? "";
   return {
     spec,
-    xapi: {
+    xapi: withXapiDefaults({
       url,
       username,
       password: xapiPassword,
       ...(tlsFingerprint === undefined ? {} : { tlsFingerprint }),
-    },
+    }),
   };
 }
 

@@ -5,7 +5,7 @@ import { readInventory } from "../dom0/inventory.js";
 import { NO_REMOVABLE_STORAGE_SR } from "../xapi/sr.js";
 import type { DisksOptions } from "./args.js";
 import type { CliEnvironment } from "./connection.js";
-import { resolveConnection } from "./connection.js";
+import { CLI_SETTING_NAMES, resolveConnection } from "./connection.js";
 import { formatJson, formatTable } from "./disk-format.js";
 import { buildDiskReport } from "./disk-report.js";
 import { readXapiView } from "./xapi-view.js";
@@ -19,7 +19,7 @@ export async function listDisks(options: DisksOptions, io: CliIo): Promise<void>
   const { spec, xapi } = await resolveConnection(options, io);
   const target = describeTarget(spec);
   try {
-    const session = await hostSession(spec, xapi, (line) => io.stderr(`${line}\n`));
+    const session = await hostSession(spec, xapi, (line) => io.stderr(`${line}\n`), CLI_SETTING_NAMES);
     const inventory = await readInventory(session.remote);
     const hostUuid = inventory.xensource["INSTALLATION_UUID"];
     if (hostUuid === undefined || hostUuid === "") {

@@ -86,10 +86,13 @@ export const ALLOW = {
   },
 } as const satisfies Record<string, AllowList>;
 
-/** The SHA-256 fingerprint in the form Node prints it: uppercase hex pairs joined by ":". */
-export function normalizeFingerprint(value: string): string {
-  const hex = value.replace(/:/g, "").toUpperCase();
-  return hex.replace(/(..)(?!$)/g, "$1:");
+/**
+ * A SHA-256 fingerprint in the form Node prints it (uppercase hex pairs joined by ":"), or
+ * undefined when `value` is not one (64 hex digits, ":" or white space between them allowed).
+ */
+export function normalizeFingerprint(value: string): string | undefined {
+  const hex = value.replace(/[\s:]/g, "").toUpperCase();
+  return /^[0-9A-F]{64}$/.test(hex) ? (hex.match(/../g) ?? []).join(":") : undefined;
 }
 
 const PUBLIC_KEY =

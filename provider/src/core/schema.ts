@@ -7,6 +7,8 @@ import { UNKNOWN } from "./unknown.js";
 import {
   DEFAULTS,
   LIMITS,
+  SSH_DEFAULTS,
+  XAPI_DEFAULTS,
   type DiskIdentity,
   type PassthroughDiskInputs,
   type SshConnection,
@@ -77,11 +79,15 @@ function secretText(wrap: Wrap, maxLength: number) {
   );
 }
 
-function wholeNumber(wrap: Wrap, bounds: { readonly min: number; readonly max: number }, fallback: number) {
+function boundedInteger(wrap: Wrap, bounds: { readonly min: number; readonly max: number }) {
   const message = `must be a whole number from ${bounds.min} to ${bounds.max}`;
   return wrap(
     z.int({ error: message }).min(bounds.min, { error: message }).max(bounds.max, { error: message }),
-  ).default(fallback);
+  );
+}
+
+function wholeNumber(wrap: Wrap, bounds: { readonly min: number; readonly max: number }, fallback: number) {
+  return boundedInteger(wrap, bounds).default(fallback);
 }
 
 function flag(wrap: Wrap, fallback: boolean) {
@@ -114,16 +120,18 @@ function compact<T extends object>(value: T): T {
 function hopShape(wrap: Wrap) {
   return {
     host: allowListed(ALLOW.host, wrap),
-    port: wholeNumber(wrap, LIMITS.port, DEFAULTS.port),
-    user: allowListed(ALLOW.user, wrap).default(DEFAULTS.user),
+    port: wholeNumber(wrap, LIMITS.port, SSH_DEFAULTS.port),
+    user: allowListed(ALLOW.user, wrap).default(SSH_DEFAULTS.user),
     password: secretText(wrap, 1024).optional(),
     privateKey: secretText(wrap, 32768).optional(),
     privateKeyPassword: secretText(wrap, 1024).optional(),
     agentSocketPath: allowListed(ALLOW.socketPath, wrap).optional(),
-    dialErrorLimit: wholeNumber(wrap, LIMITS.dialErrorLimit, DEFAULTS.dialErrorLimit),
-    perDialTimeout: wholeNumber(wrap, LIMITS.perDialTimeout, DEFAULTS.perDialTimeout),
+    dialErrorLimit: wholeNumber(wrap, LIMITS.dialErrorLimit, SSH_DEFAULTS.dialErrorLimit),
+    perDialTimeout: wholeNumber(wrap, LIMITS.perDialTimeout, SSH_DEFAULTS.perDialTimeout),
     hostKey: allowListed(ALLOW.hostKey, wrap, hostKeyProblem).optional(),
-    insecureSkipHostKeyCheck: flag(wrap, DEFAULTS.insecureSkipHostKeyCheck),
+    insecureSkipHostKeyCheck: flag(wrap, SSH_DEFAULTS.insecureSkipHostKeyCheck),
+    // No default written here: states from before this setting existed must not show a change.
+    operationTimeout: boundedInteger(wrap, LIMITS.operationTimeout).optional(),
   };
 }
 
@@ -166,10 +174,10 @@ function xapiSchema(wrap: Wrap) {
       .strictObject(
         {
           url: allowListed(ALLOW.xapiUrl, wrap),
-          username: allowListed(ALLOW.user, wrap).default(DEFAULTS.xapiUsername),
+          username: allowListed(ALLOW.user, wrap).default(XAPI_DEFAULTS.username),
           password: secretText(wrap, 1024),
           tlsFingerprint: allowListed(ALLOW.tlsFingerprint, wrap).optional(),
-          allowUnauthorized: flag(wrap, DEFAULTS.allowUnauthorized),
+          allowUnauthorized: flag(wrap, XAPI_DEFAULTS.allowUnauthorized),
         },
         { error: unknownKeyOrType },
       )
@@ -188,7 +196,7 @@ function xapiSchema(wrap: Wrap) {
         const normalized =
           fingerprint === undefined || fingerprint === UNKNOWN
             ? fingerprint
-            : normalizeFingerprint(fingerprint);
+            : (normalizeFingerprint(fingerprint) ?? fingerprint);
         return compact({ ...xapi, tlsFingerprint: normalized }) as XapiDirect;
       }),
   );
