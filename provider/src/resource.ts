@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { DiskIdentity, VbdMode, VmIdentity } from "./core/inputs.js";
 import type { ObservedState } from "./core/state.js";
-import { passthroughDiskProvider } from "./shell.js";
+import { passthroughDiskProvider } from "./serialized-provider.js";
 
 /**
  * SSH settings of one hop to dom0: the fields and defaults of `@pulumi/command` 1.2
