@@ -45,9 +45,11 @@ function lifecycle(fromProgram: boolean): Lifecycle {
     const has = (path: string) => (require("node:fs") as typeof fs).existsSync(`${dir}/${path}`);
     const cause = has(".pnp.cjs")
       ? "Yarn Plug'n'Play has no node_modules (set nodeLinker: node-modules)"
-      : has("node_modules/.pnpm")
-        ? "pnpm links only the program's direct dependencies (add it to its package.json)"
-        : "it is not installed there (a bundled program must keep it external)";
+      : has(`node_modules/${name}`)
+        ? "the copy installed there is another version, without this entry point"
+        : has("node_modules/.pnpm")
+          ? "pnpm links only the program's direct dependencies (add it to its package.json)"
+          : "it is not installed there (a bundled program must keep it external)";
     throw new Error(
       `${name} cannot be loaded from ${dir}: ${cause}. ${fix}. (${String(error).split("\n")[0]})`,
     );

@@ -104,6 +104,16 @@ test.each([
     /Yarn Plug'n'Play has no node_modules \(set nodeLinker: node-modules\)/,
   ],
   [
+    "an older copy without the lifecycle entry",
+    async (dir: string) => {
+      const copy = join(work, dir, "node_modules", PACKAGE_NAME);
+      await mkdir(copy, { recursive: true });
+      await writeFile(join(copy, "package.json"), JSON.stringify({ name: PACKAGE_NAME, version: "0.0.9" }));
+      return join(work, dir);
+    },
+    /the copy installed there is another version, without this entry point/,
+  ],
+  [
     "a bundled program",
     async (dir: string) => {
       await mkdir(join(work, dir));
