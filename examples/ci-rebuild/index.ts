@@ -10,20 +10,30 @@ const config = new pulumi.Config();
 // One SSH key for every host, kept encrypted in the stack config.
 const privateKey = config.requireSecret("sshPrivateKey");
 
-const disks = planDisks(config.requireObject<unknown>("hosts")).map(({ name, host, args }) => ({
+const disks = planDisks(config.requireObject<unknown>("hosts")).map(({ name, formerNames, host, args }) => ({
   name,
-  disk: new PassthroughDisk(name, {
-    ...args,
-    connection: {
-      host: host.address,
-      hostKey: host.hostKey,
-      privateKey,
-      ...(host.port === undefined ? {} : { port: host.port }),
+  disk: new PassthroughDisk(
+    name,
+    {
+      ...args,
+      connection: {
+        host: host.address,
+        hostKey: host.hostKey,
+        privateKey,
+        ...(host.port === undefined ? {} : { port: host.port }),
+      },
     },
-  }),
+    {
+      // Moving the disk to another VM replaces the resource: the old VBD must go first (a disk
+      // is passed through once). The provider asks for this too; said here, it is plain to see.
+      deleteBeforeReplace: true,
+      // Stacks deployed when names included the VM keep their resources.
+      aliases: formerNames.map((formerName) => ({ name: formerName })),
+    },
+  ),
 }));
 
-/** Per disk ("<host>-<vm>-<disk>"): the guest device, the VBD, whether it is plugged, and drift seen by the last refresh. */
+/** Per disk ("<host>-<disk>"): the guest device, the VBD, whether it is plugged, and drift seen by the last refresh. */
 export const passthroughs = Object.fromEntries(
   disks.map(({ name, disk }) => [
     name,

@@ -25,7 +25,13 @@ export interface HostSpec {
 
 /** One passthrough to declare: a stable resource name and the arguments (connection aside). */
 export interface PlannedDisk {
+  /** "<host>-<disk>": the VM is not part of it, so moving the disk to another VM is one replace. */
   readonly name: string;
+  /**
+   * The names this program gave the disk before (with the VM: "<host>-<vm>-<disk>", for every VM
+   * of the host), so existing stacks keep their resources instead of replacing them.
+   */
+  readonly formerNames: readonly string[];
   readonly host: HostSpec;
   readonly args: Omit<PassthroughDiskArgs, "connection">;
 }
@@ -110,8 +116,11 @@ export function planDisks(hostsConfig: unknown): PlannedDisk[] {
   const planned = hosts.flatMap((host) =>
     host.vms.flatMap(({ vm, disks }) =>
       disks.map(({ disk, ...options }) => ({
-        // host/vm/disk identity: stable when the lists are reordered.
-        name: [host.name, ...Object.values(vm), ...Object.values(disk)].join("-"),
+        // host/disk identity: stable when the lists are reordered and when the disk changes VM.
+        name: [host.name, ...Object.values(disk)].join("-"),
+        formerNames: host.vms.map((other) =>
+          [host.name, ...Object.values(other.vm), ...Object.values(disk)].join("-"),
+        ),
         host,
         args: { vm, disk, ...options },
       })),

@@ -77,10 +77,8 @@ export function mountInGuest(disk: PassthroughDisk, index: number, guest: GuestS
     `mount-${name}`,
     {
       connection: guest.connection,
-      create: source.apply((dev) =>
-        asRoot(guest.user, `set -eu\nmkdir -p ${path}\nmountpoint -q ${path} || mount ${dev} ${path}`),
-      ),
-      delete: asRoot(guest.user, `if mountpoint -q ${path}; then umount ${path}; fi`),
+      create: source.apply((dev) => asRoot(guest.user, mountScript(dev, path))),
+      delete: asRoot(guest.user, unmountScript(path)),
       // A new VBD may bring the disk back under another device: unmount, then mount again.
       triggers: [disk.vbdUuid],
     },
@@ -89,13 +87,47 @@ export function mountInGuest(disk: PassthroughDisk, index: number, guest: GuestS
   return { command, name, path, share: `\\\\${guest.host}\\${name}` };
 }
 
+/**
+ * Mounts `device` at `path` now and after every reboot, by the file system's UUID (device names
+ * change between boots) with `nofail` (a missing disk must not stop the guest's boot). While
+ * nothing is mounted there, the mount point is immutable (`chattr +i`): nothing, Samba included,
+ * can write into the guest's root disk through it. The fstab line is replaced, never repeated.
+ */
+export function mountScript(device: string, path: string): string {
+  return [
+    "set -eu",
+    `uuid=$(blkid -s UUID -o value ${device})`,
+    `[ -n "$uuid" ] || { echo "${device} holds no file system with a UUID" >&2; exit 1; }`,
+    `mkdir -p ${path}`,
+    `mountpoint -q ${path} || chattr +i ${path}`,
+    `grep -v '^[^#][^ ]* ${path} ' /etc/fstab > /etc/fstab.xen-passthrough || true`,
+    `echo "UUID=$uuid ${path} auto nofail,x-systemd.device-timeout=10s 0 2" >> /etc/fstab.xen-passthrough`,
+    "mv /etc/fstab.xen-passthrough /etc/fstab",
+    `mountpoint -q ${path} || mount ${path}`,
+  ].join("\n");
+}
+
+/** Undoes mountScript: unmounted, out of fstab, the (empty) mount point writable again. */
+export function unmountScript(path: string): string {
+  return [
+    "set -eu",
+    `if mountpoint -q ${path}; then umount ${path}; fi`,
+    `grep -v '^[^#][^ ]* ${path} ' /etc/fstab > /etc/fstab.xen-passthrough || true`,
+    "mv /etc/fstab.xen-passthrough /etc/fstab",
+    `chattr -i ${path}`,
+  ].join("\n");
+}
+
 const SHARES_FILE = "/etc/samba/xen-passthrough-shares.conf";
 const INCLUDE_LINE = `include = ${SHARES_FILE}`;
 
 /** Shares every mount over Samba for one Samba user (password from the secret config). */
 export function shareOverSamba(mounts: readonly GuestMount[], guest: GuestSettings): remote.Command {
   const sections = mounts.map(
-    (m) => `[${m.name}]\n  path = ${m.path}\n  valid users = ${guest.sambaUser}\n  read only = no`,
+    // root preexec: a client cannot even connect while the disk is not mounted there.
+    (m) =>
+      `[${m.name}]\n  path = ${m.path}\n  valid users = ${guest.sambaUser}\n  read only = no\n` +
+      `  root preexec = mountpoint -q ${m.path}\n  root preexec close = yes`,
   );
   const create = [
     "set -eu",

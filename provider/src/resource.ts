@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { DiskIdentity, SshHopGiven, VbdMode, VmIdentity, XapiDirectGiven } from "./core/inputs.js";
 import type { ObservedState } from "./core/state.js";
-import { passthroughDiskProvider } from "./shell.js";
+import { passthroughDiskProvider } from "./serialized-provider.js";
 
 /** `pulumi.Input<>` of every field: the Args types are mapped from the one settings type, so they cannot drift. */
 type ArgsOf<T> = { -readonly [K in keyof T]: pulumi.Input<T[K]> };

@@ -38,7 +38,7 @@ afterAll(async () => {
   if (work !== undefined) await rm(work, { recursive: true, force: true });
 });
 
-test("the tarball holds the built code with its types, the CLI, README and LICENSE, and nothing else", () => {
+test("the tarball holds the built code with its types and source maps, their sources, the CLI, README and LICENSE, and nothing else", () => {
   const paths = pack.files.map((file) => file.path).sort();
   expect(paths).toEqual(
     expect.arrayContaining([
@@ -48,21 +48,29 @@ test("the tarball holds the built code with its types, the CLI, README and LICEN
       "bin/xen-passthrough.js",
       "dist/index.js",
       "dist/index.d.ts",
-      "dist/shell.js",
+      "dist/serialized-provider.js",
       "dist/lifecycle/index.js",
       "dist/cli/main.js",
+      "src/index.ts",
     ]),
   );
   const unexpected = paths.filter(
     (path) =>
       !["LICENSE", "README.md", "package.json", "bin/xen-passthrough.js"].includes(path) &&
-      !/^dist\/[a-z0-9/-]+\.(?:js|d\.ts)$/.test(path),
+      !/^dist\/[a-z0-9/-]+\.(?:js|js\.map|d\.ts)$/.test(path) &&
+      !/^src\/[a-z0-9/-]+\.ts$/.test(path),
   );
-  expect(unexpected).toEqual([]); // no sources, maps, tsbuildinfo, tests or sandbox code
+  expect(unexpected).toEqual([]); // no tsbuildinfo, tests, build scripts or sandbox code
   const withoutTypes = paths
     .filter((path) => path.startsWith("dist/") && path.endsWith(".js"))
     .filter((path) => !paths.includes(path.replace(/\.js$/, ".d.ts")));
   expect(withoutTypes).toEqual([]);
+  // Every output has its source: nothing stale from a renamed module, every map resolvable.
+  const orphans = paths
+    .filter((path) => path.startsWith("dist/"))
+    .map((path) => path.replace(/^dist\//, "src/").replace(/\.(?:js|js\.map|d\.ts)$/, ".ts"))
+    .filter((source) => !paths.includes(source));
+  expect(orphans).toEqual([]);
   expect(readFileSync(join(REPO_ROOT, "provider", "LICENSE"), "utf8")).toMatch(
     /Apache License\s+Version 2\.0/,
   );
@@ -76,9 +84,8 @@ test("npm installed a real copy from the tarball, found by package name from the
     version: string;
   };
   expect(manifest.version).toBe(source.version);
-  const help = await promisify(execFile)(join(program, "node_modules", ".bin", "xen-passthrough"), [
-    "--help",
-  ]);
+  // The command is named after the package, so `npx pulumi-xen-passthrough` runs this one.
+  const help = await promisify(execFile)(join(program, "node_modules", ".bin", PACKAGE_NAME), ["--help"]);
   expect(help.stdout).toMatch(/^Usage: xen-passthrough disks/);
 });
 
@@ -99,7 +106,7 @@ describe("through the dynamic-provider host started in the program directory", (
   });
 
   test("the serialized provider names the package, not a path into the repository", () => {
-    expect(provider).toContain(`require("${PACKAGE_NAME}/dist/lifecycle/index.js")`);
+    expect(provider).toContain(`require("${PACKAGE_NAME}/lifecycle")`);
     expect(provider).not.toContain(REPO_ROOT);
   });
 

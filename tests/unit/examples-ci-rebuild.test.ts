@@ -50,29 +50,28 @@ beforeAll(async () => {
 });
 
 describe("the inventory in the sample stack file", () => {
-  test("declares every disk on its VM and host, named host-vm-disk", () => {
+  test("declares every disk on its VM and host, named host-disk", () => {
     expect(result.error).toBeUndefined();
     const disks = result.resources.filter((r) => r.type === DISK_TYPE);
     expect(result.resources).toHaveLength(disks.length);
     const declared = Object.fromEntries(disks.map((d) => [d.name, withoutSecrets(d.inputs)]));
-    expect(Object.keys(declared)).toEqual([
-      "xen1-media-WD-WCC4N0REPLACE1",
-      "xen1-media-WD-WCC4N0REPLACE2",
-      "xen1-backup-0x5000c500a1b2c3d4",
-      "xen2-0a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d-ata-ST4000VN008-2DR166_ZDHREPLACE",
+    // (in any order: aliases make the SDK register asynchronously)
+    expect(Object.keys(declared).sort()).toEqual([
+      "xen1-0x5000c500a1b2c3d4",
+      "xen1-WD-WCC4N0REPLACE1",
+      "xen1-WD-WCC4N0REPLACE2",
+      "xen2-ata-ST4000VN008-2DR166_ZDHREPLACE",
     ]);
-    expect(declared["xen1-media-WD-WCC4N0REPLACE2"]).toMatchObject({
+    expect(declared["xen1-WD-WCC4N0REPLACE2"]).toMatchObject({
       disk: { serial: "WD-WCC4N0REPLACE2" },
       vm: { nameLabel: "media" },
     });
-    expect(declared["xen1-backup-0x5000c500a1b2c3d4"]).toMatchObject({
+    expect(declared["xen1-0x5000c500a1b2c3d4"]).toMatchObject({
       disk: { wwn: "0x5000c500a1b2c3d4" },
       vm: { nameLabel: "backup" },
       mode: "RO",
     });
-    expect(
-      declared["xen2-0a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d-ata-ST4000VN008-2DR166_ZDHREPLACE"],
-    ).toMatchObject({
+    expect(declared["xen2-ata-ST4000VN008-2DR166_ZDHREPLACE"]).toMatchObject({
       disk: { byId: "ata-ST4000VN008-2DR166_ZDHREPLACE" },
       vm: { uuid: "0a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d" },
       attach: false,
@@ -109,9 +108,9 @@ describe("the inventory in the sample stack file", () => {
   test("exports every passthrough and the drifted ones", () => {
     const passthroughs = result.outputs["passthroughs"] as Record<string, unknown>;
     expect(Object.keys(passthroughs)).toHaveLength(4);
-    expect(passthroughs["xen1-media-WD-WCC4N0REPLACE1"]).toEqual({
-      device: "xvdb",
-      vbdUuid: "00000000-0000-4000-8000-000000000001",
+    expect(passthroughs["xen1-WD-WCC4N0REPLACE1"]).toEqual({
+      device: expect.stringMatching(/^xvd[b-e]$/) as unknown,
+      vbdUuid: expect.stringMatching(/^00000000-0000-4000-8000-00000000000[1-4]$/) as unknown,
       attached: true,
       drift: [],
     });
@@ -125,6 +124,29 @@ describe("the inventory in the sample stack file", () => {
     ]);
     expect(plain).not.toContain("ci-key-material");
     expect(JSON.stringify(result.resources.map((r) => r.inputs))).toContain("ci-key-material");
+  });
+
+  test("moving a disk to another VM keeps its name: one replace, the old VBD deleted first", async () => {
+    const hosts = sampleHosts();
+    const moved = hosts[0]?.vms[0]?.disks.pop();
+    hosts[0]?.vms[1]?.disks.push(moved ?? {});
+    const after = await run(hosts);
+    expect(after.error).toBeUndefined();
+    expect(after.resources.map((r) => r.name).sort()).toEqual(result.resources.map((r) => r.name).sort());
+    const disk = after.resources.find((r) => r.name === "xen1-WD-WCC4N0REPLACE2");
+    expect(disk?.inputs["vm"]).toEqual({ nameLabel: "backup" });
+    expect(disk?.options.deleteBeforeReplace).toBe(true);
+  });
+
+  test("stacks deployed with host-vm-disk names keep their resources: every former name is an alias", () => {
+    const options = (name: string) => result.resources.find((r) => r.name === name)?.options;
+    expect(options("xen1-WD-WCC4N0REPLACE1")?.aliasNames).toEqual([
+      "xen1-media-WD-WCC4N0REPLACE1",
+      "xen1-backup-WD-WCC4N0REPLACE1",
+    ]);
+    expect(options("xen2-ata-ST4000VN008-2DR166_ZDHREPLACE")?.aliasNames).toEqual([
+      "xen2-0a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d-ata-ST4000VN008-2DR166_ZDHREPLACE",
+    ]);
   });
 
   test("renames nothing when the lists are reordered", async () => {
@@ -230,10 +252,23 @@ describe("the project files", () => {
     expect(preview?.with?.["refresh"]).toBeUndefined();
     expect(up?.if).toBe("github.event_name != 'pull_request'");
     expect(up?.with?.["refresh"]).toBe(true);
-    for (const step of pulumiSteps) {
-      expect(step.env?.["PULUMI_ACCESS_TOKEN"]).toBe("${{ secrets.PULUMI_ACCESS_TOKEN }}");
-    }
-    // The program is built before Pulumi runs it.
+    // Pulumi Cloud by its token, or a self-managed backend by its URL and passphrase; all secret.
+    expect(workflow.env).toMatchObject({
+      PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}",
+      PULUMI_BACKEND_URL: "${{ vars.PULUMI_BACKEND_URL }}",
+      PULUMI_CONFIG_PASSPHRASE: "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}",
+    });
+    // The current Node LTS, whatever it is when the job runs.
+    expect(
+      steps.find((s) => s.uses?.startsWith("actions/setup-node@") === true)?.with?.["node-version"],
+    ).toBe("lts/*");
+    // After up --refresh, drift that remains fails the job.
+    const check = steps.find((s) => s.run?.includes("pulumi stack output drifted --json") === true);
+    expect(check?.if).toBe("github.event_name != 'pull_request'");
+    expect(steps.indexOf(check ?? steps[0]!)).toBeGreaterThan(steps.indexOf(up ?? steps[0]!));
+    expect(check?.run).toMatch(/!= "\[\]" \]; then[\s\S]*exit 1/);
+    // The program is installed and built in its own directory before Pulumi runs it.
+    expect(steps.find((s) => s.run === "npm ci")?.["working-directory" as "run"]).toBe("${{ env.WORK_DIR }}");
     const build = steps.findIndex((s) => s.run === "npm run build");
     expect(build).toBeGreaterThan(-1);
     expect(build).toBeLessThan(steps.indexOf(preview ?? steps[0]!));

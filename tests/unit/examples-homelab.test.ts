@@ -4,6 +4,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { checkInputs } from "pulumi-xen-passthrough/dist/core/check.js";
+
 import {
   configDeclarationProblems,
   isSecretValue,
@@ -55,6 +56,18 @@ function run(config: Record<string, unknown>, extra: Partial<MockRunOptions> = {
     secretKeys: ["sshPrivateKey", "guestPrivateKey", "sambaPassword"].filter((key) => key in config),
     ...extra,
   });
+}
+
+/** The mount script of disk1 (/dev/xvdb1 at /srv/media/disk1) with another device and path. */
+function mountScript(device: string, path: string): string {
+  return (named(withGuest, "mount-disk1").inputs["create"] as string)
+    .replaceAll("/dev/xvdb1", device)
+    .replaceAll("/srv/media/disk1", path);
+}
+
+/** The unmount script of disk1 with another path. */
+function unmountScript(path: string): string {
+  return (named(withGuest, "mount-disk1").inputs["delete"] as string).replaceAll("/srv/media/disk1", path);
 }
 
 function ofType(result: MockRun, type: string): RegisteredResource[] {
@@ -124,13 +137,53 @@ describe("the guest", () => {
     for (const [index, mount] of mounts.entries()) {
       const path = `/srv/media/disk${index + 1}`;
       const device = `/dev/${index === 0 ? "xvdb" : "xvdc"}1`;
-      expect(mount.inputs["create"]).toBe(
-        `set -eu\nmkdir -p ${path}\nmountpoint -q ${path} || mount ${device} ${path}`,
-      );
-      expect(mount.inputs["delete"]).toBe(`if mountpoint -q ${path}; then umount ${path}; fi`);
+      expect(mount.inputs["create"]).toBe(mountScript(device, path));
+      expect(mount.inputs["delete"]).toBe(unmountScript(path));
       expect(mount.dependencies).toContain(disks[index]?.urn);
       expect(mount.inputs["triggers"]).toEqual([`00000000-0000-4000-8000-00000000000${index + 1}`]);
     }
+  });
+
+  test("mounts persistently: by the file system's UUID, with nofail, the fstab line replaced, not repeated", () => {
+    const lines = mountScript("/dev/xvdb1", "/srv/media/disk1").split("\n");
+    expect(lines[0]).toBe("set -eu");
+    expect(lines).toContain("uuid=$(blkid -s UUID -o value /dev/xvdb1)");
+    // No UUID (no file system): stop before fstab or the mount point are touched.
+    expect(lines.findIndex((l) => l.startsWith('[ -n "$uuid" ] ||'))).toBeLessThan(
+      lines.findIndex((l) => l.includes("/etc/fstab")),
+    );
+    const entries = lines.filter((l) => l.includes(">> /etc/fstab"));
+    expect(entries).toEqual([
+      'echo "UUID=$uuid /srv/media/disk1 auto nofail,x-systemd.device-timeout=10s 0 2" >> /etc/fstab.xen-passthrough',
+    ]);
+    // The older line for this mount point is dropped first; fstab is replaced in one rename.
+    expect(lines).toContain(
+      "grep -v '^[^#][^ ]* /srv/media/disk1 ' /etc/fstab > /etc/fstab.xen-passthrough || true",
+    );
+    expect(lines).toContain("mv /etc/fstab.xen-passthrough /etc/fstab");
+    // Mounted through fstab (by UUID), never by the device name, which can change on reboot.
+    expect(lines.at(-1)).toBe("mountpoint -q /srv/media/disk1 || mount /srv/media/disk1");
+  });
+
+  test("nothing can write into the guest's root disk through a mount point whose disk is missing", () => {
+    const lines = mountScript("/dev/xvdb1", "/srv/media/disk1").split("\n");
+    const immutable = lines.indexOf("mountpoint -q /srv/media/disk1 || chattr +i /srv/media/disk1");
+    expect(immutable).toBeGreaterThan(lines.indexOf("mkdir -p /srv/media/disk1"));
+    expect(immutable).toBeLessThan(lines.length - 1); // before the mount: the empty directory refuses writes
+    expect(lines.filter((l) => l.includes("/srv/media/disk1/"))).toEqual([]); // nothing written inside
+    // Samba refuses to serve the share while the disk is not mounted there.
+    const samba = named(withGuest, "samba-shares").inputs["create"] as string;
+    for (const path of ["/srv/media/disk1", "/srv/media/disk2"]) {
+      expect(samba).toContain(
+        `  path = ${path}\n  valid users = media\n  read only = no\n  root preexec = mountpoint -q ${path}\n  root preexec close = yes`,
+      );
+    }
+    // Undone in the other order: unmounted and out of fstab before the mount point is writable again.
+    const undo = unmountScript("/srv/media/disk1").split("\n");
+    expect(undo.indexOf("if mountpoint -q /srv/media/disk1; then umount /srv/media/disk1; fi")).toBeLessThan(
+      undo.indexOf("chattr -i /srv/media/disk1"),
+    );
+    expect(undo.at(-1)).toBe("chattr -i /srv/media/disk1");
   });
 
   test("shares the mounts over Samba after every mount, the password through stdin only", () => {
@@ -166,7 +219,7 @@ describe("the guest", () => {
     expect(result.error).toBeUndefined();
     const mount = named(result, "mount-disk1");
     expect(mount.inputs["create"]).toBe(
-      `sudo -n sh -c 'set -eu\nmkdir -p /srv/media/disk1\nmountpoint -q /srv/media/disk1 || mount /dev/xvdb1 /srv/media/disk1'`,
+      `sudo -n sh -c '${mountScript("/dev/xvdb1", "/srv/media/disk1").replace(/'/g, "'\\''")}'`,
     );
     // The quoted heredoc of the Samba script survives the extra quoting.
     expect(named(result, "samba-shares").inputs["create"]).toContain(`<<'\\''EOF'\\''`);
@@ -176,7 +229,7 @@ describe("the guest", () => {
   test("mounts the whole disk with guestPartition 0, under the configured mount root", async () => {
     const result = await run({ ...GUEST_CONFIG, guestPartition: 0, mountRoot: "/mnt/media-disks" });
     expect(named(result, "mount-disk2").inputs["create"]).toBe(
-      "set -eu\nmkdir -p /mnt/media-disks/disk2\nmountpoint -q /mnt/media-disks/disk2 || mount /dev/xvdc /mnt/media-disks/disk2",
+      mountScript("/dev/xvdc", "/mnt/media-disks/disk2"),
     );
   });
 });

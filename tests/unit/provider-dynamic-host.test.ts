@@ -50,7 +50,7 @@ describe("the serialized provider", () => {
     for (const secret of Object.values(SECRETS)) expect(text).not.toContain(secret);
     expect(text).not.toContain("key-material");
     // It loads the implementation by package name instead of carrying it.
-    expect(text).toContain('require("pulumi-xen-passthrough/dist/lifecycle/index.js")');
+    expect(text).toContain('require("pulumi-xen-passthrough/lifecycle")');
     for (const captured of [
       "process.env",
       "zod",

@@ -33,17 +33,23 @@ export interface Platform {
   which(program: string): string | undefined;
 }
 
+/** Pure: the Debian packages providing the tools that are missing, sorted, each once. */
+export function missingPackages(platform: Platform, tools: readonly Tool[]): string[] {
+  const packages = new Set<string>();
+  for (const tool of tools) {
+    if (platform.which(tool.program) === undefined) packages.add(tool.debianPackage);
+  }
+  return [...packages].sort();
+}
+
 /** Pure: what is missing to run the sandbox on this platform, as human-readable items. */
 export function missingPrerequisites(platform: Platform, tools: readonly Tool[]): string[] {
   const missing: string[] = [];
   if (platform.platform !== "linux") missing.push(`Linux (this is ${platform.platform})`);
   if (platform.uid !== 0) missing.push("root (run it with sudo or as root)");
-  const packages = new Set<string>();
-  for (const tool of tools) {
-    if (platform.which(tool.program) === undefined) packages.add(tool.debianPackage);
-  }
-  if (packages.size > 0) {
-    const list = [...packages].sort().join(" ");
+  const packages = missingPackages(platform, tools);
+  if (packages.length > 0) {
+    const list = packages.join(" ");
     missing.push(`the Debian packages ${list} (install them: apt-get install -y ${list})`);
   }
   return missing;

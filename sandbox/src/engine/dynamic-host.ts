@@ -80,10 +80,11 @@ export function dynamicHostEntry(): string {
  * requires pulumi-xen-passthrough by name), as the program directory does under `pulumi up`.
  */
 export async function startDynamicHost(
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; entry?: string } = {},
 ): Promise<DynamicHost> {
-  // The host wants the engine's address as its argument; it never dials it.
-  const child = spawn(process.execPath, [dynamicHostEntry(), "127.0.0.1:1"], {
+  // The host wants the engine's address as its argument; it never dials it. `entry`: another
+  // SDK copy's host (default: this one's), e.g. the program's own @pulumi/pulumi.
+  const child = spawn(process.execPath, [options.entry ?? dynamicHostEntry(), "127.0.0.1:1"], {
     cwd: options.cwd ?? process.cwd(),
     env: options.env ?? process.env,
     stdio: ["pipe", "pipe", "pipe"],

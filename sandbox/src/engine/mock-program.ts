@@ -31,6 +31,18 @@ export interface RegisteredResource {
   readonly inputs: Record<string, unknown>;
   /** URNs this resource depends on (explicit dependsOn and those of its input Outputs). */
   readonly dependencies: readonly string[];
+  /** The resource options the engine would act on, as the SDK sent them. */
+  readonly options: RegisteredOptions;
+}
+
+/** Resource options as registered: what the engine, not the provider, acts on. */
+export interface RegisteredOptions {
+  readonly deleteBeforeReplace: boolean;
+  readonly protect: boolean;
+  readonly retainOnDelete: boolean;
+  readonly ignoreChanges: readonly string[];
+  /** Former names given as aliases (alias specs' names, or the names at the end of alias URNs). */
+  readonly aliasNames: readonly string[];
 }
 
 export interface MockRun {
@@ -162,6 +174,36 @@ interface RegisterRequest {
   getType(): string;
   getName(): string;
   getDependenciesList(): string[];
+  getDeletebeforereplace(): boolean;
+  getProtect(): boolean | undefined;
+  getRetainondelete(): boolean | undefined;
+  getIgnorechangesList(): string[];
+  getAliasurnsList(): string[];
+  getAliasesList(): { getSpec(): { getName(): string } | undefined; getUrn(): string }[];
+}
+
+const NO_OPTIONS: RegisteredOptions = {
+  deleteBeforeReplace: false,
+  protect: false,
+  retainOnDelete: false,
+  ignoreChanges: [],
+  aliasNames: [],
+};
+
+function registeredOptions(request: RegisterRequest): RegisteredOptions {
+  const aliasNames = [
+    ...request
+      .getAliasesList()
+      .map((alias) => alias.getSpec()?.getName() ?? alias.getUrn().split("::").pop()),
+    ...request.getAliasurnsList().map((urn) => urn.split("::").pop()),
+  ].filter((name): name is string => name !== undefined && name !== "");
+  return {
+    deleteBeforeReplace: request.getDeletebeforereplace(),
+    protect: request.getProtect() === true,
+    retainOnDelete: request.getRetainondelete() === true,
+    ignoreChanges: request.getIgnorechangesList(),
+    aliasNames,
+  };
 }
 interface OutputsRequest {
   getUrn(): string;
@@ -190,6 +232,7 @@ async function runChild(options: MockRunOptions): Promise<MockRun> {
 
   const resources: { type: string; name: string; urn?: string; inputs: Record<string, unknown> }[] = [];
   const dependencies = new Map<string, string[]>();
+  const registered = new Map<string, RegisteredOptions>();
   let outputs: Record<string, unknown> = {};
   let deviceIndex = 0;
 
@@ -228,6 +271,7 @@ async function runChild(options: MockRunOptions): Promise<MockRun> {
       const urn = (response as { getUrn(): string } | undefined)?.getUrn();
       if (urn !== undefined) {
         dependencies.set(urn, request.getDependenciesList());
+        registered.set(urn, registeredOptions(request));
         const resource = resources.find(
           (r) => r.urn === undefined && r.type === request.getType() && r.name === request.getName(),
         );
@@ -275,7 +319,12 @@ async function runChild(options: MockRunOptions): Promise<MockRun> {
   return {
     resources: resources
       .filter((r) => r.type !== "pulumi:pulumi:Stack")
-      .map((r) => ({ ...r, urn: r.urn ?? "", dependencies: dependencies.get(r.urn ?? "") ?? [] })),
+      .map((r) => ({
+        ...r,
+        urn: r.urn ?? "",
+        dependencies: dependencies.get(r.urn ?? "") ?? [],
+        options: registered.get(r.urn ?? "") ?? NO_OPTIONS,
+      })),
     outputs,
     configKeysRead: [...configKeysRead].sort(),
     ...(error === undefined ? {} : { error }),
