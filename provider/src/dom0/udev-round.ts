@@ -72,6 +72,7 @@ while [ -n "$waits" ]; do
 done
 echo "done"
 `;
+export { SCRIPT as UDEV_ROUND_SCRIPT };
 
 /**
  * Pure: `text` as an argument of bash's `printf %b`, in one word of safe characters: every byte
