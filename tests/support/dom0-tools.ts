@@ -341,18 +341,12 @@ export const SHELL_FEATURES: Readonly<Record<string, Since>> = {
       "${name:-word}",
     ].map((feature) => [feature, { since: "2.0", source: POSIX }]),
   ),
-  "${name/pattern/string}": {
-    since: "2.0",
-    source: "bash NEWS, bash-2.0 s: ${parameter/pattern[/[/]string]}",
-  },
-  "${name//pattern/string}": {
-    since: "2.0",
-    source: "bash NEWS, bash-2.0 s: ${parameter/pattern[/[/]string]}",
-  },
-  "${name/#pattern/string}": {
-    since: "2.0",
-    source: "bash NEWS, bash-2.0 s: ${parameter/pattern[/[/]string]}",
-  },
+  ...Object.fromEntries(
+    ["${name/pattern/string}", "${name//pattern/string}", "${name/#pattern/string}"].map((feature) => [
+      feature,
+      { since: "2.0", source: "bash NEWS, bash-2.0 s: ${parameter/pattern[/[/]string]}" },
+    ]),
+  ),
   "${name:offset:length}": { since: "2.0", source: "bash NEWS, bash-2.0 r: ${parameter:offset[:length]}" },
   "${!name}": { since: "2.0", source: "bash NEWS, bash-2.0 q: ${!var} indirect expansion" },
   "${name[index]}": { since: "2.0", source: "bash NEWS, bash-2.0 p: integer-indexed arrays" },

@@ -173,6 +173,14 @@ function braceExpansion(body: string, inDouble: boolean, sink: Collector): void 
   sink.features.push(form?.[1] ?? `\${name${rest}} (unrecognised form)`);
 }
 
+/** A `...` command substitution at `i`: its body is a script of its own. */
+function backquoted(text: string, i: number, sink: Collector): { value: string; end: number } {
+  const end = text.indexOf("`", i + 1);
+  sink.features.push("`...`");
+  sink.substitutions.push(text.slice(i + 1, end));
+  return { value: text.slice(i, end + 1), end: end + 1 };
+}
+
 function readWord(text: string, start: number, sink: Collector): { word: ShellWord; end: number } {
   let i = start;
   let value = "";
@@ -199,11 +207,9 @@ function readWord(text: string, start: number, sink: Collector): { word: ShellWo
       quoted ||= text[i + 1] === "'";
       i = part.end;
     } else if (c === "`") {
-      const end = text.indexOf("`", i + 1);
-      sink.features.push("`...`");
-      sink.substitutions.push(text.slice(i + 1, end));
-      value += text.slice(i, end + 1);
-      i = end + 1;
+      const part = backquoted(text, i, sink);
+      value += part.value;
+      i = part.end;
     } else {
       value += c;
       i += 1;
@@ -227,11 +233,9 @@ function doubleQuoted(body: string, sink: Collector): string {
       value += part.value;
       i = part.end;
     } else if (c === "`") {
-      const end = body.indexOf("`", i + 1);
-      sink.features.push("`...`");
-      sink.substitutions.push(body.slice(i + 1, end));
-      value += body.slice(i, end + 1);
-      i = end + 1;
+      const part = backquoted(body, i, sink);
+      value += part.value;
+      i = part.end;
     } else {
       value += c;
       i += 1;
