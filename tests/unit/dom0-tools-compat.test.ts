@@ -57,9 +57,8 @@ describe("dom0's own tools", () => {
         // Only through $matches, which the script fills in a loop.
         "udevadm trigger --sysname-match",
         "udevadm settle --timeout",
-        "printf -v",
-        "printf %(fmt)T",
         "printf %b",
+        "${name%pattern}",
         "command sleep",
         "command mv",
       ]),
