@@ -66,13 +66,15 @@ fi
 echo "@xapiblock"
 find /dev/xapi/block -mindepth 1 -maxdepth 1 -printf '%f %l\n' 2>/dev/null
 # Rules files that mention xapi/block, each line prefixed by "|"; the last "|" line holds what
-# follows the final newline, so the text comes back exactly.
+# follows the final newline, so the text comes back exactly. The newline is in $nl: before 4.3
+# (dom0 has 4.2), bash may keep quotes from a $'\n' in a double-quoted replacement (its CHANGES).
+nl=$'\n'
 for r in /etc/udev/rules.d/*.rules; do
   [ -f "$r" ] || continue
   IFS= read -r -d '' text < "$r"
   case "$text" in *xapi/block*) ;; *) continue ;; esac
   echo "@rule $r"
-  printf '|%s\n' "${"$"}{text//$'\n'/$'\n'|}"
+  printf '|%s\n' "${"$"}{text//$nl/$nl|}"
 done
 echo "@end"
 `;

@@ -58,10 +58,12 @@ if [ -n "$triggers" ]; then
   udevadm trigger --action=change --subsystem-match=block $matches || echo "fail * udevadm trigger failed for$triggers"
 fi
 [ -n "$triggers" ] && { udevadm settle --timeout=30 || true; }
-printf -v start '%(%s)T' -1
+# Seconds since boot (/proc/uptime), not the wall clock: a clock step (NTP, a resumed VM) must
+# neither end a wait at once nor stretch it.
+read -r start _ < /proc/uptime; start=${"$"}{start%.*}
 while [ -n "$waits" ]; do
   left=""
-  printf -v now '%(%s)T' -1
+  read -r now _ < /proc/uptime; now=${"$"}{now%.*}
   for w in $waits; do
     id=${"$"}{w%%:*}; rest=${"$"}{w#*:}; path=${"$"}{rest%%:*}; secs=${"$"}{rest#*:}
     if [ -b "$path" ]; then :

@@ -1,4 +1,5 @@
 import { readFile, readdir } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 
 import { SandboxError } from "./errors";
 import { run } from "./run";
@@ -10,9 +11,31 @@ export async function attachLoop(imagePath: string, device?: string): Promise<st
   return device ?? kernelNameOf(stdout.trim());
 }
 
-/** Detaches a loop device. */
+const DETACH_TIMEOUT_MS = 10_000;
+const DETACH_POLL_MS = 20;
+
+/**
+ * Detaches a loop device and waits until it has let go of the image. While a process still holds
+ * the device open (another sandbox's udevd probing it: every udevd on the machine handles every
+ * loop device's events), the kernel only marks it to detach at the last close and losetup returns
+ * at once, so the image would still be attached when the sandbox says it is stopped.
+ */
 export async function detachLoop(kernelName: string): Promise<void> {
+  const image = await backingFile(kernelName);
   await run("losetup", ["--detach", `/dev/${kernelName}`]);
+  const deadline = Date.now() + DETACH_TIMEOUT_MS;
+  // Compared with our image: once free, another sandbox may attach the device to its own.
+  while (image !== undefined && (await backingFile(kernelName)) === image) {
+    if (Date.now() > deadline) {
+      throw new SandboxError(
+        "TIMEOUT",
+        { kernelName, image },
+        `loop device ${kernelName} still holds ${image} ${DETACH_TIMEOUT_MS / 1000} s after losetup --detach: ` +
+          `a process keeps /dev/${kernelName} open (see fuser -v /dev/${kernelName})`,
+      );
+    }
+    await sleep(DETACH_POLL_MS);
+  }
 }
 
 /** Free loop devices (existing nodes with nothing attached), except those in `avoid`. */
