@@ -35,6 +35,8 @@ export interface SandboxOptions {
   model?: XapiSimulatorOptions["model"];
   /** The host's name label. Default "xen-sandbox". */
   hostNameLabel?: string;
+  /** The simulator's database GC period (default XAPI's 30 s; 0 = only when triggered). */
+  gcIntervalMs?: XapiSimulatorOptions["gcIntervalMs"];
 }
 
 /** A running sandbox: its description plus the handles tests drive it with. */
@@ -140,6 +142,7 @@ async function buildSandbox(
     ),
     ...(options.profile === undefined ? {} : { profile: options.profile }),
     ...(options.model === undefined ? {} : { model: options.model }),
+    ...(options.gcIntervalMs === undefined ? {} : { gcIntervalMs: options.gcIntervalMs }),
   });
   teardown.defer("stop XAPI simulator", () => simulator.stop());
   for (const socket of ["/var/lib/xcp/xapi", "/var/xapi/xapi"]) {
