@@ -47,11 +47,30 @@ export function collectGarbage(db: Database): GcReport {
 export class GcTimer {
   private timer: NodeJS.Timeout | undefined;
 
+  private readonly unsubscribe: (() => void) | undefined;
+
+  /**
+   * `immediately`: also collect right after every change (no window at all). Unlike real XAPI:
+   * only for callers written before the simulator had the window (see XapiSimulatorOptions).
+   */
   constructor(
     private readonly db: Database,
     private interval: number = DEFAULT_GC_INTERVAL_MS,
+    immediately = false,
   ) {
     this.schedule();
+    let collecting = false;
+    this.unsubscribe = immediately
+      ? db.onChange(() => {
+          if (collecting) return;
+          collecting = true;
+          try {
+            collectGarbage(db);
+          } finally {
+            collecting = false;
+          }
+        })
+      : undefined;
   }
 
   get intervalMs(): number {
@@ -69,12 +88,17 @@ export class GcTimer {
   }
 
   stop(): void {
+    this.unsubscribe?.();
+    this.clearTimer();
+  }
+
+  private clearTimer(): void {
     clearInterval(this.timer);
     this.timer = undefined;
   }
 
   private schedule(): void {
-    this.stop();
+    this.clearTimer();
     if (this.interval === 0) return;
     this.timer = setInterval(() => collectGarbage(this.db), this.interval);
     // The GC alone never keeps a process alive.

@@ -49,6 +49,12 @@ export interface XapiSimulatorOptions {
    * 0 = only when triggered through `control.gc.run()` or `POST /gc`.
    */
   gcIntervalMs?: number;
+  /**
+   * Not like XAPI: run the GC right after every change, so a forgotten VDI's VBDs vanish at once
+   * (the simulator's behaviour before it modelled the window). Opt-in, for callers that still
+   * rely on it; default false.
+   */
+  gcImmediately?: boolean;
 }
 
 export interface XapiSimulator {
@@ -147,7 +153,7 @@ export async function startXapiSimulator(options: XapiSimulatorOptions = {}): Pr
     profile: () => profileSlot.current,
     signal: stopping.signal,
   });
-  const gc = new GcTimer(db, options.gcIntervalMs ?? DEFAULT_GC_INTERVAL_MS);
+  const gc = new GcTimer(db, options.gcIntervalMs ?? DEFAULT_GC_INTERVAL_MS, options.gcImmediately === true);
   const control = createControl(world, faults, trace, profileSlot, gc);
 
   const certificate = await generateServerCertificate(hostInfo.nameLabel);
