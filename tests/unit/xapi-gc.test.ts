@@ -1,7 +1,7 @@
 // XAPI's database GC (xen-api db_gc.ml, db_gc_util.ml): on its own timer, 30 s by default; between
 // a VDI.forget and the next pass, the VM's VBDs keep their dead VDI ref.
 import { DEFAULT_GC_INTERVAL_MS, startXapiSimulator } from "xen-sandbox";
-import { eventually, jsonFailure, jsonResult, login } from "./xapi-fixture";
+import { eventually, jsonFailure, jsonResult, login, vbdRecord } from "./xapi-fixture";
 
 const GiB = 1024 ** 3;
 
@@ -26,18 +26,7 @@ async function forgottenDisk(sim: Awaited<ReturnType<typeof startXapiSimulator>>
   sim.control.devices.add({ name: "sdb", sizeBytes: GiB });
   await call("SR.scan", removable);
   const [vdi] = await call<string[]>("SR.get_VDIs", removable);
-  const vbd = await call<string>("VBD.create", {
-    VM: media,
-    VDI: vdi,
-    userdevice: "autodetect",
-    bootable: false,
-    mode: "RW",
-    type: "Disk",
-    empty: false,
-    other_config: {},
-    qos_algorithm_type: "",
-    qos_algorithm_params: {},
-  });
+  const vbd = await call<string>("VBD.create", vbdRecord(media, vdi));
   await call("VBD.plug", vbd);
   await call("VBD.unplug_force", vbd);
   await call("VDI.forget", vdi);
@@ -81,18 +70,10 @@ test("a CD VBD whose VDI is gone is emptied, not destroyed; a Disk VBD is destro
     const [archive] = await call<string[]>("VM.get_by_name_label", "archive");
     const [disk] = await call<string[]>("VM.get_VBDs", archive);
     const system = await call<string>("VBD.get_VDI", disk);
-    const cd = await call<string>("VBD.create", {
-      VM: archive,
-      VDI: system,
-      userdevice: "3",
-      bootable: false,
-      mode: "RO",
-      type: "CD",
-      empty: false,
-      other_config: {},
-      qos_algorithm_type: "",
-      qos_algorithm_params: {},
-    });
+    const cd = await call<string>(
+      "VBD.create",
+      vbdRecord(archive, system, { userdevice: "3", mode: "RO", type: "CD" }),
+    );
     await call("VDI.forget", system);
     const report = sim.control.gc.run();
     expect(report.emptiedVbds).toEqual([cd]);

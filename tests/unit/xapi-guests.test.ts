@@ -1,6 +1,6 @@
 // HVM and PV guests, vanished devices and live operations: what VBD.plug/unplug and VM.start meet
 // on a real host (xen-api xapi_vbd_helpers.ml valid_operations, xapi_vbd.ml plug; sm udevSR.py).
-import { jsonFailure, jsonResult, login, useXapiSimulator } from "./xapi-fixture";
+import { jsonFailure, jsonResult, login, useXapiSimulator, vbdRecord } from "./xapi-fixture";
 
 const sim = useXapiSimulator({
   gcIntervalMs: 0,
@@ -38,18 +38,7 @@ async function diskFor(vmName: string, device: string, mode: "RW" | "RO" = "RW")
   const vdi = Object.entries(records).find(
     ([, record]) => record.location === `/dev/xapi/block/${device}`,
   )?.[0];
-  const vbd = await call<string>("VBD.create", {
-    VM: vm(vmName),
-    VDI: vdi,
-    userdevice: "autodetect",
-    bootable: false,
-    mode,
-    type: "Disk",
-    empty: false,
-    other_config: {},
-    qos_algorithm_type: "",
-    qos_algorithm_params: {},
-  });
+  const vbd = await call<string>("VBD.create", vbdRecord(vm(vmName), vdi, { mode }));
   return { vdi: vdi as string, vbd };
 }
 

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { startXapiSimulator } from "xen-sandbox";
 import type { DeviceEntry } from "xen-sandbox";
-import { introduceArgs, jsonFailure, jsonResult, login, useXapiSimulator } from "./xapi-fixture";
+import { introduceArgs, jsonFailure, jsonResult, login, useXapiSimulator, vbdRecord } from "./xapi-fixture";
 
 // The GC runs only when a test triggers it, so that tests can stand inside its window.
 const sim = useXapiSimulator({ gcIntervalMs: 0 });
@@ -19,21 +19,6 @@ const failure = (method: string, ...args: unknown[]) =>
 async function vdiAt(location: string): Promise<string | undefined> {
   const records = await call<Record<string, { location: string; SR: string }>>("VDI.get_all_records");
   return Object.entries(records).find(([, vdi]) => vdi.SR === removable && vdi.location === location)?.[0];
-}
-
-function vbdRecord(vm: string, vdi: string, userdevice = "autodetect") {
-  return {
-    VM: vm,
-    VDI: vdi,
-    userdevice,
-    bootable: false,
-    mode: "RW",
-    type: "Disk",
-    empty: false,
-    other_config: {},
-    qos_algorithm_type: "",
-    qos_algorithm_params: {},
-  };
 }
 
 beforeAll(async () => {
@@ -75,7 +60,7 @@ test("SR.scan makes one VDI per entry and keeps its UUID while the location stay
 test("a renamed disk yields a new VDI; the VBD of the forgotten one lives on until the GC", async () => {
   const [media] = await call<string[]>("VM.get_by_name_label", "media-server");
   const oldVdi = (await vdiAt("/dev/xapi/block/sdb")) as string;
-  const vbd = await call<string>("VBD.create", vbdRecord(media as string, oldVdi));
+  const vbd = await call<string>("VBD.create", vbdRecord(media, oldVdi));
   await call("VBD.plug", vbd);
   expect(await call("VBD.get_currently_attached", vbd)).toBe(true);
 
@@ -165,7 +150,7 @@ test("forgetting or destroying a VDI with an attached VBD fails VDI_IN_USE", asy
   await call("SR.scan", removable);
   const vdi = (await vdiAt("/dev/xapi/block/sdh")) as string;
   const [media] = await call<string[]>("VM.get_by_name_label", "media-server");
-  const vbd = await call<string>("VBD.create", vbdRecord(media as string, vdi));
+  const vbd = await call<string>("VBD.create", vbdRecord(media, vdi));
   await call("VBD.plug", vbd);
   expect(await failure("VDI.forget", vdi)).toEqual(["VDI_IN_USE", vdi, "forget"]);
   // Even attached, a udev VDI's destroy fails on the SR's capabilities first (DESIGN.md, corrected).
