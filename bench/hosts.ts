@@ -65,6 +65,9 @@ export async function startHosts(options: HostsOptions): Promise<Hosts> {
           vms: Array.from({ length: need.vms }, (_, vm) => ({
             nameLabel: vmName(vm),
             powerState: "Running",
+            // PV guests: the update scenario switches disks to RO, which XAPI refuses on HVM
+            // guests (DISK_VBD_MUST_BE_READWRITE_FOR_HVM, xen-api xapi_vbd.ml plug).
+            guest: "pv" as const,
           })),
         },
       });

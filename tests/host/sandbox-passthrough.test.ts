@@ -12,7 +12,8 @@ import type { Xapi } from "xen-api";
 
 import { useSandbox } from "../support/sandbox";
 
-const sandbox = useSandbox({ disks: 2 });
+// The database GC runs only when a test triggers it, so that tests can stand inside its window.
+const sandbox = useSandbox({ disks: 2, gcIntervalMs: 0 });
 const XAPI_SOCKET = "/var/lib/xcp/xapi";
 const RULE_PATH = "/etc/udev/rules.d/65-xen-passthrough-test.rules";
 
@@ -204,7 +205,7 @@ describe("a passthrough rule written over real SSH", () => {
     await xapi.call("VBD.destroy", created);
   });
 
-  test("a disk back under another kernel name after a reboot yields a new VDI; the old VBD is gone", async () => {
+  test("a disk back under another kernel name after a reboot yields a new VDI; the GC takes the old VBD", async () => {
     const disk = sandbox().disks[0]!;
     const before = disk.kernelName;
     const after = await sandbox().rebootDisk(disk.serial);
@@ -222,6 +223,14 @@ describe("a passthrough rule written over real SSH", () => {
       "SR.scan",
       await xapi.call("VDI.get_SR", await xapi.call("VDI.get_by_uuid", renamed[0]!["uuid"])),
     );
+    // Until XAPI's database GC runs (xen-api db_gc_util.ml gc_VBDs), the VBD keeps its dead VDI ref.
+    const oldVdi = await xapi.call<string>("VBD.get_VDI", vbd);
+    await expect(xapi.call("VDI.get_record", oldVdi)).rejects.toMatchObject({ code: "HANDLE_INVALID" });
+    await expect(xapi.call("VBD.plug", vbd)).rejects.toMatchObject({
+      code: "HANDLE_INVALID",
+      params: ["VDI", oldVdi],
+    });
+    expect(sandbox().simulator.control.gc.run().destroyedVbds).toEqual([vbd]);
     await expect(xapi.call("VBD.get_record", vbd)).rejects.toMatchObject({ code: "HANDLE_INVALID" });
   });
 

@@ -1,7 +1,7 @@
 // The control surface: fault rules, the call trace, drift, profiles, and the HTTP endpoint.
 import { jsonFailure, jsonResult, login, rawPost, rawRequest, useXapiSimulator } from "./xapi-fixture";
 
-const sim = useXapiSimulator();
+const sim = useXapiSimulator({ gcIntervalMs: 0 });
 let session = "";
 let media = "";
 
@@ -112,6 +112,9 @@ test("drift changes state behind the API's back", async () => {
   sim().control.drift.setPowerState("media-server", "Running");
   const vdi = await call<string>("VBD.get_VDI", vbd);
   sim().control.drift.forgetVdi(vdi);
+  // As `xe vdi-forget`: the VBD stays, with its dead VDI ref, until the database GC runs.
+  expect(await call("VBD.get_VDI", vbd)).toBe(vdi);
+  expect(sim().control.gc.run().destroyedVbds).toEqual([vbd]);
   expect(await failure("VBD.get_record", vbd)).toEqual(["HANDLE_INVALID", "VBD", vbd]);
   expect(() => sim().control.drift.destroyVbd("OpaqueRef:none")).toThrow(/no VBD/);
 
@@ -182,6 +185,24 @@ test("the HTTP control endpoint exposes state, trace, faults, drift, devices and
   await control("POST", "/trace/reset");
   expect(((await control("GET", "/trace")).body as { calls: unknown[] }).calls).toEqual([]);
   expect((await control("GET", "/nowhere")).status).toBe(404);
+
+  expect((await control("GET", "/gc")).body).toEqual({ intervalMs: 0 });
+  expect((await control("POST", "/gc")).body).toEqual({
+    destroyedVbds: [],
+    emptiedVbds: [],
+    destroyedVdis: [],
+  });
+  expect((await control("PUT", "/gc", { intervalMs: -1 })).status).toBe(400);
+  expect((await control("PUT", "/gc", { intervalMs: 0 })).body).toEqual({ intervalMs: 0 });
+  expect(
+    (await control("POST", "/drift/setGuest", { target: media, kind: "hvm-no-pv-drivers" })).status,
+  ).toBe(200);
+  expect((await control("POST", "/drift/setGuest", { target: media, kind: "windows" })).status).toBe(400);
+  expect(
+    await call("VM_guest_metrics.get_PV_drivers_detected", await call("VM.get_guest_metrics", media)),
+  ).toBe(false);
+  expect((await control("POST", "/drift/setGuest", { target: media, kind: "pv" })).status).toBe(400);
+  sim().control.drift.setGuest(media, "hvm");
 });
 
 test("the XAPI listener refuses non-POST requests and answers malformed JSON with a JSON-RPC parse error", async () => {

@@ -40,7 +40,7 @@ test("xmlrpc.client logs in, reads records, and sees XAPI's failure shapes", asy
       },
       bad_arity: {
         Status: "Failure",
-        ErrorDescription: ["MESSAGE_PARAMETER_COUNT_MISMATCH", "VM.get_record", "2", "1"],
+        ErrorDescription: ["MESSAGE_PARAMETER_COUNT_MISMATCH", "VM.get_record", "1", "0"],
       },
       after_logout: {
         Status: "Failure",

@@ -35,6 +35,8 @@ describe("with a device directory that blocks while the test holds it", () => {
   let blocking = false;
   const entries: DeviceEntry[] = [
     { name: "sdb", location: "/dev/xapi/block/sdb", sizeBytes: 1024, nameLabel: "SCSI 1:0:0:0" },
+    { name: "sdr", location: "/dev/xapi/block/sdr", sizeBytes: 1024, nameLabel: "SCSI 2:0:0:0" },
+    { name: "sds", location: "/dev/xapi/block/sds", sizeBytes: 1024, nameLabel: "SCSI 3:0:0:0" },
   ];
   beforeAll(async () => {
     sim = await startXapiSimulator({
@@ -45,6 +47,13 @@ describe("with a device directory that blocks while the test holds it", () => {
         },
       },
       profile: { ...zeroProfile, name: "plug-test", methodExtraMs: { "VBD.plug": 150 } },
+      // PV guests: a read-only disk shared by two VMs (HVM guests refuse RO disks).
+      model: {
+        vms: [
+          { nameLabel: "media-server", powerState: "Running", guest: "pv" },
+          { nameLabel: "archive", powerState: "Halted", guest: "pv" },
+        ],
+      },
     });
   });
   afterAll(async () => {
@@ -82,9 +91,11 @@ describe("with a device directory that blocks while the test holds it", () => {
     const [archive] = await call<string[]>("VM.get_by_name_label", "archive");
     await call("VM.start", archive, false, false);
     const [removable] = await call<string[]>("SR.get_by_name_label", "Removable storage");
-    const introduce = (location: string) =>
-      call<string>("VDI.introduce", ...introduceArgs(randomUUID(), removable, location));
-    const vdis = [await introduce("/dev/xapi/block/sdr"), await introduce("/dev/xapi/block/sds")];
+    await call("SR.scan", removable);
+    const records = await call<Record<string, { location: string }>>("VDI.get_all_records");
+    const vdiAt = (location: string) =>
+      Object.entries(records).find(([, vdi]) => vdi.location === location)?.[0];
+    const vdis = [vdiAt("/dev/xapi/block/sdr"), vdiAt("/dev/xapi/block/sds")];
     const record = (vm: unknown, vdi: unknown) => ({
       VM: vm,
       VDI: vdi,

@@ -50,11 +50,26 @@ test("unknown methods and wrong arities fail without running anything", async ()
     "MESSAGE_METHOD_UNKNOWN",
     "Async.VM.get_record",
   ]);
+  // xen-api gen_server.ml: [name without "Async.", parameters without defaults, received], the
+  // session counted in neither.
   expect(await jsonFailure({ sim: sim() }, "VM.start", [session, "x"])).toEqual([
     "MESSAGE_PARAMETER_COUNT_MISMATCH",
     "VM.start",
-    "4",
-    "2",
+    "3",
+    "1",
+  ]);
+  expect(await jsonFailure({ sim: sim() }, "Async.VM.start", [session])).toEqual([
+    "MESSAGE_PARAMETER_COUNT_MISMATCH",
+    "VM.start",
+    "3",
+    "0",
+  ]);
+  // VDI.introduce: nine parameters without defaults, nine more with them.
+  expect(await jsonFailure({ sim: sim() }, "VDI.introduce", [session, "u", "", "", "x", "user"])).toEqual([
+    "MESSAGE_PARAMETER_COUNT_MISMATCH",
+    "VDI.introduce",
+    "9",
+    "5",
   ]);
   const methods = await jsonResult<string[]>({ sim: sim() }, "system.listMethods", []);
   expect(methods).toEqual(

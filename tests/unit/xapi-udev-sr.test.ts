@@ -1,11 +1,12 @@
 // The udev "Removable storage" SR: scan lists the device directory, matches VDIs by location,
-// forgets vanished ones (and the GC destroys their VBDs); introduce/forget/destroy rules.
+// forgets vanished ones (the database GC destroys their VBDs later); introduce/forget/destroy rules.
 import { randomUUID } from "node:crypto";
 import { startXapiSimulator } from "xen-sandbox";
 import type { DeviceEntry } from "xen-sandbox";
-import { introduceArgs, jsonFailure, jsonResult, login, useXapiSimulator } from "./xapi-fixture";
+import { introduceArgs, jsonFailure, jsonResult, login, useXapiSimulator, vbdRecord } from "./xapi-fixture";
 
-const sim = useXapiSimulator();
+// The GC runs only when a test triggers it, so that tests can stand inside its window.
+const sim = useXapiSimulator({ gcIntervalMs: 0 });
 const GiB = 1024 ** 3;
 let session = "";
 let removable = "";
@@ -18,21 +19,6 @@ const failure = (method: string, ...args: unknown[]) =>
 async function vdiAt(location: string): Promise<string | undefined> {
   const records = await call<Record<string, { location: string; SR: string }>>("VDI.get_all_records");
   return Object.entries(records).find(([, vdi]) => vdi.SR === removable && vdi.location === location)?.[0];
-}
-
-function vbdRecord(vm: string, vdi: string, userdevice = "autodetect") {
-  return {
-    VM: vm,
-    VDI: vdi,
-    userdevice,
-    bootable: false,
-    mode: "RW",
-    type: "Disk",
-    empty: false,
-    other_config: {},
-    qos_algorithm_type: "",
-    qos_algorithm_params: {},
-  };
 }
 
 beforeAll(async () => {
@@ -71,10 +57,10 @@ test("SR.scan makes one VDI per entry and keeps its UUID while the location stay
   expect(await call("VDI.get_uuid", vdi)).toBe(record["uuid"]);
 });
 
-test("a renamed disk yields a new VDI, and the GC destroys the attached VBD of the forgotten one", async () => {
+test("a renamed disk yields a new VDI; the VBD of the forgotten one lives on until the GC", async () => {
   const [media] = await call<string[]>("VM.get_by_name_label", "media-server");
   const oldVdi = (await vdiAt("/dev/xapi/block/sdb")) as string;
-  const vbd = await call<string>("VBD.create", vbdRecord(media as string, oldVdi));
+  const vbd = await call<string>("VBD.create", vbdRecord(media, oldVdi));
   await call("VBD.plug", vbd);
   expect(await call("VBD.get_currently_attached", vbd)).toBe(true);
 
@@ -83,6 +69,15 @@ test("a renamed disk yields a new VDI, and the GC destroys the attached VBD of t
   await call("SR.scan", removable);
 
   expect(await failure("VDI.get_record", oldVdi)).toEqual(["HANDLE_INVALID", "VDI", oldVdi]);
+  // The scan only forgets the VDI (sm SR.py scan, xen-api xapi_vdi.ml forget = Db.VDI.destroy):
+  // the VBD keeps its dead ref and currently_attached, still listed in VM.VBDs, and every
+  // operation on it fails reading the VDI (xen-api xapi_vbd_helpers.ml valid_operations).
+  expect(await call("VBD.get_record", vbd)).toMatchObject({ VDI: oldVdi, currently_attached: true });
+  expect(await call("VM.get_VBDs", media)).toContain(vbd);
+  expect(await failure("VBD.unplug", vbd)).toEqual(["HANDLE_INVALID", "VDI", oldVdi]);
+  await call("VBD.get_all_records");
+  // The GC (xen-api db_gc_util.ml gc_VBDs) destroys a Disk VBD whose VDI is gone, attached or not.
+  expect(sim().control.gc.run()).toEqual({ destroyedVbds: [vbd], emptiedVbds: [], destroyedVdis: [] });
   expect(await failure("VBD.get_record", vbd)).toEqual(["HANDLE_INVALID", "VBD", vbd]);
   expect(await call("VM.get_VBDs", media)).not.toContain(vbd);
   const newVdi = await vdiAt("/dev/xapi/block/sdc");
@@ -92,11 +87,11 @@ test("a renamed disk yields a new VDI, and the GC destroys the attached VBD of t
 
 test("VDI.introduce of a known location fails LOCATION_NOT_UNIQUE; a new one reads the device", async () => {
   const introduce = (uuid: string, location: string) => introduceArgs(uuid, removable, location);
-  expect(await failure("VDI.introduce", ...introduce("not-a-uuid", "/dev/xapi/block/sdz"))).toEqual([
-    "UUID_INVALID",
-    "VDI",
-    "not-a-uuid",
-  ]);
+  // A uuid the SM backend refuses reaches the client as INTERNAL_ERROR (xen-api xapi_vdi.ml
+  // introduce: Storage_utils.transform_storage_exn around the SM call).
+  expect((await failure("VDI.introduce", ...introduce("not-a-uuid", "/dev/xapi/block/sdz")))?.[0]).toBe(
+    "INTERNAL_ERROR",
+  );
   expect(await failure("VDI.introduce", ...introduce(randomUUID(), "/dev/xapi/block/sdc"))).toEqual([
     "LOCATION_NOT_UNIQUE",
     removable,
@@ -114,8 +109,14 @@ test("VDI.introduce of a known location fails LOCATION_NOT_UNIQUE; a new one rea
     SR: removable,
   });
   expect(await call("VDI.get_by_uuid", uuid)).toBe(vdi);
+  // The same location with the same uuid is the same VDI (xapi_vdi.ml introduce's location check).
+  expect(await call("VDI.introduce", ...introduce(uuid, "/dev/xapi/block/sdd"))).toBe(vdi);
+  expect((await failure("VDI.introduce", ...introduce(uuid, "/dev/xapi/block/sdy")))?.[0]).toBe(
+    "INTERNAL_ERROR",
+  );
 
-  expect(await failure("VDI.destroy", vdi)).toEqual(["VDI_IS_A_PHYSICAL_DEVICE", vdi]);
+  // The udev backend has no VDI_DELETE (sm udevSR.py CAPABILITIES), checked on the SR first.
+  expect(await failure("VDI.destroy", vdi)).toEqual(["SR_OPERATION_NOT_SUPPORTED", removable]);
   await call("VDI.forget", vdi);
   expect(await failure("VDI.get_by_uuid", uuid)).toEqual(["UUID_INVALID", "VDI", uuid]);
 });
@@ -149,13 +150,43 @@ test("forgetting or destroying a VDI with an attached VBD fails VDI_IN_USE", asy
   await call("SR.scan", removable);
   const vdi = (await vdiAt("/dev/xapi/block/sdh")) as string;
   const [media] = await call<string[]>("VM.get_by_name_label", "media-server");
-  const vbd = await call<string>("VBD.create", vbdRecord(media as string, vdi));
+  const vbd = await call<string>("VBD.create", vbdRecord(media, vdi));
   await call("VBD.plug", vbd);
   expect(await failure("VDI.forget", vdi)).toEqual(["VDI_IN_USE", vdi, "forget"]);
-  expect(await failure("VDI.destroy", vdi)).toEqual(["VDI_IN_USE", vdi, "destroy"]);
-  // What local-device-change does on remove: force-unplug, then forget; the GC takes the VBD.
+  // Even attached, a udev VDI's destroy fails on the SR's capabilities first (DESIGN.md, corrected).
+  expect(await failure("VDI.destroy", vdi)).toEqual(["SR_OPERATION_NOT_SUPPORTED", removable]);
+  // What local-device-change does on remove: force-unplug, then forget; the GC takes the VBD later.
   await call("VBD.unplug_force", vbd);
   await call("VDI.forget", vdi);
+  expect(await call("VBD.get_currently_attached", vbd)).toBe(false);
+  expect(await failure("VBD.plug", vbd)).toEqual(["HANDLE_INVALID", "VDI", vdi]);
+  expect(sim().control.gc.run().destroyedVbds).toEqual([vbd]);
   expect(await failure("VBD.get_record", vbd)).toEqual(["HANDLE_INVALID", "VBD", vbd]);
   sim().control.devices.remove("sdh");
+});
+
+test("VDI.introduce needs the SR's PBD plugged, keeps the caller's other_config and drops its sm_config", async () => {
+  sim().control.devices.add({ name: "sdi", sizeBytes: GiB, nameLabel: "SCSI 4:0:0:0" });
+  const [pbd] = await call<string[]>("SR.get_PBDs", removable);
+  const record = await call<{ SR: string; currently_attached: boolean }>("PBD.get_record", pbd);
+  expect(record).toMatchObject({ SR: removable, currently_attached: true });
+  const args = introduceArgs(randomUUID(), removable, "/dev/xapi/block/sdi");
+  args[7] = { "xp:owner": "test" };
+  args[10] = { type: "block", mine: "yes" };
+
+  // xen-api xapi_vdi.ml introduce: Sm.assert_pbd_is_plugged, before anything else.
+  sim().control.drift.setPbdAttached(String(pbd), false);
+  expect(await failure("VDI.introduce", ...args)).toEqual(["SR_NO_PBDS", removable]);
+  sim().control.drift.setPbdAttached(String(pbd), true);
+
+  const vdi = await call<string>("VDI.introduce", ...args);
+  const introduced = await call<{ other_config: unknown; sm_config: Record<string, string> }>(
+    "VDI.get_record",
+    vdi,
+  );
+  expect(introduced.other_config).toEqual({ "xp:owner": "test" });
+  // The udev backend writes its own sm_config (sm udevSR.py udevVDI): the caller's keys are gone.
+  expect(Object.keys(introduced.sm_config)).toEqual(["hotplugged_at"]);
+  await call("VDI.forget", vdi);
+  sim().control.devices.remove("sdi");
 });

@@ -1,5 +1,5 @@
 // VBD.create / plug / unplug / destroy: XAPI's rules and error codes, and the back-references.
-import { jsonFailure, jsonResult, login, useXapiSimulator } from "./xapi-fixture";
+import { jsonFailure, jsonResult, login, useXapiSimulator, vbdRecord } from "./xapi-fixture";
 
 const sim = useXapiSimulator();
 const GiB = 1024 ** 3;
@@ -13,21 +13,9 @@ const call = <T = unknown>(method: string, ...args: unknown[]) =>
 const failure = (method: string, ...args: unknown[]) =>
   jsonFailure({ sim: sim() }, method, [session, ...args]);
 
-function vbdRecord(vm: string, vdi: string, overrides: Record<string, unknown> = {}) {
-  return {
-    VM: vm,
-    VDI: vdi,
-    userdevice: "autodetect",
-    bootable: false,
-    mode: "RW",
-    type: "Disk",
-    empty: false,
-    other_config: { "xp:owner": "test" },
-    qos_algorithm_type: "",
-    qos_algorithm_params: {},
-    ...overrides,
-  };
-}
+/** Our tests' VBD record: tagged, as the provider tags its own. */
+const taggedVbd = (vm: string, vdi: string, overrides: Record<string, unknown> = {}) =>
+  vbdRecord(vm, vdi, { other_config: { "xp:owner": "test" }, ...overrides });
 
 /** A fresh passthrough disk: a directory entry, scanned into a VDI of the removable SR. */
 async function newDisk(name: string): Promise<string> {
@@ -49,7 +37,7 @@ beforeAll(async () => {
 test("create resolves autodetect to the first allowed device and leaves device empty until plug", async () => {
   expect((await call<string[]>("VM.get_allowed_VBD_devices", media)).slice(0, 2)).toEqual(["1", "2"]);
   const vdi = await newDisk("sdb");
-  const vbd = await call<string>("VBD.create", vbdRecord(media, vdi));
+  const vbd = await call<string>("VBD.create", taggedVbd(media, vdi));
   expect(await call("VBD.get_record", vbd)).toMatchObject({
     VM: media,
     VDI: vdi,
@@ -72,31 +60,31 @@ test("create resolves autodetect to the first allowed device and leaves device e
 
 test("create refuses a taken userdevice (in any spelling) and a malformed one", async () => {
   const vdi = await newDisk("sdc");
-  expect(await failure("VBD.create", vbdRecord(media, vdi, { userdevice: "0" }))).toEqual([
+  expect(await failure("VBD.create", taggedVbd(media, vdi, { userdevice: "0" }))).toEqual([
     "DEVICE_ALREADY_EXISTS",
     "0",
   ]);
-  expect(await failure("VBD.create", vbdRecord(media, vdi, { userdevice: "xvda" }))).toEqual([
+  expect(await failure("VBD.create", taggedVbd(media, vdi, { userdevice: "xvda" }))).toEqual([
     "DEVICE_ALREADY_EXISTS",
     "xvda",
   ]);
-  expect(await failure("VBD.create", vbdRecord(media, vdi, { userdevice: "disk-one" }))).toEqual([
+  expect(await failure("VBD.create", taggedVbd(media, vdi, { userdevice: "disk-one" }))).toEqual([
     "INVALID_DEVICE",
     "disk-one",
   ]);
-  expect(await failure("VBD.create", vbdRecord("OpaqueRef:gone", vdi))).toEqual([
+  expect(await failure("VBD.create", taggedVbd("OpaqueRef:gone", vdi))).toEqual([
     "HANDLE_INVALID",
     "VM",
     "OpaqueRef:gone",
   ]);
-  expect(await failure("VBD.create", vbdRecord(media, vdi, { type: "CD" }))).toEqual([
+  expect(await failure("VBD.create", taggedVbd(media, vdi, { type: "CD" }))).toEqual([
     "VBD_CDS_MUST_BE_READONLY",
   ]);
 });
 
 test("plug and unplug need a running VM", async () => {
   const vdi = await newDisk("sdd");
-  const vbd = await call<string>("VBD.create", vbdRecord(archive, vdi));
+  const vbd = await call<string>("VBD.create", taggedVbd(archive, vdi));
   expect(await failure("VBD.plug", vbd)).toEqual(["VM_BAD_POWER_STATE", archive, "running", "halted"]);
   expect(await failure("VBD.unplug", vbd)).toEqual(["VM_BAD_POWER_STATE", archive, "running", "halted"]);
   await call("VBD.destroy", vbd);
@@ -104,7 +92,7 @@ test("plug and unplug need a running VM", async () => {
 
 test("attachment rules: already attached, already detached, not unpluggable, destroy while attached", async () => {
   const vdi = await newDisk("sde");
-  const vbd = await call<string>("VBD.create", vbdRecord(media, vdi, { unpluggable: false }));
+  const vbd = await call<string>("VBD.create", taggedVbd(media, vdi, { unpluggable: false }));
   expect(await failure("VBD.unplug", vbd)).toEqual(["VBD_NOT_UNPLUGGABLE", vbd]);
   await call("VBD.set_unpluggable", vbd, true);
   expect(await failure("VBD.unplug", vbd)).toEqual(["DEVICE_ALREADY_DETACHED", vbd]);
@@ -124,8 +112,8 @@ test("attachment rules: already attached, already detached, not unpluggable, des
 test("a VDI attached read-write elsewhere is in use", async () => {
   const vdi = await newDisk("sdf");
   await call("VM.start", archive, false, false);
-  const first = await call<string>("VBD.create", vbdRecord(media, vdi));
-  const second = await call<string>("VBD.create", vbdRecord(archive, vdi));
+  const first = await call<string>("VBD.create", taggedVbd(media, vdi));
+  const second = await call<string>("VBD.create", taggedVbd(archive, vdi));
   await call("VBD.plug", first);
   expect(await failure("VBD.plug", second)).toEqual(["VDI_IN_USE", vdi]);
   await call("VBD.unplug", first);
@@ -136,7 +124,7 @@ test("a VDI attached read-write elsewhere is in use", async () => {
 test("shutting a VM down detaches its VBDs", async () => {
   await call("VM.start", archive, false, false);
   const vdi = await newDisk("sdg");
-  const vbd = await call<string>("VBD.create", vbdRecord(archive, vdi));
+  const vbd = await call<string>("VBD.create", taggedVbd(archive, vdi));
   await call("VBD.plug", vbd);
   await call("VM.clean_shutdown", archive);
   expect(await call("VM.get_power_state", archive)).toBe("Halted");

@@ -35,6 +35,10 @@ export interface SandboxOptions {
   model?: XapiSimulatorOptions["model"];
   /** The host's name label. Default "xen-sandbox". */
   hostNameLabel?: string;
+  /** The simulator's database GC period (default XAPI's 30 s; 0 = only when triggered). */
+  gcIntervalMs?: XapiSimulatorOptions["gcIntervalMs"];
+  /** Not like XAPI, opt-in: the GC runs after every change (see XapiSimulatorOptions). */
+  gcImmediately?: XapiSimulatorOptions["gcImmediately"];
 }
 
 /** A running sandbox: its description plus the handles tests drive it with. */
@@ -140,6 +144,8 @@ async function buildSandbox(
     ),
     ...(options.profile === undefined ? {} : { profile: options.profile }),
     ...(options.model === undefined ? {} : { model: options.model }),
+    ...(options.gcIntervalMs === undefined ? {} : { gcIntervalMs: options.gcIntervalMs }),
+    ...(options.gcImmediately === undefined ? {} : { gcImmediately: options.gcImmediately }),
   });
   teardown.defer("stop XAPI simulator", () => simulator.stop());
   for (const socket of ["/var/lib/xcp/xapi", "/var/xapi/xapi"]) {

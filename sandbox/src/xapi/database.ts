@@ -2,7 +2,8 @@ import { NULL_REF, newRef, newUuid } from "./values";
 import type { XapiStruct, XapiValue } from "./values";
 
 /** The XAPI classes the simulator models (XAPI's own spelling). */
-export type XapiClass = "pool" | "host" | "VM" | "SR" | "PBD" | "VDI" | "VBD" | "task" | "session";
+export type XapiClass =
+  "pool" | "host" | "VM" | "VM_guest_metrics" | "SR" | "PBD" | "VDI" | "VBD" | "task" | "session";
 
 /** A class's record layout: field defaults, and the set-of-ref fields XAPI derives from other classes. */
 export interface ClassSchema {
@@ -11,6 +12,8 @@ export interface ClassSchema {
   fields: XapiStruct;
   /** Derived `X set` fields: e.g. VM.VBDs = refs of VBDs whose `VM` field points here. */
   backRefs?: Record<string, { from: XapiClass; via: string }>;
+  /** Fields XAPI keeps live from other state (allowed_operations): computed on every read. */
+  derived?: Record<string, (db: Database, ref: string) => XapiValue>;
 }
 
 /** One change as event.from reports it. */
@@ -85,11 +88,19 @@ export class Database {
     for (const [field, { from, via }] of Object.entries(this.schema(row.cls).backRefs ?? {})) {
       record[field] = this.refs(from).filter((other) => this.row(other).fields[via] === ref);
     }
+    for (const [field, compute] of Object.entries(this.schema(row.cls).derived ?? {})) {
+      record[field] = compute(this, ref);
+    }
     return record;
   }
 
   field(ref: string, name: string): XapiValue | undefined {
     return this.record(ref)[name];
+  }
+
+  /** A stored field as it is, without derived fields (what derived fields themselves read). */
+  raw(ref: string, name: string): XapiValue | undefined {
+    return this.row(ref).fields[name];
   }
 
   str(ref: string, name: string): string {

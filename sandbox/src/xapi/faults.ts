@@ -39,7 +39,6 @@ export const Faults = {
   vdiInUse: (vdi: string, ...details: string[]) => fail("VDI_IN_USE", vdi, ...details),
   operationNotAllowed: (reason: string) => fail("OPERATION_NOT_ALLOWED", reason),
   locationNotUnique: (sr: string, location: string) => fail("LOCATION_NOT_UNIQUE", sr, location),
-  vdiIsAPhysicalDevice: (vdi: string) => fail("VDI_IS_A_PHYSICAL_DEVICE", vdi),
   srOperationNotSupported: (sr: string) => fail("SR_OPERATION_NOT_SUPPORTED", sr),
   eventsLost: () => fail("EVENTS_LOST"),
   internalError: (message: string) => fail("INTERNAL_ERROR", message),

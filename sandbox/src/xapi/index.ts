@@ -10,4 +10,7 @@ export type { ServiceTimeProfile } from "./control/profile";
 export { profiles, realisticProfile, zeroProfile } from "./control/profile";
 export type { CallOutcome, TraceEntry, TraceSnapshot } from "./control/trace";
 export type { XapiFault } from "./faults";
+export type { GcReport } from "./gc";
+export { DEFAULT_GC_INTERVAL_MS } from "./gc";
 export type { ModelOptions } from "./seed";
+export type { GuestKind } from "./classes/vm-guest-metrics";

@@ -1,9 +1,16 @@
 import type { Database } from "./database";
+import { guestVmFields, reportGuestMetrics } from "./classes/vm-guest-metrics";
+import type { GuestKind } from "./classes/vm-guest-metrics";
 import { UDEV_BLOCK_DIRECTORY } from "./devices";
 
 /** The guests a simulator starts with (plus dom0's control domain, always present). */
 export interface ModelOptions {
-  vms?: Array<{ nameLabel: string; powerState: "Running" | "Halted" }>;
+  vms?: Array<{
+    nameLabel: string;
+    powerState: "Running" | "Halted";
+    /** HVM or PV, with or without PV drivers; default "hvm" (HVM with the guest agent's drivers). */
+    guest?: GuestKind;
+  }>;
 }
 
 export const DEFAULT_VMS: NonNullable<ModelOptions["vms"]> = [
@@ -86,14 +93,16 @@ export function seedHost(
   db.update(pool, { default_SR: localSr, suspend_image_SR: localSr, crash_dump_SR: localSr });
 
   let domid = 1;
-  const guests = (model.vms ?? DEFAULT_VMS).map(({ nameLabel, powerState }) => {
+  const guests = (model.vms ?? DEFAULT_VMS).map(({ nameLabel, powerState, guest = "hvm" }) => {
     const running = powerState === "Running";
     const vm = db.create("VM", {
       name_label: nameLabel,
       power_state: powerState,
       resident_on: running ? hostRef : "OpaqueRef:NULL",
       domid: running ? domid++ : -1,
+      ...guestVmFields(guest),
     });
+    reportGuestMetrics(db, vm, guest);
     const disk = db.create("VDI", {
       name_label: `${nameLabel} system disk`,
       SR: localSr,

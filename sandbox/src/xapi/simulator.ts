@@ -17,6 +17,7 @@ import { Database } from "./database";
 import { InMemoryDeviceDirectory } from "./devices";
 import type { DeviceDirectory } from "./devices";
 import { Dispatcher } from "./dispatch/dispatcher";
+import { DEFAULT_GC_INTERVAL_MS, GcTimer } from "./gc";
 import { seedHost } from "./seed";
 import type { ModelOptions } from "./seed";
 import { xapiRequestHandler } from "./wire/http";
@@ -43,6 +44,17 @@ export interface XapiSimulatorOptions {
   masterAddress?: string;
   /** Service times; default zero delays. */
   profile?: ServiceTimeProfile;
+  /**
+   * Period of the database GC that destroys VBDs left with a dead VDI (XAPI: 30 s, the default);
+   * 0 = only when triggered through `control.gc.run()` or `POST /gc`.
+   */
+  gcIntervalMs?: number;
+  /**
+   * Not like XAPI: run the GC right after every change, so a forgotten VDI's VBDs vanish at once
+   * (the simulator's behaviour before it modelled the window). Opt-in, for callers that still
+   * rely on it; default false.
+   */
+  gcImmediately?: boolean;
 }
 
 export interface XapiSimulator {
@@ -141,7 +153,8 @@ export async function startXapiSimulator(options: XapiSimulatorOptions = {}): Pr
     profile: () => profileSlot.current,
     signal: stopping.signal,
   });
-  const control = createControl(world, faults, trace, profileSlot);
+  const gc = new GcTimer(db, options.gcIntervalMs ?? DEFAULT_GC_INTERVAL_MS, options.gcImmediately === true);
+  const control = createControl(world, faults, trace, profileSlot, gc);
 
   const certificate = await generateServerCertificate(hostInfo.nameLabel);
   const listenHost = options.host ?? "127.0.0.1";
@@ -180,6 +193,7 @@ export async function startXapiSimulator(options: XapiSimulatorOptions = {}): Pr
     },
     async stop() {
       stopping.abort();
+      gc.stop();
       await Promise.all(servers.map(close));
       for (const path of unixPaths) removeStaleSocket(path);
     },

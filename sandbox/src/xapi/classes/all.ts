@@ -11,12 +11,14 @@ import { taskMethods, taskSchema } from "./task";
 import { vbdMethods, vbdSchema } from "./vbd";
 import { vdiMethods, vdiSchema } from "./vdi";
 import { vmMethods, vmSchema } from "./vm";
+import { vmGuestMetricsMethods, vmGuestMetricsSchema } from "./vm-guest-metrics";
 
 /** Every modelled class, in the order get_all_records callers usually fetch them. */
 export const ALL_SCHEMAS: ClassSchema[] = [
   poolSchema,
   hostSchema,
   vmSchema,
+  vmGuestMetricsSchema,
   srSchema,
   pbdSchema,
   vdiSchema,
@@ -32,6 +34,7 @@ export function buildMethodTable(): MethodTable {
     ...poolMethods,
     ...hostMethods,
     ...vmMethods,
+    ...vmGuestMetricsMethods,
     ...srMethods,
     ...pbdMethods,
     ...vdiMethods,

@@ -5,14 +5,21 @@ import { sleep } from "../dispatch/sleep";
 import { asFloat } from "../values";
 import type { XapiStruct, XapiValue } from "../values";
 
-/** Tokens are the database generation, zero-padded so that they sort as strings too. */
+/**
+ * event.from tokens as XAPI writes them (xen-api `xapi_event.ml`, Token.to_string): the last event
+ * id and the message generation, each zero-padded to 20 digits, joined by a comma. The simulator
+ * has no messages, so the second part stays 0.
+ */
 export function tokenOf(generation: number): string {
-  return String(generation).padStart(16, "0");
+  return `${String(generation).padStart(20, "0")},${"0".padStart(20, "0")}`;
 }
 
-function parseToken(token: string): number | undefined {
+/** Token.of_string: "" is the start; otherwise exactly two integers separated by a comma. */
+export function parseToken(token: string): number | undefined {
   if (token === "") return 0;
-  return /^\d+$/.test(token) ? Number(token) : undefined;
+  const parts = token.split(",");
+  if (parts.length !== 2 || !parts.every((part) => /^-?\d+$/.test(part))) return undefined;
+  return Number(parts[0]);
 }
 
 /** Classes event.from reports for a subscription list ("*" = all), matched case-insensitively as XAPI does. */
@@ -66,7 +73,10 @@ export const eventMethods: MethodSpec[] = [
       const target = String(ref);
       if (db.classOf(target)?.toLowerCase() !== String(cls).toLowerCase())
         return Faults.handleInvalid(String(cls), target);
-      return ok(tokenOf(db.touch(target)));
+      // Upstream returns the generation before the touch, minus one (xen-api `xapi_event.ml` inject).
+      const before = db.generation;
+      db.touch(target);
+      return ok(tokenOf(before - 1));
     },
   },
   {

@@ -1,11 +1,14 @@
 import type { ClassSchema, Database } from "../database";
 import { Faults, fail, ok } from "../faults";
 import type { Outcome } from "../faults";
-import type { MethodSpec } from "../dispatch/method";
+import type { CallContext, MethodSpec } from "../dispatch/method";
 import { NULL_REF, asBool, asStringMap, asText, isStruct } from "../values";
 import type { XapiStruct, XapiValue } from "../values";
 import { equivalentDevices, isValidUserdevice, linuxDeviceName } from "./device-names";
 import { genericMethods } from "./generic";
+import { udevAttachFailure } from "./udev-attach";
+import { vbdAllowedOperations, vbdOperationError } from "./vbd-operations";
+import type { VbdOperation } from "./vbd-operations";
 import { allowedVbdDevices } from "./vm";
 
 export const vbdSchema: ClassSchema = {
@@ -34,6 +37,7 @@ export const vbdSchema: ClassSchema = {
     allowed_operations: [],
     current_operations: {},
   },
+  derived: { allowed_operations: vbdAllowedOperations },
 };
 
 /** The VM lock key: plugs and unplugs of one VM queue, as xenopsd's per-VM queue makes them. */
@@ -93,42 +97,33 @@ function create(db: Database, record: XapiStruct): Outcome<XapiValue> {
   );
 }
 
-/**
- * XAPI's VBD operation checks, in upstream order (the first applicable error wins): not
- * unpluggable, VM power state and attachment, then VDI sharing for a plug.
- */
-function checkOperation(
-  db: Database,
-  vbd: string,
-  op: "plug" | "unplug" | "unplug_force",
-): Outcome<XapiValue> | undefined {
-  const vm = db.str(vbd, "VM");
-  if (op !== "plug" && !db.bool(vbd, "unpluggable")) return Faults.vbdNotUnpluggable(vbd);
-  const power = db.str(vm, "power_state");
-  const attached = db.bool(vbd, "currently_attached");
-  if (power !== "Running") return Faults.vmBadPowerState(vm, "running", power.toLowerCase());
-  if (op === "plug" && attached) return Faults.deviceAlreadyAttached(vbd);
-  if (op !== "plug" && !attached) return Faults.deviceAlreadyDetached(vbd);
-  if (op === "plug" && !db.bool(vbd, "empty")) {
-    const vdi = db.str(vbd, "VDI");
-    if (!db.has(vdi, "VDI")) return Faults.handleInvalid("VDI", vdi);
-    const others = db.find(
-      "VBD",
-      (other, ref) =>
-        ref !== vbd &&
-        other["VDI"] === vdi &&
-        other["currently_attached"] === true &&
-        !db.bool(asText(other["VM"]), "is_control_domain"),
-    );
-    const someoneWrites = others.some((other) => db.str(other, "mode") === "RW");
-    const needWrite = db.str(vbd, "mode") === "RW";
-    if (!db.bool(vdi, "sharable") && (someoneWrites || (needWrite && others.length > 0)))
-      return Faults.vdiInUse(vdi);
-  }
-  return undefined;
+const vbdRef = { name: "self", kind: "ref", cls: "VBD" } as const;
+
+/** assert_operation_valid for one VBD operation (see vbd-operations.ts). */
+function operationCheck(op: VbdOperation) {
+  return ({ db }: CallContext, [vbd]: readonly unknown[]): Outcome<XapiValue> | undefined => {
+    const fault = vbdOperationError(db, vbd as string, op);
+    return fault === undefined ? undefined : { ok: false, fault };
+  };
 }
 
-const vbdRef = { name: "self", kind: "ref", cls: "VBD" } as const;
+/**
+ * What xen-api `xapi_vbd.ml` `plug` does once the operation is valid: refuse a read-only disk in
+ * a guest running qemu (CA-83260), then attach through the SR backend, which fails for a device
+ * that vanished.
+ */
+async function plug({ db, world }: CallContext, vbd: string): Promise<Outcome<XapiValue>> {
+  const vm = db.str(vbd, "VM");
+  const hvm = db.str(vm, "domain_type") === "hvm";
+  if (hvm && db.str(vbd, "type") !== "CD" && db.str(vbd, "mode") === "RO")
+    return fail("DISK_VBD_MUST_BE_READWRITE_FOR_HVM", vbd);
+  if (!db.bool(vbd, "empty")) {
+    const unavailable = await udevAttachFailure(world, db.str(vbd, "VDI"));
+    if (unavailable !== undefined) return unavailable;
+  }
+  db.update(vbd, { currently_attached: true, device: linuxDeviceName(db.str(vbd, "userdevice")) });
+  return ok("");
+}
 
 function unplugMethod(name: "unplug" | "unplug_force"): MethodSpec {
   return {
@@ -136,9 +131,9 @@ function unplugMethod(name: "unplug" | "unplug_force"): MethodSpec {
     params: [vbdRef],
     hasAsync: true,
     locks: vmLockOfVbd,
+    precheck: operationCheck(name),
+    marks: name,
     handler: ({ db }, [vbd]) => {
-      const refused = checkOperation(db, vbd as string, name);
-      if (refused !== undefined) return refused;
       db.update(vbd as string, { currently_attached: false });
       return ok("");
     },
@@ -160,13 +155,9 @@ export const vbdMethods: MethodSpec[] = [
     params: [vbdRef],
     hasAsync: true,
     locks: vmLockOfVbd,
-    handler: ({ db }, [vbd]) => {
-      const ref = vbd as string;
-      const refused = checkOperation(db, ref, "plug");
-      if (refused !== undefined) return refused;
-      db.update(ref, { currently_attached: true, device: linuxDeviceName(db.str(ref, "userdevice")) });
-      return ok("");
-    },
+    precheck: operationCheck("plug"),
+    marks: "plug",
+    handler: (context, [vbd]) => plug(context, vbd as string),
   },
   unplugMethod("unplug"),
   unplugMethod("unplug_force"),

@@ -1,8 +1,8 @@
 import type { ClassSchema, Database } from "../database";
-import { Faults, ok } from "../faults";
+import { Faults, fail, ok } from "../faults";
 import type { Outcome } from "../faults";
 import type { MethodSpec } from "../dispatch/method";
-import { NEVER, NULL_REF, asBool, asInt, asStringMap, asText } from "../values";
+import { NEVER, NULL_REF, asBool, asStringMap, asText, isStruct } from "../values";
 import type { XapiStruct, XapiValue } from "../values";
 import type { World } from "../world";
 import { genericMethods } from "./generic";
@@ -37,6 +37,7 @@ export const vdiSchema: ClassSchema = {
     current_operations: {},
   },
   backRefs: { VBDs: { from: "VBD", via: "VDI" } },
+  derived: { allowed_operations: vdiAllowedOperations },
 };
 
 export function isUdevSr(db: Database, sr: string): boolean {
@@ -44,20 +45,12 @@ export function isUdevSr(db: Database, sr: string): boolean {
 }
 
 /**
- * Forgets a VDI, then does what XAPI's database GC does next: destroys the Disk VBDs left
- * pointing at it. An attached VBD is marked detached first (the device is gone anyway).
+ * Forgets a VDI: XAPI deletes its record and nothing else (xen-api `xapi_vdi.ml` `forget` is
+ * `Db.VDI.destroy`). VBDs pointing at it keep their dead VDI ref and `currently_attached` until
+ * the database GC runs (see ../gc.ts).
  */
 export function forgetVdi(db: Database, vdi: string): void {
-  const vbds = db.find("VBD", (vbd) => vbd["VDI"] === vdi);
   db.destroy(vdi);
-  for (const vbd of vbds) {
-    if (db.str(vbd, "type") !== "Disk") {
-      db.update(vbd, { VDI: NULL_REF, empty: true, currently_attached: false });
-      continue;
-    }
-    if (db.bool(vbd, "currently_attached")) db.update(vbd, { currently_attached: false });
-    db.destroy(vbd);
-  }
 }
 
 /** XAPI checks an introduced UUID's form (8-4-4-4-12 hex digits). */
@@ -69,7 +62,7 @@ function refuseIfAttached(db: Database, vdi: string, operation: string) {
   return attached.length > 0 ? Faults.vdiInUse(vdi, operation) : undefined;
 }
 
-/** VDI.introduce's parameters after the session (the last seven have defaults upstream). */
+/** VDI.introduce's parameters after the session: nine required, defaults from xenstore_data on (xen-api datamodel). */
 const introduceParams = [
   { name: "uuid", kind: "string" },
   { name: "name_label", kind: "string" },
@@ -97,49 +90,69 @@ export function hotpluggedAt(): string {
 }
 
 /**
- * VDI.introduce: the location must be new in the SR and the UUID well formed. On a udev SR the
- * backend reads the device itself, so size and label come from the device directory (a
- * non-empty name given by the caller still wins, upstream CA-13140).
+ * VDI.introduce (xen-api `xapi_vdi.ml` `introduce`): the SR needs a plugged PBD (SR_NO_PBDS,
+ * `Sm.assert_pbd_is_plugged`); a location already in the SR fails LOCATION_NOT_UNIQUE unless it is
+ * the same VDI (same uuid), which is accepted as it is; then the SM backend introduces it, and a
+ * failure there (bad or duplicate uuid) reaches the client as INTERNAL_ERROR. The caller's
+ * other_config, xenstore_data, sharable and type are kept; read_only, managed, the sizes and the
+ * rest come from the backend. The udev backend reads the device itself and writes its own
+ * sm_config (the caller's is dropped); a non-empty name given by the caller still wins (CA-13140).
  */
 async function introduce(db: Database, world: World, args: readonly unknown[]): Promise<Outcome<XapiValue>> {
-  const [uuid, nameLabel, nameDescription, sr, type, location] = [0, 1, 2, 3, 4, 8].map((i) =>
-    asText(args[i]),
-  );
-  const srRef = sr ?? "";
-  const where = location ?? "";
-  if (db.find("VDI", (vdi) => vdi["SR"] === srRef && vdi["location"] === where).length > 0) {
-    return Faults.locationNotUnique(srRef, where);
-  }
-  if (!UUID_FORM.test(uuid ?? "")) return Faults.uuidInvalid("VDI", uuid ?? "");
-  // choice: a duplicate UUID fails like a malformed one (upstream fails in the DB uniqueness check).
-  if (db.find("VDI", (vdi) => vdi["uuid"] === uuid).length > 0) return Faults.uuidInvalid("VDI", uuid ?? "");
+  const [uuid = "", nameLabel = "", nameDescription = "", sr = "", type = "", location = ""] = [
+    0, 1, 2, 3, 4, 8,
+  ].map((i) => asText(args[i]));
+  const plugged = db.find("PBD", (pbd) => pbd["SR"] === sr && pbd["currently_attached"] === true);
+  if (plugged.length === 0) return fail("SR_NO_PBDS", sr);
+  const sameLocation = db.find("VDI", (vdi) => vdi["SR"] === sr && vdi["location"] === location);
+  for (const vdi of sameLocation)
+    if (db.str(vdi, "uuid") !== uuid) return Faults.locationNotUnique(sr, location);
+  if (sameLocation[0] !== undefined) return ok(sameLocation[0]);
+  // choice of message text: the SM's own wording is not reproduced.
+  if (!UUID_FORM.test(uuid)) return Faults.internalError(`VDI.introduce: the SM refused uuid ${uuid}`);
+  if (db.find("VDI", (vdi) => vdi["uuid"] === uuid).length > 0)
+    return Faults.internalError(`VDI.introduce: uuid ${uuid} is already in use`);
   const fields: XapiStruct = {
-    uuid: uuid ?? "",
-    name_label: nameLabel ?? "",
-    name_description: nameDescription ?? "",
-    SR: srRef,
+    uuid,
+    name_label: nameLabel,
+    name_description: nameDescription,
+    SR: sr,
     type: type || "user",
     sharable: asBool(args[5]) ?? false,
-    read_only: asBool(args[6]) ?? false,
     other_config: asStringMap(args[7]) ?? {},
-    location: where,
+    location,
     xenstore_data: asStringMap(args[9]) ?? {},
+    // choice: a non-udev backend keeps the caller's sm_config.
     sm_config: asStringMap(args[10]) ?? {},
-    managed: asBool(args[11]) ?? true,
-    virtual_size: asInt(args[12]) ?? 0,
-    physical_utilisation: asInt(args[13]) ?? 0,
   };
-  if (isUdevSr(db, srRef)) {
-    const entry = (await world.devices.list()).find((device) => device.location === where);
+  if (isUdevSr(db, sr)) {
+    const entry = (await world.devices.list()).find((device) => device.location === location);
     Object.assign(fields, {
       virtual_size: entry?.sizeBytes ?? 0,
       physical_utilisation: entry?.sizeBytes ?? 0,
-      name_label: nameLabel || (entry?.nameLabel ?? where),
-      read_only: (asStringMap(db.field(srRef, "sm_config")) ?? {})["type"] === "cd",
-      sm_config: { ...(asStringMap(args[10]) ?? {}), hotplugged_at: hotpluggedAt() },
+      name_label: nameLabel || (entry?.nameLabel ?? location),
+      read_only: (asStringMap(db.field(sr, "sm_config")) ?? {})["type"] === "cd",
+      sm_config: { hotplugged_at: hotpluggedAt() },
     });
   }
   return ok(db.create("VDI", fields));
+}
+
+/**
+ * VDI.allowed_operations, live (a subset of xen-api `xapi_vdi.ml` check_operation_error; which
+ * operations are listed is our choice): the udev backend offers no delete, clone, snapshot or
+ * resize (sm `udevSR.py` CAPABILITIES), so its VDIs allow forget and update; none while another
+ * operation runs, and no forget/destroy/resize while a VBD has the VDI attached.
+ */
+function vdiAllowedOperations(db: Database, vdi: string): string[] {
+  const current = db.raw(vdi, "current_operations");
+  if (isStruct(current) && Object.keys(current).length > 0) return [];
+  const attached =
+    db.find("VBD", (vbd) => vbd["VDI"] === vdi && vbd["currently_attached"] === true).length > 0;
+  const offered = isUdevSr(db, db.str(vdi, "SR"))
+    ? ["forget", "update"]
+    : ["clone", "copy", "destroy", "forget", "resize", "snapshot", "update"];
+  return attached ? offered.filter((op) => !["destroy", "forget", "resize"].includes(op)) : offered;
 }
 
 const vdiRef = { name: "vdi", kind: "ref", cls: "VDI" } as const;
@@ -150,7 +163,7 @@ export const vdiMethods: MethodSpec[] = [
   {
     name: "VDI.introduce",
     params: [...introduceParams],
-    optionalParams: 7,
+    optionalParams: 9,
     hasAsync: true,
     locks: (args) => [`SR:${String(args[3])}`],
     handler: ({ db, world }, args) => introduce(db, world, args),
@@ -160,6 +173,7 @@ export const vdiMethods: MethodSpec[] = [
     params: [vdiRef],
     hasAsync: true,
     locks: srLockOfVdi,
+    marks: "forget",
     handler: ({ db }, [vdi]) => {
       const refused = refuseIfAttached(db, vdi as string, "forget");
       if (refused !== undefined) return refused;
@@ -174,9 +188,12 @@ export const vdiMethods: MethodSpec[] = [
     locks: srLockOfVdi,
     handler: ({ db }, [vdi]) => {
       const ref = vdi as string;
+      // The SR's capabilities are checked before the VDI's state (xen-api message_forwarding.ml,
+      // xapi_sr_operations.ml): the udev backend has no VDI_DELETE (sm udevSR.py).
+      const sr = db.str(ref, "SR");
+      if (isUdevSr(db, sr)) return Faults.srOperationNotSupported(sr);
       const refused = refuseIfAttached(db, ref, "destroy");
       if (refused !== undefined) return refused;
-      if (isUdevSr(db, db.str(ref, "SR"))) return Faults.vdiIsAPhysicalDevice(ref);
       forgetVdi(db, ref);
       return ok("");
     },

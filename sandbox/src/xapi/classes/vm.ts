@@ -1,9 +1,13 @@
 import type { ClassSchema, Database } from "../database";
 import { Faults, ok } from "../faults";
+import type { Outcome } from "../faults";
 import type { MethodSpec } from "../dispatch/method";
-import { NULL_REF, asBool } from "../values";
+import { NULL_REF, asBool, isStruct } from "../values";
+import type { XapiValue } from "../values";
+import type { World } from "../world";
 import { equivalentDevices, linuxDeviceName } from "./device-names";
 import { genericMethods } from "./generic";
+import { udevAttachFailure } from "./udev-attach";
 
 export type PowerState = "Halted" | "Running" | "Paused" | "Suspended";
 
@@ -27,7 +31,9 @@ export const vmSchema: ClassSchema = {
     VCPUs_max: 1,
     VCPUs_at_startup: 1,
     HVM_boot_policy: "BIOS order",
+    PV_bootloader: "",
     domain_type: "hvm",
+    guest_metrics: NULL_REF,
     VIFs: [],
     other_config: {},
     blocked_operations: {},
@@ -36,7 +42,41 @@ export const vmSchema: ClassSchema = {
     current_operations: {},
   },
   backRefs: { VBDs: { from: "VBD", via: "VM" } },
+  derived: { allowed_operations: vmAllowedOperations },
 };
+
+/**
+ * VM.allowed_operations, live: the lifecycle calls the simulator implements that the power state
+ * permits, none while another runs, none on the control domain (a subset of xen-api
+ * `xapi_vm_lifecycle.ml`; which operations are listed is our choice).
+ */
+function vmAllowedOperations(db: Database, vm: string): string[] {
+  if (db.bool(vm, "is_control_domain")) return [];
+  const current = db.raw(vm, "current_operations");
+  if (isStruct(current) && Object.keys(current).length > 0) return [];
+  const byState: Record<string, string[]> = {
+    Halted: ["start"],
+    Running: ["clean_shutdown", "hard_shutdown", "pause"],
+    Paused: ["hard_shutdown", "unpause"],
+  };
+  return byState[db.str(vm, "power_state")] ?? [];
+}
+
+/**
+ * What VM.start's attach of each disk would meet, before anything changes: a VBD whose VDI is
+ * gone (the GC window; choice: reported as HANDLE_INVALID, the record read fails upstream) or a
+ * udev VDI whose device vanished (SR_BACKEND_FAILURE_46, see udev-attach.ts).
+ */
+async function startAttachFailure(world: World, vm: string): Promise<Outcome<XapiValue> | undefined> {
+  const { db } = world;
+  for (const vbd of db.find("VBD", (record) => record["VM"] === vm && record["empty"] !== true)) {
+    const vdi = db.str(vbd, "VDI");
+    if (!db.has(vdi, "VDI")) return Faults.handleInvalid("VDI", vdi);
+    const unavailable = await udevAttachFailure(world, vdi);
+    if (unavailable !== undefined) return unavailable;
+  }
+  return undefined;
+}
 
 /** Disk numbers a VM may use: 0..254 for guests, 0..255 for the control domain (XAPI's current limits). */
 function diskNumbers(db: Database, vm: string): string[] {
@@ -103,9 +143,12 @@ export const vmMethods: MethodSpec[] = [
     params: [vmRef, { name: "start_paused", kind: "bool" }, { name: "force", kind: "bool" }],
     hasAsync: true,
     locks: perVmLock,
-    handler: ({ db, world }, [vm, startPaused]) => {
+    marks: "start",
+    handler: async ({ db, world }, [vm, startPaused]) => {
       const bad = requirePowerState(db, vm as string, "Halted");
       if (bad !== undefined) return bad;
+      const attachFailure = await startAttachFailure(world, vm as string);
+      if (attachFailure !== undefined) return attachFailure;
       db.update(vm as string, {
         power_state: asBool(startPaused) === true ? "Paused" : "Running",
         resident_on: world.host,
@@ -123,6 +166,7 @@ export const vmMethods: MethodSpec[] = [
     params: [vmRef],
     hasAsync: true,
     locks: perVmLock,
+    marks: name,
     handler: ({ db }, [vm]) => {
       const refused = refuseControlDomain(db, vm as string);
       if (refused !== undefined) return refused;

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { GuestKind } from "../classes/vm-guest-metrics";
 import { readBody } from "../wire/http";
 import { ControlError, DriftError } from "./control";
 import type { SimulatorControl } from "./control";
@@ -10,8 +11,10 @@ import type { ServiceTimeProfile } from "./profile";
  *   GET /state · GET /trace · POST /trace/reset
  *   GET /faults · POST /faults (a FaultRule) · DELETE /faults · DELETE /faults/<id>
  *   GET /profile · PUT /profile ({name} or a ServiceTimeProfile)
- *   POST /drift/<setPowerState|unplugVbd|destroyVbd|forgetVdi|destroyVm> ({target, state?})
+ *   POST /drift/<setPowerState|unplugVbd|destroyVbd|forgetVdi|destroyVm|setGuest|setPbdAttached>
+ *     ({target, state?, kind?, attached?})
  *   POST /devices ({name, sizeBytes, nameLabel?}) · DELETE /devices/<name>
+ *   POST /gc (one GC pass now) · GET /gc · PUT /gc ({intervalMs})
  */
 export function controlRequestHandler(control: SimulatorControl) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -95,6 +98,13 @@ function route(control: SimulatorControl, method: string, path: string, body: un
           ? { nameLabel: field(body, "nameLabel") as string }
           : {}),
       });
+    case "POST /gc":
+      return control.gc.run();
+    case "GET /gc":
+      return { intervalMs: control.gc.intervalMs() };
+    case "PUT /gc":
+      control.gc.setIntervalMs(Number(field(body, "intervalMs")));
+      return { intervalMs: control.gc.intervalMs() };
     case "DELETE /devices/*":
       return { removed: control.devices.remove(decodeURIComponent(second ?? "")) };
     default:
@@ -119,6 +129,12 @@ function drift(control: SimulatorControl, operation: string, body: unknown): unk
       break;
     case "destroyVm":
       control.drift.destroyVm(target);
+      break;
+    case "setPbdAttached":
+      control.drift.setPbdAttached(target, field(body, "attached") === true);
+      break;
+    case "setGuest":
+      control.drift.setGuest(target, requiredString(body, "kind") as GuestKind);
       break;
     default:
       throw new ControlError(`unknown drift operation "${operation}"`);

@@ -1,4 +1,5 @@
 import type { DeviceEntry } from "../devices";
+import type { GcReport, GcTimer } from "../gc";
 import { InMemoryDeviceDirectory } from "../devices";
 import { asText, isStruct } from "../values";
 import type { World } from "../world";
@@ -55,6 +56,8 @@ export interface SimulatorControl {
     remove(name: string): boolean;
   };
   trace: { get(): TraceSnapshot; reset(): void };
+  /** XAPI's database GC: run a pass now, or change its period (0 = only when run from here). */
+  gc: { run(): GcReport; intervalMs(): number; setIntervalMs(ms: number): void };
   state(): SimulatorState;
 }
 
@@ -111,6 +114,7 @@ export function createControl(
   faults: FaultRules,
   trace: CallTrace,
   profileSlot: { current: ServiceTimeProfile },
+  gc: GcTimer,
 ): SimulatorControl {
   const devices = world.devices;
   return {
@@ -147,6 +151,15 @@ export function createControl(
       },
     },
     trace: { get: () => trace.snapshot(), reset: () => trace.reset() },
+    gc: {
+      run: () => gc.runNow(),
+      intervalMs: () => gc.intervalMs,
+      setIntervalMs(ms) {
+        if (!Number.isFinite(ms) || ms < 0)
+          throw new ControlError(`the GC interval must be >= 0 ms, got ${ms}`);
+        gc.intervalMs = ms;
+      },
+    },
     state: () => snapshotState(world),
   };
 }

@@ -1,6 +1,8 @@
 import { forgetVdi } from "../classes/vdi";
 import { haltVm } from "../classes/vm";
 import type { PowerState } from "../classes/vm";
+import { GUEST_KINDS, guestVmFields, reportGuestMetrics } from "../classes/vm-guest-metrics";
+import type { GuestKind } from "../classes/vm-guest-metrics";
 import type { XapiClass } from "../database";
 import { NULL_REF } from "../values";
 import type { World } from "../world";
@@ -18,10 +20,17 @@ export interface DriftOperations {
   unplugVbd(vbd: string): void;
   /** Deletes a VBD record, attached or not. */
   destroyVbd(vbd: string): void;
-  /** Forgets a VDI (and lets the GC destroy its Disk VBDs), as `xe vdi-forget` would. */
+  /** Forgets a VDI as `xe vdi-forget` would: its VBDs stay, with a dead VDI ref, until the GC runs. */
   forgetVdi(vdi: string): void;
   /** Deletes a VM and its VBDs. */
   destroyVm(vm: string): void;
+  /** Marks a PBD plugged or unplugged (an SR whose PBD is unplugged answers SR_NO_PBDS). */
+  setPbdAttached(pbd: string, attached: boolean): void;
+  /**
+   * Makes the guest report as `kind` (e.g. PV drivers installed in a running HVM guest). A
+   * running guest keeps its domain type: HVM <-> PV takes effect only while it is Halted.
+   */
+  setGuest(vm: string, kind: GuestKind): void;
 }
 
 export function resolveObject(world: World, cls: XapiClass, selector: string): string {
@@ -56,6 +65,21 @@ export function driftOperations(world: World): DriftOperations {
     },
     forgetVdi(selector) {
       forgetVdi(db, resolveObject(world, "VDI", selector));
+    },
+    setPbdAttached(selector, attached) {
+      db.update(resolveObject(world, "PBD", selector), { currently_attached: attached });
+    },
+    setGuest(selector, kind) {
+      if (!GUEST_KINDS.includes(kind))
+        throw new DriftError(`unknown guest kind "${kind}" (use ${GUEST_KINDS.join(", ")})`);
+      const vm = resolveObject(world, "VM", selector);
+      if (vm === world.controlDomain) throw new DriftError("the control domain has no guest agent");
+      const wantsPv = kind === "pv";
+      const isPv = db.str(vm, "domain_type") === "pv";
+      if (wantsPv !== isPv && db.str(vm, "power_state") !== "Halted")
+        throw new DriftError("a running guest cannot change between HVM and PV: halt it first");
+      db.update(vm, guestVmFields(kind));
+      reportGuestMetrics(db, vm, kind);
     },
     destroyVm(selector) {
       const vm = resolveObject(world, "VM", selector);

@@ -6,7 +6,9 @@ import type { ServiceTimeProfile } from "../control/profile";
 import type { CallOutcome, CallTrace } from "../control/trace";
 import { Faults } from "../faults";
 import type { Outcome, XapiFault } from "../faults";
+import { isStruct, newRef } from "../values";
 import type { XapiValue } from "../values";
+import type { Database } from "../database";
 import type { World } from "../world";
 import { KeyedMutex } from "./locks";
 import type { CallContext, MethodSpec } from "./method";
@@ -108,10 +110,10 @@ export class Dispatcher {
       signal,
       profile: this.deps.profile(),
     };
-    if (!isAsync) return toResult(await this.runLocked(spec, context, args, facts));
+    if (!isAsync) return toResult(await this.runLocked(spec, context, args, facts, newRef()));
 
     const task = createTask(world.db, world.host, method);
-    void this.runLocked(spec, context, args, {}).then(
+    void this.runLocked(spec, context, args, {}, task).then(
       (outcome) => finishTask(world.db, task, outcome),
       (error: unknown) =>
         finishTask(
@@ -136,10 +138,12 @@ export class Dispatcher {
       return toResult(Faults.methodUnknown(method));
 
     const needsSession = spec.needsSession !== false;
-    const expected = spec.params.length + (needsSession ? 1 : 0);
-    const minimum = expected - (spec.optionalParams ?? 0);
-    if (params.length < minimum || params.length > expected) {
-      return toResult(Faults.parameterCountMismatch(method, expected, params.length));
+    const received = params.length - (needsSession ? 1 : 0);
+    const required = spec.params.length - (spec.optionalParams ?? 0);
+    if (received < required || received > spec.params.length) {
+      // Upstream (xen-api gen_server.ml): the name without "Async.", the count of parameters
+      // without defaults, and what came, both without the session.
+      return toResult(Faults.parameterCountMismatch(spec.name, required, received));
     }
     facts.session = needsSession ? String(params[0]) : "";
     if (needsSession && !db.has(facts.session, "session"))
@@ -197,6 +201,7 @@ export class Dispatcher {
     context: CallContext,
     args: readonly unknown[],
     facts: { lockWaitMs?: number },
+    task: string,
   ): Promise<Outcome<XapiValue>> {
     const keys = spec.locks?.(args, context.db) ?? [];
     const queuedAt = Date.now();
@@ -205,8 +210,34 @@ export class Dispatcher {
       // The objects may have gone while this call waited for the lock.
       const invalid = this.invalidRef(spec, args);
       if (invalid !== undefined) return invalid;
-      await sleep(this.deps.profile().methodExtraMs[spec.name] ?? 0, context.signal);
-      return spec.handler(context, args);
+      const refused = spec.precheck?.(context, args);
+      if (refused !== undefined) return refused;
+      const { marks } = spec;
+      const target = marks === undefined ? undefined : String(args[0]);
+      if (target !== undefined && marks !== undefined) markOperation(context.db, target, task, marks);
+      try {
+        await sleep(this.deps.profile().methodExtraMs[spec.name] ?? 0, context.signal);
+        return await spec.handler(context, args);
+      } finally {
+        if (target !== undefined) unmarkOperation(context.db, target, task);
+      }
     });
   }
+}
+
+/**
+ * Shows a running operation as {task: op} in the object's current_operations. A sync call has
+ * a task upstream too; the simulator names it by a fresh ref without a task record (choice).
+ */
+function markOperation(db: Database, ref: string, task: string, op: string): void {
+  const current = db.raw(ref, "current_operations");
+  db.update(ref, { current_operations: { ...(isStruct(current) ? current : {}), [task]: op } });
+}
+
+function unmarkOperation(db: Database, ref: string, task: string): void {
+  if (!db.has(ref)) return;
+  const current = db.raw(ref, "current_operations");
+  const rest = { ...(isStruct(current) ? current : {}) };
+  delete rest[task];
+  db.update(ref, { current_operations: rest });
 }

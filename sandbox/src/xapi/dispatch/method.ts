@@ -38,6 +38,16 @@ export interface MethodSpec {
   hasAsync?: boolean;
   /** Lock keys the handler runs under (per VM, per SR, global); computed from resolved args. */
   locks?: (args: readonly unknown[], db: Database) => string[];
+  /**
+   * XAPI's assert_operation_valid, run under the locks before anything else: a fault here means
+   * the call changes nothing and marks nothing.
+   */
+  precheck?: (ctx: CallContext, args: readonly unknown[]) => Outcome<XapiValue> | undefined;
+  /**
+   * The operation this call shows in its first object's `current_operations` ({task: op}) while
+   * it runs, as XAPI's with_<class>_marked does.
+   */
+  marks?: string;
   handler: (ctx: CallContext, args: readonly unknown[]) => HandlerResult;
 }
 

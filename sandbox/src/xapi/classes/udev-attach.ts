@@ -1,0 +1,18 @@
+import { fail } from "../faults";
+import type { Outcome } from "../faults";
+import type { XapiValue } from "../values";
+import type { World } from "../world";
+
+/**
+ * The udev SM backend's attach (xapi-project/sm `udevSR.py`, `udevVDI.load` and `attach`): a VDI
+ * whose device entry is gone from the SR's directory is marked deleted, and attaching it raises
+ * `VDIUnavailable` (code 46, "The VDI is not available", `XE_SR_ERRORCODES.xml`), which reaches
+ * the client as SR_BACKEND_FAILURE_46 ["", message, ""]. Other SRs attach without a check here.
+ */
+export async function udevAttachFailure(world: World, vdi: string): Promise<Outcome<XapiValue> | undefined> {
+  const { db } = world;
+  if (db.str(vdi, "SR") !== world.removableSr) return undefined;
+  const location = db.str(vdi, "location");
+  const present = (await world.devices.list()).some((entry) => entry.location === location);
+  return present ? undefined : fail("SR_BACKEND_FAILURE_46", "", "The VDI is not available", "");
+}
