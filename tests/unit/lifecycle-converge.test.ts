@@ -4,7 +4,7 @@ import { PartialResourceError, RollbackIncompleteError } from "pulumi-xen-passth
 import { renderRule } from "pulumi-xen-passthrough/dist/core/rule.js";
 import { convergeFrom } from "pulumi-xen-passthrough/dist/lifecycle/converge.js";
 import { DISABLED_SUFFIX } from "pulumi-xen-passthrough/dist/dom0/udev-round.js";
-import { diskInputs, look, useLifecycleHost } from "./lifecycle-fixture.js";
+import { diskInputs, look, PV_GUEST, useLifecycleHost } from "./lifecycle-fixture.js";
 
 const host = useLifecycleHost();
 
@@ -141,8 +141,9 @@ test("a udev round that dies, and a rollback that cannot run either: the leftove
 
 test("mode changes on a plugged VBD: it is unplugged, destroyed and created again, then plugged", async () => {
   dom0OfHost().addDisk("sdj", "MODE-1", 144);
-  const first = await converge("MODE-1");
-  const second = await converge("MODE-1", { mode: "RO" }, false);
+  const pvGuest = { vm: { nameLabel: PV_GUEST.nameLabel } };
+  const first = await converge("MODE-1", pvGuest);
+  const second = await converge("MODE-1", { ...pvGuest, mode: "RO" }, false);
   expect(second.state.vbdUuid).not.toBe(first.state.vbdUuid);
   expect(second.state.observed).toMatchObject({ vbdMode: "RO", vbdAttached: true });
   expect(xapiFor("sdj").vbds.map((vbd) => vbd.uuid)).toEqual([second.state.vbdUuid]);

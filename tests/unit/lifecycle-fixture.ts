@@ -9,6 +9,9 @@ import type { XapiSimulator } from "xen-sandbox";
 import { FakeDom0 } from "./fake-dom0.js";
 import { connectClient, useXapiSimulator } from "./xapi-fixture.js";
 
+/** A running PV guest, for what HVM guests refuse (a RO disk). */
+export const PV_GUEST = { nameLabel: "pv-guest", powerState: "Running", guest: "pv" } as const;
+
 export interface LifecycleHost {
   readonly dom0: FakeDom0;
   readonly sim: XapiSimulator;
@@ -23,7 +26,13 @@ export interface LifecycleHost {
 /** One simulator and fake dom0 per test file; `host()` inside a test. */
 export function useLifecycleHost(): () => LifecycleHost {
   const dom0 = new FakeDom0();
-  const sim = useXapiSimulator({ devices: dom0 });
+  // The simulator's default guests, and a PV one: an HVM guest refuses a RO disk (xapi_vbd.ml plug).
+  const vms = [
+    { nameLabel: "media-server", powerState: "Running" },
+    { nameLabel: "archive", powerState: "Halted" },
+    PV_GUEST,
+  ] as const;
+  const sim = useXapiSimulator({ devices: dom0, model: { vms: [...vms] } });
   let client: Xapi | undefined;
   let host: LifecycleHost | undefined;
   beforeAll(async () => {

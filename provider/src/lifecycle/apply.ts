@@ -2,6 +2,7 @@
 // come first and go out as one request of the host's shared udev round; the XAPI steps follow in
 // order (xapi-steps.ts). Returns the host as the steps left it (after-apply.ts) and what they
 // changed; a failure throws ApplyError carrying what was changed by then.
+import { basename } from "node:path/posix";
 import { isDom0Step, type Dom0Step, type Step, type XapiStep } from "../core/converge-plan.js";
 import { InternalError } from "../core/errors.js";
 import { viewOf, type HostView } from "../core/host-view.js";
@@ -13,6 +14,7 @@ import type { UdevRequest } from "../dom0/udev-round.js";
 import { inventoryAfterRound } from "./after-apply.js";
 import { ApplyError, noChanges, type Changes } from "./changes.js";
 import type { HostAccess } from "./connect.js";
+import { withProgress } from "./progress.js";
 import { runXapiSteps } from "./xapi-steps.js";
 
 /** Pure: the dom0 steps as one udev request. */
@@ -68,13 +70,20 @@ async function applyDom0Steps(
 ): Promise<{ inventory: Dom0Inventory; changes: Changes }> {
   const request = udevRequestOf(steps);
   for (const write of request.writes ?? []) log(`writing ${write.path}`);
-  for (const wait of request.waits ?? [])
-    log(`waiting up to ${wait.timeoutSeconds} s for udev to create ${wait.path}`);
+  const waits = request.waits ?? [];
+  for (const wait of waits) log(`waiting up to ${wait.timeoutSeconds} s for udev to create ${wait.path}`);
   // A round that fails half-way may have written the file: it counts as written.
   const ruleWritten = (request.writes ?? []).length > 0 && view.ruleText === undefined;
   const vbdExists = view.vbd !== undefined;
   try {
-    const outcome = await access.batches.udev(request);
+    const round = access.batches.udev(request);
+    const [wait] = waits;
+    const outcome =
+      wait === undefined
+        ? await round
+        : await withProgress(log, `waiting for udev to link ${basename(wait.path)}`, round, {
+            limitSeconds: wait.timeoutSeconds,
+          });
     for (const [path, aside] of outcome.disabled)
       log(`took over ${path}: moved it to ${aside} (udev reads only *.rules)`);
     return {

@@ -7,6 +7,7 @@ import type { Log } from "../dom0/remote.js";
 import { destroyVbd, unplugVbd } from "../xapi/vbd.js";
 import { forgetVdi } from "../xapi/vdi.js";
 import { connectAndLook, progressLog, type HostAccess } from "./connect.js";
+import { withProgress } from "./progress.js";
 
 export async function removePassthrough(inputs: PassthroughDiskInputs): Promise<void> {
   const log = progressLog(inputs);
@@ -25,7 +26,7 @@ export async function removeFrom(
     view.ownVbds.map(async (vbd) => {
       if (vbd.currentlyAttached) {
         log(`unplugging VBD ${vbd.uuid}`);
-        await unplugVbd(access.xapi, vbd.ref);
+        await withProgress(log, `waiting for VBD.unplug of ${vbd.uuid}`, unplugVbd(access.xapi, vbd.ref));
       }
       await destroyVbd(access.xapi, vbd.ref);
     }),

@@ -12,6 +12,7 @@ import { createVbd, destroyVbd, plugVbd, readVbd, setVbdBootable, tagVbd, unplug
 import { vdiAt } from "../xapi/vdi.js";
 import { snapshotAfterVbdChanges } from "./after-apply.js";
 import { ApplyError, type Changes } from "./changes.js";
+import { withProgress } from "./progress.js";
 import type { HostAccess } from "./connect.js";
 
 /** What the XAPI steps so far left. */
@@ -42,9 +43,9 @@ const ourVbd = (progress: Progress): Ref => {
 };
 
 const RUNNERS: { readonly [K in XapiStep["kind"]]: Runner<K> } = {
-  ensureVdi: async ({ access, view }, step, progress) => ({
+  ensureVdi: async ({ access, view, log }, step, progress) => ({
     ...progress,
-    ...(await ensureVdi(access, view, step.location)),
+    ...(await ensureVdi(access, view, step.location, log)),
   }),
   adoptVbd: async ({ access, view, log }, step, progress) => {
     const vbd = [...view.ownVbds, ...view.otherVbds].find((found) => found.uuid === step.vbdUuid)?.ref;
@@ -55,7 +56,7 @@ const RUNNERS: { readonly [K in XapiStep["kind"]]: Runner<K> } = {
   },
   unplugVbd: async ({ access, log }, _step, progress) => {
     log("unplugging the VBD");
-    await unplugVbd(access.xapi, ourVbd(progress));
+    await withProgress(log, "waiting for VBD.unplug", unplugVbd(access.xapi, ourVbd(progress)));
     return progress;
   },
   destroyVbd: async ({ access }, _step, progress) => {
@@ -76,7 +77,8 @@ const RUNNERS: { readonly [K in XapiStep["kind"]]: Runner<K> } = {
   },
   plugVbd: async ({ access, log }, _step, progress) => {
     log("plugging the VBD into the running VM");
-    await plugVbd(access.xapi, ourVbd(progress));
+    // Plugs into one VM run one after another (xenopsd queues per VM): this one may wait.
+    await withProgress(log, "waiting for VBD.plug", plugVbd(access.xapi, ourVbd(progress)));
     return progress;
   },
 };
@@ -137,11 +139,12 @@ async function ensureVdi(
   access: HostAccess,
   view: HostView,
   location: string,
+  log: Log,
 ): Promise<{ vdi: Ref } | { vdi: Ref; snapshot: XapiSnapshot }> {
   const sr = view.sr;
   if (sr === undefined) throw new InternalError("ensureVdi without the udev SR (refusals.ts checks it)");
   if (view.vdi?.location === location) return { vdi: view.vdi.ref };
-  await access.batches.scan(sr.ref);
+  await withProgress(log, `waiting for the scan of SR "${sr.nameLabel}"`, access.batches.scan(sr.ref));
   const snapshot = await access.batches.snapshot();
   const scanned = vdiAt(snapshot, sr.ref, location);
   if (scanned === undefined) {
