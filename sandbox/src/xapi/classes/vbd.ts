@@ -6,6 +6,7 @@ import { NULL_REF, asBool, asStringMap, asText, isStruct } from "../values";
 import type { XapiStruct, XapiValue } from "../values";
 import { equivalentDevices, isValidUserdevice, linuxDeviceName } from "./device-names";
 import { genericMethods } from "./generic";
+import { checkPlugReachesSr } from "./placement";
 import { allowedVbdDevices } from "./vm";
 
 export const vbdSchema: ClassSchema = {
@@ -164,6 +165,8 @@ export const vbdMethods: MethodSpec[] = [
       const ref = vbd as string;
       const refused = checkOperation(db, ref, "plug");
       if (refused !== undefined) return refused;
+      const unreachable = checkPlugReachesSr(db, ref);
+      if (unreachable !== undefined) return unreachable;
       db.update(ref, { currently_attached: true, device: linuxDeviceName(db.str(ref, "userdevice")) });
       return ok("");
     },

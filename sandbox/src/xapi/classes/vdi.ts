@@ -5,6 +5,7 @@ import type { MethodSpec } from "../dispatch/method";
 import { NEVER, NULL_REF, asBool, asInt, asStringMap, asText } from "../values";
 import type { XapiStruct, XapiValue } from "../values";
 import type { World } from "../world";
+import { devicesOfSr } from "../world";
 import { genericMethods } from "./generic";
 
 export const vdiSchema: ClassSchema = {
@@ -130,7 +131,8 @@ async function introduce(db: Database, world: World, args: readonly unknown[]): 
     physical_utilisation: asInt(args[13]) ?? 0,
   };
   if (isUdevSr(db, srRef)) {
-    const entry = (await world.devices.list()).find((device) => device.location === where);
+    const listed = (await devicesOfSr(world, srRef)?.list()) ?? [];
+    const entry = listed.find((device) => device.location === where);
     Object.assign(fields, {
       virtual_size: entry?.sizeBytes ?? 0,
       physical_utilisation: entry?.sizeBytes ?? 0,
