@@ -1,0 +1,153 @@
+// Host tier: a 3-host pool (one simulator database, one dom0 per host): each dom0 has its own
+// namespace, inventory and disks; a member's XAPI socket, reached through SSH stream-local
+// forwarding with the member's own key, logs in with no password and serves the pool's data;
+// stop() leaves nothing behind on any host.
+import { once } from "node:events";
+import { existsSync, readFileSync } from "node:fs";
+import type { AddressInfo, Server } from "node:net";
+import { createServer } from "node:net";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { dirname } from "node:path";
+
+import { Client } from "ssh2";
+import { startPool } from "xen-sandbox";
+import type { PoolHostSandbox } from "xen-sandbox";
+
+import { DEV_DIRS, expectNothingLeft, oursUnder } from "../support/leftovers";
+
+async function connectSsh(host: PoolHostSandbox): Promise<Client> {
+  const { ssh } = host.describe();
+  const expectedKey = Buffer.from(ssh.hostKey.split(" ")[1] ?? "", "base64");
+  const client = new Client();
+  const ready = once(client, "ready");
+  client.connect({
+    host: ssh.host,
+    port: ssh.port,
+    username: ssh.user,
+    privateKey: readFileSync(ssh.privateKeyPath),
+    hostVerifier: (key: Buffer) => key.equals(expectedKey),
+  });
+  await ready;
+  return client;
+}
+
+/** A local TCP listener piping each connection into dom0's /var/lib/xcp/xapi over SSH. */
+async function forwardXapi(client: Client): Promise<Server> {
+  const server = createServer((socket) => {
+    client.openssh_forwardOutStreamLocal("/var/lib/xcp/xapi", (error, stream) => {
+      if (error) {
+        socket.destroy(error);
+        return;
+      }
+      socket.pipe(stream).pipe(socket);
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return server;
+}
+
+/** One raw JSON-RPC call to `url` (http or https; the simulator's certificate is not checked). */
+async function jsonRpc(
+  url: string,
+  method: string,
+  params: unknown[],
+): Promise<{ result?: unknown; error?: { message: string; data: unknown } }> {
+  const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method, params });
+  const request = url.startsWith("https:") ? httpsRequest : httpRequest;
+  const response = await new Promise<string>((resolve, reject) => {
+    const req = request(
+      new URL("/jsonrpc", url),
+      { method: "POST", headers: { "content-type": "application/json" }, rejectUnauthorized: false },
+      (res) => {
+        let text = "";
+        res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+        res.on("end", () => resolve(text));
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+  return JSON.parse(response) as { result?: unknown; error?: { message: string; data: unknown } };
+}
+
+/** A remote login on a host's HTTPS listener: the error code and parameters it answers. */
+async function remoteLogin(
+  url: string,
+  user: string,
+  password: string,
+): Promise<{ code: string; params: unknown }> {
+  const { error } = await jsonRpc(url, "session.login_with_password", [user, password, "1.0", "test"]);
+  return { code: error?.message ?? "", params: error?.data };
+}
+
+test("a 3-host pool starts, serves a member's socket through SSH with no password, and stops cleanly", async () => {
+  const devDirsBefore = DEV_DIRS.filter((dir) => existsSync(dir));
+  const startedAt = performance.now();
+  const pool = await startPool({ hosts: 3 });
+  const startMs = performance.now() - startedAt;
+  let stopped = false;
+  try {
+    const described = pool.describe();
+    expect(described.hosts.map((host) => host.isMaster)).toEqual([true, false, false]);
+    expect(described.master).toBe(described.hosts[0]?.host.uuid);
+    // Two hosts with 4 free disks each, the last with none; each has its in-use boot disk.
+    expect(described.hosts.map((host) => host.disks.length)).toEqual([5, 5, 1]);
+    const serials = described.hosts.flatMap((host) => host.disks.map((disk) => disk.serial));
+    expect(new Set(serials).size).toBe(serials.length);
+    expect(new Set(described.hosts.map((host) => host.ssh.port)).size).toBe(3);
+    expect(new Set(pool.hosts.map((host) => host.holderPid)).size).toBe(3);
+    for (const host of pool.hosts) {
+      const inventory = await host.readFile("/etc/xensource-inventory");
+      expect(inventory).toContain(`INSTALLATION_UUID='${host.host.uuid}'`);
+    }
+
+    const member = pool.hosts[1] as PoolHostSandbox;
+    const ssh = await connectSsh(member);
+    const forwarder = await forwardXapi(ssh);
+    const local = `http://127.0.0.1:${(forwarder.address() as AddressInfo).port}`;
+    try {
+      // No password: a login over dom0's socket is a local superuser session (xapi_session.ml).
+      const login = await jsonRpc(local, "session.login_with_password", ["", ""]);
+      expect(login.error).toBeUndefined();
+      const session = String(login.result);
+      expect((await jsonRpc(local, "session.get_is_local_superuser", [session, session])).result).toBe(true);
+      expect((await jsonRpc(local, "session.get_this_host", [session, session])).result).toBe(
+        pool.simulator.hosts.find((host) => host.uuid === member.host.uuid)?.ref,
+      );
+      const hosts = (await jsonRpc(local, "host.get_all_records", [session])).result as Record<
+        string,
+        { uuid: string }
+      >;
+      expect(
+        Object.values(hosts)
+          .map((host) => host.uuid)
+          .sort(),
+      ).toEqual(described.hosts.map((host) => host.host.uuid).sort());
+      // A remote login on the same member answers HOST_IS_SLAVE [master address].
+      const { xapi: remote } = member.describe();
+      expect(await remoteLogin(remote.url, remote.username, remote.password)).toEqual({
+        code: "HOST_IS_SLAVE",
+        params: ["127.0.0.1"],
+      });
+    } finally {
+      forwarder.close();
+      const closed = once(ssh, "close");
+      ssh.end();
+      await closed;
+    }
+
+    const ours = pool.hosts.map((host) => oursUnder(process.pid, dirname(host.ssh.privateKeyPath)));
+    expect(ours[0]?.namespaces.size).toBeGreaterThanOrEqual(3);
+    const stoppingAt = performance.now();
+    await pool.stop();
+    const stopMs = performance.now() - stoppingAt;
+    stopped = true;
+    await pool.stop();
+    process.stdout.write(`3-host pool start ${startMs.toFixed(0)} ms, stop ${stopMs.toFixed(0)} ms\n`);
+    for (const host of ours) await expectNothingLeft(host, devDirsBefore);
+  } finally {
+    if (!stopped) await pool.stop();
+  }
+});
