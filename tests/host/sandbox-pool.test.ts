@@ -138,6 +138,31 @@ test("a 3-host pool starts, serves a member's socket through SSH with no passwor
       await closed;
     }
 
+    // A passthrough rule on member-1: its udevd links the disk into its own /dev/xapi/block, and
+    // local-device-change introduces the VDI into member-1's udev SR, not the master's.
+    const disk = member.disks.find((each) => !each.inUse);
+    const properties = (await member.exec(`udevadm info --query=property --name=/dev/${disk?.kernelName}`))
+      .stdout;
+    const idSerial = /^ID_SERIAL=(.*)$/m.exec(properties)?.[1];
+    expect(idSerial).toBeDefined();
+    const match = `SUBSYSTEM=="block", ENV{DEVTYPE}=="disk", ENV{ID_SERIAL}=="${idSerial}"`;
+    const rule = `ACTION=="add|change", ${match}, SYMLINK+="xapi/block/%k", RUN+="/opt/xensource/libexec/local-device-change %k"`;
+    const written = await member.exec(
+      `printf '%s\\n' '${rule}' > /etc/udev/rules.d/65-xen-pool-test.rules && udevadm control --reload && ` +
+        `udevadm trigger --action=change --settle /sys/class/block/${disk?.kernelName}`,
+    );
+    expect(written.exitCode).toBe(0);
+    const location = `/dev/xapi/block/${disk?.kernelName}`;
+    const memberSr = pool.simulator.control.state().hosts[1]?.removableSr;
+    let vdis: Array<{ sr: string }> = [];
+    for (let attempt = 0; attempt < 100 && vdis.length === 0; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      vdis = pool.simulator.control.state().vdis.filter((vdi) => vdi.location === location);
+    }
+    expect(vdis.map((vdi) => vdi.sr)).toEqual([memberSr]);
+    expect((await member.exec(`test -L ${location}`)).exitCode).toBe(0);
+    expect((await pool.master.exec(`test -e ${location}`)).exitCode).not.toBe(0);
+
     const ours = pool.hosts.map((host) => oursUnder(process.pid, dirname(host.ssh.privateKeyPath)));
     expect(ours[0]?.namespaces.size).toBeGreaterThanOrEqual(3);
     const stoppingAt = performance.now();
