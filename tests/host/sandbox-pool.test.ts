@@ -8,13 +8,17 @@ import type { AddressInfo, Server } from "node:net";
 import { createServer } from "node:net";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 
 import { Client } from "ssh2";
 import { startPool } from "xen-sandbox";
-import type { PoolHostSandbox } from "xen-sandbox";
+import type { PoolDescription, PoolHostSandbox } from "xen-sandbox";
 
 import { DEV_DIRS, expectNothingLeft, oursUnder } from "../support/leftovers";
+
+const CLI = join(__dirname, "..", "..", "..", "sandbox", "bin", "xen-sandbox.js");
 
 async function connectSsh(host: PoolHostSandbox): Promise<Client> {
   const { ssh } = host.describe();
@@ -138,6 +142,12 @@ test("a 3-host pool starts, serves a member's socket through SSH with no passwor
       await closed;
     }
 
+    // xe on a member (its own socket, no password) lists the pool's hosts, as on a real member.
+    const xeHosts = await member.exec("xe host-list params=uuid --minimal");
+    expect(xeHosts.stdout.trim().split(",").sort()).toEqual(
+      described.hosts.map((host) => host.host.uuid).sort(),
+    );
+
     // A passthrough rule on member-1: its udevd links the disk into its own /dev/xapi/block, and
     // local-device-change introduces the VDI into member-1's udev SR, not the master's.
     const disk = member.disks.find((each) => !each.inUse);
@@ -175,4 +185,47 @@ test("a 3-host pool starts, serves a member's socket through SSH with no passwor
   } finally {
     if (!stopped) await pool.stop();
   }
+});
+
+test("the CLI starts a pool with --hosts, prints every host in one JSON line, and removes everything on SIGINT", async () => {
+  const devDirsBefore = DEV_DIRS.filter((dir) => existsSync(dir));
+  const cli = spawn(process.execPath, [CLI, "start", "--hosts", "3", "--disks", "1,1,0", "--json"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  cli.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = once(cli, "exit");
+  const [line] = (await once(createInterface({ input: cli.stdout }), "line")) as [string];
+  const description = JSON.parse(line) as PoolDescription;
+
+  expect(Object.keys(description).sort()).toEqual(["controlUrl", "hosts", "master"]);
+  expect(description.hosts.map((host) => [host.isMaster, host.disks.length])).toEqual([
+    [true, 2],
+    [false, 2],
+    [false, 1],
+  ]);
+  expect(description.master).toBe(description.hosts[0]?.host.uuid);
+  for (const host of description.hosts) {
+    expect(Object.keys(host).sort()).toEqual([
+      "controlUrl",
+      "disks",
+      "host",
+      "isMaster",
+      "ssh",
+      "vms",
+      "xapi",
+    ]);
+    expect(host.ssh.hostKey).toMatch(/^ssh-ed25519 AAAA[\w+/=]+$/);
+  }
+  // Each member has its own guest running on it (the default pool model).
+  expect(description.hosts[2]?.vms.map((vm) => [vm.nameLabel, vm.powerState])).toEqual([
+    ["guest-on-xen-sandbox-3", "Running"],
+  ]);
+  const ours = description.hosts.map((host) => oursUnder(cli.pid ?? 0, dirname(host.ssh.privateKeyPath)));
+  expect(ours[0]?.namespaces.size).toBe(3);
+
+  cli.kill("SIGINT");
+  const [code] = (await exited) as [number | null];
+  expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+  for (const host of ours) await expectNothingLeft(host, devDirsBefore);
 });
