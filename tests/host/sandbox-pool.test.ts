@@ -3,54 +3,21 @@
 // forwarding with the member's own key, logs in with no password and serves the pool's data;
 // stop() leaves nothing behind on any host.
 import { once } from "node:events";
-import { existsSync, readFileSync } from "node:fs";
-import type { AddressInfo, Server } from "node:net";
-import { createServer } from "node:net";
+import { existsSync } from "node:fs";
+import type { AddressInfo } from "node:net";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { dirname, join } from "node:path";
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 
-import { Client } from "ssh2";
 import { startPool } from "xen-sandbox";
 import type { PoolDescription, PoolHostSandbox } from "xen-sandbox";
 
 import { DEV_DIRS, expectNothingLeft, oursUnder } from "../support/leftovers";
+import { connectSsh, forwardXapi } from "../support/ssh-xapi";
 
 const CLI = join(__dirname, "..", "..", "..", "sandbox", "bin", "xen-sandbox.js");
-
-async function connectSsh(host: PoolHostSandbox): Promise<Client> {
-  const { ssh } = host.describe();
-  const expectedKey = Buffer.from(ssh.hostKey.split(" ")[1] ?? "", "base64");
-  const client = new Client();
-  const ready = once(client, "ready");
-  client.connect({
-    host: ssh.host,
-    port: ssh.port,
-    username: ssh.user,
-    privateKey: readFileSync(ssh.privateKeyPath),
-    hostVerifier: (key: Buffer) => key.equals(expectedKey),
-  });
-  await ready;
-  return client;
-}
-
-/** A local TCP listener piping each connection into dom0's /var/lib/xcp/xapi over SSH. */
-async function forwardXapi(client: Client): Promise<Server> {
-  const server = createServer((socket) => {
-    client.openssh_forwardOutStreamLocal("/var/lib/xcp/xapi", (error, stream) => {
-      if (error) {
-        socket.destroy(error);
-        return;
-      }
-      socket.pipe(stream).pipe(socket);
-    });
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  return server;
-}
 
 /** One raw JSON-RPC call to `url` (http or https; the simulator's certificate is not checked). */
 async function jsonRpc(
@@ -108,7 +75,7 @@ test("a 3-host pool starts, serves a member's socket through SSH with no passwor
     }
 
     const member = pool.hosts[1] as PoolHostSandbox;
-    const ssh = await connectSsh(member);
+    const ssh = await connectSsh(member.describe());
     const forwarder = await forwardXapi(ssh);
     const local = `http://127.0.0.1:${(forwarder.address() as AddressInfo).port}`;
     try {

@@ -146,3 +146,19 @@ export async function eventually(condition: () => boolean, what: string, tries =
 export function introduceArgs(uuid: string, sr: unknown, location: string): unknown[] {
   return [uuid, "", "", sr, "user", false, false, {}, location, {}, {}];
 }
+
+/** A VBD.create record for a Disk VBD of `vm` on `vdi` (RW, autodetected userdevice by default). */
+export function vbdRecord(vm: string, vdi: string, userdevice = "autodetect") {
+  return {
+    VM: vm,
+    VDI: vdi,
+    userdevice,
+    bootable: false,
+    mode: "RW",
+    type: "Disk",
+    empty: false,
+    other_config: {},
+    qos_algorithm_type: "",
+    qos_algorithm_params: {},
+  };
+}

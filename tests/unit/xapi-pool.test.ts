@@ -5,7 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InMemoryDeviceDirectory } from "xen-sandbox";
-import { jsonFailure, jsonResult, useXapiSimulator } from "./xapi-fixture";
+import { jsonFailure, jsonResult, useXapiSimulator, vbdRecord } from "./xapi-fixture";
 import type { Target } from "./xapi-fixture";
 
 const memberDisks = new InMemoryDeviceDirectory();
@@ -124,21 +124,7 @@ async function passThrough(session: string, vm: string, location = "/dev/xapi/bl
   const vdi = sim()
     .control.state()
     .vdis.find((each) => each.location === location);
-  return jsonResult<string>({ sim: sim() }, "VBD.create", [
-    session,
-    {
-      VM: vm,
-      VDI: vdi?.ref,
-      userdevice: "autodetect",
-      bootable: false,
-      mode: "RW",
-      type: "Disk",
-      empty: false,
-      other_config: {},
-      qos_algorithm_type: "",
-      qos_algorithm_params: {},
-    },
-  ]);
+  return jsonResult<string>({ sim: sim() }, "VBD.create", [session, vbdRecord(vm, vdi?.ref ?? "")]);
 }
 
 test("VM.start prefers the affinity host, and goes where all the VM's SRs are reachable", async () => {

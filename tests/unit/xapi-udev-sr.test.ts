@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { startXapiSimulator } from "xen-sandbox";
 import type { DeviceEntry } from "xen-sandbox";
-import { introduceArgs, jsonFailure, jsonResult, login, useXapiSimulator } from "./xapi-fixture";
+import { introduceArgs, jsonFailure, jsonResult, login, useXapiSimulator, vbdRecord } from "./xapi-fixture";
 
 const sim = useXapiSimulator();
 const GiB = 1024 ** 3;
@@ -18,21 +18,6 @@ const failure = (method: string, ...args: unknown[]) =>
 async function vdiAt(location: string): Promise<string | undefined> {
   const records = await call<Record<string, { location: string; SR: string }>>("VDI.get_all_records");
   return Object.entries(records).find(([, vdi]) => vdi.SR === removable && vdi.location === location)?.[0];
-}
-
-function vbdRecord(vm: string, vdi: string, userdevice = "autodetect") {
-  return {
-    VM: vm,
-    VDI: vdi,
-    userdevice,
-    bootable: false,
-    mode: "RW",
-    type: "Disk",
-    empty: false,
-    other_config: {},
-    qos_algorithm_type: "",
-    qos_algorithm_params: {},
-  };
 }
 
 beforeAll(async () => {
