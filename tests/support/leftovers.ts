@@ -70,9 +70,15 @@ export async function expectNothingLeft(ours: Ours, devDirsBefore: string[]): Pr
   const table = processTable();
   const leftProcesses = [...ours.processes].filter(([pid, startTime]) => table.get(pid)?.[1] === startTime);
   expect(leftProcesses).toEqual([]);
-  const inOurNamespaces = [...table.keys()].filter((pid) =>
-    ours.namespaces.has(tryRead(() => readlinkSync(`/proc/${pid}/ns/mnt`)) ?? ""),
-  );
+  // Named by pid, parent and command line, so that a failure says what was left.
+  const inOurNamespaces = [...table.keys()]
+    .filter((pid) => ours.namespaces.has(tryRead(() => readlinkSync(`/proc/${pid}/ns/mnt`)) ?? ""))
+    .map((pid) => {
+      const command = tryRead(() =>
+        readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim(),
+      );
+      return `${pid} (parent ${table.get(pid)?.[0]}): ${command ?? "?"}`;
+    });
   expect(inOurNamespaces).toEqual([]);
 
   const loops = readdirSync("/sys/block").filter((name) => name.startsWith("loop"));

@@ -191,6 +191,11 @@ export async function finishDom0(
   const rootPassword = passwordLogin ? randomBytes(12).toString("base64url") : undefined;
   if (rootPassword !== undefined) await setRootPassword(namespace, rootPassword);
 
+  // Runs once udevd and sshd have stopped: a RUN program or session either left behind (an
+  // orphan, so no longer their child) would keep dom0's namespace, mounts and loop disks alive.
+  teardown.defer("kill what udevd and sshd left in dom0", async () => {
+    await namespace.killStragglers([]);
+  });
   const [udevd, { sshd, port: sshPort }] = await Promise.all([
     startUdevd(namespace, teardown),
     startSshdOnFreePort(
