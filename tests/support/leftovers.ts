@@ -70,15 +70,17 @@ export async function expectNothingLeft(ours: Ours, devDirsBefore: string[]): Pr
   const table = processTable();
   const leftProcesses = [...ours.processes].filter(([pid, startTime]) => table.get(pid)?.[1] === startTime);
   expect(leftProcesses).toEqual([]);
+  const namespaceOf = (pid: number) => tryRead(() => readlinkSync(`/proc/${pid}/ns/mnt`)) ?? "";
+  const commandOf = (pid: number) =>
+    tryRead(() => readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim()) ?? "?";
+  // The kernel reuses a freed namespace's inode number: a namespace is ours only while its mounts
+  // are our sandbox's (its overlays name our state dir); another sandbox's, started since, is not.
+  const mountsOurs = (pid: number) =>
+    tryRead(() => readFileSync(`/proc/${pid}/mountinfo`, "utf8"))?.includes(`${ours.stateDir}/`) ?? true;
   // Named by pid, parent and command line, so that a failure says what was left.
   const inOurNamespaces = [...table.keys()]
-    .filter((pid) => ours.namespaces.has(tryRead(() => readlinkSync(`/proc/${pid}/ns/mnt`)) ?? ""))
-    .map((pid) => {
-      const command = tryRead(() =>
-        readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim(),
-      );
-      return `${pid} (parent ${table.get(pid)?.[0]}): ${command ?? "?"}`;
-    });
+    .filter((pid) => ours.namespaces.has(namespaceOf(pid)) && mountsOurs(pid))
+    .map((pid) => `${pid} (parent ${table.get(pid)?.[0]}): ${commandOf(pid)}`);
   expect(inOurNamespaces).toEqual([]);
 
   const loops = readdirSync("/sys/block").filter((name) => name.startsWith("loop"));
