@@ -1,18 +1,23 @@
-// `xen-sandbox start [--disks N] [--json]` and `xen-sandbox xapi [--json]`: start, describe
+// `xen-sandbox start [--hosts H] [--disks N|N,M,..] [--json]` and `xen-sandbox xapi [--json]`: start, describe
 // (one JSON line with --json), run until SIGINT/SIGTERM, then remove everything.
 import { randomUUID } from "node:crypto";
 
 import type { SandboxDescription } from "./dom0/description";
+import { startPool } from "./dom0/pool";
 import { startSandbox } from "./dom0/sandbox";
 import { startXapiSimulator } from "./xapi";
 
 export type CliCommand =
-  | { command: "start"; disks: number; json: boolean }
+  | { command: "start"; disks: number; json: boolean; hosts?: number; disksPerHost?: number[] }
   | { command: "xapi"; json: boolean }
   | { command: "help" };
 
 export const USAGE = `Usage:
   xen-sandbox start [--disks N] [--json]   simulated XenServer host: XAPI simulator + dom0 sandbox (root, Linux)
+  xen-sandbox start --hosts H [--disks N|N,M,..] [--json]
+                                           a pool of H hosts (master first), one dom0 each; --disks N
+                                           gives N disks to every host, a list one count per host;
+                                           default 4 each, but none on the last host of 3 or more
   xen-sandbox xapi [--json]                the XAPI simulator alone (no root needed)
 Both run until SIGINT/SIGTERM, then remove everything they made.`;
 
@@ -24,21 +29,47 @@ export function parseCliArgs(argv: readonly string[]): CliCommand | { error: str
   if (command !== "start" && command !== "xapi") return { error: `unknown command "${command}"` };
   let json = false;
   let disks = 4;
+  let hosts: number | undefined;
+  let disksPerHost: number[] | undefined;
   for (let index = 0; index < rest.length; index++) {
     const arg = rest[index];
     if (arg === "--json") {
       json = true;
     } else if (arg === "--disks" && command === "start") {
       const value = rest[++index];
-      if (value === undefined || !/^\d+$/.test(value) || Number(value) > 32) {
-        return { error: `--disks needs a whole number from 0 to 32 (got ${value ?? "nothing"})` };
+      const counts = value?.split(",") ?? [];
+      if (value === undefined || counts.some((count) => !/^\d+$/.test(count) || Number(count) > 32)) {
+        return {
+          error: `--disks needs a whole number from 0 to 32, or a list of them (got ${value ?? "nothing"})`,
+        };
       }
-      disks = Number(value);
+      if (counts.length === 1) disks = Number(value);
+      else disksPerHost = counts.map(Number);
+    } else if (arg === "--hosts" && command === "start") {
+      const value = rest[++index];
+      if (value === undefined || !/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 16) {
+        return { error: `--hosts needs a whole number from 1 to 16 (got ${value ?? "nothing"})` };
+      }
+      hosts = Number(value);
     } else {
       return { error: `unknown option "${arg}" for ${command}` };
     }
   }
-  return command === "start" ? { command, disks, json } : { command, json };
+  if (command !== "start") return { command, json };
+  if (disksPerHost !== undefined && disksPerHost.length !== (hosts ?? 1))
+    return { error: `--disks lists ${disksPerHost.length} hosts, --hosts gives ${hosts ?? 1}` };
+  const explicitDisks = rest.includes("--disks");
+  return hosts === undefined
+    ? { command, disks, json }
+    : {
+        command,
+        disks,
+        json,
+        hosts,
+        ...(explicitDisks
+          ? { disksPerHost: disksPerHost ?? Array.from({ length: hosts }, () => disks) }
+          : {}),
+      };
 }
 
 /** Pure: the human summary printed without --json. */
@@ -99,6 +130,24 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     if (parsed.command === "help") {
       process.stdout.write(`${USAGE}\n`);
+    } else if (parsed.command === "start" && parsed.hosts !== undefined) {
+      const pool = await startPool({
+        hosts: parsed.hosts,
+        ...(parsed.disksPerHost === undefined ? {} : { disks: parsed.disksPerHost }),
+      });
+      const summary = pool.hosts
+        .map(
+          (host) =>
+            `${host.isMaster ? "master" : "member"} ${host.host.nameLabel}\n${summarize(host.describe())}`,
+        )
+        .join("\n");
+      await serve(
+        () => pool.describe(),
+        parsed.json,
+        () => pool.stop(),
+        summary,
+        signalled,
+      );
     } else if (parsed.command === "start") {
       const sandbox = await startSandbox({ disks: parsed.disks });
       await serve(

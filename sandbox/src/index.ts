@@ -2,6 +2,7 @@
  * xen-sandbox: a simulated XenServer host for tests, demos and CI.
  *
  * - `startXapiSimulator(options)`: XAPI over HTTPS (JSON-RPC and XML-RPC), no root needed.
+ * - `startPool({ hosts: 3 })`: a pool: one simulator database behind one dom0 sandbox per host.
  * - `startSandbox(options)`: the simulator plus a dom0 sandbox (root, Linux): a private mount
  *   namespace with a real systemd-udevd, a real OpenSSH sshd on 127.0.0.1, loop disks dressed
  *   as SATA disks, and `xe` / `local-device-change` stand-ins in /opt/xensource.
@@ -18,6 +19,8 @@
  */
 export { startSandbox } from "./dom0/sandbox";
 export type { Sandbox, SandboxOptions } from "./dom0/sandbox";
+export { startPool } from "./dom0/pool";
+export type { PoolDescription, PoolHostSandbox, PoolOptions, SandboxPool } from "./dom0/pool";
 export type { ExecResult } from "./dom0/run";
 export type { SandboxDescription, SandboxDisk } from "./dom0/description";
 export { SandboxError } from "./dom0/errors";

@@ -5,16 +5,15 @@
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import type { AddressInfo, Server } from "node:net";
-import { createServer } from "node:net";
 
 import { Client } from "ssh2";
 import type { Xapi } from "xen-api";
 
 import { useSandbox } from "../support/sandbox";
+import { connectSsh, forwardXapi } from "../support/ssh-xapi";
 
 // The database GC runs only when a test triggers it, so that tests can stand inside its window.
 const sandbox = useSandbox({ disks: 2, gcIntervalMs: 0 });
-const XAPI_SOCKET = "/var/lib/xcp/xapi";
 const RULE_PATH = "/etc/udev/rules.d/65-xen-passthrough-test.rules";
 
 type XapiRecord = Record<string, unknown>;
@@ -38,38 +37,6 @@ function sshExec(command: string): Promise<{ stdout: string; stderr: string; cod
       channel.on("close", (code: number | null) => resolve({ stdout, stderr, code: code ?? -1 }));
     });
   });
-}
-
-async function connectSsh(): Promise<Client> {
-  const { ssh: target } = sandbox().describe();
-  const expectedKey = Buffer.from(target.hostKey.split(" ")[1] ?? "", "base64");
-  const client = new Client();
-  const ready = once(client, "ready");
-  client.connect({
-    host: target.host,
-    port: target.port,
-    username: target.user,
-    privateKey: readFileSync(target.privateKeyPath),
-    hostVerifier: (key: Buffer) => key.equals(expectedKey),
-  });
-  await ready;
-  return client;
-}
-
-/** A local TCP listener that pipes every connection into dom0's XAPI socket over SSH. */
-async function forwardXapi(client: Client): Promise<Server> {
-  const server = createServer((socket) => {
-    client.openssh_forwardOutStreamLocal(XAPI_SOCKET, (error, stream) => {
-      if (error) {
-        socket.destroy(error);
-        return;
-      }
-      socket.pipe(stream).pipe(socket);
-    });
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  return server;
 }
 
 /**
@@ -107,7 +74,7 @@ const vbdRecord = (vm: string, vdi: string) => ({
 describe("a passthrough rule written over real SSH", () => {
   // Inside the describe: these hooks run before useSandbox's afterAll stops the sandbox.
   beforeAll(async () => {
-    ssh = await connectSsh();
+    ssh = await connectSsh(sandbox().describe());
     forwarder = await forwardXapi(ssh);
     const { createClient } = await import("xen-api");
     const port = (forwarder.address() as AddressInfo).port;

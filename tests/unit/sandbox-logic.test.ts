@@ -2,6 +2,7 @@
 // identities and fixture rule, the inventory, sshd's config and log, the CLI's arguments.
 // (No root needed: a unit test.)
 import { parseCliArgs } from "xen-sandbox/dist/cli";
+import { disksPerHost } from "xen-sandbox/dist/dom0/pool";
 import { kernelNameOfLink } from "xen-sandbox/dist/dom0/device-directory";
 import { levelsLeavesFirst } from "xen-sandbox/dist/dom0/host-processes";
 import { diskIdentities, renderFixtureRules } from "xen-sandbox/dist/dom0/identities";
@@ -235,15 +236,45 @@ describe("CLI arguments", () => {
     [["start"], { command: "start", disks: 4, json: false }],
     [["start", "--disks", "2", "--json"], { command: "start", disks: 2, json: true }],
     [["xapi", "--json"], { command: "xapi", json: true }],
+    [["start", "--hosts", "3"], { command: "start", disks: 4, json: false, hosts: 3 }],
+    [
+      ["start", "--hosts", "3", "--disks", "2"],
+      { command: "start", disks: 2, json: false, hosts: 3, disksPerHost: [2, 2, 2] },
+    ],
+    [
+      ["start", "--hosts", "2", "--disks", "1,0"],
+      { command: "start", disks: 4, json: false, hosts: 2, disksPerHost: [1, 0] },
+    ],
     [[], { command: "help" }],
   ])("%j", (argv, expected) => {
     expect(parseCliArgs(argv)).toEqual(expected);
   });
 
-  test.each([[["stop"]], [["start", "--disks"]], [["start", "--disks", "-1"]], [["xapi", "--disks", "2"]]])(
-    "refuses %j",
-    (argv) => {
-      expect(parseCliArgs(argv)).toHaveProperty("error");
-    },
-  );
+  test.each([
+    [["stop"]],
+    [["start", "--disks"]],
+    [["start", "--disks", "-1"]],
+    [["xapi", "--disks", "2"]],
+    [["start", "--hosts", "0"]],
+    [["start", "--hosts", "17"]],
+    [["start", "--hosts", "3", "--disks", "1,2"]],
+    [["start", "--disks", "1,2"]],
+    [["xapi", "--hosts", "2"]],
+  ])("refuses %j", (argv) => {
+    expect(parseCliArgs(argv)).toHaveProperty("error");
+  });
+});
+
+describe("pool shape", () => {
+  test("default: 4 disks on every host but the last of 3 or more", () => {
+    expect(disksPerHost(1, undefined)).toEqual([4]);
+    expect(disksPerHost(2, undefined)).toEqual([4, 4]);
+    expect(disksPerHost(3, undefined)).toEqual([4, 4, 0]);
+  });
+
+  test("one count for every host, or one per host", () => {
+    expect(disksPerHost(3, 2)).toEqual([2, 2, 2]);
+    expect(disksPerHost(2, [1, 3])).toEqual([1, 3]);
+    expect(() => disksPerHost(3, [1, 3])).toThrow("disks lists 2 hosts, the pool has 3");
+  });
 });

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import type { XapiSimulator, XapiSimulatorOptions } from "../xapi";
+import type { DeviceDirectory, XapiSimulator, XapiSimulatorOptions } from "../xapi";
 import { startXapiSimulator } from "../xapi";
 import type { SandboxDescription, SandboxDisk } from "./description";
 import { namespaceDeviceDirectory } from "./device-directory";
@@ -97,16 +97,28 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 }
 
-async function buildSandbox(
-  options: SandboxOptions,
-  passwordLogin: boolean,
+/** A dom0 made up to the point where it needs the simulator: files, disk images, keys, namespace. */
+export interface PreparedDom0 {
+  stateDir: string;
+  images: Awaited<ReturnType<typeof createDiskImages>>;
+  keys: Awaited<ReturnType<typeof generateSshKeys>>;
+  namespace: Namespace;
+  attached: Set<string>;
+  devices: DeviceDirectory;
+  hostUuid: string;
+  hostNameLabel: string;
+}
+
+export async function prepareDom0(
+  disks: number,
+  hostNameLabel: string,
   teardown: Teardown,
-): Promise<Sandbox> {
+): Promise<PreparedDom0> {
   const stateDir = await mkdtemp(join(tmpdir(), STATE_DIR_PREFIX));
   teardown.defer(`remove ${stateDir}`, () => rm(stateDir, { recursive: true, force: true }));
   await writeOwner(stateDir);
 
-  const identities = diskIdentities(options.disks ?? 4, randomBytes(3).toString("hex"));
+  const identities = diskIdentities(disks, randomBytes(3).toString("hex"));
   const [images, keys] = await Promise.all([
     createDiskImages(join(stateDir, "disks"), identities),
     generateSshKeys(stateDir),
@@ -130,30 +142,53 @@ async function buildSandbox(
   await installDom0Tools(namespace);
 
   const byImage = new Map(images.map((image) => [image.imagePath, image.identity]));
-  const hostUuid = randomUUID();
-  const hostNameLabel = options.hostNameLabel ?? "xen-sandbox";
+  const devices = namespaceDeviceDirectory(
+    (path) => namespace.outside(path),
+    (kernelName, backing) => {
+      const identity = backing === undefined ? undefined : byImage.get(backing);
+      return identity === undefined ? `unknown ${kernelName}` : diskNameLabel(identity);
+    },
+  );
+  return { stateDir, images, keys, namespace, attached, devices, hostUuid: randomUUID(), hostNameLabel };
+}
+
+async function buildSandbox(
+  options: SandboxOptions,
+  passwordLogin: boolean,
+  teardown: Teardown,
+): Promise<Sandbox> {
+  const dom0 = await prepareDom0(options.disks ?? 4, options.hostNameLabel ?? "xen-sandbox", teardown);
   const simulator = await startXapiSimulator({
-    hostUuid,
-    hostNameLabel,
-    devices: namespaceDeviceDirectory(
-      (path) => namespace.outside(path),
-      (kernelName, backing) => {
-        const identity = backing === undefined ? undefined : byImage.get(backing);
-        return identity === undefined ? `unknown ${kernelName}` : diskNameLabel(identity);
-      },
-    ),
+    hostUuid: dom0.hostUuid,
+    hostNameLabel: dom0.hostNameLabel,
+    devices: dom0.devices,
     ...(options.profile === undefined ? {} : { profile: options.profile }),
     ...(options.model === undefined ? {} : { model: options.model }),
     ...(options.gcIntervalMs === undefined ? {} : { gcIntervalMs: options.gcIntervalMs }),
     ...(options.gcImmediately === undefined ? {} : { gcImmediately: options.gcImmediately }),
   });
   teardown.defer("stop XAPI simulator", () => simulator.stop());
+  return finishDom0(dom0, simulator, passwordLogin, teardown, () => teardown.run());
+}
+
+/** Serves XAPI in dom0, writes its inventory, starts udevd and sshd, plugs the disks. */
+export async function finishDom0(
+  dom0: PreparedDom0,
+  simulator: XapiSimulator,
+  passwordLogin: boolean,
+  teardown: Teardown,
+  stopAll: () => Promise<void>,
+): Promise<Sandbox> {
+  const { stateDir, images, keys, namespace, attached, hostUuid, hostNameLabel } = dom0;
   for (const socket of ["/var/lib/xcp/xapi", "/var/xapi/xapi"]) {
     await mkdir(namespace.outside(join(socket, "..")), { recursive: true });
-    await simulator.listenUnix(namespace.outside(socket));
+    await simulator.listenUnix(namespace.outside(socket), hostUuid);
   }
 
-  const controlDomain = simulator.control.state().vms.find((vm) => vm.isControlDomain);
+  const self = simulator.control.state().hosts.find((host) => host.uuid === hostUuid);
+  const controlDomain = simulator.control
+    .state()
+    .vms.find((vm) => vm.isControlDomain && vm.residentOn === self?.ref);
   await writeInNamespace(
     namespace,
     "/etc/xensource-inventory",
@@ -162,6 +197,11 @@ async function buildSandbox(
   const rootPassword = passwordLogin ? randomBytes(12).toString("base64url") : undefined;
   if (rootPassword !== undefined) await setRootPassword(namespace, rootPassword);
 
+  // Runs once udevd and sshd have stopped: a RUN program or session either left behind (an
+  // orphan, so no longer their child) would keep dom0's namespace, mounts and loop disks alive.
+  teardown.defer("kill what udevd and sshd left in dom0", async () => {
+    await namespace.killStragglers([]);
+  });
   const [udevd, { sshd, port: sshPort }] = await Promise.all([
     startUdevd(namespace, teardown),
     startSshdOnFreePort(
@@ -193,9 +233,10 @@ async function buildSandbox(
   const inUse = disks.find((disk) => disk.inUse);
   if (inUse !== undefined) await mountInUseDisk(namespace, inUse.kernelName);
 
+  const hostUrl = simulator.hosts.find((host) => host.uuid === hostUuid)?.url ?? simulator.url;
   const describe = (): SandboxDescription => ({
     xapi: {
-      url: simulator.url,
+      url: hostUrl,
       username: simulator.username,
       password: simulator.password,
       tlsFingerprint: simulator.tlsFingerprint,
@@ -210,7 +251,7 @@ async function buildSandbox(
     },
     host: { uuid: hostUuid, nameLabel: hostNameLabel },
     disks: disks.map((disk) => ({ ...disk })),
-    vms: simulator.vms.map((vm) => ({ uuid: vm.uuid, nameLabel: vm.nameLabel, powerState: vm.powerState })),
+    vms: guestsOf(simulator, hostUuid),
     controlUrl: simulator.controlUrl,
   });
 
@@ -228,6 +269,16 @@ async function buildSandbox(
     rebootDisk: (serial) => events.reboot(serial),
     sshConnections: () => sshd.connections(),
     sshSessions: () => sshd.sessions(),
-    stop: () => (stopping ??= teardown.run()),
+    stop: () => (stopping ??= stopAll()),
   };
+}
+
+/** The guests resident on host `hostUuid` (and, for the master, the halted ones). */
+function guestsOf(simulator: XapiSimulator, hostUuid: string): SandboxDescription["vms"] {
+  const state = simulator.control.state();
+  const host = state.hosts.find((each) => each.uuid === hostUuid);
+  return state.vms
+    .filter((vm) => !vm.isControlDomain)
+    .filter((vm) => vm.residentOn === host?.ref || (host?.isMaster === true && vm.powerState === "Halted"))
+    .map((vm) => ({ uuid: vm.uuid, nameLabel: vm.nameLabel, powerState: vm.powerState }));
 }

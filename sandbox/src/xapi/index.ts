@@ -1,6 +1,6 @@
 // Public surface of the XAPI simulator: everything other modules may use is exported here.
 export { startXapiSimulator } from "./simulator";
-export type { XapiSimulator, XapiSimulatorOptions } from "./simulator";
+export type { PoolMemberOptions, SimulatedHost, XapiSimulator, XapiSimulatorOptions } from "./simulator";
 export type { DeviceDirectory, DeviceEntry } from "./devices";
 export { InMemoryDeviceDirectory, UDEV_BLOCK_DIRECTORY } from "./devices";
 export type { SimulatorControl, SimulatorState } from "./control/control";

@@ -2,13 +2,21 @@ import type { Database } from "./database";
 import { guestVmFields, reportGuestMetrics } from "./classes/vm-guest-metrics";
 import type { GuestKind } from "./classes/vm-guest-metrics";
 import { UDEV_BLOCK_DIRECTORY } from "./devices";
+import { NULL_REF } from "./values";
 
-/** The guests a simulator starts with (plus dom0's control domain, always present). */
+/** The guests a simulator starts with (plus each host's control domain, always present). */
 export interface ModelOptions {
+  /**
+   * `host`: index of the pool host the guest belongs to (master = 0, the default): a Running
+   * guest is resident there, and in a standalone host its system disk is on that host's local SR.
+   * `affinity`: index of the host it prefers to start on (VM.affinity), none by default.
+   * `guest`: HVM or PV, with or without PV drivers; default "hvm" (HVM with the guest agent's drivers).
+   */
   vms?: Array<{
     nameLabel: string;
     powerState: "Running" | "Halted";
-    /** HVM or PV, with or without PV drivers; default "hvm" (HVM with the guest agent's drivers). */
+    host?: number;
+    affinity?: number;
     guest?: GuestKind;
   }>;
 }
@@ -17,6 +25,18 @@ export const DEFAULT_VMS: NonNullable<ModelOptions["vms"]> = [
   { nameLabel: "media-server", powerState: "Running" },
   { nameLabel: "archive", powerState: "Halted" },
 ];
+
+/** A pool's default guests: the standalone ones on the master, plus one Running guest per member. */
+export function defaultPoolVms(hosts: readonly HostIdentity[]): NonNullable<ModelOptions["vms"]> {
+  return [
+    ...DEFAULT_VMS,
+    ...hosts.slice(1).map((host, index) => ({
+      nameLabel: `guest-on-${host.nameLabel}`,
+      powerState: "Running" as const,
+      host: index + 1,
+    })),
+  ];
+}
 
 /** The well-known objects of a seeded host. */
 export interface SeededHost {
@@ -29,21 +49,38 @@ export interface SeededHost {
   guests: string[];
 }
 
+/** The well-known objects of a seeded pool: every host, master first. */
+export interface SeededPool {
+  pool: string;
+  hosts: SeededHost[];
+  /** The NFS SR every host of a pool (2 hosts or more) reaches; guests' system disks live there. */
+  sharedSr: string | undefined;
+}
+
+export interface HostIdentity {
+  uuid: string;
+  nameLabel: string;
+}
+
 const GiB = 1024 ** 3;
 
+/** An SR with one attached PBD per host that reaches it. */
 function addSr(
   db: Database,
-  host: string,
+  hosts: readonly string[],
   fields: { name_label: string; type: string; content_type: string; sm_config: Record<string, string> },
   location: string,
+  shared = false,
 ): string {
-  const sr = db.create("SR", { ...fields, name_description: "" });
-  db.create("PBD", {
-    host,
-    SR: sr,
-    device_config: location === "" ? {} : { location },
-    currently_attached: true,
-  });
+  const sr = db.create("SR", { ...fields, name_description: "", shared });
+  for (const host of hosts) {
+    db.create("PBD", {
+      host,
+      SR: sr,
+      device_config: location === "" ? {} : { location },
+      currently_attached: true,
+    });
+  }
   return sr;
 }
 
@@ -51,17 +88,19 @@ function addSr(
  * Seeds a standalone XCP-ng-like host: pool, host, dom0, the three stock SRs with their PBDs,
  * and the guests, each with a system disk on local storage as userdevice 0 (attached if running).
  */
-export function seedHost(
-  db: Database,
-  host: { uuid: string; nameLabel: string },
-  model: ModelOptions,
-): SeededHost {
+export function seedHost(db: Database, host: HostIdentity, model: ModelOptions): SeededHost {
+  const seeded = seedPool(db, [host], model).hosts[0];
+  if (seeded === undefined) throw new Error("seedPool returned no host");
+  return seeded;
+}
+
+/** A host's own objects: the host, its control domain and its three stock SRs (PBDs on it only). */
+function seedHostObjects(db: Database, pool: string, host: HostIdentity): Omit<SeededHost, "guests"> {
   const hostRef = db.create("host", {
     uuid: host.uuid,
     name_label: host.nameLabel,
     hostname: host.nameLabel,
   });
-  const pool = db.create("pool", { master: hostRef });
   const controlDomain = db.create("VM", {
     name_label: `Control domain on host: ${host.nameLabel}`,
     is_control_domain: true,
@@ -74,51 +113,97 @@ export function seedHost(
   db.update(hostRef, { control_domain: controlDomain });
   const localSr = addSr(
     db,
-    hostRef,
+    [hostRef],
     { name_label: "Local storage", type: "lvm", content_type: "user", sm_config: { allocation: "thick" } },
     "",
   );
   const removableSr = addSr(
     db,
-    hostRef,
+    [hostRef],
     { name_label: "Removable storage", type: "udev", content_type: "disk", sm_config: { type: "block" } },
     UDEV_BLOCK_DIRECTORY,
   );
   const dvdSr = addSr(
     db,
-    hostRef,
+    [hostRef],
     { name_label: "DVD drives", type: "udev", content_type: "iso", sm_config: { type: "cd" } },
     "/dev/xapi/cd",
   );
-  db.update(pool, { default_SR: localSr, suspend_image_SR: localSr, crash_dump_SR: localSr });
+  return { pool, host: hostRef, controlDomain, localSr, removableSr, dvdSr };
+}
 
-  let domid = 1;
-  const guests = (model.vms ?? DEFAULT_VMS).map(({ nameLabel, powerState, guest = "hvm" }) => {
-    const running = powerState === "Running";
-    const vm = db.create("VM", {
-      name_label: nameLabel,
-      power_state: powerState,
-      resident_on: running ? hostRef : "OpaqueRef:NULL",
-      domid: running ? domid++ : -1,
-      ...guestVmFields(guest),
-    });
-    reportGuestMetrics(db, vm, guest);
-    const disk = db.create("VDI", {
-      name_label: `${nameLabel} system disk`,
-      SR: localSr,
-      location: db.str(vm, "uuid"),
-      virtual_size: 20 * GiB,
-      physical_utilisation: 20 * GiB,
-    });
-    db.create("VBD", {
-      VM: vm,
-      VDI: disk,
-      userdevice: "0",
-      device: running ? "xvda" : "",
-      bootable: true,
-      currently_attached: running,
-    });
-    return vm;
+/**
+ * Seeds a pool of `hosts` (master first), each with its own dom0 and stock SRs. With two hosts or
+ * more, a shared NFS SR reaches every host and holds the guests' system disks (our choice: it is
+ * the common homelab shape, and it lets VM.start choose among hosts); a standalone host keeps them
+ * on its local SR.
+ */
+export function seedPool(db: Database, hosts: readonly HostIdentity[], model: ModelOptions): SeededPool {
+  const pool = db.create("pool", {});
+  const seeded = hosts.map((host) => seedHostObjects(db, pool, host));
+  const master = seeded[0];
+  if (master === undefined) throw new Error("a pool needs at least one host");
+  const hostRefs = seeded.map((host) => host.host);
+  const sharedSr =
+    seeded.length > 1
+      ? addSr(
+          db,
+          hostRefs,
+          { name_label: "Shared storage", type: "nfs", content_type: "user", sm_config: {} },
+          "",
+          true,
+        )
+      : undefined;
+  db.update(pool, {
+    master: master.host,
+    default_SR: sharedSr ?? master.localSr,
+    suspend_image_SR: sharedSr ?? master.localSr,
+    crash_dump_SR: sharedSr ?? master.localSr,
   });
-  return { pool, host: hostRef, controlDomain, localSr, removableSr, dvdSr, guests };
+
+  const hostAt = (index: number | undefined, what: string): Omit<SeededHost, "guests"> => {
+    const host = seeded[index ?? 0];
+    if (host === undefined) throw new Error(`${what} names host ${index}, but the pool has ${seeded.length}`);
+    return host;
+  };
+  let domid = 1;
+  const guests = (model.vms ?? defaultPoolVms(hosts)).map(
+    ({ nameLabel, powerState, host, affinity, guest = "hvm" }) => {
+      const home = hostAt(host, `guest "${nameLabel}"`);
+      const running = powerState === "Running";
+      const vm = db.create("VM", {
+        name_label: nameLabel,
+        power_state: powerState,
+        resident_on: running ? home.host : NULL_REF,
+        affinity: affinity === undefined ? NULL_REF : hostAt(affinity, `affinity of "${nameLabel}"`).host,
+        domid: running ? domid++ : -1,
+        ...guestVmFields(guest),
+      });
+      reportGuestMetrics(db, vm, guest);
+      const disk = db.create("VDI", {
+        name_label: `${nameLabel} system disk`,
+        SR: sharedSr ?? home.localSr,
+        location: db.str(vm, "uuid"),
+        virtual_size: 20 * GiB,
+        physical_utilisation: 20 * GiB,
+      });
+      db.create("VBD", {
+        VM: vm,
+        VDI: disk,
+        userdevice: "0",
+        device: running ? "xvda" : "",
+        bootable: true,
+        currently_attached: running,
+      });
+      return { vm, host: home.host };
+    },
+  );
+  return {
+    pool,
+    hosts: seeded.map((host) => ({
+      ...host,
+      guests: guests.filter((guest) => guest.host === host.host).map((guest) => guest.vm),
+    })),
+    sharedSr,
+  };
 }

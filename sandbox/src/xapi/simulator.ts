@@ -18,11 +18,11 @@ import { InMemoryDeviceDirectory } from "./devices";
 import type { DeviceDirectory } from "./devices";
 import { Dispatcher } from "./dispatch/dispatcher";
 import { DEFAULT_GC_INTERVAL_MS, GcTimer } from "./gc";
-import { seedHost } from "./seed";
+import { seedPool } from "./seed";
 import type { ModelOptions } from "./seed";
 import { xapiRequestHandler } from "./wire/http";
 import { generateServerCertificate } from "./wire/tls";
-import type { World } from "./world";
+import type { PoolHost, World } from "./world";
 
 export interface XapiSimulatorOptions {
   /** Listen address, default 127.0.0.1. */
@@ -42,6 +42,12 @@ export interface XapiSimulatorOptions {
   model?: ModelOptions;
   /** When set, this host is a pool member: login answers HOST_IS_SLAVE [masterAddress]. */
   masterAddress?: string;
+  /**
+   * The pool's other hosts (members): one shared database, each member with its own dom0, SRs
+   * (its own udev SR, listing `devices`), HTTPS listener (remote logins answer HOST_IS_SLAVE)
+   * and Unix sockets (listenUnix with its uuid: local superuser logins served with pool data).
+   */
+  members?: PoolMemberOptions[];
   /** Service times; default zero delays. */
   profile?: ServiceTimeProfile;
   /**
@@ -57,6 +63,25 @@ export interface XapiSimulatorOptions {
   gcImmediately?: boolean;
 }
 
+export interface PoolMemberOptions {
+  /** Default random. */
+  hostUuid?: string;
+  /** Default "xp-sandbox-member-<n>". */
+  hostNameLabel?: string;
+  /** What this member's udev SR scan lists; default an empty in-memory directory. */
+  devices?: DeviceDirectory;
+}
+
+/** One host of the simulated pool as clients reach it. */
+export interface SimulatedHost {
+  uuid: string;
+  nameLabel: string;
+  ref: string;
+  /** This host's own HTTPS listener (a member's answers remote logins with HOST_IS_SLAVE). */
+  url: string;
+  isMaster: boolean;
+}
+
 export interface XapiSimulator {
   /** https://127.0.0.1:<port> */
   url: string;
@@ -68,11 +93,16 @@ export interface XapiSimulator {
   /** http://127.0.0.1:<port> control endpoint (JSON, loopback only). */
   controlUrl: string;
   host: { uuid: string; nameLabel: string };
+  /** Every host of the pool, master first (one for a standalone host). */
+  hosts: SimulatedHost[];
   vms: Array<{ uuid: string; nameLabel: string; powerState: string }>;
   /** In-process control surface (same operations as the HTTP endpoint). */
   control: SimulatorControl;
-  /** Plain-HTTP XAPI (both protocols) on a Unix socket; any login there is a local superuser (like dom0's /var/lib/xcp/xapi). */
-  listenUnix(path: string): Promise<void>;
+  /**
+   * Plain-HTTP XAPI (both protocols) on a Unix socket of host `hostUuid` (default the master);
+   * any login there is a local superuser (like dom0's /var/lib/xcp/xapi).
+   */
+  listenUnix(path: string, hostUuid?: string): Promise<void>;
   /** Closes every listener, ends pending event.from long polls, removes the Unix sockets it created. */
   stop(): Promise<void>;
 }
@@ -126,21 +156,38 @@ export async function startXapiSimulator(options: XapiSimulatorOptions = {}): Pr
     username: options.username ?? "root",
     password: options.password ?? randomBytes(12).toString("base64url"),
   };
+  const members = (options.members ?? []).map((member, index) => ({
+    uuid: member.hostUuid ?? randomUUID(),
+    nameLabel: member.hostNameLabel ?? `xp-sandbox-member-${index + 1}`,
+    devices: member.devices ?? new InMemoryDeviceDirectory(),
+  }));
   const db = new Database(ALL_SCHEMAS);
-  const seeded = seedHost(db, hostInfo, options.model ?? {});
+  const seeded = seedPool(db, [hostInfo, ...members], options.model ?? {});
+  const devices = [
+    options.devices ?? new InMemoryDeviceDirectory(),
+    ...members.map((member) => member.devices),
+  ];
+  const hosts: PoolHost[] = seeded.hosts.map((host, index) => ({
+    ref: host.host,
+    controlDomain: host.controlDomain,
+    removableSr: host.removableSr,
+    devices: devices[index] as DeviceDirectory,
+  }));
+  const master = hosts[0] as PoolHost;
   const world: World = {
     db,
     methods: buildMethodTable(),
     pool: seeded.pool,
-    host: seeded.host,
-    controlDomain: seeded.controlDomain,
-    removableSr: seeded.removableSr,
-    devices: options.devices ?? new InMemoryDeviceDirectory(),
+    host: master.ref,
+    controlDomain: master.controlDomain,
+    removableSr: master.removableSr,
+    devices: master.devices,
+    hosts,
     credentials,
     masterAddress: options.masterAddress,
   };
-  // As at host boot: the removable SR starts with one VDI per device already present.
-  reconcileUdevSr(db, seeded.removableSr, await world.devices.list());
+  // As at host boot: each removable SR starts with one VDI per device already present.
+  for (const host of hosts) reconcileUdevSr(db, host.removableSr, await host.devices.list());
 
   const stopping = new AbortController();
   const faults = new FaultRules();
@@ -158,35 +205,55 @@ export async function startXapiSimulator(options: XapiSimulatorOptions = {}): Pr
 
   const certificate = await generateServerCertificate(hostInfo.nameLabel);
   const listenHost = options.host ?? "127.0.0.1";
-  const tlsServer = createHttpsServer(
-    { key: certificate.privateKeyPem, cert: certificate.certificatePem },
-    (req, res) => {
-      void xapiRequestHandler(dispatcher, "tls")(req, res);
-    },
+  // One HTTPS listener per host (the master's on options.port); they share the certificate.
+  const tlsServers = hosts.map((host) =>
+    createHttpsServer({ key: certificate.privateKeyPem, cert: certificate.certificatePem }, (req, res) => {
+      void xapiRequestHandler(dispatcher, "tls", host.ref)(req, res);
+    }),
   );
+  const tlsServer = tlsServers[0] as Server;
   const controlServer = createHttpServer((req, res) => void controlRequestHandler(control)(req, res));
-  const servers: Server[] = [tlsServer, controlServer];
+  const servers: Server[] = [...tlsServers, controlServer];
   const unixPaths: string[] = [];
-  await listen(tlsServer, { port: options.port ?? 0, host: listenHost });
+  await Promise.all(
+    tlsServers.map((server, index) =>
+      listen(server, { port: index === 0 ? (options.port ?? 0) : 0, host: listenHost }),
+    ),
+  );
   await listen(controlServer, { port: 0, host: "127.0.0.1" });
   const urlHost = listenHost.includes(":") ? `[${listenHost}]` : listenHost;
+  const urlOf = (server: Server) => `https://${urlHost}:${(server.address() as AddressInfo).port}`;
+  // host.address is what HOST_IS_SLAVE names: the master's listen address (an IP, as upstream).
+  for (const host of hosts) db.update(host.ref, { address: listenHost });
 
   return {
-    url: `https://${urlHost}:${(tlsServer.address() as AddressInfo).port}`,
+    url: urlOf(tlsServer),
     username: credentials.username,
     password: credentials.password,
     tlsFingerprint: certificate.fingerprint256,
     certificatePem: certificate.certificatePem,
     controlUrl: `http://127.0.0.1:${(controlServer.address() as AddressInfo).port}`,
     host: hostInfo,
+    hosts: hosts.map((host, index) => ({
+      uuid: db.str(host.ref, "uuid"),
+      nameLabel: db.str(host.ref, "name_label"),
+      ref: host.ref,
+      url: urlOf(tlsServers[index] as Server),
+      isMaster: index === 0,
+    })),
     vms: control
       .state()
       .vms.filter((vm) => !vm.isControlDomain)
       .map(({ uuid, nameLabel, powerState }) => ({ uuid, nameLabel, powerState })),
     control,
-    async listenUnix(path) {
+    async listenUnix(path, hostUuid) {
+      const host =
+        hostUuid === undefined ? master : hosts.find((each) => db.str(each.ref, "uuid") === hostUuid);
+      if (host === undefined) throw new Error(`no host ${hostUuid} in the simulated pool`);
       removeStaleSocket(path);
-      const server = createHttpServer((req, res) => void xapiRequestHandler(dispatcher, "unix")(req, res));
+      const server = createHttpServer(
+        (req, res) => void xapiRequestHandler(dispatcher, "unix", host.ref)(req, res),
+      );
       await listen(server, path);
       servers.push(server);
       unixPaths.push(path);

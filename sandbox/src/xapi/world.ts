@@ -2,17 +2,39 @@ import type { Database } from "./database";
 import type { DeviceDirectory } from "./devices";
 import type { MethodTable } from "./dispatch/method";
 
-/** The simulated host as handlers see it: the database plus the well-known objects and settings. */
+/** One host of the pool as handlers see it: its objects and what its udev SR scan lists. */
+export interface PoolHost {
+  ref: string;
+  controlDomain: string;
+  /** This host's udev "Removable storage" SR (its PBD is on this host only). */
+  removableSr: string;
+  devices: DeviceDirectory;
+}
+
+/** The simulated pool as handlers see it: the database plus the well-known objects and settings. */
 export interface World {
   db: Database;
   methods: MethodTable;
   pool: string;
+  /** The pool master (a standalone host is its own pool's master). */
   host: string;
   controlDomain: string;
-  /** Reference of the udev "Removable storage" SR (the one SR.scan lists the device directory for). */
+  /** Reference of the master's udev "Removable storage" SR. */
   removableSr: string;
   devices: DeviceDirectory;
+  /** Every host of the pool, master first. */
+  hosts: PoolHost[];
   credentials: { username: string; password: string };
   /** Set on a pool member: logins are refused with HOST_IS_SLAVE [masterAddress]. */
   masterAddress: string | undefined;
+}
+
+/** The pool host `ref` (the master when `ref` names no host of the pool). */
+export function poolHost(world: World, ref: string): PoolHost {
+  return world.hosts.find((host) => host.ref === ref) ?? (world.hosts[0] as PoolHost);
+}
+
+/** The device directory an SR's scan lists: its host's, for a removable-storage SR; none otherwise. */
+export function devicesOfSr(world: World, sr: string): DeviceDirectory | undefined {
+  return world.hosts.find((host) => host.removableSr === sr)?.devices;
 }

@@ -11,8 +11,8 @@ export function renderXeWrapper(nodePath: string, xeMainPath: string): string {
 /**
  * /opt/xensource/libexec/local-device-change: udev runs it with ACTION in the environment and
  * the kernel name as $1. add: introduce a VDI (fresh random UUID) for /dev/xapi/block/$1 into
- * this host's udev SR. remove: force-unplug the VBDs of VDIs at that location, forget the VDIs,
- * rescan. Loop devices only ever send "change" (their nodes pre-exist), so "change" counts as
+ * this host's udev SR. remove: force-unplug the VBDs of this host's VDIs at that location,
+ * forget those VDIs, rescan. Loop devices only ever send "change" (their nodes pre-exist), so "change" counts as
  * "add" when no VDI has the location yet.
  */
 export const LOCAL_DEVICE_CHANGE = `#!/bin/sh
@@ -44,13 +44,16 @@ add | change)
   xe vdi-introduce uuid="$(cat /proc/sys/kernel/random/uuid)" sr-uuid="$sr" type=user location="$location" >/dev/null
   ;;
 remove)
-  for vdi in $(xe vdi-list location="$location" --minimal | tr ',' ' '); do
+  # Only this host's SR: in a pool the same location may be another host's disk (sm's
+  # local-device-change forgets a VDI only when its SR is one of this host's).
+  sr=$(udev_sr) || exit 0
+  for vdi in $(xe vdi-list sr-uuid="$sr" location="$location" --minimal | tr ',' ' '); do
     for vbd in $(xe vbd-list vdi-uuid="$vdi" currently-attached=true --minimal | tr ',' ' '); do
       xe vbd-unplug uuid="$vbd" force=true || say "could not unplug VBD $vbd of $location"
     done
     xe vdi-forget uuid="$vdi" || say "could not forget VDI $vdi of $location"
   done
-  if sr=$(udev_sr); then xe sr-scan uuid="$sr"; fi
+  xe sr-scan uuid="$sr"
   ;;
 *)
   say "ACTION must be add, change or remove (got '\${ACTION:-}')"

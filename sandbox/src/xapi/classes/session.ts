@@ -38,18 +38,23 @@ export const sessionMethods: MethodSpec[] = [
     ],
     optionalParams: 2,
     needsSession: false,
-    handler: ({ db, world, transport }, [uname, pwd, _version, originator]) => {
-      if (world.masterAddress !== undefined) return Faults.hostIsSlave(world.masterAddress);
-      const user = String(uname);
-      // Over the Unix socket any credentials are a local superuser login, as on dom0.
+    handler: ({ db, world, transport, localHost }, [uname, pwd, _version, originator]) => {
+      // xapi_session.ml login_with_password: a login over the local Unix socket (preauth root)
+      // is a local superuser session whatever the credentials, on a member too (login is on
+      // api_server.ml's do-not-forward whitelist; every other call on a member's socket is
+      // forwarded to the master, so it sees the pool's data). Only a remote login on a member
+      // answers HOST_IS_SLAVE [master address].
       const local = transport === "unix";
+      if (!local && world.masterAddress !== undefined) return Faults.hostIsSlave(world.masterAddress);
+      if (!local && localHost !== world.host) return Faults.hostIsSlave(db.str(world.host, "address"));
+      const user = String(uname);
       if (!local && (user !== world.credentials.username || pwd !== world.credentials.password)) {
         return Faults.authenticationFailed(user);
       }
       const now = new Date();
       return ok(
         db.create("session", {
-          this_host: world.host,
+          this_host: localHost,
           last_active: now,
           validation_time: now,
           is_local_superuser: local || user === "root",

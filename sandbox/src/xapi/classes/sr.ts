@@ -3,6 +3,7 @@ import type { DeviceEntry } from "../devices";
 import { ok } from "../faults";
 import type { MethodSpec } from "../dispatch/method";
 import { asStringMap } from "../values";
+import { devicesOfSr } from "../world";
 import { genericMethods } from "./generic";
 import { forgetVdi, hotpluggedAt, isUdevSr } from "./vdi";
 
@@ -76,10 +77,9 @@ export const srMethods: MethodSpec[] = [
     locks: (args) => [`SR:${String(args[0])}`],
     handler: async ({ db, world }, [sr]) => {
       const ref = sr as string;
-      // Only the removable-storage SR lists the device directory; the DVD SR has no drives here
+      // Only a removable-storage SR lists a device directory (its host's); the DVD SR has no drives here
       // and local storage keeps the VDIs it has.
-      if (isUdevSr(db, ref))
-        reconcileUdevSr(db, ref, ref === world.removableSr ? await world.devices.list() : []);
+      if (isUdevSr(db, ref)) reconcileUdevSr(db, ref, (await devicesOfSr(world, ref)?.list()) ?? []);
       return ok("");
     },
   },

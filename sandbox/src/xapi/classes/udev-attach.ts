@@ -2,6 +2,7 @@ import { fail } from "../faults";
 import type { Outcome } from "../faults";
 import type { XapiValue } from "../values";
 import type { World } from "../world";
+import { devicesOfSr } from "../world";
 
 /**
  * The udev SM backend's attach (xapi-project/sm `udevSR.py`, `udevVDI.load` and `attach`): a VDI
@@ -11,8 +12,10 @@ import type { World } from "../world";
  */
 export async function udevAttachFailure(world: World, vdi: string): Promise<Outcome<XapiValue> | undefined> {
   const { db } = world;
-  if (db.str(vdi, "SR") !== world.removableSr) return undefined;
+  // Each host's udev SR lists that host's devices (a pool has one such SR per host).
+  const devices = devicesOfSr(world, db.str(vdi, "SR"));
+  if (devices === undefined) return undefined;
   const location = db.str(vdi, "location");
-  const present = (await world.devices.list()).some((entry) => entry.location === location);
+  const present = (await devices.list()).some((entry) => entry.location === location);
   return present ? undefined : fail("SR_BACKEND_FAILURE_46", "", "The VDI is not available", "");
 }

@@ -6,6 +6,7 @@ import { NULL_REF, asBool, asStringMap, asText, isStruct } from "../values";
 import type { XapiStruct, XapiValue } from "../values";
 import { equivalentDevices, isValidUserdevice, linuxDeviceName } from "./device-names";
 import { genericMethods } from "./generic";
+import { checkPlugReachesSr } from "./placement";
 import { udevAttachFailure } from "./udev-attach";
 import { vbdAllowedOperations, vbdOperationError } from "./vbd-operations";
 import type { VbdOperation } from "./vbd-operations";
@@ -109,14 +110,16 @@ function operationCheck(op: VbdOperation) {
 
 /**
  * What xen-api `xapi_vbd.ml` `plug` does once the operation is valid: refuse a read-only disk in
- * a guest running qemu (CA-83260), then attach through the SR backend, which fails for a device
- * that vanished.
+ * a guest running qemu (CA-83260); xenopsd on the VM's host then attaches through the SR backend,
+ * which fails on a host without the SR (placement.ts) or for a device that vanished.
  */
 async function plug({ db, world }: CallContext, vbd: string): Promise<Outcome<XapiValue>> {
   const vm = db.str(vbd, "VM");
   const hvm = db.str(vm, "domain_type") === "hvm";
   if (hvm && db.str(vbd, "type") !== "CD" && db.str(vbd, "mode") === "RO")
     return fail("DISK_VBD_MUST_BE_READWRITE_FOR_HVM", vbd);
+  const unreachable = checkPlugReachesSr(db, vbd);
+  if (unreachable !== undefined) return unreachable;
   if (!db.bool(vbd, "empty")) {
     const unavailable = await udevAttachFailure(world, db.str(vbd, "VDI"));
     if (unavailable !== undefined) return unavailable;

@@ -7,6 +7,7 @@ import type { XapiValue } from "../values";
 import type { World } from "../world";
 import { equivalentDevices, linuxDeviceName } from "./device-names";
 import { genericMethods } from "./generic";
+import { checkHostSeesSrs, chooseHostForVm } from "./placement";
 import { udevAttachFailure } from "./udev-attach";
 
 export type PowerState = "Halted" | "Running" | "Paused" | "Suspended";
@@ -22,6 +23,7 @@ export const vmSchema: ClassSchema = {
     is_a_snapshot: false,
     is_control_domain: false,
     resident_on: NULL_REF,
+    affinity: NULL_REF,
     domid: -1,
     user_version: 1,
     memory_static_max: 1073741824,
@@ -132,7 +134,8 @@ const vmRef = { name: "vm", kind: "ref", cls: "VM" } as const;
 const perVmLock = (args: readonly unknown[]) => [`VM:${String(args[0])}`];
 
 export const vmMethods: MethodSpec[] = [
-  ...genericMethods(vmSchema),
+  // VM.affinity is a plain database field upstream (no custom setter in xapi_vm.ml).
+  ...genericMethods(vmSchema, { settable: ["affinity"] }),
   {
     name: "VM.get_allowed_VBD_devices",
     params: [vmRef],
@@ -147,17 +150,42 @@ export const vmMethods: MethodSpec[] = [
     handler: async ({ db, world }, [vm, startPaused]) => {
       const bad = requirePowerState(db, vm as string, "Halted");
       if (bad !== undefined) return bad;
+      // message_forwarding.ml VM.start: forward_to_suitable_host -> choose_host_for_vm.
+      const host = chooseHostForVm(
+        db,
+        vm as string,
+        world.hosts.map((poolHost) => poolHost.ref),
+      );
+      if (!host.ok) return host;
       const attachFailure = await startAttachFailure(world, vm as string);
       if (attachFailure !== undefined) return attachFailure;
       db.update(vm as string, {
         power_state: asBool(startPaused) === true ? "Paused" : "Running",
-        resident_on: world.host,
+        resident_on: host.value,
         domid: nextDomid(db),
       });
       // Booting attaches every device the VM has (choice: no VDI sharing check at start).
       for (const vbd of db.find("VBD", (record) => record["VM"] === vm && record["empty"] !== true)) {
         db.update(vbd, { currently_attached: true, device: linuxDeviceName(db.str(vbd, "userdevice")) });
       }
+      return ok("");
+    },
+  },
+  {
+    // message_forwarding.ml VM.pool_migrate: the VM must be Running (xapi_vm_lifecycle.ml
+    // allowed_power_states), then reserve_memory_for_vm -> assert_can_boot_here on the target
+    // -> assert_can_see_SRs: a VM with a disk on an SR the target cannot reach (a host's own udev
+    // or local SR) fails VM_REQUIRES_SR [vm, sr]. Storage motion is VM.migrate_send, not modelled.
+    name: "VM.pool_migrate",
+    params: [vmRef, { name: "host", kind: "ref", cls: "host" }, { name: "options", kind: "map" }],
+    hasAsync: true,
+    locks: perVmLock,
+    handler: ({ db }, [vm, host]) => {
+      const bad = requirePowerState(db, vm as string, "Running");
+      if (bad !== undefined) return bad;
+      const unreachable = checkHostSeesSrs(db, vm as string, host as string);
+      if (unreachable !== undefined) return unreachable;
+      db.update(vm as string, { resident_on: host as string });
       return ok("");
     },
   },

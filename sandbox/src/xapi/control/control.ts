@@ -13,7 +13,17 @@ import type { CallTrace, TraceSnapshot } from "./trace";
 /** The simulated host's objects in brief, for assertions and the control endpoint's GET /state. */
 export interface SimulatorState {
   host: { ref: string; uuid: string; nameLabel: string };
-  vms: Array<{ ref: string; uuid: string; nameLabel: string; powerState: string; isControlDomain: boolean }>;
+  /** Every host of the pool, master first, with its udev SR. */
+  hosts: Array<{ ref: string; uuid: string; nameLabel: string; isMaster: boolean; removableSr: string }>;
+  vms: Array<{
+    ref: string;
+    uuid: string;
+    nameLabel: string;
+    powerState: string;
+    isControlDomain: boolean;
+    residentOn: string;
+    affinity: string;
+  }>;
   srs: Array<{ ref: string; uuid: string; nameLabel: string; type: string }>;
   vdis: Array<{
     ref: string;
@@ -74,12 +84,21 @@ export function snapshotState(world: World): SimulatorState {
   const { db } = world;
   return {
     host: { ref: world.host, uuid: db.str(world.host, "uuid"), nameLabel: db.str(world.host, "name_label") },
+    hosts: world.hosts.map((host) => ({
+      ref: host.ref,
+      uuid: db.str(host.ref, "uuid"),
+      nameLabel: db.str(host.ref, "name_label"),
+      isMaster: host.ref === world.host,
+      removableSr: host.removableSr,
+    })),
     vms: db.refs("VM").map((ref) => ({
       ref,
       uuid: db.str(ref, "uuid"),
       nameLabel: db.str(ref, "name_label"),
       powerState: db.str(ref, "power_state"),
       isControlDomain: db.bool(ref, "is_control_domain"),
+      residentOn: db.str(ref, "resident_on"),
+      affinity: db.str(ref, "affinity"),
     })),
     srs: db.refs("SR").map((ref) => ({
       ref,

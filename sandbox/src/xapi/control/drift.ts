@@ -1,3 +1,4 @@
+import { chooseHostForVm } from "../classes/placement";
 import { forgetVdi } from "../classes/vdi";
 import { haltVm } from "../classes/vm";
 import type { PowerState } from "../classes/vm";
@@ -55,7 +56,17 @@ export function driftOperations(world: World): DriftOperations {
         throw new DriftError(`unknown power state "${state}" (use ${POWER_STATES.join(", ")})`);
       const vm = resolveObject(world, "VM", selector);
       if (state === "Halted") haltVm(db, vm);
-      else db.update(vm, { power_state: state, resident_on: world.host });
+      else {
+        // Started by another tool: where VM.start would place it, else where it already runs.
+        const current = db.str(vm, "resident_on");
+        const placed = chooseHostForVm(
+          db,
+          vm,
+          world.hosts.map((host) => host.ref),
+        );
+        const host = current !== NULL_REF ? current : placed.ok ? placed.value : world.host;
+        db.update(vm, { power_state: state, resident_on: host });
+      }
     },
     unplugVbd(selector) {
       db.update(resolveObject(world, "VBD", selector), { currently_attached: false });

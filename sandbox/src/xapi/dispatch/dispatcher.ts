@@ -64,12 +64,13 @@ export class Dispatcher {
     method: string,
     params: readonly unknown[],
     transport: "tls" | "unix",
+    localHost: string = this.deps.world.host,
   ): Promise<DispatchResult> {
     const startedAt = Date.now();
     const facts: CallFacts = { session: "" };
     let result: DispatchResult;
     try {
-      result = await this.run(method, params, transport, facts);
+      result = await this.run(method, params, transport, facts, localHost);
     } catch (error) {
       result = toResult(Faults.internalError(error instanceof Error ? error.message : String(error)));
     }
@@ -91,6 +92,7 @@ export class Dispatcher {
     params: readonly unknown[],
     transport: "tls" | "unix",
     facts: CallFacts,
+    localHost: string,
   ): Promise<DispatchResult> {
     const resolved = this.resolve(method, params, facts);
     if ("kind" in resolved) return resolved;
@@ -107,6 +109,7 @@ export class Dispatcher {
       method: spec.name,
       session: facts.session,
       transport,
+      localHost,
       signal,
       profile: this.deps.profile(),
     };

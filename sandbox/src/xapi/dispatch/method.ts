@@ -18,6 +18,8 @@ export interface CallContext {
   session: string;
   /** "tls" for the remote HTTPS listener, "unix" for the local socket (local superuser). */
   transport: "tls" | "unix";
+  /** The pool host whose listener the call arrived on (the master unless a member's). */
+  localHost: string;
   /** Lets a long call (event.from) end early when the simulator stops. */
   signal: AbortSignal;
   /** The service-time profile in force when the call arrived. */

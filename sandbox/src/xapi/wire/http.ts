@@ -33,7 +33,7 @@ function drop(request: IncomingMessage): void {
 }
 
 /** Serves XAPI on one listener: JSON-RPC on /jsonrpc, XML-RPC on every other path (as XAPI does). */
-export function xapiRequestHandler(dispatcher: Dispatcher, transport: "tls" | "unix") {
+export function xapiRequestHandler(dispatcher: Dispatcher, transport: "tls" | "unix", localHost?: string) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     if (request.method !== "POST") {
       send(response, 405, "text/plain", "XAPI simulator: POST XML-RPC to / or JSON-RPC to /jsonrpc\n");
@@ -47,14 +47,17 @@ export function xapiRequestHandler(dispatcher: Dispatcher, transport: "tls" | "u
       return;
     }
     const path = (request.url ?? "/").split("?")[0];
-    if (path === "/jsonrpc") await serveJson(dispatcher, transport, body, request, response);
-    else await serveXml(dispatcher, transport, body, request, response);
+    const dispatch = (method: string, params: readonly unknown[]) =>
+      dispatcher.dispatch(method, params, transport, localHost);
+    if (path === "/jsonrpc") await serveJson(dispatch, body, request, response);
+    else await serveXml(dispatch, body, request, response);
   };
 }
 
+type Dispatch = (method: string, params: readonly unknown[]) => Promise<DispatchResult>;
+
 async function serveJson(
-  dispatcher: Dispatcher,
-  transport: "tls" | "unix",
+  dispatch: Dispatch,
   body: string,
   request: IncomingMessage,
   response: ServerResponse,
@@ -66,7 +69,7 @@ async function serveJson(
     send(response, 200, JSON_CONTENT_TYPE, encodeJsonRpcProtocolError((error as Error).message));
     return;
   }
-  const result: DispatchResult = await dispatcher.dispatch(call.method, call.params, transport);
+  const result: DispatchResult = await dispatch(call.method, call.params);
   if (result.kind === "drop") return drop(request);
   const text =
     result.kind === "success"
@@ -76,8 +79,7 @@ async function serveJson(
 }
 
 async function serveXml(
-  dispatcher: Dispatcher,
-  transport: "tls" | "unix",
+  dispatch: Dispatch,
   body: string,
   request: IncomingMessage,
   response: ServerResponse,
@@ -95,7 +97,7 @@ async function serveXml(
     );
     return;
   }
-  const result = await dispatcher.dispatch(call.method, call.params, transport);
+  const result = await dispatch(call.method, call.params);
   if (result.kind === "drop") return drop(request);
   const text =
     result.kind === "success" ? encodeXmlRpcSuccess(result.value) : encodeXmlRpcFailure(result.fault);
