@@ -8,7 +8,6 @@ import {
   closeAll,
   HostKeyError,
   hostSession,
-  XapiError,
   XapiSession,
 } from "pulumi-xen-passthrough/dist/adapters/index.js";
 import type { SshConnection, SshConnectionGiven } from "pulumi-xen-passthrough/dist/core/inputs.js";
