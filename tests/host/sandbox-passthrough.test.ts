@@ -10,10 +10,12 @@ import { Client } from "ssh2";
 import type { Xapi } from "xen-api";
 
 import { useSandbox } from "../support/sandbox";
+import { vbdRecord } from "../support/xapi-records";
 import { connectSsh, forwardXapi } from "../support/ssh-xapi";
 
 // The database GC runs only when a test triggers it, so that tests can stand inside its window.
 const sandbox = useSandbox({ disks: 2, gcIntervalMs: 0 });
+const TEST_TAG = { other_config: { "xen-passthrough-test": "1" } };
 const RULE_PATH = "/etc/udev/rules.d/65-xen-passthrough-test.rules";
 
 type XapiRecord = Record<string, unknown>;
@@ -57,19 +59,6 @@ function passthroughRule(idSerial: string): string {
   const run = 'RUN+="/opt/xensource/libexec/local-device-change %k"';
   return `ACTION=="add|change", ${match}, SYMLINK+="xapi/block/%k", ${run}\nACTION=="remove", ${match}, ${run}\n`;
 }
-
-const vbdRecord = (vm: string, vdi: string) => ({
-  VM: vm,
-  VDI: vdi,
-  userdevice: "autodetect",
-  bootable: false,
-  mode: "RW",
-  type: "Disk",
-  empty: false,
-  other_config: { "xen-passthrough-test": "1" },
-  qos_algorithm_type: "",
-  qos_algorithm_params: {},
-});
 
 describe("a passthrough rule written over real SSH", () => {
   // Inside the describe: these hooks run before useSandbox's afterAll stops the sandbox.
@@ -154,7 +143,7 @@ describe("a passthrough rule written over real SSH", () => {
     expect(running).toBeDefined();
     const vm = await xapi.call<string>("VM.get_by_uuid", running!.uuid);
     const vdi = await xapi.call<string>("VDI.get_by_uuid", firstVdi["uuid"]);
-    vbd = await xapi.call<string>("VBD.create", vbdRecord(vm, vdi));
+    vbd = await xapi.call<string>("VBD.create", vbdRecord(vm, vdi, TEST_TAG));
     await xapi.call("VBD.plug", vbd);
     expect(await xapi.call("VBD.get_currently_attached", vbd)).toBe(true);
   });
@@ -164,7 +153,7 @@ describe("a passthrough rule written over real SSH", () => {
     expect(halted).toBeDefined();
     const vm = await xapi.call<string>("VM.get_by_uuid", halted!.uuid);
     const vdi = await xapi.call<string>("VDI.get_by_uuid", firstVdi["uuid"]);
-    const created = await xapi.call<string>("VBD.create", { ...vbdRecord(vm, vdi), mode: "RO" });
+    const created = await xapi.call<string>("VBD.create", { ...vbdRecord(vm, vdi, TEST_TAG), mode: "RO" });
     await expect(xapi.call("VBD.plug", created)).rejects.toMatchObject({
       code: "VM_BAD_POWER_STATE",
       params: [vm, "running", "halted"],

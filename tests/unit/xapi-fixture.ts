@@ -8,6 +8,8 @@ import { startXapiSimulator } from "xen-sandbox";
 import type { XapiSimulator, XapiSimulatorOptions } from "xen-sandbox";
 import type { Xapi, XapiOptions } from "xen-api";
 
+export { vbdRecord } from "../support/xapi-records";
+
 export function useXapiSimulator(options: XapiSimulatorOptions = {}): () => XapiSimulator {
   let simulator: XapiSimulator | undefined;
   beforeAll(async () => {
@@ -145,21 +147,4 @@ export async function eventually(condition: () => boolean, what: string, tries =
 /** The positional arguments of VDI.introduce for a udev-SR disk (uuid, SR and location vary). */
 export function introduceArgs(uuid: string, sr: unknown, location: string): unknown[] {
   return [uuid, "", "", sr, "user", false, false, {}, location, {}, {}];
-}
-
-/** VBD.create's record for a Disk VBD (autodetect, RW, not bootable); overrides replace fields. */
-export function vbdRecord(vm: unknown, vdi: unknown, overrides: Record<string, unknown> = {}) {
-  return {
-    VM: vm,
-    VDI: vdi,
-    userdevice: "autodetect",
-    bootable: false,
-    mode: "RW",
-    type: "Disk",
-    empty: false,
-    other_config: {},
-    qos_algorithm_type: "",
-    qos_algorithm_params: {},
-    ...overrides,
-  };
 }
