@@ -5,7 +5,7 @@ import { causeText, PartialResourceError, RollbackIncompleteError } from "../cor
 import { planConverge } from "../core/converge-plan.js";
 import type { HostView } from "../core/host-view.js";
 import type { PassthroughDiskInputs } from "../core/inputs.js";
-import { renderRule } from "../core/rule.js";
+import { rulePath } from "../core/rule.js";
 import type { PassthroughDiskState } from "../core/state.js";
 import type { Log } from "../dom0/remote.js";
 import { applySteps } from "./apply.js";
@@ -22,11 +22,13 @@ export interface Converged {
 export interface ConvergeOptions {
   /** create: a failure before our VBD exists undoes this run's changes. */
   readonly rollbackEarly: boolean;
+  /** update: the owner the old state names (undefined: an earlier version's state); its pieces are ours. */
+  readonly previous?: { readonly owner: string | undefined };
 }
 
 export async function converge(inputs: PassthroughDiskInputs, options: ConvergeOptions): Promise<Converged> {
   const log = progressLog(inputs);
-  const { access, view } = await connectAndLook(inputs, log);
+  const { access, view } = await connectAndLook(inputs, log, options.previous);
   return convergeFrom(access, view, inputs, options, log);
 }
 
@@ -50,7 +52,7 @@ export async function convergeFrom(
     const changes = error instanceof ApplyError ? error.changes : noChanges(view.vbd !== undefined);
     const cause = error instanceof ApplyError ? error.cause : error;
     if (options.rollbackEarly && !changes.vbdExists) {
-      const leftovers = await rollback(access, view, changes, renderRule(inputs.disk).path, log);
+      const leftovers = await rollback(access, view, changes, rulePath(inputs.disk), log);
       if (leftovers.length === 0) throw cause;
       throw new RollbackIncompleteError(leftovers, { cause });
     }

@@ -41,12 +41,20 @@ export async function read(id: string, props: Record<string, unknown>): Promise<
   return { id, props: stateFromView(view, inputs, recordedKernelName) };
 }
 
+/**
+ * The old state's owner is this resource too (a rename, an alias, or a state of an earlier
+ * version, which names none): update takes its pieces over (claim, rule and VBD re-marked).
+ */
 export async function update(
   _id: string,
-  _olds: Record<string, unknown>,
+  olds: Record<string, unknown>,
   news: Record<string, unknown>,
 ): Promise<dynamic.UpdateResult> {
-  const { state } = await keepingProvider(news, converge(parseInputs(news), { rollbackEarly: false }));
+  const previous = { owner: typeof olds["owner"] === "string" ? olds["owner"] : undefined };
+  const { state } = await keepingProvider(
+    news,
+    converge(parseInputs(news), { rollbackEarly: false, previous }),
+  );
   return { outs: state };
 }
 

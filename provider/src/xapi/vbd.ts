@@ -5,6 +5,8 @@ import type { Ref, VbdRecord, WithRef } from "./records.js";
 
 /** other_config key that marks the VBDs this provider manages; its value names the disk. */
 export const VBD_TAG_KEY = "xen-passthrough";
+/** other_config key of the resource that owns the VBD (core/owner.ts); absent on earlier versions' VBDs. */
+export const VBD_OWNER_KEY = "xen-passthrough-owner";
 
 export interface VbdSettings {
   readonly userdevice: string;
@@ -16,10 +18,15 @@ export function isTagged(vbd: VbdRecord, tag: string): boolean {
   return vbd.other_config[VBD_TAG_KEY] === tag;
 }
 
+/** The owner of a VBD of ours: its owner key, else (earlier versions) its tag, the legacy owner id. */
+export function vbdOwner(vbd: VbdRecord): string | undefined {
+  return vbd.other_config[VBD_OWNER_KEY] ?? vbd.other_config[VBD_TAG_KEY];
+}
+
 /** Creates our VBD (tagged); returns its reference. */
 export async function createVbd(
   xapi: XapiCaller,
-  target: { vm: Ref; vdi: Ref; tag: string },
+  target: { vm: Ref; vdi: Ref; tag: string; owner: string },
   settings: VbdSettings,
 ): Promise<Ref> {
   return xapi.call<Ref>("VBD.create", {
@@ -30,7 +37,7 @@ export async function createVbd(
     mode: settings.mode,
     type: "Disk",
     empty: false,
-    other_config: { [VBD_TAG_KEY]: target.tag },
+    other_config: { [VBD_TAG_KEY]: target.tag, [VBD_OWNER_KEY]: target.owner },
     qos_algorithm_type: "",
     qos_algorithm_params: {},
   });
@@ -40,9 +47,20 @@ export async function readVbd(xapi: XapiCaller, ref: Ref): Promise<WithRef<VbdRe
   return { ...(await xapi.call<VbdRecord>("VBD.get_record", ref)), $ref: ref };
 }
 
-export async function tagVbd(xapi: XapiCaller, vbd: Ref, tag: string): Promise<void> {
-  await xapi.call("VBD.remove_from_other_config", vbd, VBD_TAG_KEY);
-  await xapi.call("VBD.add_to_other_config", vbd, VBD_TAG_KEY, tag);
+/** Marks a VBD as ours: tag and owner (adopting it, or migrating an earlier version's). */
+export async function tagVbd(
+  xapi: XapiCaller,
+  vbd: Ref,
+  mark: { tag: string; owner: string },
+): Promise<void> {
+  for (const [key, value] of [
+    [VBD_TAG_KEY, mark.tag],
+    [VBD_OWNER_KEY, mark.owner],
+  ] as const) {
+    // add_to_other_config fails on an existing key (MAP_DUPLICATE_KEY): remove first.
+    await xapi.call("VBD.remove_from_other_config", vbd, key);
+    await xapi.call("VBD.add_to_other_config", vbd, key, value);
+  }
 }
 
 export async function setVbdBootable(xapi: XapiCaller, vbd: Ref, bootable: boolean): Promise<void> {
