@@ -1,9 +1,10 @@
 // One owner per disk, without root: the claim decided by dom0's udev round (the fake dom0 applies
 // the manifest in order, as the script does), refusals before any change, and the migration of a
 // state written before owners existed (no owner anywhere) by read, update and delete.
-import { RefusedError } from "pulumi-xen-passthrough/dist/core/errors.js";
+import { PartialResourceError, RefusedError } from "pulumi-xen-passthrough/dist/core/errors.js";
+import { MIGRATING_FROM } from "pulumi-xen-passthrough/dist/core/owner.js";
 import { renderRule } from "pulumi-xen-passthrough/dist/core/rule.js";
-import { convergeFrom } from "pulumi-xen-passthrough/dist/lifecycle/converge.js";
+import { convergeFrom, previousOwnerOf } from "pulumi-xen-passthrough/dist/lifecycle/converge.js";
 import { anythingOurs } from "pulumi-xen-passthrough/dist/lifecycle/outputs.js";
 import { removeFrom } from "pulumi-xen-passthrough/dist/lifecycle/remove.js";
 import { VBD_OWNER_KEY } from "pulumi-xen-passthrough/dist/xapi/vbd.js";
@@ -138,4 +139,44 @@ test("VDI.forget fails during delete: the retry, with rule and symlink already g
   await removeFrom(access, await look(access, inputs), inputs, log);
   expect(sim.control.state().vdis.find((v) => v.location === "/dev/xapi/block/sdf")).toBeUndefined();
   sim.control.faults.clear();
+});
+
+test("a rename cut short between the claim and the VBD's re-tag: the state keeps the old owner until the next update", async () => {
+  const { dom0, access, log } = host();
+  dom0.addDisk("sdg", "OWN-6", 96);
+  await create("OWN-6", "lab/dev/old-name");
+  const renamed = owned("OWN-6", "lab/dev/new-name");
+  const previous = { owner: "lab/dev/old-name" };
+  host().failCalls("VBD.add_to_other_config", "INTERNAL_ERROR", 1);
+  const failed = await convergeFrom(
+    access,
+    await look(access, renamed, previous),
+    renamed,
+    { rollbackEarly: false, previous },
+    log,
+  ).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  expect(failed).toBeInstanceOf(PartialResourceError);
+  const partial = (failed as PartialResourceError).properties;
+  expect(partial[MIGRATING_FROM]).toBe("lab/dev/old-name");
+  expect([...dom0.claims.values()]).toContain("lab/dev/new-name");
+  // Read, then the next update, take both owners' pieces as theirs and finish the move.
+  const resumed = previousOwnerOf(partial);
+  expect(anythingOurs(await look(access, renamed, resumed))).toBe(true);
+  const done = await convergeFrom(
+    access,
+    await look(access, renamed, resumed),
+    renamed,
+    { rollbackEarly: false, previous: resumed },
+    log,
+  );
+  expect(done.state.currentlyAttached).toBe(true);
+  expect(vbdsOf("sdg").map((b) => b.otherConfig[VBD_OWNER_KEY])).toEqual(["lab/dev/new-name"]);
+  expect(dom0.files.get(renderRule(renamed.disk).path)).toBe(
+    renderRule(renamed.disk, "lab/dev/new-name").text,
+  );
+  await removeFrom(access, await look(access, renamed), renamed, log);
+  expect(vbdsOf("sdg")).toEqual([]);
 });

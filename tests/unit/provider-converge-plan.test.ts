@@ -16,7 +16,7 @@ const ourVbd: VbdView = {
   userdevice: "1",
   bootable: false,
   currentlyAttached: true,
-  owner: OWNER,
+  ownerKey: OWNER,
 };
 
 /** Nothing made yet: a fresh disk and a running VM. */

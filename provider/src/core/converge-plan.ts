@@ -9,7 +9,7 @@ import { renderRule, symlinkPath } from "./rule.js";
 /** A VBD as the planner reads it. */
 export type VbdView = Pick<
   VbdFacts,
-  "uuid" | "vmUuid" | "vdiUuid" | "mode" | "userdevice" | "bootable" | "currentlyAttached" | "owner"
+  "uuid" | "vmUuid" | "vdiUuid" | "mode" | "userdevice" | "bootable" | "currentlyAttached" | "ownerKey"
 >;
 
 /** The part of the host's view (core/host-view.ts) that planning reads. */
@@ -98,7 +98,7 @@ function vbdSteps(observed: PlanView, inputs: PassthroughDiskInputs, vm: Target[
   const adoptable = observed.vbd === undefined ? observed.otherVbds[0] : undefined;
   if (adoptable !== undefined) steps.push({ kind: "adoptVbd", vbdUuid: adoptable.uuid });
   // Our VBD under an earlier owner id (renamed, or an earlier version's): re-tagged to ours.
-  else if (observed.vbd !== undefined && observed.vbd.owner !== observed.owner)
+  else if (observed.vbd !== undefined && observed.vbd.ownerKey !== observed.owner)
     steps.push({ kind: "adoptVbd", vbdUuid: observed.vbd.uuid });
   const current = observed.vbd ?? adoptable;
 

@@ -15,7 +15,7 @@ import type { Ref, VbdRecord } from "../xapi/records.js";
 import type { XapiSnapshot } from "../xapi/snapshot.js";
 import { uuidOf } from "../xapi/snapshot.js";
 import { removableStorageSr } from "../xapi/sr.js";
-import { isTagged, VBD_TAG_KEY, vbdOwner } from "../xapi/vbd.js";
+import { isTagged, VBD_TAG_KEY, vbdOwnerKey } from "../xapi/vbd.js";
 import { vdiAt } from "../xapi/vdi.js";
 import { findVm } from "../xapi/vm.js";
 
@@ -49,8 +49,12 @@ export interface VbdFacts {
   readonly device: string;
   readonly bootable: boolean;
   readonly currentlyAttached: boolean;
+  /** Our tag (other_config), if any. */
+  readonly tag: string | undefined;
   /** The resource that owns it (core/owner.ts); undefined for VBDs not made by this provider. */
   readonly owner: string | undefined;
+  /** The owner its other_config names (undefined: none, e.g. an earlier version's VBD). */
+  readonly ownerKey: string | undefined;
 }
 
 export interface HostView {
@@ -133,6 +137,14 @@ export function viewOf(
     sr !== undefined && disk !== undefined
       ? vdiAt(snapshot, sr.$ref, symlinkPath(disk.kernelName))
       : undefined;
+  const key = disk === undefined ? undefined : claimKey(disk);
+  const claimOwner = key === undefined ? undefined : inventory.claims.get(key);
+  // A VBD's owner key; without one (earlier versions, or a re-tag cut short), a VBD with our tag
+  // belongs to the holder of the disk's claim, and with no claim to its tag (the legacy owner).
+  const vbdOwner = (vbd: VbdRecord): string | undefined => {
+    const tagged = vbd.other_config[VBD_TAG_KEY];
+    return vbdOwnerKey(vbd) ?? (tagged === tag && claimOwner !== undefined ? claimOwner : tagged);
+  };
   const facts = (vbd: VbdRecord & { readonly $ref: Ref }): VbdFacts => ({
     ref: vbd.$ref,
     uuid: vbd.uuid,
@@ -143,7 +155,9 @@ export function viewOf(
     device: vbd.device,
     bootable: vbd.bootable,
     currentlyAttached: vbd.currently_attached,
-    owner: vbd.other_config[VBD_TAG_KEY] === undefined ? undefined : vbdOwner(vbd),
+    tag: vbd.other_config[VBD_TAG_KEY],
+    owner: vbdOwner(vbd),
+    ownerKey: vbdOwnerKey(vbd),
   });
   const ownVbds = snapshot.vbds.filter((vbd) => isTagged(vbd, tag) && ours(vbdOwner(vbd))).map(facts);
   const rank = (vbd: VbdFacts) =>
@@ -155,8 +169,6 @@ export function viewOf(
       : snapshot.vbds
           .filter((vbd) => vbd.VDI === vdi.$ref && !(isTagged(vbd, tag) && ours(vbdOwner(vbd))))
           .map(facts);
-  const key = disk === undefined ? undefined : claimKey(disk);
-  const claimOwner = key === undefined ? undefined : inventory.claims.get(key);
   const ruleFound = inventory.passthroughRules.get(rulePath(inputs.disk));
   // A rule of ours written before owners existed belongs to the host-and-identity owner.
   const ruleOwnedBy = ruleFound === undefined ? undefined : (ruleOwner(ruleFound) ?? tag);

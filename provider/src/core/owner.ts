@@ -43,6 +43,13 @@ export function claimKey(disk: Pick<Dom0Disk, "kernelName" | "properties">): str
   return `${kind}-${readable}-${hash}`;
 }
 
+/**
+ * State key of an owner change (rename, or an earlier version's state) that failed half-way: the
+ * earlier owner id, whose pieces read, the next update and delete still take as this resource's.
+ * diff asks for an update while it is set.
+ */
+export const MIGRATING_FROM = "migratingFromOwner";
+
 /** How messages name an owner. */
 export function describeOwner(owner: string): string {
   return `PassthroughDisk ${owner}`;

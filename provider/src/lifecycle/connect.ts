@@ -50,9 +50,13 @@ export async function connectAndLook(
 }
 
 /** A look over connections already open (after a failure, or in tests). */
-export async function look(access: HostAccess, inputs: PassthroughDiskInputs): Promise<HostView> {
+export async function look(
+  access: HostAccess,
+  inputs: PassthroughDiskInputs,
+  previous?: { readonly owner: string | undefined },
+): Promise<HostView> {
   const [inventory, snapshot] = await Promise.all([access.batches.inventory(), access.batches.snapshot()]);
-  return viewOf(inventory, snapshot, inputs);
+  return viewOf(inventory, snapshot, inputs, previous);
 }
 
 /** Progress lines reach the user through the engine (console.log of the provider host). */

@@ -10,9 +10,13 @@ import { destroyVbd, unplugVbd } from "../xapi/vbd.js";
 import { forgetVdi } from "../xapi/vdi.js";
 import { connectAndLook, progressLog, type HostAccess } from "./connect.js";
 
-export async function removePassthrough(inputs: PassthroughDiskInputs): Promise<void> {
+/** `previous`: an owner change cut short (lifecycle/converge.ts), whose pieces are ours too. */
+export async function removePassthrough(
+  inputs: PassthroughDiskInputs,
+  previous?: { readonly owner: string | undefined },
+): Promise<void> {
   const log = progressLog(inputs);
-  const { access, view } = await connectAndLook(inputs, log);
+  const { access, view } = await connectAndLook(inputs, log, previous);
   await removeFrom(access, view, inputs, log);
 }
 

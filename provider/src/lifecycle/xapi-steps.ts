@@ -47,11 +47,11 @@ const RUNNERS: { readonly [K in XapiStep["kind"]]: Runner<K> } = {
     ...(await ensureVdi(access, view, step.location)),
   }),
   adoptVbd: async ({ access, view, log }, step, progress) => {
-    const vbd = [...view.ownVbds, ...view.otherVbds].find((found) => found.uuid === step.vbdUuid)?.ref;
-    if (vbd === undefined) throw new InternalError(`VBD ${step.vbdUuid} to adopt is not in the view`);
+    const found = [...view.ownVbds, ...view.otherVbds].find((candidate) => candidate.uuid === step.vbdUuid);
+    if (found === undefined) throw new InternalError(`VBD ${step.vbdUuid} to adopt is not in the view`);
     log(`tagging VBD ${step.vbdUuid} as owned by ${view.owner}`);
-    await tagVbd(access.xapi, vbd, { tag: view.tag, owner: view.owner });
-    return { ...progress, vbd, vbdExists: true };
+    await tagVbd(access.xapi, found.ref, { tag: view.tag, owner: view.owner }, found);
+    return { ...progress, vbd: found.ref, vbdExists: true };
   },
   unplugVbd: async ({ access, log }, _step, progress) => {
     log("unplugging the VBD");

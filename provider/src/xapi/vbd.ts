@@ -18,9 +18,9 @@ export function isTagged(vbd: VbdRecord, tag: string): boolean {
   return vbd.other_config[VBD_TAG_KEY] === tag;
 }
 
-/** The owner of a VBD of ours: its owner key, else (earlier versions) its tag, the legacy owner id. */
-export function vbdOwner(vbd: VbdRecord): string | undefined {
-  return vbd.other_config[VBD_OWNER_KEY] ?? vbd.other_config[VBD_TAG_KEY];
+/** The owner key of a VBD (absent on VBDs of earlier versions, and on others'). */
+export function vbdOwnerKey(vbd: VbdRecord): string | undefined {
+  return vbd.other_config[VBD_OWNER_KEY];
 }
 
 /** Creates our VBD (tagged); returns its reference. */
@@ -47,20 +47,24 @@ export async function readVbd(xapi: XapiCaller, ref: Ref): Promise<WithRef<VbdRe
   return { ...(await xapi.call<VbdRecord>("VBD.get_record", ref)), $ref: ref };
 }
 
-/** Marks a VBD as ours: tag and owner (adopting it, or migrating an earlier version's). */
+/**
+ * Marks a VBD as ours: tag and owner (adopting it, or migrating an earlier version's). The tag is
+ * left alone when it is already ours, so a failure half-way leaves a VBD with our tag and no
+ * owner key, which the holder of the disk's claim owns (core/host-view.ts).
+ */
 export async function tagVbd(
   xapi: XapiCaller,
   vbd: Ref,
   mark: { tag: string; owner: string },
+  found: { readonly tag: string | undefined },
 ): Promise<void> {
-  for (const [key, value] of [
-    [VBD_TAG_KEY, mark.tag],
-    [VBD_OWNER_KEY, mark.owner],
-  ] as const) {
-    // add_to_other_config fails on an existing key (MAP_DUPLICATE_KEY): remove first.
-    await xapi.call("VBD.remove_from_other_config", vbd, key);
-    await xapi.call("VBD.add_to_other_config", vbd, key, value);
+  // add_to_other_config fails on an existing key (MAP_DUPLICATE_KEY): remove first.
+  if (found.tag !== mark.tag) {
+    await xapi.call("VBD.remove_from_other_config", vbd, VBD_TAG_KEY);
+    await xapi.call("VBD.add_to_other_config", vbd, VBD_TAG_KEY, mark.tag);
   }
+  await xapi.call("VBD.remove_from_other_config", vbd, VBD_OWNER_KEY);
+  await xapi.call("VBD.add_to_other_config", vbd, VBD_OWNER_KEY, mark.owner);
 }
 
 export async function setVbdBootable(xapi: XapiCaller, vbd: Ref, bootable: boolean): Promise<void> {
