@@ -109,3 +109,17 @@ test("VDI.forget fails during delete: the retried delete forgets the VDI", async
   await engine().destroy(created);
   await expectClean(disk);
 });
+
+test("a rename (an alias) is an update that moves the disk's pieces to the new owner", async () => {
+  const disk = free(1);
+  const before = await engine().create(owned("old-name", { serial: disk.serial }));
+  const renamed = await engine().upWithPlan(before, owned("new-name", { serial: disk.serial }));
+  expect(renamed.operation).toBe("update");
+  expect(renamed.stored.state["vbdUuid"]).toBe(before.state["vbdUuid"]);
+  expect(tagged().map((vbd) => vbd.otherConfig["xen-passthrough-owner"])).toEqual(["homelab/dev/new-name"]);
+  await expect(engine().create(owned("old-name", { serial: disk.serial }))).rejects.toThrow(
+    /belongs to PassthroughDisk homelab\/dev\/new-name/,
+  );
+  await engine().destroy(renamed.stored);
+  await expectClean(disk);
+});
