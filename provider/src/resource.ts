@@ -156,6 +156,9 @@ export class PassthroughDisk extends pulumi.dynamic.Resource {
       ...args,
       connection: pulumi.secret(args.connection),
       xapi: args.xapi === undefined ? undefined : pulumi.secret(args.xapi),
+      // Hidden input: who owns the disk's pieces on the host (dynamic providers never see the
+      // URN). A rename or alias changes it, and the update takes the pieces over.
+      owner: `${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
       // Outputs: listed (as undefined, never sent as inputs) so the engine fills them in.
       hostUuid: undefined,
       vmUuid: undefined,

@@ -34,6 +34,8 @@ export class FakeDom0 implements Remote, DeviceDirectory {
   readonly disks: FakeDisk[] = [BOOT_DISK];
   /** Files of /etc/udev/rules.d: path -> content (set-aside files keep their suffix). */
   readonly files = new Map<string, string>();
+  /** Claims of /etc/xen-passthrough/claims: key -> owner, as the round's manifest escaped it. */
+  readonly claims = new Map<string, string>();
   /** Kernel names that have a /dev/xapi/block symlink. */
   readonly symlinks = new Set<string>();
   /** udev matches no rule (a rule that does not select the disk): symlink waits time out. */
@@ -104,6 +106,8 @@ export class FakeDom0 implements Remote, DeviceDirectory {
     }
     lines.push("@xapiblock");
     for (const name of this.symlinks) lines.push(`${name} ../../${name}`);
+    lines.push("@claims");
+    for (const [key, owner] of this.claims) lines.push(`${key} ${owner}`);
     for (const [path, text] of this.rules()) {
       if (!text.includes("xapi/block")) continue;
       lines.push(`@rule ${path}`, `|${text.split("\n").join("\n|")}`);
@@ -116,8 +120,19 @@ export class FakeDom0 implements Remote, DeviceDirectory {
     const out: string[] = [];
     const triggers: string[] = [];
     const waits: { id: string; path: string; seconds: string }[] = [];
+    const refused = new Set<string>();
     for (const line of manifest.split("\n").filter(Boolean)) {
-      const [id = "", op = "", a = "", b = ""] = line.split(" ");
+      const [id = "", op = "", a = "", b = "", c = ""] = line.split(" ");
+      if (refused.has(id)) continue;
+      if (op === "claim") {
+        const held = this.claims.get(a);
+        if (held === undefined || held === b || (c !== "" && held === c)) this.claims.set(a, b);
+        else {
+          out.push(`claimed ${id} ${held}`);
+          refused.add(id);
+        }
+      }
+      if (op === "release" && this.claims.get(a) === b) this.claims.delete(a);
       if (!a.startsWith(RULES_DIR) && ["write", "remove", "disable", "restore"].includes(op))
         throw new Error(`fake dom0: ${op} outside ${RULES_DIR}: ${a}`);
       if (op === "write") this.files.set(a, unescapePrintf(b));

@@ -32,7 +32,8 @@ test("create from nothing: rule, symlink, VDI, a plugged VBD; the outputs equal 
   const { dom0, access } = host();
   dom0.addDisk("sdb", "NEW-1", 16);
   const { id, state } = await converge("NEW-1");
-  expect(dom0.rules().get(renderRule({ serial: "NEW-1" }).path)).toBe(renderRule({ serial: "NEW-1" }).text);
+  const rule = renderRule({ serial: "NEW-1" }, id);
+  expect(dom0.rules().get(rule.path)).toBe(rule.text);
   expect(dom0.symlinks.has("sdb")).toBe(true);
   const { vdi, vbds } = xapiFor("sdb");
   expect(vbds).toEqual([expect.objectContaining({ uuid: state.vbdUuid, currentlyAttached: true })]);

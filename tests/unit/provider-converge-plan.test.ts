@@ -5,7 +5,8 @@ import { renderRule } from "pulumi-xen-passthrough/dist/core/rule.js";
 import { inputs, VM_UUID } from "./provider-plan-fixture.js";
 
 const wanted = inputs();
-const rule = renderRule(wanted.disk);
+const OWNER = "homelab/dev/nas-data";
+const rule = renderRule(wanted.disk, OWNER);
 
 const ourVbd: VbdView = {
   uuid: "vbd-1",
@@ -15,6 +16,7 @@ const ourVbd: VbdView = {
   userdevice: "1",
   bootable: false,
   currentlyAttached: true,
+  ownerKey: OWNER,
 };
 
 /** Nothing made yet: a fresh disk and a running VM. */
@@ -31,6 +33,11 @@ const fresh: PlanView = {
   vm: { uuid: VM_UUID, powerState: "Running", isControlDomain: false },
   vbd: undefined,
   otherVbds: [],
+  owner: OWNER,
+  previousOwner: undefined,
+  claimKey: undefined,
+  claimOwner: undefined,
+  foreignOwner: undefined,
 };
 
 /** Everything as wanted. */

@@ -68,7 +68,14 @@ describe("the serialized provider", () => {
     expect(serialized.type).toBe("pulumi-nodejs:dynamic/xen-passthrough:PassthroughDisk");
     expect(JSON.stringify(serialized.inputs["connection"])).toContain("4dabf18193072939515e22adb298388d");
     expect(JSON.stringify(serialized.inputs["xapi"])).toContain("4dabf18193072939515e22adb298388d");
-    expect(Object.keys(serialized.inputs).sort()).toEqual(["__provider", "connection", "disk", "vm", "xapi"]);
+    expect(Object.keys(serialized.inputs).sort()).toEqual([
+      "__provider",
+      "connection",
+      "disk",
+      "owner",
+      "vm",
+      "xapi",
+    ]);
   });
 });
 

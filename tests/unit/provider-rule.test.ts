@@ -205,6 +205,7 @@ describe("conflictingRules", () => {
       {
         path: other.path,
         writtenBy: "xen-passthrough",
+        identity: { byId: "ata-WDC_WD40_WD-WCC4N0ABC" },
         evidence: "its rule is for /dev/disk/by-id/ata-WDC_WD40_WD-WCC4N0ABC",
       },
     ]);

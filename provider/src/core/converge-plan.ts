@@ -9,12 +9,12 @@ import { renderRule, symlinkPath } from "./rule.js";
 /** A VBD as the planner reads it. */
 export type VbdView = Pick<
   VbdFacts,
-  "uuid" | "vmUuid" | "vdiUuid" | "mode" | "userdevice" | "bootable" | "currentlyAttached"
+  "uuid" | "vmUuid" | "vdiUuid" | "mode" | "userdevice" | "bootable" | "currentlyAttached" | "ownerKey"
 >;
 
 /** The part of the host's view (core/host-view.ts) that planning reads. */
 export type PlanView = RefusalView &
-  Pick<HostView, "ruleText" | "symlinkPresent"> & {
+  Pick<HostView, "ruleText" | "symlinkPresent" | "owner" | "previousOwner" | "claimKey" | "claimOwner"> & {
     readonly vdi: Pick<VdiFacts, "uuid"> | undefined;
     readonly vbd: VbdView | undefined;
     readonly otherVbds: readonly VbdView[];
@@ -22,6 +22,12 @@ export type PlanView = RefusalView &
 
 /** Steps on dom0: they go out together as one request of the host's udev round. */
 export type Dom0Step =
+  | {
+      readonly kind: "claim";
+      readonly key: string;
+      readonly owner: string;
+      readonly previous: string | undefined;
+    }
   | { readonly kind: "writeRule"; readonly path: string; readonly text: string }
   | { readonly kind: "removeRule"; readonly path: string }
   | { readonly kind: "reloadAndTrigger"; readonly kernelName: string }
@@ -51,6 +57,7 @@ export type XapiStep =
 export type Step = Dom0Step | XapiStep;
 
 const DOM0_KINDS: ReadonlySet<Step["kind"]> = new Set([
+  "claim",
   "writeRule",
   "removeRule",
   "reloadAndTrigger",
@@ -65,9 +72,15 @@ export function isDom0Step(step: Step): step is Dom0Step {
 export function planConverge(observed: PlanView, inputs: PassthroughDiskInputs): Step[] {
   const { disk, vm } = refuseUnsafe(observed, inputs);
   const steps: Step[] = [];
-  const rule = renderRule(inputs.disk);
+  const rule = renderRule(inputs.disk, observed.owner);
   const location = symlinkPath(disk.kernelName);
   const ruleChanged = observed.ruleText !== rule.text;
+  const claimed = observed.claimOwner === observed.owner;
+  // The claim goes first, in the same udev round as the rule: dom0 decides between two claimants.
+  if (!claimed && observed.claimKey !== undefined) {
+    const previous = observed.claimOwner === undefined ? undefined : observed.previousOwner;
+    steps.push({ kind: "claim", key: observed.claimKey, owner: observed.owner, previous });
+  }
   if (ruleChanged) steps.push({ kind: "writeRule", path: rule.path, text: rule.text });
   for (const other of observed.otherRules) steps.push({ kind: "removeRule", path: other.path });
   if (ruleChanged || observed.otherRules.length > 0 || !observed.symlinkPresent) {
@@ -84,6 +97,9 @@ function vbdSteps(observed: PlanView, inputs: PassthroughDiskInputs, vm: Target[
   const running = vm.powerState === "Running";
   const adoptable = observed.vbd === undefined ? observed.otherVbds[0] : undefined;
   if (adoptable !== undefined) steps.push({ kind: "adoptVbd", vbdUuid: adoptable.uuid });
+  // Our VBD under an earlier owner id (renamed, or an earlier version's): re-tagged to ours.
+  else if (observed.vbd !== undefined && observed.vbd.ownerKey !== observed.owner)
+    steps.push({ kind: "adoptVbd", vbdUuid: observed.vbd.uuid });
   const current = observed.vbd ?? adoptable;
 
   const reusable =

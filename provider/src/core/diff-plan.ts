@@ -1,5 +1,6 @@
 // diff without I/O: what `pulumi up` must do, from the stored state and the checked new inputs.
 import { findDrift } from "./drift.js";
+import { MIGRATING_FROM } from "./owner.js";
 import { exactInputsSchema, INPUT_KEYS } from "./schema.js";
 import type { ObservedState } from "./state.js";
 import { containsUnknown, isUnknown } from "./unknown.js";
@@ -54,6 +55,11 @@ export function planDiff(olds: Record<string, unknown>, news: Record<string, unk
     );
   }
 
+  const migrating = olds[MIGRATING_FROM];
+  if (typeof migrating === "string") {
+    changes = true;
+    reasons.push(`owner: finishing the move of the disk's pieces from ${migrating}`);
+  }
   for (const drift of repairableDrift(olds)) {
     changes = true;
     reasons.push(`drift: ${drift}`);

@@ -2,6 +2,7 @@
 // exec, parsed here without I/O; and the pure questions asked of it (which disk, used by dom0?).
 
 import { describeDisk } from "./identity.js";
+import { printfUnescaped } from "./printf-escape.js";
 import type { DiskIdentity } from "./inputs.js";
 import { ruleSelectsDisk } from "./rule.js";
 
@@ -42,6 +43,8 @@ export interface Dom0Inventory {
   readonly xapiBlock: ReadonlyMap<string, string>;
   /** udev rules files that mention xapi/block: path -> content. */
   readonly passthroughRules: ReadonlyMap<string, string>;
+  /** Claims on disks (core/owner.ts): claim key -> owner id. */
+  readonly claims: ReadonlyMap<string, string>;
 }
 
 interface MutableDisk {
@@ -60,6 +63,7 @@ export function parseInventory(output: string): Dom0Inventory {
   const disks: MutableDisk[] = [];
   const xapiBlock = new Map<string, string>();
   const passthroughRules = new Map<string, string>();
+  const claims = new Map<string, string>();
   let rootDevNumber = "";
   let section = "";
   let disk: MutableDisk | undefined;
@@ -115,6 +119,12 @@ export function parseInventory(output: string): Dom0Inventory {
         xapiBlock.set(name, target === "" ? name : target.slice(target.lastIndexOf("/") + 1));
         break;
       }
+      case "claims": {
+        // "<key> <owner, as printfEscaped wrote it>"
+        const [key = "", owner = ""] = line.split(" ");
+        claims.set(key, printfUnescaped(owner));
+        break;
+      }
       case "rule":
         if (rule !== undefined && line.startsWith("|")) {
           rule.lines.push(line.slice(1));
@@ -132,6 +142,7 @@ export function parseInventory(output: string): Dom0Inventory {
     disks: disks.map((d) => ({ ...d, links: (d.properties["DEVLINKS"] ?? "").split(" ").filter(Boolean) })),
     xapiBlock,
     passthroughRules,
+    claims,
   };
 }
 

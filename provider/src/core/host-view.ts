@@ -7,14 +7,15 @@ import type { Dom0Disk, Dom0Inventory } from "./dom0-inventory.js";
 import { dom0Use, resolveDisk } from "./dom0-inventory.js";
 import { RefusedError } from "./errors.js";
 import type { PassthroughDiskInputs, VbdMode } from "./inputs.js";
-import { conflictingRules, rulePath, ruleSlug, symlinkPath, type ConflictingRule } from "./rule.js";
+import { claimKey, legacyOwner, ownerOf } from "./owner.js";
+import { conflictingRules, ruleOwner, rulePath, symlinkPath, type ConflictingRule } from "./rule.js";
 import type { VmPowerState } from "./state.js";
 import { hostByUuid } from "../xapi/host.js";
 import type { Ref, VbdRecord } from "../xapi/records.js";
 import type { XapiSnapshot } from "../xapi/snapshot.js";
 import { uuidOf } from "../xapi/snapshot.js";
 import { removableStorageSr } from "../xapi/sr.js";
-import { isTagged } from "../xapi/vbd.js";
+import { isTagged, VBD_TAG_KEY, vbdOwnerKey } from "../xapi/vbd.js";
 import { vdiAt } from "../xapi/vdi.js";
 import { findVm } from "../xapi/vm.js";
 
@@ -48,6 +49,12 @@ export interface VbdFacts {
   readonly device: string;
   readonly bootable: boolean;
   readonly currentlyAttached: boolean;
+  /** Our tag (other_config), if any. */
+  readonly tag: string | undefined;
+  /** The resource that owns it (core/owner.ts); undefined for VBDs not made by this provider. */
+  readonly owner: string | undefined;
+  /** The owner its other_config names (undefined: none, e.g. an earlier version's VBD). */
+  readonly ownerKey: string | undefined;
 }
 
 export interface HostView {
@@ -55,13 +62,23 @@ export interface HostView {
   readonly hostUuid: string;
   /** Tag of our VBD (other_config) and the resource id: unique per host and disk identity. */
   readonly tag: string;
+  /** Our owner id (core/owner.ts): recorded in the claim, the rule and the VBD. */
+  readonly owner: string;
+  /** Owner ids that are this resource too (renamed, or an earlier version's state): taken over. */
+  readonly previousOwner: string | undefined;
+  /** Key of the disk's claim on dom0 (undefined: disk not found). */
+  readonly claimKey: string | undefined;
+  /** Who holds the disk's claim now (undefined: nobody). */
+  readonly claimOwner: string | undefined;
+  /** Another resource that owns the disk (its claim, the rule at our path, a VBD): we touch nothing. */
+  readonly foreignOwner: string | undefined;
   /** The disk, resolved by its identity (undefined: not found, see diskProblem). */
   readonly disk: Dom0Disk | undefined;
   /** Why the disk was not resolved (not found, ambiguous, a partition). */
   readonly diskProblem: string | undefined;
   /** Why dom0 itself uses the disk (boot disk, mounted, swap, held); undefined when free. */
   readonly diskUse: string | undefined;
-  /** Content of our rule file (undefined: no file). */
+  /** Content of our rule file (undefined: no file, or another owner's). */
   readonly ruleText: string | undefined;
   /** Rules of others that give the same disk a xapi/block symlink (see conflictingRules). */
   readonly otherRules: readonly ConflictingRule[];
@@ -73,7 +90,7 @@ export interface HostView {
   readonly vm: VmFacts | undefined;
   /** The VDI of the SR whose location is the disk's symlink. */
   readonly vdi: VdiFacts | undefined;
-  /** VBDs carrying our tag (normally one). */
+  /** VBDs carrying our tag and owned by us (normally one). */
   readonly ownVbds: readonly VbdFacts[];
   /** The one of them that counts: preferably on the wanted VM and the current VDI. */
   readonly vbd: VbdFacts | undefined;
@@ -84,15 +101,21 @@ export interface HostView {
   readonly snapshot: XapiSnapshot;
 }
 
+/** The resource id and VBD tag: host and disk identity (the legacy owner id, core/owner.ts). */
 export function resourceTag(hostUuid: string, inputs: PassthroughDiskInputs): string {
-  return `${hostUuid}:${ruleSlug(inputs.disk)}`;
+  return legacyOwner(hostUuid, inputs.disk);
 }
 
-/** The view of one resource from what dom0 and XAPI reported. */
+/**
+ * The view of one resource from what dom0 and XAPI reported. `previous` is the owner an update's
+ * old state names (its `owner`, or undefined for a state of an earlier version): pieces it owns
+ * are this resource's too, and get migrated.
+ */
 export function viewOf(
   inventory: Dom0Inventory,
   snapshot: XapiSnapshot,
   inputs: PassthroughDiskInputs,
+  previous?: { readonly owner: string | undefined },
 ): HostView {
   const hostUuid = inventory.xensource["INSTALLATION_UUID"];
   if (hostUuid === undefined || hostUuid === "") {
@@ -103,6 +126,9 @@ export function viewOf(
     );
   }
   const tag = resourceTag(hostUuid, inputs);
+  const owner = ownerOf(hostUuid, inputs);
+  const previousOwner = previous === undefined ? undefined : (previous.owner ?? tag);
+  const ours = (who: string | undefined) => who === owner || (who !== undefined && who === previousOwner);
   const resolution = resolveDisk(inventory, inputs.disk);
   const disk = resolution.ok ? resolution.disk : undefined;
   const sr = removableStorageSr(snapshot, hostByUuid(snapshot, hostUuid).$ref);
@@ -111,6 +137,14 @@ export function viewOf(
     sr !== undefined && disk !== undefined
       ? vdiAt(snapshot, sr.$ref, symlinkPath(disk.kernelName))
       : undefined;
+  const key = disk === undefined ? undefined : claimKey(disk);
+  const claimOwner = key === undefined ? undefined : inventory.claims.get(key);
+  // A VBD's owner key; without one (earlier versions, or a re-tag cut short), a VBD with our tag
+  // belongs to the holder of the disk's claim, and with no claim to its tag (the legacy owner).
+  const vbdOwner = (vbd: VbdRecord): string | undefined => {
+    const tagged = vbd.other_config[VBD_TAG_KEY];
+    return vbdOwnerKey(vbd) ?? (tagged === tag && claimOwner !== undefined ? claimOwner : tagged);
+  };
   const facts = (vbd: VbdRecord & { readonly $ref: Ref }): VbdFacts => ({
     ref: vbd.$ref,
     uuid: vbd.uuid,
@@ -121,24 +155,48 @@ export function viewOf(
     device: vbd.device,
     bootable: vbd.bootable,
     currentlyAttached: vbd.currently_attached,
+    tag: vbd.other_config[VBD_TAG_KEY],
+    owner: vbdOwner(vbd),
+    ownerKey: vbdOwnerKey(vbd),
   });
-  const ownVbds = snapshot.vbds.filter((vbd) => isTagged(vbd, tag)).map(facts);
+  const ownVbds = snapshot.vbds.filter((vbd) => isTagged(vbd, tag) && ours(vbdOwner(vbd))).map(facts);
   const rank = (vbd: VbdFacts) =>
     (vm !== undefined && vbd.vmUuid === vm.uuid ? 2 : 0) +
     (vdi !== undefined && vbd.vdiUuid === vdi.uuid ? 1 : 0);
   const otherVbds =
     vdi === undefined
       ? []
-      : snapshot.vbds.filter((vbd) => vbd.VDI === vdi.$ref && !isTagged(vbd, tag)).map(facts);
+      : snapshot.vbds
+          .filter((vbd) => vbd.VDI === vdi.$ref && !(isTagged(vbd, tag) && ours(vbdOwner(vbd))))
+          .map(facts);
+  const ruleFound = inventory.passthroughRules.get(rulePath(inputs.disk));
+  // A rule of ours written before owners existed belongs to the host-and-identity owner.
+  const ruleOwnedBy = ruleFound === undefined ? undefined : (ruleOwner(ruleFound) ?? tag);
+  const otherRules =
+    disk === undefined ? [] : conflictingRules(inventory.passthroughRules, disk, rulePath(inputs.disk));
+  const owners = [
+    claimOwner,
+    ruleOwnedBy,
+    ...otherRules.map((rule) =>
+      rule.identity === undefined ? undefined : (rule.owner ?? legacyOwner(hostUuid, rule.identity)),
+    ),
+    ...snapshot.vbds
+      .filter((vbd) => isTagged(vbd, tag) || (vdi !== undefined && vbd.VDI === vdi.$ref))
+      .map(vbdOwner),
+  ];
   return {
     hostUuid,
     tag,
+    owner,
+    previousOwner,
+    claimKey: key,
+    claimOwner,
+    foreignOwner: owners.find((who) => who !== undefined && !ours(who)),
     disk,
     diskProblem: resolution.ok ? undefined : resolution.reason,
     diskUse: disk === undefined ? undefined : dom0Use(inventory, disk),
-    ruleText: inventory.passthroughRules.get(rulePath(inputs.disk)),
-    otherRules:
-      disk === undefined ? [] : conflictingRules(inventory.passthroughRules, disk, rulePath(inputs.disk)),
+    ruleText: ours(ruleOwnedBy) ? ruleFound : undefined,
+    otherRules,
     symlinkPresent: disk !== undefined && inventory.xapiBlock.get(disk.kernelName) === disk.kernelName,
     sr: sr === undefined ? undefined : { ref: sr.$ref, uuid: sr.uuid, nameLabel: sr.name_label },
     vm:

@@ -184,6 +184,12 @@ export interface PassthroughDiskInputs {
   readonly attach: boolean;
   readonly adopt: boolean;
   readonly symlinkTimeoutSeconds: number;
+  /**
+   * Who owns the disk's pieces on the host: `<project>/<stack>/<name>`, passed by the resource's
+   * constructor (dynamic providers never see the URN). Absent in states of earlier versions and
+   * for callers of the provider itself: then the owner is the host and disk identity (core/owner.ts).
+   */
+  readonly owner?: string;
 }
 
 /** Defaults of the resource's own inputs. */

@@ -47,6 +47,12 @@ export const ALLOW = {
     allowed:
       'a VM name label: letters, digits, inner spaces and "_ . , : @ + = ( ) -", starting with a letter or digit, at most 128 characters; no quotes, "$", "`", ";", "*", "?" or newlines',
   },
+  // The resource's owner id, `<project>/<stack>/<name>` (resource.ts): it reaches rule comments,
+  // other_config, the claim on dom0 (escaped) and messages, so printable ASCII only.
+  owner: {
+    pattern: /^[!-~](?:[ -~]{0,510}[!-~])?$/,
+    allowed: "printable ASCII (no control characters or newlines), at most 512 characters",
+  },
   host: {
     pattern:
       /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[?[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*\]?)$/,

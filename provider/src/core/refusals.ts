@@ -4,11 +4,15 @@ import type { Dom0Disk } from "./dom0-inventory.js";
 import { RefusedError } from "./errors.js";
 import type { HostView, SrFacts, VbdFacts, VmFacts } from "./host-view.js";
 import { describeDisk, describeVm } from "./identity.js";
+import { describeOwner } from "./owner.js";
 import type { PassthroughDiskInputs } from "./inputs.js";
 import { NO_REMOVABLE_STORAGE_SR } from "../xapi/sr.js";
 
 /** The part of the view the refusals read (tests build it without a host). */
-export type RefusalView = Pick<HostView, "hostUuid" | "diskProblem" | "diskUse" | "otherRules"> & {
+export type RefusalView = Pick<
+  HostView,
+  "hostUuid" | "diskProblem" | "diskUse" | "otherRules" | "foreignOwner"
+> & {
   readonly otherVbds: readonly Pick<VbdFacts, "uuid" | "vmUuid">[];
   readonly disk: Pick<Dom0Disk, "kernelName"> | undefined;
   readonly sr: Pick<SrFacts, "ref"> | undefined;
@@ -31,6 +35,7 @@ export function refuseUnsafe(view: RefusalView, inputs: PassthroughDiskInputs): 
       view.diskProblem ?? `no disk with ${disk} on the host`,
     );
   }
+  if (view.foreignOwner !== undefined) throw ownedElsewhere(disk, view.foreignOwner);
   if (view.diskUse !== undefined) {
     throw new RefusedError(
       "DISK_IN_USE_BY_DOM0",
@@ -57,6 +62,16 @@ export function refuseUnsafe(view: RefusalView, inputs: PassthroughDiskInputs): 
   }
   refuseOthers(view, inputs, view.vm.uuid);
   return { disk: view.disk, vm: view.vm };
+}
+
+/** Another resource owns the disk (core/owner.ts): one disk, one owner. */
+export function ownedElsewhere(disk: string, owner: string): RefusedError {
+  return new RefusedError(
+    "DISK_OWNED_ELSEWHERE",
+    { disk, owner },
+    `${disk} belongs to ${describeOwner(owner)}: a disk can belong to one resource only ` +
+      "(destroy that resource first, or remove this one from the program)",
+  );
 }
 
 /** Rules and VBDs of others for this disk: taken over with adopt, refused otherwise. */

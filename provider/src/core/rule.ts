@@ -35,6 +35,7 @@ export const LOCAL_DEVICE_CHANGE = "/opt/xensource/libexec/local-device-change";
 export const RULE_FORMAT_VERSION = 1;
 
 const MARKER = /^# pulumi-xen-passthrough rule v([0-9]+): (serial|wwn|byId|kernelName)=(\S+)$/m;
+const OWNER_LINE = /^# owned by PassthroughDisk (.+)$/m;
 
 /** A rule ready to be written. */
 export interface RenderedRule {
@@ -65,6 +66,9 @@ export interface ConflictingRule {
   readonly writtenBy: "xen-passthrough" | "other";
   /** Why we think it is about this disk, e.g. 'matches ID_SERIAL "S3Z1"'. */
   readonly evidence: string;
+  /** Another PassthroughDisk's rule: the identity it was rendered for, and the owner it names. */
+  readonly identity?: DiskIdentity;
+  readonly owner?: string;
 }
 
 /** File-name part for an identity: readable prefix plus a hash, so distinct identities never share a file. */
@@ -85,8 +89,11 @@ export function symlinkPath(kernelName: string): string {
   return `${XAPI_BLOCK_DIR}/${kernelName}`;
 }
 
-/** Renders the rule for a (checked) identity. Same identity, same bytes. */
-export function renderRule(identity: DiskIdentity): RenderedRule {
+/**
+ * Renders the rule for a (checked) identity and its owner (core/owner.ts; without one, the form
+ * earlier versions wrote). Same inputs, same bytes.
+ */
+export function renderRule(identity: DiskIdentity, owner?: string): RenderedRule {
   const { kind, value } = diskIdentityParts(identity);
   const label = `xen_passthrough_${ruleSlug(identity).slice(-8)}`;
   const end = `${label}_end`;
@@ -98,6 +105,7 @@ export function renderRule(identity: DiskIdentity): RenderedRule {
     `# Gives the whole disk with ${describeDisk(identity)} the symlink ${XAPI_BLOCK_DIR}/<kernel name>,`,
     "# so the udev SR (Removable storage) shows it as a VDI.",
     `# pulumi-xen-passthrough rule v${RULE_FORMAT_VERSION}: ${kind}=${value}`,
+    ...(owner === undefined ? [] : [`# owned by PassthroughDisk ${owner}`]),
     `SUBSYSTEM!="block", GOTO="${end}"`,
     `ENV{DEVTYPE}!="disk", GOTO="${end}"`,
     ...matchLines(kind, value).map((condition) => `${condition}, GOTO="${match}"`),
@@ -165,10 +173,15 @@ export function ruleIdentity(text: string): DiskIdentity | undefined {
   return diskIdentityOf(marker[2] as DiskIdentityKind, marker[3] ?? "");
 }
 
+/** The owner a rule file of ours names; undefined for rules written before owners existed. */
+export function ruleOwner(text: string): string | undefined {
+  return OWNER_LINE.exec(text)?.[1];
+}
+
 /** Compares the file found on the host with what we would write. */
-export function ruleStatus(found: string | undefined, identity: DiskIdentity): RuleStatus {
+export function ruleStatus(found: string | undefined, identity: DiskIdentity, owner?: string): RuleStatus {
   if (found === undefined) return "missing";
-  return found === renderRule(identity).text ? "ok" : "edited";
+  return found === renderRule(identity, owner).text ? "ok" : "edited";
 }
 
 /**
@@ -185,11 +198,14 @@ export function conflictingRules(
     if (path === ownPath || !text.includes("xapi/block")) continue;
     const identity = ruleIdentity(text);
     if (identity !== undefined) {
+      const owner = ruleOwner(text);
       if (ruleSelectsDisk(identity, disk)) {
         conflicts.push({
           path,
           writtenBy: "xen-passthrough",
           evidence: `its rule is for ${describeDisk(identity)}`,
+          identity,
+          ...(owner === undefined ? {} : { owner }),
         });
       }
       continue;

@@ -262,6 +262,7 @@ function inputsSchema(wrap: Wrap) {
           LIMITS.symlinkTimeoutSeconds,
           DEFAULTS.symlinkTimeoutSeconds,
         ),
+        owner: allowListed(ALLOW.owner, wrap).optional(),
       },
       { error: unknownKeyOrType },
     )
@@ -287,4 +288,5 @@ export const INPUT_KEYS = [
   "attach",
   "adopt",
   "symlinkTimeoutSeconds",
+  "owner",
 ] as const satisfies readonly (keyof PassthroughDiskInputs)[];

@@ -65,6 +65,9 @@ fi
 # Below, no process per entry: a host may have dozens of symlinks and rules files.
 echo "@xapiblock"
 find /dev/xapi/block -mindepth 1 -maxdepth 1 -printf '%f %l\n' 2>/dev/null
+# Claims on disks (core/owner.ts): symlinks named by the disk's key, pointing at the owner.
+echo "@claims"
+find /etc/xen-passthrough/claims -mindepth 1 -maxdepth 1 -type l -printf '%f %l\n' 2>/dev/null
 # Rules files that mention xapi/block, each line prefixed by "|"; the last "|" line holds what
 # follows the final newline, so the text comes back exactly. The newline is in $nl: before 4.3
 # (dom0 has 4.2), bash may keep quotes from a $'\n' in a double-quoted replacement (its CHANGES).

@@ -12,6 +12,8 @@ export class UdevRoundError extends Error {
     readonly disabled: ReadonlyMap<string, string>,
     /** The round script's stderr and exit status. */
     readonly script: { readonly stderr: string; readonly code: number },
+    /** The disk's claim is held by this other owner: the round changed nothing for the request. */
+    readonly claimedBy?: string,
   ) {
     super(message);
   }

@@ -2,10 +2,25 @@
 // write, remove or set aside rule files, reload udev once, replay a change event for each disk,
 // settle, and wait (bounded) for the symlinks. Each request gets its own outcome, so a disk
 // that fails fails alone.
+import { printfEscaped, printfUnescaped } from "../core/printf-escape.js";
 import type { Remote } from "./remote.js";
+
+export { printfEscaped };
 import { UdevRoundError } from "./udev-round-error.js";
 
+/** A disk's claim (core/owner.ts): the key, and the owner id as printfEscaped writes it. */
+export interface ClaimOp {
+  readonly key: string;
+  readonly owner: string;
+  /** An earlier owner of the same resource (renamed, or a state of an earlier version): re-pointed. */
+  readonly previous?: string;
+}
+
 export interface UdevRequest {
+  /** Claim the disk before anything else: when another owner holds it, nothing of the request runs. */
+  readonly claim?: ClaimOp;
+  /** Drop the claim, if this owner holds it. */
+  readonly release?: ClaimOp;
   /** Rule files to write (atomically). */
   readonly writes?: readonly { readonly path: string; readonly text: string }[];
   /** Rule files to delete. */
@@ -35,8 +50,25 @@ export const UDEV_ROUND_SCRIPT = String.raw`set -u
 umask 022
 triggers=""
 waits=""
-while read -r id op a b; do
+claims=/etc/xen-passthrough/claims
+refused=" "
+while read -r id op a b c; do
+  # A request refused by its claim (its first line) runs nothing more.
+  case "$refused" in *" $id "*) continue ;; esac
   case "$op" in
+    claim)
+      # ln -s is atomic and fails when the claim exists: two claimants, in one round or in two
+      # processes, are decided here. The owner is the link's target.
+      mkdir -p "$claims" && [ -d "$claims" ] || { echo "fail $id could not create $claims"; refused="$refused$id "; continue; }
+      if ln -s "$b" "$claims/$a" 2>/dev/null; then :
+      else
+        held=$(readlink "$claims/$a")
+        if [ "$held" = "$b" ]; then :
+        elif [ -n "$c" ] && [ "$held" = "$c" ]; then
+          ln -sfn "$b" "$claims/$a.xp-tmp.$$" && mv -fT "$claims/$a.xp-tmp.$$" "$claims/$a" || echo "fail $id could not re-point the claim $a"
+        else echo "claimed $id $held"; refused="$refused$id "; fi
+      fi ;;
+    release) [ "$(readlink "$claims/$a")" = "$b" ] && rm -f -- "$claims/$a" ;;
     write)
       tmp="$a.xp-tmp.$$"
       if printf '%b' "$b" > "$tmp" && mv -f "$tmp" "$a"; then :
@@ -76,26 +108,15 @@ done
 echo "done"
 `;
 
-/**
- * Pure: `text` as an argument of bash's `printf %b`, in one word of safe characters: every byte
- * outside letters, digits and plain punctuation (backslash, quotes, blanks, newlines, UTF-8)
- * becomes a \0nnn octal escape.
- */
-export function printfEscaped(text: string): string {
-  let escaped = "";
-  for (const byte of Buffer.from(text, "utf8")) {
-    const char = String.fromCharCode(byte);
-    escaped += /^[A-Za-z0-9_.,:=+\-/{}!*?#@%&()<>;|~^[\]]$/.test(char)
-      ? char
-      : `\\0${byte.toString(8).padStart(3, "0")}`;
-  }
-  return escaped;
-}
-
 /** The manifest lines of one batch; request i is numbered i. */
 export function renderManifest(requests: readonly UdevRequest[]): string {
   const lines: string[] = [];
   requests.forEach((request, id) => {
+    const { claim, release } = request;
+    if (claim !== undefined) {
+      const previous = claim.previous === undefined ? "" : ` ${printfEscaped(claim.previous)}`;
+      lines.push(`${id} claim ${claim.key} ${printfEscaped(claim.owner)}${previous}`);
+    }
     for (const write of request.writes ?? []) {
       lines.push(`${id} write ${write.path} ${printfEscaped(write.text)}`);
     }
@@ -104,6 +125,7 @@ export function renderManifest(requests: readonly UdevRequest[]): string {
     for (const path of request.restores ?? []) lines.push(`${id} restore ${path}`);
     for (const kernelName of request.triggers ?? []) lines.push(`${id} trigger ${kernelName}`);
     for (const wait of request.waits ?? []) lines.push(`${id} wait ${wait.path} ${wait.timeoutSeconds}`);
+    if (release !== undefined) lines.push(`${id} release ${release.key} ${printfEscaped(release.owner)}`);
   });
   return `${lines.join("\n")}\n`;
 }
@@ -119,11 +141,13 @@ export function parseOutcomes(
 ): (UdevOutcome | UdevRoundError)[] {
   const problems = Array.from({ length: count }, () => [] as string[]);
   const disabled = Array.from({ length: count }, () => new Map<string, string>());
+  const claimedBy: (string | undefined)[] = Array.from({ length: count }, () => undefined);
   for (const line of output.split("\n")) {
     const [kind, id = "", ...rest] = line.split(" ");
     const targets = id === "*" ? problems.map((_, i) => i) : [Number(id)];
     for (const index of targets) {
       if (kind === "fail") problems[index]?.push(rest.join(" "));
+      if (kind === "claimed") claimedBy[index] = printfUnescaped(rest[0] ?? "");
       if (kind === "disabled") disabled[index]?.set(rest[0] ?? "", `${rest[0] ?? ""}${DISABLED_SUFFIX}`);
       if (kind === "timeout") {
         const [path = "", seconds = ""] = rest;
@@ -139,6 +163,9 @@ export function parseOutcomes(
   const stderr = script.stderr.trim() === "" ? "" : `; stderr: ${script.stderr.trim()}`;
   return problems.map((list, index) => {
     const setAside = disabled[index] ?? new Map<string, string>();
+    const holder = claimedBy[index];
+    if (holder !== undefined)
+      return new UdevRoundError(`the disk is claimed by ${holder}`, setAside, script, holder);
     if (!finished) {
       const printed = `the udev round did not finish (exit status ${script.code}): ${output.trim()}`;
       return new UdevRoundError(`${printed}${stderr}`, setAside, script);

@@ -22,7 +22,10 @@ export function inventoryAfterRound(
     const kernelName = wait.path.slice(wait.path.lastIndexOf("/") + 1);
     xapiBlock.set(kernelName, kernelName);
   }
-  return { ...inventory, passthroughRules: rules, xapiBlock };
+  const claims = new Map(inventory.claims);
+  if (request.claim !== undefined) claims.set(request.claim.key, request.claim.owner);
+  if (request.release !== undefined) claims.delete(request.release.key);
+  return { ...inventory, passthroughRules: rules, xapiBlock, claims };
 }
 
 /** The records with destroyed VBDs left out and a re-read VBD in place of its old record. */

@@ -6,6 +6,8 @@ import { basename } from "node:path/posix";
 import { isDom0Step, type Dom0Step, type Step, type XapiStep } from "../core/converge-plan.js";
 import { InternalError } from "../core/errors.js";
 import { viewOf, type HostView } from "../core/host-view.js";
+import { describeDisk } from "../core/identity.js";
+import { ownedElsewhere } from "../core/refusals.js";
 import type { Dom0Inventory } from "../core/dom0-inventory.js";
 import type { PassthroughDiskInputs } from "../core/inputs.js";
 import type { Log } from "../dom0/remote.js";
@@ -19,7 +21,17 @@ import { runXapiSteps } from "./xapi-steps.js";
 
 /** Pure: the dom0 steps as one udev request. */
 export function udevRequestOf(steps: readonly Step[]): UdevRequest {
+  const claim = steps.find((step): step is Extract<Step, { kind: "claim" }> => step.kind === "claim");
   const request = {
+    ...(claim === undefined
+      ? {}
+      : {
+          claim: {
+            key: claim.key,
+            owner: claim.owner,
+            ...(claim.previous === undefined ? {} : { previous: claim.previous }),
+          },
+        }),
     writes: [] as { path: string; text: string }[],
     disables: [] as string[],
     triggers: [] as string[],
@@ -53,11 +65,16 @@ export async function applySteps(
   }
   const dom0 =
     dom0Steps.length > 0
-      ? await applyDom0Steps(access, view, dom0Steps, log)
+      ? await applyDom0Steps(access, view, inputs, dom0Steps, log)
       : { inventory: view.inventory, changes: noChanges(view.vbd !== undefined) };
   const xapi = await runXapiSteps({ access, view, log }, xapiSteps, dom0.changes);
   return {
-    view: viewOf(dom0.inventory, xapi.snapshot, inputs),
+    view: viewOf(
+      dom0.inventory,
+      xapi.snapshot,
+      inputs,
+      view.previousOwner === undefined ? undefined : { owner: view.previousOwner },
+    ),
     changes: { ...dom0.changes, vbdExists: xapi.vbdExists },
   };
 }
@@ -65,6 +82,7 @@ export async function applySteps(
 async function applyDom0Steps(
   access: HostAccess,
   view: HostView,
+  inputs: PassthroughDiskInputs,
   steps: readonly Dom0Step[],
   log: Log,
 ): Promise<{ inventory: Dom0Inventory; changes: Changes }> {
@@ -88,10 +106,24 @@ async function applyDom0Steps(
       log(`took over ${path}: moved it to ${aside} (udev reads only *.rules)`);
     return {
       inventory: inventoryAfterRound(view.inventory, request, outcome),
-      changes: { ruleWritten, rulesSetAside: outcome.disabled, vbdExists },
+      changes: {
+        ruleWritten,
+        rulesSetAside: outcome.disabled,
+        vbdExists,
+        claimed: request.claim !== undefined,
+      },
     };
   } catch (cause) {
+    // Another resource holds the disk's claim: the round ran nothing of ours.
+    if (cause instanceof UdevRoundError && cause.claimedBy !== undefined) {
+      throw new ApplyError(noChanges(vbdExists), {
+        cause: ownedElsewhere(describeDisk(inputs.disk), cause.claimedBy),
+      });
+    }
     const rulesSetAside = cause instanceof UdevRoundError ? cause.disabled : new Map<string, string>();
-    throw new ApplyError({ ruleWritten, rulesSetAside, vbdExists }, { cause });
+    throw new ApplyError(
+      { ruleWritten, rulesSetAside, vbdExists, claimed: request.claim !== undefined },
+      { cause },
+    );
   }
 }

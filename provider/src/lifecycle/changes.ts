@@ -8,6 +8,8 @@ export interface Changes {
   readonly rulesSetAside: ReadonlyMap<string, string>;
   /** A VBD of ours exists (found, adopted or created): from here on, failures keep partial state. */
   readonly vbdExists: boolean;
+  /** This run claimed the disk (or may have: the round failed after sending the claim). */
+  readonly claimed?: boolean;
 }
 
 /** Nothing changed yet; `vbdExists` says whether the look found our VBD. */

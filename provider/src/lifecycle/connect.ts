@@ -34,6 +34,7 @@ export function setStackXapi(settings: XapiDirect | undefined): void {
 export async function connectAndLook(
   inputs: PassthroughDiskInputs,
   log: Log,
+  previous?: { readonly owner: string | undefined },
 ): Promise<{ access: HostAccess; view: HostView }> {
   const sessions = openHostSessions(inputs.connection, inputs.xapi ?? stackXapi, log);
   const inventory = sessions.remote.then((remote) => dom0BatchesOf(remote).inventory());
@@ -45,13 +46,17 @@ export async function connectAndLook(
     return records;
   });
   const [[remote, xapi], dom0, records] = await Promise.all([both, inventory, snapshot]);
-  return { access: hostAccess(remote, xapi), view: viewOf(dom0, records, inputs) };
+  return { access: hostAccess(remote, xapi), view: viewOf(dom0, records, inputs, previous) };
 }
 
 /** A look over connections already open (after a failure, or in tests). */
-export async function look(access: HostAccess, inputs: PassthroughDiskInputs): Promise<HostView> {
+export async function look(
+  access: HostAccess,
+  inputs: PassthroughDiskInputs,
+  previous?: { readonly owner: string | undefined },
+): Promise<HostView> {
   const [inventory, snapshot] = await Promise.all([access.batches.inventory(), access.batches.snapshot()]);
-  return viewOf(inventory, snapshot, inputs);
+  return viewOf(inventory, snapshot, inputs, previous);
 }
 
 /** Progress lines reach the user through the engine (console.log of the provider host). */

@@ -1,11 +1,12 @@
 // create and update: look, plan (refusing what is unsafe), apply; the outputs describe the host
 // as the apply left it. A failure undoes a create's changes or keeps partial state, decided from
 // what the apply says it changed.
-import { causeText, PartialResourceError, RollbackIncompleteError } from "../core/errors.js";
+import { causeText, PartialResourceError, RefusedError, RollbackIncompleteError } from "../core/errors.js";
 import { planConverge } from "../core/converge-plan.js";
+import { MIGRATING_FROM } from "../core/owner.js";
 import type { HostView } from "../core/host-view.js";
 import type { PassthroughDiskInputs } from "../core/inputs.js";
-import { renderRule } from "../core/rule.js";
+import { rulePath } from "../core/rule.js";
 import type { PassthroughDiskState } from "../core/state.js";
 import type { Log } from "../dom0/remote.js";
 import { applySteps } from "./apply.js";
@@ -19,14 +20,23 @@ export interface Converged {
   readonly state: PassthroughDiskState;
 }
 
+/** The earlier owner an operation on this state takes over: the old state's, or a migration's. */
+export function previousOwnerOf(state: Record<string, unknown>): { readonly owner: string | undefined } {
+  const migrating = state[MIGRATING_FROM];
+  if (typeof migrating === "string") return { owner: migrating };
+  return { owner: typeof state["owner"] === "string" ? state["owner"] : undefined };
+}
+
 export interface ConvergeOptions {
   /** create: a failure before our VBD exists undoes this run's changes. */
   readonly rollbackEarly: boolean;
+  /** update: the owner the old state names (undefined: an earlier version's state); its pieces are ours. */
+  readonly previous?: { readonly owner: string | undefined };
 }
 
 export async function converge(inputs: PassthroughDiskInputs, options: ConvergeOptions): Promise<Converged> {
   const log = progressLog(inputs);
-  const { access, view } = await connectAndLook(inputs, log);
+  const { access, view } = await connectAndLook(inputs, log, options.previous);
   return convergeFrom(access, view, inputs, options, log);
 }
 
@@ -49,17 +59,22 @@ export async function convergeFrom(
   } catch (error) {
     const changes = error instanceof ApplyError ? error.changes : noChanges(view.vbd !== undefined);
     const cause = error instanceof ApplyError ? error.cause : error;
+    // Refused by the host (another owner holds the claim): nothing of this run was changed.
+    if (cause instanceof RefusedError) throw cause;
     if (options.rollbackEarly && !changes.vbdExists) {
-      const leftovers = await rollback(access, view, changes, renderRule(inputs.disk).path, log);
+      const leftovers = await rollback(access, view, changes, rulePath(inputs.disk), log);
       if (leftovers.length === 0) throw cause;
       throw new RollbackIncompleteError(leftovers, { cause });
     }
-    const found = await look(access, inputs).catch(() => view);
-    const state = stateFromView(found, inputs, found.disk?.kernelName ?? "");
+    const found = await look(access, inputs, options.previous).catch(() => view);
+    const state: Record<string, unknown> = { ...stateFromView(found, inputs, found.disk?.kernelName ?? "") };
+    // A migration cut short: pieces may still name the earlier owner, which stays ours until done.
+    if (view.previousOwner !== undefined && view.previousOwner !== view.owner)
+      state[MIGRATING_FROM] = view.previousOwner;
     throw new PartialResourceError(
       `${causeText(cause)} (partly done: the next \`pulumi up\` resumes from the recorded state)`,
       view.tag,
-      { ...state },
+      state,
       { cause },
     );
   }

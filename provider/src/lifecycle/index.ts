@@ -9,7 +9,8 @@
 import type { dynamic } from "@pulumi/pulumi";
 import { checkInputs, parseInputs } from "../core/check.js";
 import { PartialResourceError } from "../core/errors.js";
-import { converge } from "./converge.js";
+import { MIGRATING_FROM } from "../core/owner.js";
+import { converge, previousOwnerOf } from "./converge.js";
 import { connectAndLook, progressLog } from "./connect.js";
 import { anythingOurs, stateFromView } from "./outputs.js";
 import { removePassthrough } from "./remove.js";
@@ -34,19 +35,31 @@ export async function create(props: Record<string, unknown>): Promise<dynamic.Cr
 /** Refresh: reports what is on the host now; drift shows in `observed` and `drift`. */
 export async function read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
   const inputs = parseInputs(props);
-  const { view } = await connectAndLook(inputs, progressLog(inputs));
+  // A migration cut short (converge.ts) stays recorded until an update finishes it.
+  const migrating = props[MIGRATING_FROM];
+  const previous = typeof migrating === "string" ? { owner: migrating } : undefined;
+  const { view } = await connectAndLook(inputs, progressLog(inputs), previous);
   // Nothing of ours left at all: the resource is gone (the next `pulumi up` creates it again).
   if (!anythingOurs(view)) return { id: "" };
   const recordedKernelName = typeof props["kernelName"] === "string" ? props["kernelName"] : "";
-  return { id, props: stateFromView(view, inputs, recordedKernelName) };
+  const state = stateFromView(view, inputs, recordedKernelName);
+  return { id, props: previous === undefined ? state : { ...state, [MIGRATING_FROM]: migrating } };
 }
 
+/**
+ * The old state's owner is this resource too (a rename, an alias, or a state of an earlier
+ * version, which names none): update takes its pieces over (claim, rule and VBD re-marked).
+ */
 export async function update(
   _id: string,
-  _olds: Record<string, unknown>,
+  olds: Record<string, unknown>,
   news: Record<string, unknown>,
 ): Promise<dynamic.UpdateResult> {
-  const { state } = await keepingProvider(news, converge(parseInputs(news), { rollbackEarly: false }));
+  const previous = previousOwnerOf(olds);
+  const { state } = await keepingProvider(
+    news,
+    converge(parseInputs(news), { rollbackEarly: false, previous }),
+  );
   return { outs: state };
 }
 
@@ -64,6 +77,10 @@ async function keepingProvider<T>(props: Record<string, unknown>, work: Promise<
 }
 
 async function remove(_id: string, props: Record<string, unknown>): Promise<void> {
-  await removePassthrough(parseInputs(props));
+  const migrating = props[MIGRATING_FROM];
+  await removePassthrough(
+    parseInputs(props),
+    typeof migrating === "string" ? { owner: migrating } : undefined,
+  );
 }
 export { remove as delete };

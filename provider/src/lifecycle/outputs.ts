@@ -9,7 +9,7 @@ import type { HostView } from "../core/host-view.js";
 export function observedState(view: HostView, inputs: PassthroughDiskInputs): ObservedState {
   const { disk, vdi, vbd, vm } = view;
   return {
-    ruleStatus: ruleStatus(view.ruleText, inputs.disk),
+    ruleStatus: ruleStatus(view.ruleText, inputs.disk, view.owner),
     diskPresent: disk !== undefined,
     kernelName: disk?.kernelName ?? "",
     symlinkPresent: view.symlinkPresent,
@@ -35,7 +35,7 @@ export function stateFromView(
   kernelName: string,
 ): PassthroughDiskState {
   const observed = observedState(view, inputs);
-  const rule = renderRule(inputs.disk);
+  const rule = renderRule(inputs.disk, view.owner);
   return {
     ...inputs,
     hostUuid: view.hostUuid,

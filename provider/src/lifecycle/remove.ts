@@ -1,17 +1,23 @@
 // delete: unplug and destroy our VBDs, remove our rule, let udev drop the symlink, forget the
-// VDI. Succeeds when pieces are already gone; never touches the disk's data.
+// VDI, drop our claim. Each step is decided from what is on the host now, so a delete retried
+// after any failure finishes the job; pieces of another owner are never touched. Never touches
+// the disk's data.
 import type { HostView } from "../core/host-view.js";
 import type { PassthroughDiskInputs } from "../core/inputs.js";
-import { renderRule } from "../core/rule.js";
+import { rulePath as rulePathOf } from "../core/rule.js";
 import type { Log } from "../dom0/remote.js";
 import { destroyVbd, unplugVbd } from "../xapi/vbd.js";
 import { forgetVdi } from "../xapi/vdi.js";
 import { connectAndLook, progressLog, type HostAccess } from "./connect.js";
 import { withProgress } from "./progress.js";
 
-export async function removePassthrough(inputs: PassthroughDiskInputs): Promise<void> {
+/** `previous`: an owner change cut short (lifecycle/converge.ts), whose pieces are ours too. */
+export async function removePassthrough(
+  inputs: PassthroughDiskInputs,
+  previous?: { readonly owner: string | undefined },
+): Promise<void> {
   const log = progressLog(inputs);
-  const { access, view } = await connectAndLook(inputs, log);
+  const { access, view } = await connectAndLook(inputs, log, previous);
   await removeFrom(access, view, inputs, log);
 }
 
@@ -32,21 +38,26 @@ export async function removeFrom(
     }),
   );
   const { disk } = view;
-  const rulePath = renderRule(inputs.disk).path;
+  const rulePath = rulePathOf(inputs.disk);
   if (view.ruleText !== undefined) log(`removing ${rulePath}`);
+  // Another resource owns the disk: its rule, symlink and VDI stay (our VBDs, if any, are gone).
+  const othersHold = view.foreignOwner !== undefined || view.otherRules.length > 0;
   // Re-evaluate the disk even when the rule was already gone: udev drops the symlink only then.
-  const retrigger =
-    disk !== undefined &&
-    view.otherRules.length === 0 &&
-    (view.ruleText !== undefined || view.symlinkPresent);
-  if (view.ruleText !== undefined || retrigger) {
+  const retrigger = disk !== undefined && !othersHold && (view.ruleText !== undefined || view.symlinkPresent);
+  const release =
+    view.claimKey !== undefined && view.claimOwner !== undefined && view.claimOwner !== view.foreignOwner
+      ? { key: view.claimKey, owner: view.claimOwner }
+      : undefined;
+  if (view.ruleText !== undefined || retrigger || release !== undefined) {
     await access.batches.udev({
       removes: view.ruleText === undefined ? [] : [rulePath],
       triggers: retrigger ? [disk.kernelName] : [],
+      ...(release === undefined ? {} : { release }),
     });
   }
-  // The symlink is gone: the SR forgets the disk's VDI, unless someone else's VBD still uses it.
-  if (retrigger && view.vdi !== undefined && view.otherVbds.length === 0) {
+  // The symlink is gone (now, or by an earlier attempt): the SR forgets the disk's VDI, unless
+  // another resource holds the disk or someone else's VBD still uses the VDI.
+  if (!othersHold && view.vdi !== undefined && view.otherVbds.length === 0) {
     log(`forgetting VDI ${view.vdi.uuid}`);
     await forgetVdi(access.xapi, view.vdi.ref);
   }

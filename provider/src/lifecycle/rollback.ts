@@ -16,7 +16,11 @@ export async function rollback(
   log: Log,
 ): Promise<string[]> {
   const kernelName = view.disk?.kernelName;
-  if (kernelName === undefined || (!changes.ruleWritten && changes.rulesSetAside.size === 0)) return [];
+  // A claim this create took (not one it found) is dropped with the rest.
+  const claimTaken =
+    changes.claimed === true && view.claimOwner !== view.owner && view.claimKey !== undefined;
+  if (kernelName === undefined || (!changes.ruleWritten && changes.rulesSetAside.size === 0 && !claimTaken))
+    return [];
   log("create failed before the VBD existed: undoing its changes");
   const failures: string[] = [];
   const attempt = async (what: string, action: () => Promise<unknown>) => {
@@ -31,6 +35,9 @@ export async function rollback(
       removes: changes.ruleWritten ? [rulePath] : [],
       restores: [...changes.rulesSetAside.keys()],
       triggers: [kernelName],
+      ...(claimTaken && view.claimKey !== undefined
+        ? { release: { key: view.claimKey, owner: view.owner } }
+        : {}),
     }),
   );
   const sr = view.sr;

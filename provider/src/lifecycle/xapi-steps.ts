@@ -48,11 +48,11 @@ const RUNNERS: { readonly [K in XapiStep["kind"]]: Runner<K> } = {
     ...(await ensureVdi(access, view, step.location, log)),
   }),
   adoptVbd: async ({ access, view, log }, step, progress) => {
-    const vbd = [...view.ownVbds, ...view.otherVbds].find((found) => found.uuid === step.vbdUuid)?.ref;
-    if (vbd === undefined) throw new InternalError(`VBD ${step.vbdUuid} to adopt is not in the view`);
-    log(`adopting VBD ${step.vbdUuid}`);
-    await tagVbd(access.xapi, vbd, view.tag);
-    return { ...progress, vbd, vbdExists: true };
+    const found = [...view.ownVbds, ...view.otherVbds].find((candidate) => candidate.uuid === step.vbdUuid);
+    if (found === undefined) throw new InternalError(`VBD ${step.vbdUuid} to adopt is not in the view`);
+    log(`tagging VBD ${step.vbdUuid} as owned by ${view.owner}`);
+    await tagVbd(access.xapi, found.ref, { tag: view.tag, owner: view.owner }, found);
+    return { ...progress, vbd: found.ref, vbdExists: true };
   },
   unplugVbd: async ({ access, log }, _step, progress) => {
     log("unplugging the VBD");
@@ -68,7 +68,11 @@ const RUNNERS: { readonly [K in XapiStep["kind"]]: Runner<K> } = {
     if (view.vm === undefined || progress.vdi === undefined)
       throw new InternalError("createVbd without VM or VDI");
     log("creating the VBD");
-    const vbd = await createVbd(access.xapi, { vm: view.vm.ref, vdi: progress.vdi, tag: view.tag }, step);
+    const vbd = await createVbd(
+      access.xapi,
+      { vm: view.vm.ref, vdi: progress.vdi, tag: view.tag, owner: view.owner },
+      step,
+    );
     return { ...progress, vbd, vbdExists: true };
   },
   setVbdBootable: async ({ access }, step, progress) => {

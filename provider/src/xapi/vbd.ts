@@ -5,6 +5,8 @@ import type { Ref, VbdRecord, WithRef } from "./records.js";
 
 /** other_config key that marks the VBDs this provider manages; its value names the disk. */
 export const VBD_TAG_KEY = "xen-passthrough";
+/** other_config key of the resource that owns the VBD (core/owner.ts); absent on earlier versions' VBDs. */
+export const VBD_OWNER_KEY = "xen-passthrough-owner";
 
 export interface VbdSettings {
   readonly userdevice: string;
@@ -16,10 +18,15 @@ export function isTagged(vbd: VbdRecord, tag: string): boolean {
   return vbd.other_config[VBD_TAG_KEY] === tag;
 }
 
+/** The owner key of a VBD (absent on VBDs of earlier versions, and on others'). */
+export function vbdOwnerKey(vbd: VbdRecord): string | undefined {
+  return vbd.other_config[VBD_OWNER_KEY];
+}
+
 /** Creates our VBD (tagged); returns its reference. */
 export async function createVbd(
   xapi: XapiCaller,
-  target: { vm: Ref; vdi: Ref; tag: string },
+  target: { vm: Ref; vdi: Ref; tag: string; owner: string },
   settings: VbdSettings,
 ): Promise<Ref> {
   return xapi.call<Ref>("VBD.create", {
@@ -30,7 +37,7 @@ export async function createVbd(
     mode: settings.mode,
     type: "Disk",
     empty: false,
-    other_config: { [VBD_TAG_KEY]: target.tag },
+    other_config: { [VBD_TAG_KEY]: target.tag, [VBD_OWNER_KEY]: target.owner },
     qos_algorithm_type: "",
     qos_algorithm_params: {},
   });
@@ -40,9 +47,24 @@ export async function readVbd(xapi: XapiCaller, ref: Ref): Promise<WithRef<VbdRe
   return { ...(await xapi.call<VbdRecord>("VBD.get_record", ref)), $ref: ref };
 }
 
-export async function tagVbd(xapi: XapiCaller, vbd: Ref, tag: string): Promise<void> {
-  await xapi.call("VBD.remove_from_other_config", vbd, VBD_TAG_KEY);
-  await xapi.call("VBD.add_to_other_config", vbd, VBD_TAG_KEY, tag);
+/**
+ * Marks a VBD as ours: tag and owner (adopting it, or migrating an earlier version's). The tag is
+ * left alone when it is already ours, so a failure half-way leaves a VBD with our tag and no
+ * owner key, which the holder of the disk's claim owns (core/host-view.ts).
+ */
+export async function tagVbd(
+  xapi: XapiCaller,
+  vbd: Ref,
+  mark: { tag: string; owner: string },
+  found: { readonly tag: string | undefined },
+): Promise<void> {
+  // add_to_other_config fails on an existing key (MAP_DUPLICATE_KEY): remove first.
+  if (found.tag !== mark.tag) {
+    await xapi.call("VBD.remove_from_other_config", vbd, VBD_TAG_KEY);
+    await xapi.call("VBD.add_to_other_config", vbd, VBD_TAG_KEY, mark.tag);
+  }
+  await xapi.call("VBD.remove_from_other_config", vbd, VBD_OWNER_KEY);
+  await xapi.call("VBD.add_to_other_config", vbd, VBD_OWNER_KEY, mark.owner);
 }
 
 export async function setVbdBootable(xapi: XapiCaller, vbd: Ref, bootable: boolean): Promise<void> {
