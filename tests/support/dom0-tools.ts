@@ -190,7 +190,16 @@ export const COMMANDS: Readonly<Record<string, CommandRule>> = {
     "-c": opt("5.0", "GNU head -c/--bytes (textutils, in coreutils since its 5.0 merge)", true),
   }),
   mktemp: coreutil("7.0", "coreutils NEWS, release 7.0: new program mktemp"),
-  mv: coreutil("5.0", POSIX, { "-f": opt("5.0", POSIX) }),
+  ln: coreutil("5.0", POSIX, {
+    "-s": opt("5.0", POSIX),
+    "-f": opt("5.0", POSIX),
+    "-n": opt("5.0", "GNU ln -n/--no-dereference (fileutils, in coreutils since its 5.0 merge)"),
+  }),
+  mkdir: coreutil("5.0", POSIX, { "-p": opt("5.0", POSIX) }),
+  mv: coreutil("5.0", POSIX, {
+    "-f": opt("5.0", POSIX),
+    "-T": opt("5.3.0", "coreutils NEWS, release 5.3.0: mv has a new --no-target-directory (-T) option"),
+  }),
   readlink: coreutil("5.0", "coreutils readlink (from fileutils)", {
     "-f": opt("5.0", "coreutils NEWS: readlink -f canonicalizes (present since the 5.0 merge)"),
   }),
@@ -222,6 +231,7 @@ export const COMMANDS: Readonly<Record<string, CommandRule>> = {
     options: {
       "-mindepth": opt("4.1", "find(1) of findutils 4.x: -mindepth levels", true),
       "-maxdepth": opt("4.1", "find(1) of findutils 4.x: -maxdepth levels", true),
+      "-type": opt("4.1", "POSIX find -type c (l: symbolic link)", true),
       "-printf": opt(
         "4.1",
         "find(1): -printf format, %f (name) and %l (link target) since findutils 3.x",
