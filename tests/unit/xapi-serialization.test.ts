@@ -111,13 +111,19 @@ describe("with a device directory that blocks while the test holds it", () => {
     const mediaA = await call<string>("VBD.create", record(media, vdis[0]));
     const mediaB = await call<string>("VBD.create", record(media, vdis[1]));
     const archiveA = await call<string>("VBD.create", record(archive, vdis[0]));
-    const finished: string[] = [];
-    await Promise.all([
-      call("VBD.plug", mediaA).then(() => finished.push("media A")),
-      call("VBD.plug", mediaB).then(() => finished.push("media B")),
-      call("VBD.plug", archiveA).then(() => finished.push("archive A")),
-    ]);
-    // 150 ms each: media B waits for media A (about 300 ms in all); archive A runs beside media A.
-    expect(finished.indexOf("media B")).toBe(2);
+    sim.control.trace.reset();
+    await Promise.all([call("VBD.plug", mediaA), call("VBD.plug", mediaB), call("VBD.plug", archiveA)]);
+    // Decided from the simulator's trace, not from which reply came first (load reorders those):
+    // a plug's 150 ms run under its VM's lock, so the second plug into one VM gets the lock at
+    // least 150 ms after the first (2 ms for millisecond rounding), and the other VM's plug does
+    // not wait for that lock at all.
+    const plug = (vbd: string) => {
+      const entry = sim.control.trace.get().calls.find((c) => c.method === "VBD.plug" && c.ref === vbd);
+      if (entry === undefined) throw new Error(`no traced VBD.plug of ${vbd}`);
+      return { locked: entry.startedAt + (entry.lockWaitMs ?? 0), lockWaitMs: entry.lockWaitMs ?? 0 };
+    };
+    const [first, second] = [plug(mediaA), plug(mediaB)].sort((a, b) => a.locked - b.locked);
+    expect((second?.locked ?? 0) - (first?.locked ?? 0)).toBeGreaterThanOrEqual(148);
+    expect(plug(archiveA).lockWaitMs).toBeLessThan(150);
   });
 });
