@@ -5,6 +5,9 @@ import { renderRule } from "pulumi-xen-passthrough/dist/core/rule.js";
 import { inputs, VM_UUID } from "./provider-plan-fixture.js";
 
 const wanted = inputs();
+
+/** A guest that takes hot-plugged disks on its own host. */
+const PV_GUEST = { hvm: false, canHotplug: true, residentOnUuid: "host-uuid", residentOnName: "xcp1" };
 const rule = renderRule(wanted.disk);
 
 const ourVbd: VbdView = {
@@ -24,11 +27,12 @@ const fresh: PlanView = {
   otherRules: [],
   symlinkPresent: false,
   hostUuid: "host-uuid",
+  hostName: "xcp1",
   diskProblem: undefined,
   diskUse: undefined,
   sr: { ref: "OpaqueRef:sr" },
   vdi: undefined,
-  vm: { uuid: VM_UUID, powerState: "Running", isControlDomain: false },
+  vm: { uuid: VM_UUID, powerState: "Running", isControlDomain: false, ...PV_GUEST },
   vbd: undefined,
   otherVbds: [],
 };
@@ -58,13 +62,9 @@ describe("create from nothing", () => {
   });
 
   test("halted VM: the VBD is created but not plugged", () => {
-    expect(kinds({ ...fresh, vm: { uuid: VM_UUID, powerState: "Halted", isControlDomain: false } })).toEqual([
-      "writeRule",
-      "reloadAndTrigger",
-      "waitSymlink",
-      "ensureVdi",
-      "createVbd",
-    ]);
+    expect(
+      kinds({ ...fresh, vm: { uuid: VM_UUID, powerState: "Halted", isControlDomain: false, ...PV_GUEST } }),
+    ).toEqual(["writeRule", "reloadAndTrigger", "waitSymlink", "ensureVdi", "createVbd"]);
   });
 
   test("attach: false never plugs", () => {
@@ -250,7 +250,7 @@ describe("others' rules and VBDs", () => {
     });
     expect(refusal({ ...fresh, sr: undefined })).toMatchObject({ code: "NO_REMOVABLE_STORAGE_SR" });
     expect(
-      refusal({ ...fresh, vm: { uuid: VM_UUID, powerState: "Running", isControlDomain: true } }),
+      refusal({ ...fresh, vm: { uuid: VM_UUID, powerState: "Running", isControlDomain: true, ...PV_GUEST } }),
     ).toMatchObject({ code: "VM_IS_CONTROL_DOMAIN" });
     for (const view of [
       { ...fresh, sr: undefined },

@@ -51,7 +51,11 @@ export type RefusalCode =
   | "DISK_HAS_UNMANAGED_VBD"
   | "DISK_IN_USE_BY_DOM0"
   | "NO_REMOVABLE_STORAGE_SR"
-  | "VM_IS_CONTROL_DOMAIN";
+  | "VM_IS_CONTROL_DOMAIN"
+  | "RO_DISK_ON_HVM_GUEST"
+  | "VM_ON_OTHER_HOST"
+  | "VM_CANNOT_HOTPLUG"
+  | "DEVICE_NOT_PRESENT";
 
 /** A refusal before anything changed on the host; the message says what to do. */
 export class RefusedError extends Error {
@@ -93,7 +97,7 @@ export class RollbackIncompleteError extends Error {
 export class HostStateError extends Error {
   override readonly name = "HostStateError";
   constructor(
-    readonly code: "VDI_NOT_LISTED",
+    readonly code: "VDI_NOT_LISTED" | "VBD_NOT_COLLECTED",
     readonly params: Readonly<Record<string, string>>,
     message: string,
   ) {

@@ -8,7 +8,16 @@ import type { HostView } from "../core/host-view.js";
 import type { Log } from "../dom0/remote.js";
 import type { Ref } from "../xapi/records.js";
 import type { XapiSnapshot } from "../xapi/snapshot.js";
-import { createVbd, destroyVbd, plugVbd, readVbd, setVbdBootable, tagVbd, unplugVbd } from "../xapi/vbd.js";
+import {
+  awaitVbdCollected,
+  createVbd,
+  destroyVbd,
+  plugVbd,
+  readVbd,
+  setVbdBootable,
+  tagVbd,
+  unplugVbd,
+} from "../xapi/vbd.js";
 import { vdiAt } from "../xapi/vdi.js";
 import { snapshotAfterVbdChanges } from "./after-apply.js";
 import { ApplyError, type Changes } from "./changes.js";
@@ -62,6 +71,26 @@ const RUNNERS: { readonly [K in XapiStep["kind"]]: Runner<K> } = {
   destroyVbd: async ({ access }, _step, progress) => {
     const vbd = ourVbd(progress);
     await destroyVbd(access.xapi, vbd);
+    return { ...progress, vbd: undefined, destroyed: [...progress.destroyed, vbd] };
+  },
+  awaitVbdCollected: async ({ access, log }, step, progress) => {
+    const vbd = ourVbd(progress);
+    const what = `VBD ${step.vbdUuid} is plugged but its VDI is gone: waiting for XAPI's database GC to remove it`;
+    log(what);
+    const collected = await withProgress(
+      log,
+      what,
+      awaitVbdCollected(access.xapi, vbd, step.timeoutSeconds),
+      { limitSeconds: step.timeoutSeconds },
+    );
+    if (!collected) {
+      throw new HostStateError(
+        "VBD_NOT_COLLECTED",
+        { vbd: step.vbdUuid },
+        `VBD ${step.vbdUuid} refers to a VDI that is gone and XAPI's database GC did not remove it ` +
+          `within ${step.timeoutSeconds} s (XAPI refuses to unplug or destroy it meanwhile): run this again later`,
+      );
+    }
     return { ...progress, vbd: undefined, destroyed: [...progress.destroyed, vbd] };
   },
   createVbd: async ({ access, view, log }, step, progress) => {
