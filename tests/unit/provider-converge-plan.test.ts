@@ -259,3 +259,70 @@ describe("others' rules and VBDs", () => {
       expect(refusal(view)).toBeInstanceOf(RefusedError);
   });
 });
+
+describe("guests and pools", () => {
+  const refusal = (observation: PlanView, want = wanted) => {
+    try {
+      planConverge(observation, want);
+    } catch (error) {
+      return error;
+    }
+    throw new Error("not refused");
+  };
+  const hvm = (canHotplug: boolean) => ({ ...fresh.vm!, hvm: true, canHotplug });
+
+  test('mode "RO" on an HVM guest is refused before any step, with the reason', () => {
+    expect(refusal({ ...fresh, vm: hvm(true) }, inputs({ mode: "RO" }))).toMatchObject({
+      code: "RO_DISK_ON_HVM_GUEST",
+      message: expect.stringMatching(
+        /HVM guest.*DISK_VBD_MUST_BE_READWRITE_FOR_HVM.*use mode "RW"/,
+      ) as string,
+    });
+    expect(kinds({ ...fresh, vm: hvm(true) }, inputs({ mode: "RW" }))).toContain("plugVbd");
+  });
+
+  test("a running HVM guest without PV drivers: the VBD is created, never plugged", () => {
+    expect(kinds({ ...fresh, vm: hvm(false) })).toEqual([
+      "writeRule",
+      "reloadAndTrigger",
+      "waitSymlink",
+      "ensureVdi",
+      "createVbd",
+    ]);
+    // Converging again plans nothing: no retry of a plug XAPI would refuse.
+    expect(kinds({ ...done, vm: hvm(false), vbd: { ...ourVbd, currentlyAttached: false } })).toEqual([
+      "ensureVdi",
+    ]);
+    // Its plugged VBD cannot be unplugged to change its userdevice: refused before any change.
+    expect(refusal({ ...done, vm: hvm(false) }, inputs({ userdevice: "5" }))).toMatchObject({
+      code: "VM_CANNOT_HOTPLUG",
+    });
+  });
+
+  test("a VM running on another host of the pool is refused, naming both hosts", () => {
+    const elsewhere = { ...fresh.vm!, residentOnUuid: "other-uuid", residentOnName: "xcp2" };
+    expect(refusal({ ...fresh, vm: elsewhere })).toMatchObject({
+      code: "VM_ON_OTHER_HOST",
+      message: expect.stringMatching(/"xcp2" \(other-uuid\).*"xcp1" \(host-uuid\)/) as string,
+    });
+    // Halted, it has no host: the VBD is made and XAPI starts it where the SR is.
+    expect(kinds({ ...fresh, vm: { ...elsewhere, powerState: "Halted", residentOnUuid: "" } })).toContain(
+      "createVbd",
+    );
+  });
+
+  test("inside XAPI's GC window: a plugged VBD whose VDI is gone is waited out, an unplugged one destroyed", () => {
+    const dead = { ...ourVbd, vdiUuid: "" };
+    expect(planConverge({ ...done, vbd: dead }, wanted).filter((step) => step.kind !== "ensureVdi")).toEqual([
+      { kind: "awaitVbdCollected", vbdUuid: "vbd-1", timeoutSeconds: 90 },
+      { kind: "createVbd", vmUuid: VM_UUID, mode: "RW", userdevice: "autodetect", bootable: false },
+      { kind: "plugVbd" },
+    ]);
+    expect(kinds({ ...done, vbd: { ...dead, currentlyAttached: false } })).toEqual([
+      "ensureVdi",
+      "destroyVbd",
+      "createVbd",
+      "plugVbd",
+    ]);
+  });
+});

@@ -2,7 +2,7 @@
 // VBD, the newest records) to what it leaves, so what a step needs and what it changes is in its
 // code, not in a comment: ensureVdi yields the VDI, adoptVbd and createVbd yield our VBD,
 // destroyVbd drops it, the others act on it.
-import type { XapiStep } from "../core/converge-plan.js";
+import { VBD_GC_WAIT_SECONDS, type XapiStep } from "../core/converge-plan.js";
 import { HostStateError, InternalError } from "../core/errors.js";
 import type { HostView } from "../core/host-view.js";
 import type { Log } from "../dom0/remote.js";
@@ -12,6 +12,7 @@ import {
   awaitVbdCollected,
   createVbd,
   destroyVbd,
+  failedForGoneVdi,
   plugVbd,
   readVbd,
   setVbdBootable,
@@ -31,6 +32,8 @@ interface Progress {
   /** Our VBD exists (found, adopted or created). */
   readonly vbdExists: boolean;
   readonly destroyed: readonly Ref[];
+  /** XAPI's GC removed our VBD during the apply (its VDI went in the scan): nothing to destroy. */
+  readonly collected?: boolean;
   readonly snapshot: XapiSnapshot;
 }
 
@@ -63,36 +66,25 @@ const RUNNERS: { readonly [K in XapiStep["kind"]]: Runner<K> } = {
     await tagVbd(access.xapi, vbd, view.tag);
     return { ...progress, vbd, vbdExists: true };
   },
-  unplugVbd: async ({ access, log }, _step, progress) => {
+  unplugVbd: async ({ access, view, log }, _step, progress) => {
     log("unplugging the VBD");
-    await withProgress(log, "waiting for VBD.unplug", unplugVbd(access.xapi, ourVbd(progress)));
+    try {
+      await withProgress(log, "waiting for VBD.unplug", unplugVbd(access.xapi, ourVbd(progress)));
+    } catch (error) {
+      // The scan just now forgot the VBD's old VDI (a renamed disk): the GC window, see waitForGc.
+      if (!failedForGoneVdi(error)) throw error;
+      return waitForGc(access, log, progress, view.vbd?.uuid ?? "", VBD_GC_WAIT_SECONDS);
+    }
     return progress;
   },
   destroyVbd: async ({ access }, _step, progress) => {
+    if (progress.collected === true && progress.vbd === undefined) return progress;
     const vbd = ourVbd(progress);
     await destroyVbd(access.xapi, vbd);
     return { ...progress, vbd: undefined, destroyed: [...progress.destroyed, vbd] };
   },
-  awaitVbdCollected: async ({ access, log }, step, progress) => {
-    const vbd = ourVbd(progress);
-    const what = `VBD ${step.vbdUuid} is plugged but its VDI is gone: waiting for XAPI's database GC to remove it`;
-    log(what);
-    const collected = await withProgress(
-      log,
-      what,
-      awaitVbdCollected(access.xapi, vbd, step.timeoutSeconds),
-      { limitSeconds: step.timeoutSeconds },
-    );
-    if (!collected) {
-      throw new HostStateError(
-        "VBD_NOT_COLLECTED",
-        { vbd: step.vbdUuid },
-        `VBD ${step.vbdUuid} refers to a VDI that is gone and XAPI's database GC did not remove it ` +
-          `within ${step.timeoutSeconds} s (XAPI refuses to unplug or destroy it meanwhile): run this again later`,
-      );
-    }
-    return { ...progress, vbd: undefined, destroyed: [...progress.destroyed, vbd] };
-  },
+  awaitVbdCollected: ({ access, log }, step, progress) =>
+    waitForGc(access, log, progress, step.vbdUuid, step.timeoutSeconds),
   createVbd: async ({ access, view, log }, step, progress) => {
     if (view.vm === undefined || progress.vdi === undefined)
       throw new InternalError("createVbd without VM or VDI");
@@ -158,6 +150,34 @@ export async function runXapiSteps(
   } catch (cause) {
     throw new ApplyError({ ...changes, vbdExists: progress.vbdExists }, { cause });
   }
+}
+
+/**
+ * Waits for XAPI's database GC to drop our plugged VBD whose VDI is gone: XAPI refuses to unplug
+ * (even unplug_force) or destroy it meanwhile (core/converge-plan.ts removeVbdSteps says why).
+ */
+async function waitForGc(
+  access: HostAccess,
+  log: Log,
+  progress: Progress,
+  vbdUuid: string,
+  timeoutSeconds: number,
+): Promise<Progress> {
+  const vbd = ourVbd(progress);
+  const what = `VBD ${vbdUuid} is plugged but its VDI is gone: waiting for XAPI's database GC to remove it`;
+  log(what);
+  const collected = await withProgress(log, what, awaitVbdCollected(access.xapi, vbd, timeoutSeconds), {
+    limitSeconds: timeoutSeconds,
+  });
+  if (!collected) {
+    throw new HostStateError(
+      "VBD_NOT_COLLECTED",
+      { vbd: vbdUuid },
+      `VBD ${vbdUuid} refers to a VDI that is gone and XAPI's database GC did not remove it ` +
+        `within ${timeoutSeconds} s (XAPI refuses to unplug or destroy it meanwhile): run this again later`,
+    );
+  }
+  return { ...progress, vbd: undefined, collected: true, destroyed: [...progress.destroyed, vbd] };
 }
 
 /**

@@ -91,3 +91,14 @@ export async function awaitVbdCollected(
   }
   return false;
 }
+
+/**
+ * A VBD call failed because the VBD's VDI is gone: XAPI's GC window, where every VBD operation
+ * fails HANDLE_INVALID ["VDI", ...] (xen-api `xapi_vbd_helpers.ml` valid_operations reads the VDI).
+ */
+export function failedForGoneVdi(error: unknown): boolean {
+  if (xapiErrorCode(error) !== "HANDLE_INVALID") return false;
+  const params: unknown =
+    typeof error === "object" && error !== null && "params" in error ? error.params : undefined;
+  return Array.isArray(params) && (params as unknown[])[0] === "VDI";
+}
