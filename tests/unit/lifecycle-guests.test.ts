@@ -77,3 +77,21 @@ test("inside the GC window: read reports the dead VBD, converge waits for the GC
   const ours = sim.control.state().vbds.filter((vbd) => vbd.otherConfig["xen-passthrough"] === replaced.id);
   expect(ours).toEqual([expect.objectContaining({ uuid: replaced.state.vbdUuid, currentlyAttached: true })]);
 });
+
+test("a vanished device (gone from dom0, its VDI record left): refused naming the host, nothing changed", async () => {
+  const { dom0, sim } = host();
+  dom0.addDisk("sde", "VANISHED", 64);
+  const { state } = await converge("VANISHED", { attach: false });
+  dom0.disks.splice(
+    dom0.disks.findIndex((disk) => disk.serial === "VANISHED"),
+    1,
+  );
+  const before = sim.control.state();
+  const attempt = converge("VANISHED");
+  await expect(attempt).rejects.toMatchObject({ code: "DISK_NOT_FOUND" });
+  await expect(attempt).rejects.toThrow(
+    new RegExp(`the disk serial VANISHED is not present on host "[^"]+" \\(${sim.host.uuid}\\)`),
+  );
+  expect(before.vdis.some((vdi) => vdi.uuid === state.vdiUuid)).toBe(true);
+  expect(sim.control.state().vbds).toEqual(before.vbds);
+});

@@ -226,7 +226,7 @@ describe("others' rules and VBDs", () => {
 
   test("no disk or no VM: refused with what is missing", () => {
     expect(() => planConverge({ ...fresh, disk: undefined }, wanted)).toThrow(
-      "no disk with serial S3Z1 on the host",
+      'the disk serial S3Z1 is not present on host "xcp1" (host-uuid): no disk with serial S3Z1 on this host',
     );
     expect(() => planConverge({ ...fresh, vm: undefined }, wanted)).toThrow('VM "nas" was not found');
   });

@@ -34,10 +34,15 @@ export interface Target {
 export function refuseUnsafe(view: RefusalView, inputs: PassthroughDiskInputs): Target {
   const disk = describeDisk(inputs.disk);
   if (view.disk === undefined) {
+    const problem = view.diskProblem ?? `no disk with ${disk} on this host`;
+    // A disk that is simply absent (unplugged, dead, another host's) is said so, naming the host.
+    const absent = problem.startsWith("no disk with");
     throw new RefusedError(
       "DISK_NOT_FOUND",
-      { disk },
-      view.diskProblem ?? `no disk with ${disk} on the host`,
+      { disk, host: view.hostUuid },
+      absent
+        ? `the disk ${disk} is not present on host "${view.hostName}" (${view.hostUuid}): ${problem}`
+        : problem,
     );
   }
   if (view.diskUse !== undefined) {

@@ -6,6 +6,7 @@ import { VBD_GC_WAIT_SECONDS, type XapiStep } from "../core/converge-plan.js";
 import { HostStateError, InternalError } from "../core/errors.js";
 import type { HostView } from "../core/host-view.js";
 import type { Log } from "../dom0/remote.js";
+import { xapiErrorCode } from "../xapi/caller.js";
 import type { Ref } from "../xapi/records.js";
 import type { XapiSnapshot } from "../xapi/snapshot.js";
 import {
@@ -96,10 +97,24 @@ const RUNNERS: { readonly [K in XapiStep["kind"]]: Runner<K> } = {
     await setVbdBootable(access.xapi, ourVbd(progress), step.bootable);
     return progress;
   },
-  plugVbd: async ({ access, log }, _step, progress) => {
+  plugVbd: async ({ access, view, log }, _step, progress) => {
     log("plugging the VBD into the running VM");
     // Plugs into one VM run one after another (xenopsd queues per VM): this one may wait.
-    await withProgress(log, "waiting for VBD.plug", plugVbd(access.xapi, ourVbd(progress)));
+    try {
+      await withProgress(log, "waiting for VBD.plug", plugVbd(access.xapi, ourVbd(progress)));
+    } catch (error) {
+      // The device vanished from dom0 after the look; its VDI record is left (xapi-project/sm
+      // udevSR attach fails SR_BACKEND_FAILURE_46 "The VDI is not available").
+      if (xapiErrorCode(error) !== "SR_BACKEND_FAILURE_46") throw error;
+      throw new HostStateError(
+        "DEVICE_NOT_PRESENT",
+        { host: view.hostUuid, location: view.vdi?.location ?? "" },
+        `the disk ${view.disk?.kernelName === undefined ? "" : `/dev/${view.disk.kernelName} `}is not present on host ` +
+          `"${view.hostName}" (${view.hostUuid}): XAPI cannot plug it (SR_BACKEND_FAILURE_46, the VDI is not available). ` +
+          "Check that the disk is connected, then run this again",
+        { cause: error },
+      );
+    }
     return progress;
   },
 };
