@@ -11,12 +11,15 @@ let pool: SandboxPool | undefined;
 beforeAll(async () => {
   pool = await startPool({
     hosts: 3,
+    // Two hosts with disks (the member gets one per test), the third with none.
+    disks: [2, 6, 0],
     model: {
       vms: [
         { nameLabel: "on-member", powerState: "Running", host: 1, affinity: 1, guest: "pv" },
         { nameLabel: "on-master", powerState: "Running", host: 0, guest: "pv" },
         { nameLabel: "no-tools", powerState: "Running", host: 1, guest: "hvm-no-pv-drivers" },
         { nameLabel: "windows", powerState: "Running", host: 1, guest: "hvm" },
+        { nameLabel: "halted", powerState: "Halted", guest: "pv" },
       ],
     },
   });
@@ -129,4 +132,22 @@ test("a hot-unplug, then the disk back under another name, refreshed inside the 
     expect.objectContaining({ uuid: repaired.state["vbdUuid"], currentlyAttached: true }),
   ]);
   await engine().destroy(repaired);
+});
+
+test("affinity: reported, and set only with setAffinity: true", async () => {
+  const disk = nextDisk();
+  const vmAffinity = () =>
+    control()
+      .state()
+      .vms.find((vm) => vm.nameLabel === "halted")?.affinity;
+  const before = vmAffinity();
+  const created = await engine().create(args(disk, "halted"));
+  expect(observed(created)).toMatchObject({ vmAffinityOnDiskHost: false, vmOnDiskHost: true });
+  expect(vmAffinity()).toBe(before);
+  expect((await engine().preview(created, args(disk, "halted"))).changes).toBe("none");
+  const updated = await engine().up(created, args(disk, "halted", { setAffinity: true }));
+  expect(observed(updated)).toMatchObject({ vmAffinityOnDiskHost: true });
+  expect(vmAffinity()).toBe(member().simulator.hosts.find((host) => host.uuid === member().host.uuid)?.ref);
+  expect((await refreshed(updated)).state["drift"]).toEqual([expect.stringMatching(/VM is Halted/)]);
+  await engine().destroy(updated);
 });

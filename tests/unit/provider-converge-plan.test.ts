@@ -7,7 +7,13 @@ import { inputs, VM_UUID } from "./provider-plan-fixture.js";
 const wanted = inputs();
 
 /** A guest that takes hot-plugged disks on its own host. */
-const PV_GUEST = { hvm: false, canHotplug: true, residentOnUuid: "host-uuid", residentOnName: "xcp1" };
+const PV_GUEST = {
+  hvm: false,
+  canHotplug: true,
+  residentOnUuid: "host-uuid",
+  residentOnName: "xcp1",
+  affinityUuid: "",
+};
 const rule = renderRule(wanted.disk);
 
 const ourVbd: VbdView = {
@@ -324,5 +330,12 @@ describe("guests and pools", () => {
       "createVbd",
       "plugVbd",
     ]);
+  });
+
+  test("setAffinity: true points the VM's affinity at the disk's host, once; never without it", () => {
+    expect(kinds(done)).not.toContain("setVmAffinity");
+    expect(kinds(done, inputs({ setAffinity: true }))).toEqual(["ensureVdi", "setVmAffinity"]);
+    const pinned = { ...done, vm: { ...done.vm!, affinityUuid: "host-uuid" } };
+    expect(kinds(pinned, inputs({ setAffinity: true }))).toEqual(["ensureVdi"]);
   });
 });

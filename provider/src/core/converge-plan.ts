@@ -54,7 +54,8 @@ export type XapiStep =
       readonly bootable: boolean;
     }
   | { readonly kind: "setVbdBootable"; readonly bootable: boolean }
-  | { readonly kind: "plugVbd" };
+  | { readonly kind: "plugVbd" }
+  | { readonly kind: "setVmAffinity" };
 
 /** One step; a plan lists every dom0 step before the first XAPI step. */
 export type Step = Dom0Step | XapiStep;
@@ -85,6 +86,8 @@ export function planConverge(observed: PlanView, inputs: PassthroughDiskInputs):
   }
   steps.push({ kind: "ensureVdi", location });
   steps.push(...vbdSteps(observed, inputs, vm));
+  // Opt-in only: the VM may be managed by another tool (observed.vmAffinityOnDiskHost reports it).
+  if (inputs.setAffinity && vm.affinityUuid !== observed.hostUuid) steps.push({ kind: "setVmAffinity" });
   return steps;
 }
 

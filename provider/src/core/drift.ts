@@ -25,7 +25,8 @@ export type DriftKind =
   | "vmMissing"
   | "vmNotRunning"
   | "vmWithoutPvDrivers"
-  | "vmOnOtherHost";
+  | "vmOnOtherHost"
+  | "vmAffinity";
 
 /**
  * Lists the drift in an observation. `lastKernelName` is the kernel name the state recorded
@@ -70,6 +71,8 @@ export function findDrift(
     if (settings.length > 0) add("vbdSettings", `the VBD has ${settings.join(", ")}`);
   }
   if (!observed.vmPresent) add("vmMissing", "the VM was not found", false);
+  if (observed.vmPresent && inputs.setAffinity && observed.vmAffinityOnDiskHost === false)
+    add("vmAffinity", "the VM's affinity is not the disk's host (setAffinity: true)");
   if (observed.vmOnDiskHost === false) {
     add(
       "vmOnOtherHost",

@@ -63,8 +63,9 @@ export interface VbdFacts {
 export interface HostView {
   /** INSTALLATION_UUID of dom0's xensource-inventory. */
   readonly hostUuid: string;
-  /** The host's name_label in XAPI. */
+  /** The host's name_label and reference in XAPI. */
   readonly hostName: string;
+  readonly hostRef: Ref;
   /** Tag of our VBD (other_config) and the resource id: unique per host and disk identity. */
   readonly tag: string;
   /** The disk, resolved by its identity (undefined: not found, see diskProblem). */
@@ -146,6 +147,7 @@ export function viewOf(
   return {
     hostUuid,
     hostName: host.name_label,
+    hostRef: host.$ref,
     tag,
     disk,
     diskProblem: resolution.ok ? undefined : resolution.reason,

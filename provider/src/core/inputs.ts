@@ -183,6 +183,8 @@ export interface PassthroughDiskInputs {
   readonly bootable: boolean;
   readonly attach: boolean;
   readonly adopt: boolean;
+  /** Point the VM's affinity at the disk's host, so XAPI starts the VM where its disk is. */
+  readonly setAffinity: boolean;
   readonly symlinkTimeoutSeconds: number;
 }
 
@@ -193,6 +195,7 @@ export const DEFAULTS = {
   bootable: false,
   attach: true,
   adopt: false,
+  setAffinity: false,
   symlinkTimeoutSeconds: 60,
 } as const satisfies Partial<PassthroughDiskInputs>;
 

@@ -21,13 +21,20 @@ export type RefusalView = Pick<
 /** The VM as the refusals and the planner read it. */
 export type GuestView = Pick<
   VmFacts,
-  "uuid" | "powerState" | "isControlDomain" | "hvm" | "canHotplug" | "residentOnUuid" | "residentOnName"
+  | "uuid"
+  | "powerState"
+  | "isControlDomain"
+  | "hvm"
+  | "canHotplug"
+  | "residentOnUuid"
+  | "residentOnName"
+  | "affinityUuid"
 >;
 
 /** What a converge may act on once nothing was refused. */
 export interface Target {
   readonly disk: Pick<Dom0Disk, "kernelName">;
-  readonly vm: Pick<VmFacts, "uuid" | "powerState" | "canHotplug">;
+  readonly vm: Pick<VmFacts, "uuid" | "powerState" | "canHotplug" | "affinityUuid">;
 }
 
 /** Throws RefusedError when converging is unsafe or would take what is not ours; else the target. */

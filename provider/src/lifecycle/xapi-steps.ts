@@ -86,6 +86,16 @@ const RUNNERS: { readonly [K in XapiStep["kind"]]: Runner<K> } = {
   },
   awaitVbdCollected: ({ access, log }, step, progress) =>
     waitForGc(access, log, progress, step.vbdUuid, step.timeoutSeconds),
+  setVmAffinity: async ({ access, view, log }, _step, progress) => {
+    if (view.vm === undefined) throw new InternalError("setVmAffinity without the VM");
+    const vm = view.vm.ref;
+    log(`setting the VM's affinity to host "${view.hostName}" (setAffinity: true)`);
+    await access.xapi.call("VM.set_affinity", vm, view.hostRef);
+    const vms = progress.snapshot.vms.map((record) =>
+      record.$ref === vm ? { ...record, affinity: view.hostRef } : record,
+    );
+    return { ...progress, snapshot: { ...progress.snapshot, vms } };
+  },
   createVbd: async ({ access, view, log }, step, progress) => {
     if (view.vm === undefined || progress.vdi === undefined)
       throw new InternalError("createVbd without VM or VDI");
