@@ -79,6 +79,11 @@ export interface PassthroughDiskArgs {
   attach?: pulumi.Input<boolean>;
   /** Take over an existing hand-made rule or VBD for this disk instead of failing. Default false. */
   adopt?: pulumi.Input<boolean>;
+  /**
+   * Set the VM's affinity to the disk's host, so XAPI starts the VM where its disk is. Default
+   * false: the VM (which another tool may manage) is never changed silently; `observed` reports it.
+   */
+  setAffinity?: pulumi.Input<boolean>;
   /** How long to wait for udev to create /dev/xapi/block/<disk> (1..600). Default 60. */
   symlinkTimeoutSeconds?: pulumi.Input<number>;
 }
@@ -142,6 +147,7 @@ export class PassthroughDisk extends pulumi.dynamic.Resource {
   declare public readonly bootable: pulumi.Output<boolean>;
   declare public readonly attach: pulumi.Output<boolean>;
   declare public readonly adopt: pulumi.Output<boolean>;
+  declare public readonly setAffinity: pulumi.Output<boolean>;
   declare public readonly symlinkTimeoutSeconds: pulumi.Output<number>;
 
   /**

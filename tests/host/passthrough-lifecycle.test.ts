@@ -4,10 +4,9 @@ import type { SandboxDisk } from "xen-sandbox";
 import { useEngine, type Stored } from "../support/engine";
 import { connectionTo, useSandbox } from "../support/sandbox";
 
-// gcImmediately (not like XAPI): the provider does not yet replace a VBD whose VDI is gone inside
-// XAPI's 30 s GC window ("the disk back under another kernel name" fails VBD.destroy: still
-// attached). Opt-in until the provider handles the window; then drop it.
-const sandbox = useSandbox({ disks: 3, gcImmediately: true });
+// XAPI's GC runs every 30 s, as on a real host: "the disk back under another kernel name" meets
+// a plugged VBD whose VDI is gone, and the provider waits it out.
+const sandbox = useSandbox({ disks: 3 });
 const engine = useEngine();
 
 const connection = () => connectionTo(sandbox());
@@ -180,6 +179,8 @@ describe("drift: read reports it, the next up repairs it", () => {
     await refreshExpectingDrift(new RegExp(`came back as ${after}`));
     await upAndExpectInSync();
     expect(stored.state["kernelName"]).toBe(after);
+    // The old VBD was plugged with its VDI gone: XAPI refuses to unplug or destroy it, its GC drops it.
+    expect(engine().host.output()).toMatch(/its VDI is gone: waiting for XAPI's database GC/);
     const vdi = state().vdis.find((v) => v.uuid === stored.state["vdiUuid"]);
     expect(vdi?.location).toBe(`/dev/xapi/block/${after}`);
     expect(ourVbds(stored)).toMatchObject([{ vdi: vdi?.ref, currentlyAttached: true }]);

@@ -110,6 +110,10 @@ const vm = (name: string, power_state: VmRecord["power_state"]): VmRecord => ({
   is_control_domain: false,
   is_a_template: false,
   VBDs: [],
+  HVM_boot_policy: "",
+  guest_metrics: "OpaqueRef:NULL",
+  resident_on: "OpaqueRef:NULL",
+  affinity: "OpaqueRef:NULL",
 });
 
 const VIEW: XapiView = {

@@ -23,16 +23,24 @@ export interface LifecycleHost {
   failCalls(method: string, code: string, count?: number): void;
 }
 
-/** One simulator and fake dom0 per test file; `host()` inside a test. */
-export function useLifecycleHost(): () => LifecycleHost {
+/** A guest the simulator seeds (its model's `vms`). */
+export interface SeededGuest {
+  readonly nameLabel: string;
+  readonly powerState: "Running" | "Halted";
+  readonly guest?: "hvm" | "hvm-no-pv-drivers" | "hvm-no-hotplug" | "pv";
+}
+
+/** One simulator and fake dom0 per test file (with more guests when given); `host()` inside a test. */
+export function useLifecycleHost(extraGuests: readonly SeededGuest[] = []): () => LifecycleHost {
   const dom0 = new FakeDom0();
   // The simulator's default guests, and a PV one: an HVM guest refuses a RO disk (xapi_vbd.ml plug).
-  const vms = [
+  const vms: SeededGuest[] = [
     { nameLabel: "media-server", powerState: "Running" },
     { nameLabel: "archive", powerState: "Halted" },
     PV_GUEST,
-  ] as const;
-  const sim = useXapiSimulator({ devices: dom0, model: { vms: [...vms] } });
+    ...extraGuests,
+  ];
+  const sim = useXapiSimulator({ devices: dom0, model: { vms } });
   let client: Xapi | undefined;
   let host: LifecycleHost | undefined;
   beforeAll(async () => {

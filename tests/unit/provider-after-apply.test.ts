@@ -57,6 +57,7 @@ describe("snapshotAfterVbdChanges", () => {
     vms: [],
     vdis: [],
     vbds: [vbd("a", true), vbd("b", false)],
+    guestMetrics: [],
   };
 
   test("drops destroyed VBDs and puts the re-read record in place of the old one", () => {

@@ -5,6 +5,15 @@ import { renderRule } from "pulumi-xen-passthrough/dist/core/rule.js";
 import { inputs, VM_UUID } from "./provider-plan-fixture.js";
 
 const wanted = inputs();
+
+/** A guest that takes hot-plugged disks on its own host. */
+const PV_GUEST = {
+  hvm: false,
+  canHotplug: true,
+  residentOnUuid: "host-uuid",
+  residentOnName: "xcp1",
+  affinityUuid: "",
+};
 const OWNER = "homelab/dev/nas-data";
 const rule = renderRule(wanted.disk, OWNER);
 
@@ -26,11 +35,12 @@ const fresh: PlanView = {
   otherRules: [],
   symlinkPresent: false,
   hostUuid: "host-uuid",
+  hostName: "xcp1",
   diskProblem: undefined,
   diskUse: undefined,
   sr: { ref: "OpaqueRef:sr" },
   vdi: undefined,
-  vm: { uuid: VM_UUID, powerState: "Running", isControlDomain: false },
+  vm: { uuid: VM_UUID, powerState: "Running", isControlDomain: false, ...PV_GUEST },
   vbd: undefined,
   otherVbds: [],
   owner: OWNER,
@@ -65,13 +75,9 @@ describe("create from nothing", () => {
   });
 
   test("halted VM: the VBD is created but not plugged", () => {
-    expect(kinds({ ...fresh, vm: { uuid: VM_UUID, powerState: "Halted", isControlDomain: false } })).toEqual([
-      "writeRule",
-      "reloadAndTrigger",
-      "waitSymlink",
-      "ensureVdi",
-      "createVbd",
-    ]);
+    expect(
+      kinds({ ...fresh, vm: { uuid: VM_UUID, powerState: "Halted", isControlDomain: false, ...PV_GUEST } }),
+    ).toEqual(["writeRule", "reloadAndTrigger", "waitSymlink", "ensureVdi", "createVbd"]);
   });
 
   test("attach: false never plugs", () => {
@@ -233,7 +239,7 @@ describe("others' rules and VBDs", () => {
 
   test("no disk or no VM: refused with what is missing", () => {
     expect(() => planConverge({ ...fresh, disk: undefined }, wanted)).toThrow(
-      "no disk with serial S3Z1 on the host",
+      'the disk serial S3Z1 is not present on host "xcp1" (host-uuid): no disk with serial S3Z1 on this host',
     );
     expect(() => planConverge({ ...fresh, vm: undefined }, wanted)).toThrow('VM "nas" was not found');
   });
@@ -257,12 +263,86 @@ describe("others' rules and VBDs", () => {
     });
     expect(refusal({ ...fresh, sr: undefined })).toMatchObject({ code: "NO_REMOVABLE_STORAGE_SR" });
     expect(
-      refusal({ ...fresh, vm: { uuid: VM_UUID, powerState: "Running", isControlDomain: true } }),
+      refusal({ ...fresh, vm: { uuid: VM_UUID, powerState: "Running", isControlDomain: true, ...PV_GUEST } }),
     ).toMatchObject({ code: "VM_IS_CONTROL_DOMAIN" });
     for (const view of [
       { ...fresh, sr: undefined },
       { ...fresh, diskUse: "swap" },
     ])
       expect(refusal(view)).toBeInstanceOf(RefusedError);
+  });
+});
+
+describe("guests and pools", () => {
+  const refusal = (observation: PlanView, want = wanted) => {
+    try {
+      planConverge(observation, want);
+    } catch (error) {
+      return error;
+    }
+    throw new Error("not refused");
+  };
+  const hvm = (canHotplug: boolean) => ({ ...fresh.vm!, hvm: true, canHotplug });
+
+  test('mode "RO" on an HVM guest is refused before any step, with the reason', () => {
+    expect(refusal({ ...fresh, vm: hvm(true) }, inputs({ mode: "RO" }))).toMatchObject({
+      code: "RO_DISK_ON_HVM_GUEST",
+      message: expect.stringMatching(
+        /HVM guest.*DISK_VBD_MUST_BE_READWRITE_FOR_HVM.*use mode "RW"/,
+      ) as string,
+    });
+    expect(kinds({ ...fresh, vm: hvm(true) }, inputs({ mode: "RW" }))).toContain("plugVbd");
+  });
+
+  test("a running HVM guest without PV drivers: the VBD is created, never plugged", () => {
+    expect(kinds({ ...fresh, vm: hvm(false) })).toEqual([
+      "writeRule",
+      "reloadAndTrigger",
+      "waitSymlink",
+      "ensureVdi",
+      "createVbd",
+    ]);
+    // Converging again plans nothing: no retry of a plug XAPI would refuse.
+    expect(kinds({ ...done, vm: hvm(false), vbd: { ...ourVbd, currentlyAttached: false } })).toEqual([
+      "ensureVdi",
+    ]);
+    // Its plugged VBD cannot be unplugged to change its userdevice: refused before any change.
+    expect(refusal({ ...done, vm: hvm(false) }, inputs({ userdevice: "5" }))).toMatchObject({
+      code: "VM_CANNOT_HOTPLUG",
+    });
+  });
+
+  test("a VM running on another host of the pool is refused, naming both hosts", () => {
+    const elsewhere = { ...fresh.vm!, residentOnUuid: "other-uuid", residentOnName: "xcp2" };
+    expect(refusal({ ...fresh, vm: elsewhere })).toMatchObject({
+      code: "VM_ON_OTHER_HOST",
+      message: expect.stringMatching(/"xcp2" \(other-uuid\).*"xcp1" \(host-uuid\)/) as string,
+    });
+    // Halted, it has no host: the VBD is made and XAPI starts it where the SR is.
+    expect(kinds({ ...fresh, vm: { ...elsewhere, powerState: "Halted", residentOnUuid: "" } })).toContain(
+      "createVbd",
+    );
+  });
+
+  test("inside XAPI's GC window: a plugged VBD whose VDI is gone is waited out, an unplugged one destroyed", () => {
+    const dead = { ...ourVbd, vdiUuid: "" };
+    expect(planConverge({ ...done, vbd: dead }, wanted).filter((step) => step.kind !== "ensureVdi")).toEqual([
+      { kind: "awaitVbdCollected", vbdUuid: "vbd-1", timeoutSeconds: 90 },
+      { kind: "createVbd", vmUuid: VM_UUID, mode: "RW", userdevice: "autodetect", bootable: false },
+      { kind: "plugVbd" },
+    ]);
+    expect(kinds({ ...done, vbd: { ...dead, currentlyAttached: false } })).toEqual([
+      "ensureVdi",
+      "destroyVbd",
+      "createVbd",
+      "plugVbd",
+    ]);
+  });
+
+  test("setAffinity: true points the VM's affinity at the disk's host, once; never without it", () => {
+    expect(kinds(done)).not.toContain("setVmAffinity");
+    expect(kinds(done, inputs({ setAffinity: true }))).toEqual(["ensureVdi", "setVmAffinity"]);
+    const pinned = { ...done, vm: { ...done.vm!, affinityUuid: "host-uuid" } };
+    expect(kinds(pinned, inputs({ setAffinity: true }))).toEqual(["ensureVdi"]);
   });
 });

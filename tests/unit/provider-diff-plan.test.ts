@@ -17,6 +17,32 @@ describe("no change", () => {
     });
   });
 
+  test("a state written before setAffinity and the vm* observations diffs as in sync", () => {
+    const old: Record<string, unknown> = { ...state(base) };
+    delete old["setAffinity"];
+    const observed = { ...(old["observed"] as Record<string, unknown>) };
+    for (const key of ["vmCanHotplug", "vmResidentOn", "vmOnDiskHost", "vmAffinityOnDiskHost"])
+      delete observed[key];
+    expect(planDiff({ ...old, observed }, { ...base })).toMatchObject({ changes: false, reasons: [] });
+    expect(planDiff({ ...old, observed }, news({ setAffinity: true })).reasons).toEqual([
+      "setAffinity: (unset) -> true",
+    ]);
+  });
+
+  test("an HVM guest without PV drivers, or one on another host: reported, never planned", () => {
+    const observed = {
+      ...(state(base)["observed"] as Record<string, unknown>),
+      vbdAttached: false,
+      vmCanHotplug: false,
+    };
+    expect(planDiff({ ...state(base), observed }, { ...base }).changes).toBe(false);
+    const elsewhere = { ...observed, vmCanHotplug: true, vmOnDiskHost: false, vmResidentOn: "h2" };
+    expect(findDrift(elsewhere as never, base, "sdb").map((d) => d.kind)).toEqual([
+      "vbdUnplugged",
+      "vmOnOtherHost",
+    ]);
+  });
+
   test("key order does not matter", () => {
     const reordered = Object.fromEntries(Object.entries(base).reverse());
     expect(planDiff(state(base), reordered).changes).toBe(false);

@@ -56,6 +56,7 @@ describe("defaults", () => {
       bootable: false,
       attach: true,
       adopt: false,
+      setAffinity: false,
       symlinkTimeoutSeconds: 60,
     });
   });

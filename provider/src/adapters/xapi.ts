@@ -91,10 +91,12 @@ export class XapiSession {
             tunnel,
             { user: "", password: "" },
             `XAPI of ${endpoint.host.target} (${endpoint.socketPath ?? DEFAULT_XAPI_SOCKET})`,
+            // A member's local socket logs in as local superuser (xapi_session.ml): only a socket
+            // path that leads to a TCP listener gets HOST_IS_SLAVE here.
             (master) =>
-              `${endpoint.host.spec.host} is a pool member; XAPI accepts logins only on the pool master ${master}. ` +
-              `Set ${names.xapiUrl} to "https://${master}" (with ${names.xapiPassword}), or connect to the master instead ` +
-              `(${names.host} = ${master})`,
+              `the XAPI socket of ${endpoint.host.spec.host} answered as a remote login on a pool member ` +
+              `(master ${master}); dom0's own socket (/var/lib/xcp/xapi) accepts logins on every member. ` +
+              `Check the socket path, or set ${names.xapiUrl} to "https://${master}" (with ${names.xapiPassword})`,
             names,
             callTimeoutMs,
           )

@@ -4,7 +4,15 @@
 import type { HostView, VbdFacts, VdiFacts } from "./host-view.js";
 import type { PassthroughDiskInputs, VbdMode } from "./inputs.js";
 import { refuseUnsafe, type RefusalView, type Target } from "./refusals.js";
+import { RefusedError } from "./errors.js";
+import { describeVm } from "./identity.js";
 import { renderRule, symlinkPath } from "./rule.js";
+
+/**
+ * How long to wait for XAPI's database GC to drop a plugged VBD whose VDI is gone: three of its
+ * 30 s periods (xen-api `db_gc.ml`, `db_GC_TIMER`), so one late pass is not a failure.
+ */
+export const VBD_GC_WAIT_SECONDS = 90;
 
 /** A VBD as the planner reads it. */
 export type VbdView = Pick<
@@ -43,6 +51,7 @@ export type XapiStep =
   | { readonly kind: "adoptVbd"; readonly vbdUuid: string }
   | { readonly kind: "unplugVbd" }
   | { readonly kind: "destroyVbd" }
+  | { readonly kind: "awaitVbdCollected"; readonly vbdUuid: string; readonly timeoutSeconds: number }
   | {
       readonly kind: "createVbd";
       readonly vmUuid: string;
@@ -51,7 +60,8 @@ export type XapiStep =
       readonly bootable: boolean;
     }
   | { readonly kind: "setVbdBootable"; readonly bootable: boolean }
-  | { readonly kind: "plugVbd" };
+  | { readonly kind: "plugVbd" }
+  | { readonly kind: "setVmAffinity" };
 
 /** One step; a plan lists every dom0 step before the first XAPI step. */
 export type Step = Dom0Step | XapiStep;
@@ -89,6 +99,8 @@ export function planConverge(observed: PlanView, inputs: PassthroughDiskInputs):
   }
   steps.push({ kind: "ensureVdi", location });
   steps.push(...vbdSteps(observed, inputs, vm));
+  // Opt-in only: the VM may be managed by another tool (observed.vmAffinityOnDiskHost reports it).
+  if (inputs.setAffinity && vm.affinityUuid !== observed.hostUuid) steps.push({ kind: "setVmAffinity" });
   return steps;
 }
 
@@ -110,9 +122,7 @@ function vbdSteps(observed: PlanView, inputs: PassthroughDiskInputs, vm: Target[
     (inputs.userdevice === "autodetect" || current.userdevice === inputs.userdevice);
   let attached = current?.currentlyAttached ?? false;
   if (current !== undefined && !reusable) {
-    // Mode and userdevice cannot change on a plugged VBD: re-create it (unplugging first).
-    if (attached) steps.push({ kind: "unplugVbd" });
-    steps.push({ kind: "destroyVbd" });
+    steps.push(...removeVbdSteps(current, vm, inputs));
     attached = false;
   }
   if (!reusable) {
@@ -126,7 +136,43 @@ function vbdSteps(observed: PlanView, inputs: PassthroughDiskInputs, vm: Target[
   } else if (current.bootable !== inputs.bootable) {
     steps.push({ kind: "setVbdBootable", bootable: inputs.bootable });
   }
-  if (inputs.attach && running && !attached) steps.push({ kind: "plugVbd" });
-  if (!inputs.attach && attached) steps.push({ kind: "unplugVbd" });
+  // A running HVM guest without PV drivers cannot take a disk now: XAPI plugs it when the VM
+  // next starts; the next converge plugs it once the drivers appear (outputs say so).
+  if (inputs.attach && running && !attached && vm.canHotplug) steps.push({ kind: "plugVbd" });
+  if (!inputs.attach && attached) {
+    refuseWithoutHotplug(vm, inputs, "unplug the disk (attach: false)");
+    steps.push({ kind: "unplugVbd" });
+  }
   return steps;
+}
+
+/**
+ * Gets the VBD out of the way before a new one is made. Mode and userdevice cannot change on a
+ * plugged VBD, so it is unplugged and destroyed. Inside XAPI's GC window (its VDI is gone, the
+ * uuid reads ""), XAPI refuses both unplug and unplug_force (HANDLE_INVALID: xen-api
+ * `xapi_vbd_helpers.ml` valid_operations reads the VDI) and destroy while it is plugged
+ * (`xapi_vbd_helpers.ml` destroy): an unplugged one is destroyed, a plugged one is left to the
+ * GC, which drops it whatever it says (`db_gc_util.ml` gc_VBDs), and waited for, so the new VBD
+ * can take the same userdevice.
+ */
+function removeVbdSteps(current: VbdView, vm: Target["vm"], inputs: PassthroughDiskInputs): Step[] {
+  const vdiGone = current.vdiUuid === "";
+  if (vdiGone && current.currentlyAttached) {
+    return [{ kind: "awaitVbdCollected", vbdUuid: current.uuid, timeoutSeconds: VBD_GC_WAIT_SECONDS }];
+  }
+  if (!current.currentlyAttached) return [{ kind: "destroyVbd" }];
+  refuseWithoutHotplug(vm, inputs, "re-create the VBD (its mode, userdevice or VDI changed)");
+  return [{ kind: "unplugVbd" }, { kind: "destroyVbd" }];
+}
+
+/** XAPI refuses VBD.unplug on a running HVM guest without PV drivers (VM_MISSING_PV_DRIVERS). */
+function refuseWithoutHotplug(vm: Target["vm"], inputs: PassthroughDiskInputs, what: string): void {
+  if (vm.canHotplug) return;
+  const name = describeVm(inputs.vm);
+  throw new RefusedError(
+    "VM_CANNOT_HOTPLUG",
+    { vm: name },
+    `${name} runs without PV drivers, so XAPI cannot unplug its disks (VM_MISSING_PV_DRIVERS): ` +
+      `to ${what}, shut the VM down or install its guest tools, then run this again`,
+  );
 }

@@ -1,5 +1,6 @@
 // diff without I/O: what `pulumi up` must do, from the stored state and the checked new inputs.
 import { findDrift } from "./drift.js";
+import { DEFAULTS } from "./inputs.js";
 import { MIGRATING_FROM } from "./owner.js";
 import { exactInputsSchema, INPUT_KEYS } from "./schema.js";
 import type { ObservedState } from "./state.js";
@@ -15,6 +16,9 @@ export interface DiffPlan {
   /** Why, in words ("mode: RW -> RO", "drift: the VBD was unplugged"). Not secret: values of secret inputs are never shown. */
   readonly reasons: string[];
 }
+
+/** Inputs added after the first release, with their defaults (what an older state meant). */
+const ADDED_LATER: Readonly<Record<string, unknown>> = { setAffinity: DEFAULTS.setAffinity };
 
 /** Inputs not shown in reasons because they are (or contain) secrets. */
 const SECRET_INPUTS = new Set(["connection", "xapi"]);
@@ -48,6 +52,8 @@ export function planDiff(olds: Record<string, unknown>, news: Record<string, unk
 
   for (const key of INPUT_KEYS) {
     if (key === "disk" || key === "vm" || same(olds[key], news[key])) continue;
+    // An input added after the state was written: absent there means its default.
+    if (key in ADDED_LATER && olds[key] === undefined && same(ADDED_LATER[key], news[key])) continue;
     if (key === "connection" && replaces.includes("connection")) continue;
     changes = true;
     reasons.push(

@@ -23,7 +23,10 @@ export type DriftKind =
   | "vbdPlugged"
   | "vbdSettings"
   | "vmMissing"
-  | "vmNotRunning";
+  | "vmNotRunning"
+  | "vmWithoutPvDrivers"
+  | "vmOnOtherHost"
+  | "vmAffinity";
 
 /**
  * Lists the drift in an observation. `lastKernelName` is the kernel name the state recorded
@@ -52,8 +55,15 @@ export function findDrift(
   if (observed.vbdPresent && !observed.vbdOnCurrentVdi)
     add("vbdOnStaleVdi", "the VBD refers to a VDI that is gone");
   const running = observed.vmPowerState === "Running";
-  if (observed.vbdPresent && inputs.attach && running && !observed.vbdAttached)
-    add("vbdUnplugged", "the VBD was unplugged");
+  const unplugged = observed.vbdPresent && inputs.attach && running && !observed.vbdAttached;
+  // false, not undefined: states written before this fact was observed read as before.
+  if (unplugged && observed.vmCanHotplug === false) {
+    add(
+      "vmWithoutPvDrivers",
+      "the VBD is not plugged: the VM runs without PV drivers, so the disk attaches when the VM next starts (or its drivers appear)",
+      false,
+    );
+  } else if (unplugged) add("vbdUnplugged", "the VBD was unplugged");
   if (observed.vbdPresent && !inputs.attach && observed.vbdAttached)
     add("vbdPlugged", "the VBD is plugged but attach is false");
   if (observed.vbdPresent) {
@@ -61,6 +71,15 @@ export function findDrift(
     if (settings.length > 0) add("vbdSettings", `the VBD has ${settings.join(", ")}`);
   }
   if (!observed.vmPresent) add("vmMissing", "the VM was not found", false);
+  if (observed.vmPresent && inputs.setAffinity && observed.vmAffinityOnDiskHost === false)
+    add("vmAffinity", "the VM's affinity is not the disk's host (setAffinity: true)");
+  if (observed.vmOnDiskHost === false) {
+    add(
+      "vmOnOtherHost",
+      `the VM runs on another host of the pool (${observed.vmResidentOn ?? "?"}): it cannot use the disk there`,
+      false,
+    );
+  }
   if (observed.vmPresent && !running && inputs.attach) {
     add(
       "vmNotRunning",

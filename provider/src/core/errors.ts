@@ -52,7 +52,10 @@ export type RefusalCode =
   | "DISK_HAS_UNMANAGED_VBD"
   | "DISK_IN_USE_BY_DOM0"
   | "NO_REMOVABLE_STORAGE_SR"
-  | "VM_IS_CONTROL_DOMAIN";
+  | "VM_IS_CONTROL_DOMAIN"
+  | "RO_DISK_ON_HVM_GUEST"
+  | "VM_ON_OTHER_HOST"
+  | "VM_CANNOT_HOTPLUG";
 
 /** A refusal before anything changed on the host; the message says what to do. */
 export class RefusedError extends Error {
@@ -94,11 +97,12 @@ export class RollbackIncompleteError extends Error {
 export class HostStateError extends Error {
   override readonly name = "HostStateError";
   constructor(
-    readonly code: "VDI_NOT_LISTED",
+    readonly code: "VDI_NOT_LISTED" | "VBD_NOT_COLLECTED" | "DEVICE_NOT_PRESENT",
     readonly params: Readonly<Record<string, string>>,
     message: string,
+    options?: { readonly cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 

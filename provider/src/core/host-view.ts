@@ -10,6 +10,7 @@ import type { PassthroughDiskInputs, VbdMode } from "./inputs.js";
 import { claimKey, legacyOwner, ownerOf } from "./owner.js";
 import { conflictingRules, ruleOwner, rulePath, symlinkPath, type ConflictingRule } from "./rule.js";
 import type { VmPowerState } from "./state.js";
+import { canHotplugDisks, hostUuidOf, isHvm } from "../xapi/guest.js";
 import { hostByUuid } from "../xapi/host.js";
 import type { Ref, VbdRecord } from "../xapi/records.js";
 import type { XapiSnapshot } from "../xapi/snapshot.js";
@@ -30,6 +31,15 @@ export interface VmFacts {
   readonly uuid: string;
   readonly powerState: Exclude<VmPowerState, "">;
   readonly isControlDomain: boolean;
+  /** Its disks are emulated by qemu (xapi/guest.ts): read-only disks are refused. */
+  readonly hvm: boolean;
+  /** VBD.plug/unplug can run now: false for a running HVM guest without PV drivers. */
+  readonly canHotplug: boolean;
+  /** The pool host the VM runs on ("" when it is not running). */
+  readonly residentOnUuid: string;
+  readonly residentOnName: string;
+  /** The host VM.start prefers ("" when none). */
+  readonly affinityUuid: string;
 }
 
 export interface VdiFacts {
@@ -60,6 +70,9 @@ export interface VbdFacts {
 export interface HostView {
   /** INSTALLATION_UUID of dom0's xensource-inventory. */
   readonly hostUuid: string;
+  /** The host's name_label and reference in XAPI. */
+  readonly hostName: string;
+  readonly hostRef: Ref;
   /** Tag of our VBD (other_config) and the resource id: unique per host and disk identity. */
   readonly tag: string;
   /** Our owner id (core/owner.ts): recorded in the claim, the rule and the VBD. */
@@ -131,7 +144,8 @@ export function viewOf(
   const ours = (who: string | undefined) => who === owner || (who !== undefined && who === previousOwner);
   const resolution = resolveDisk(inventory, inputs.disk);
   const disk = resolution.ok ? resolution.disk : undefined;
-  const sr = removableStorageSr(snapshot, hostByUuid(snapshot, hostUuid).$ref);
+  const host = hostByUuid(snapshot, hostUuid);
+  const sr = removableStorageSr(snapshot, host.$ref);
   const vm = findVm(snapshot, inputs.vm);
   const vdi =
     sr !== undefined && disk !== undefined
@@ -186,6 +200,8 @@ export function viewOf(
   ];
   return {
     hostUuid,
+    hostName: host.name_label,
+    hostRef: host.$ref,
     tag,
     owner,
     previousOwner,
@@ -202,7 +218,17 @@ export function viewOf(
     vm:
       vm === undefined
         ? undefined
-        : { ref: vm.$ref, uuid: vm.uuid, powerState: vm.power_state, isControlDomain: vm.is_control_domain },
+        : {
+            ref: vm.$ref,
+            uuid: vm.uuid,
+            powerState: vm.power_state,
+            isControlDomain: vm.is_control_domain,
+            hvm: isHvm(vm),
+            canHotplug: canHotplugDisks(snapshot, vm),
+            residentOnUuid: hostUuidOf(snapshot, vm.resident_on),
+            residentOnName: snapshot.hosts.find((h) => h.$ref === vm.resident_on)?.name_label ?? "",
+            affinityUuid: hostUuidOf(snapshot, vm.affinity),
+          },
     vdi: vdi === undefined ? undefined : { ref: vdi.$ref, uuid: vdi.uuid, location: vdi.location },
     ownVbds,
     vbd: [...ownVbds].sort((a, b) => rank(b) - rank(a))[0],

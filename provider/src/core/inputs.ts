@@ -183,6 +183,8 @@ export interface PassthroughDiskInputs {
   readonly bootable: boolean;
   readonly attach: boolean;
   readonly adopt: boolean;
+  /** Point the VM's affinity at the disk's host, so XAPI starts the VM where its disk is. */
+  readonly setAffinity: boolean;
   readonly symlinkTimeoutSeconds: number;
   /**
    * Who owns the disk's pieces on the host: `<project>/<stack>/<name>`, passed by the resource's
@@ -199,6 +201,7 @@ export const DEFAULTS = {
   bootable: false,
   attach: true,
   adopt: false,
+  setAffinity: false,
   symlinkTimeoutSeconds: 60,
 } as const satisfies Partial<PassthroughDiskInputs>;
 

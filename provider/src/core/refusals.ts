@@ -11,28 +11,46 @@ import { NO_REMOVABLE_STORAGE_SR } from "../xapi/sr.js";
 /** The part of the view the refusals read (tests build it without a host). */
 export type RefusalView = Pick<
   HostView,
-  "hostUuid" | "diskProblem" | "diskUse" | "otherRules" | "foreignOwner"
+  "hostUuid" | "hostName" | "diskProblem" | "diskUse" | "otherRules" | "foreignOwner"
 > & {
   readonly otherVbds: readonly Pick<VbdFacts, "uuid" | "vmUuid">[];
   readonly disk: Pick<Dom0Disk, "kernelName"> | undefined;
   readonly sr: Pick<SrFacts, "ref"> | undefined;
-  readonly vm: Pick<VmFacts, "uuid" | "powerState" | "isControlDomain"> | undefined;
+  readonly vm: GuestView | undefined;
 };
+
+/** The VM as the refusals and the planner read it. */
+export type GuestView = Pick<
+  VmFacts,
+  | "uuid"
+  | "powerState"
+  | "isControlDomain"
+  | "hvm"
+  | "canHotplug"
+  | "residentOnUuid"
+  | "residentOnName"
+  | "affinityUuid"
+>;
 
 /** What a converge may act on once nothing was refused. */
 export interface Target {
   readonly disk: Pick<Dom0Disk, "kernelName">;
-  readonly vm: Pick<VmFacts, "uuid" | "powerState">;
+  readonly vm: Pick<VmFacts, "uuid" | "powerState" | "canHotplug" | "affinityUuid">;
 }
 
 /** Throws RefusedError when converging is unsafe or would take what is not ours; else the target. */
 export function refuseUnsafe(view: RefusalView, inputs: PassthroughDiskInputs): Target {
   const disk = describeDisk(inputs.disk);
   if (view.disk === undefined) {
+    const problem = view.diskProblem ?? `no disk with ${disk} on this host`;
+    // A disk that is simply absent (unplugged, dead, another host's) is said so, naming the host.
+    const absent = problem.startsWith("no disk with");
     throw new RefusedError(
       "DISK_NOT_FOUND",
-      { disk },
-      view.diskProblem ?? `no disk with ${disk} on the host`,
+      { disk, host: view.hostUuid },
+      absent
+        ? `the disk ${disk} is not present on host "${view.hostName}" (${view.hostUuid}): ${problem}`
+        : problem,
     );
   }
   if (view.foreignOwner !== undefined) throw ownedElsewhere(disk, view.foreignOwner);
@@ -60,6 +78,7 @@ export function refuseUnsafe(view: RefusalView, inputs: PassthroughDiskInputs): 
       `${describeVm(inputs.vm)} was not found`,
     );
   }
+  refuseGuest(view, inputs, view.vm);
   refuseOthers(view, inputs, view.vm.uuid);
   return { disk: view.disk, vm: view.vm };
 }
@@ -72,6 +91,29 @@ export function ownedElsewhere(disk: string, owner: string): RefusedError {
     `${disk} belongs to ${describeOwner(owner)}: a disk can belong to one resource only ` +
       "(destroy that resource first, or remove this one from the program)",
   );
+}
+
+/** What the guest itself cannot take: a read-only disk under qemu, a disk of another host. */
+function refuseGuest(view: RefusalView, inputs: PassthroughDiskInputs, vm: GuestView): void {
+  const name = describeVm(inputs.vm);
+  if (inputs.mode === "RO" && vm.hvm) {
+    // xen-api `xapi_vbd.ml` plug: qemu cannot present a read-only disk (CA-83260).
+    throw new RefusedError(
+      "RO_DISK_ON_HVM_GUEST",
+      { vm: name },
+      `${name} is an HVM guest: XAPI refuses to plug a read-only disk into it ` +
+        '(DISK_VBD_MUST_BE_READWRITE_FOR_HVM, qemu emulates its disks): use mode "RW"',
+    );
+  }
+  if (vm.powerState === "Running" && vm.residentOnUuid !== "" && vm.residentOnUuid !== view.hostUuid) {
+    throw new RefusedError(
+      "VM_ON_OTHER_HOST",
+      { vm: name, residentOn: vm.residentOnUuid, host: view.hostUuid },
+      `${name} runs on host "${vm.residentOnName}" (${vm.residentOnUuid}), but the disk is on host ` +
+        `"${view.hostName}" (${view.hostUuid}): a VM can use a passed-through disk only on the disk's host. ` +
+        "Shut the VM down and start it on that host (setAffinity: true makes XAPI prefer it), then run this again",
+    );
+  }
 }
 
 /** Rules and VBDs of others for this disk: taken over with adopt, refused otherwise. */

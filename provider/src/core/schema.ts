@@ -257,6 +257,7 @@ function inputsSchema(wrap: Wrap) {
         bootable: flag(wrap, DEFAULTS.bootable),
         attach: flag(wrap, DEFAULTS.attach),
         adopt: flag(wrap, DEFAULTS.adopt),
+        setAffinity: flag(wrap, DEFAULTS.setAffinity),
         symlinkTimeoutSeconds: wholeNumber(
           wrap,
           LIMITS.symlinkTimeoutSeconds,
@@ -287,6 +288,7 @@ export const INPUT_KEYS = [
   "bootable",
   "attach",
   "adopt",
+  "setAffinity",
   "symlinkTimeoutSeconds",
   "owner",
 ] as const satisfies readonly (keyof PassthroughDiskInputs)[];

@@ -42,6 +42,16 @@ export interface ObservedState {
   readonly vbdBootable: boolean;
   readonly vmPresent: boolean;
   readonly vmPowerState: VmPowerState;
+  // Added with pools and HVM guests: absent from states written before, which read as "unknown"
+  // (no drift), so an old state diffs as it did.
+  /** A running VM can take a disk now: false for an HVM guest without PV drivers. */
+  readonly vmCanHotplug?: boolean;
+  /** UUID of the pool host the VM runs on ("" when it is not running). */
+  readonly vmResidentOn?: string;
+  /** The VM runs on the disk's host (true when it is not running). */
+  readonly vmOnDiskHost?: boolean;
+  /** VM.affinity names the disk's host, so XAPI starts the VM there. */
+  readonly vmAffinityOnDiskHost?: boolean;
 }
 
 /** Outputs of a PassthroughDisk (also its state in the Pulumi checkpoint). */

@@ -78,5 +78,8 @@ export async function convergeFrom(
       { cause },
     );
   }
-  return { id: view.tag, state: stateFromView(after, inputs, after.disk?.kernelName ?? "") };
+  const state = stateFromView(after, inputs, after.disk?.kernelName ?? "");
+  // What converging cannot change (a halted VM, one without PV drivers) is said, not left silent.
+  for (const line of state.drift) log(line);
+  return { id: view.tag, state };
 }

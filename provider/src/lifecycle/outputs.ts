@@ -22,6 +22,10 @@ export function observedState(view: HostView, inputs: PassthroughDiskInputs): Ob
     vbdBootable: vbd?.bootable ?? false,
     vmPresent: vm !== undefined,
     vmPowerState: vm?.powerState ?? "",
+    vmCanHotplug: vm?.canHotplug ?? false,
+    vmResidentOn: vm?.residentOnUuid ?? "",
+    vmOnDiskHost: vm === undefined || vm.residentOnUuid === "" || vm.residentOnUuid === view.hostUuid,
+    vmAffinityOnDiskHost: vm?.affinityUuid === view.hostUuid,
   };
 }
 

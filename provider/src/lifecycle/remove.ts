@@ -30,6 +30,12 @@ export async function removeFrom(
 ): Promise<void> {
   await Promise.all(
     view.ownVbds.map(async (vbd) => {
+      // Inside XAPI's GC window (its VDI is gone) a plugged VBD can be neither unplugged nor
+      // destroyed; the GC drops it within 30 s (see converge-plan.ts removeVbdSteps).
+      if (vbd.vdiUuid === "" && vbd.currentlyAttached) {
+        log(`VBD ${vbd.uuid} refers to a VDI that is gone: XAPI's database GC removes it`);
+        return;
+      }
       if (vbd.currentlyAttached) {
         log(`unplugging VBD ${vbd.uuid}`);
         await withProgress(log, `waiting for VBD.unplug of ${vbd.uuid}`, unplugVbd(access.xapi, vbd.ref));

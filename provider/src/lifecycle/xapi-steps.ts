@@ -2,13 +2,24 @@
 // VBD, the newest records) to what it leaves, so what a step needs and what it changes is in its
 // code, not in a comment: ensureVdi yields the VDI, adoptVbd and createVbd yield our VBD,
 // destroyVbd drops it, the others act on it.
-import type { XapiStep } from "../core/converge-plan.js";
+import { VBD_GC_WAIT_SECONDS, type XapiStep } from "../core/converge-plan.js";
 import { HostStateError, InternalError } from "../core/errors.js";
 import type { HostView } from "../core/host-view.js";
 import type { Log } from "../dom0/remote.js";
+import { xapiErrorCode } from "../xapi/caller.js";
 import type { Ref } from "../xapi/records.js";
 import type { XapiSnapshot } from "../xapi/snapshot.js";
-import { createVbd, destroyVbd, plugVbd, readVbd, setVbdBootable, tagVbd, unplugVbd } from "../xapi/vbd.js";
+import {
+  awaitVbdCollected,
+  createVbd,
+  destroyVbd,
+  failedForGoneVdi,
+  plugVbd,
+  readVbd,
+  setVbdBootable,
+  tagVbd,
+  unplugVbd,
+} from "../xapi/vbd.js";
 import { vdiAt } from "../xapi/vdi.js";
 import { snapshotAfterVbdChanges } from "./after-apply.js";
 import { ApplyError, type Changes } from "./changes.js";
@@ -22,6 +33,8 @@ interface Progress {
   /** Our VBD exists (found, adopted or created). */
   readonly vbdExists: boolean;
   readonly destroyed: readonly Ref[];
+  /** XAPI's GC removed our VBD during the apply (its VDI went in the scan): nothing to destroy. */
+  readonly collected?: boolean;
   readonly snapshot: XapiSnapshot;
 }
 
@@ -54,15 +67,34 @@ const RUNNERS: { readonly [K in XapiStep["kind"]]: Runner<K> } = {
     await tagVbd(access.xapi, found.ref, { tag: view.tag, owner: view.owner }, found);
     return { ...progress, vbd: found.ref, vbdExists: true };
   },
-  unplugVbd: async ({ access, log }, _step, progress) => {
+  unplugVbd: async ({ access, view, log }, _step, progress) => {
     log("unplugging the VBD");
-    await withProgress(log, "waiting for VBD.unplug", unplugVbd(access.xapi, ourVbd(progress)));
+    try {
+      await withProgress(log, "waiting for VBD.unplug", unplugVbd(access.xapi, ourVbd(progress)));
+    } catch (error) {
+      // The scan just now forgot the VBD's old VDI (a renamed disk): the GC window, see waitForGc.
+      if (!failedForGoneVdi(error)) throw error;
+      return waitForGc(access, log, progress, view.vbd?.uuid ?? "", VBD_GC_WAIT_SECONDS);
+    }
     return progress;
   },
   destroyVbd: async ({ access }, _step, progress) => {
+    if (progress.collected === true && progress.vbd === undefined) return progress;
     const vbd = ourVbd(progress);
     await destroyVbd(access.xapi, vbd);
     return { ...progress, vbd: undefined, destroyed: [...progress.destroyed, vbd] };
+  },
+  awaitVbdCollected: ({ access, log }, step, progress) =>
+    waitForGc(access, log, progress, step.vbdUuid, step.timeoutSeconds),
+  setVmAffinity: async ({ access, view, log }, _step, progress) => {
+    if (view.vm === undefined) throw new InternalError("setVmAffinity without the VM");
+    const vm = view.vm.ref;
+    log(`setting the VM's affinity to host "${view.hostName}" (setAffinity: true)`);
+    await access.xapi.call("VM.set_affinity", vm, view.hostRef);
+    const vms = progress.snapshot.vms.map((record) =>
+      record.$ref === vm ? { ...record, affinity: view.hostRef } : record,
+    );
+    return { ...progress, snapshot: { ...progress.snapshot, vms } };
   },
   createVbd: async ({ access, view, log }, step, progress) => {
     if (view.vm === undefined || progress.vdi === undefined)
@@ -79,10 +111,24 @@ const RUNNERS: { readonly [K in XapiStep["kind"]]: Runner<K> } = {
     await setVbdBootable(access.xapi, ourVbd(progress), step.bootable);
     return progress;
   },
-  plugVbd: async ({ access, log }, _step, progress) => {
+  plugVbd: async ({ access, view, log }, _step, progress) => {
     log("plugging the VBD into the running VM");
     // Plugs into one VM run one after another (xenopsd queues per VM): this one may wait.
-    await withProgress(log, "waiting for VBD.plug", plugVbd(access.xapi, ourVbd(progress)));
+    try {
+      await withProgress(log, "waiting for VBD.plug", plugVbd(access.xapi, ourVbd(progress)));
+    } catch (error) {
+      // The device vanished from dom0 after the look; its VDI record is left (xapi-project/sm
+      // udevSR attach fails SR_BACKEND_FAILURE_46 "The VDI is not available").
+      if (xapiErrorCode(error) !== "SR_BACKEND_FAILURE_46") throw error;
+      throw new HostStateError(
+        "DEVICE_NOT_PRESENT",
+        { host: view.hostUuid, location: view.vdi?.location ?? "" },
+        `the disk ${view.disk?.kernelName === undefined ? "" : `/dev/${view.disk.kernelName} `}is not present on host ` +
+          `"${view.hostName}" (${view.hostUuid}): XAPI cannot plug it (SR_BACKEND_FAILURE_46, the VDI is not available). ` +
+          "Check that the disk is connected, then run this again",
+        { cause: error },
+      );
+    }
     return progress;
   },
 };
@@ -133,6 +179,34 @@ export async function runXapiSteps(
   } catch (cause) {
     throw new ApplyError({ ...changes, vbdExists: progress.vbdExists }, { cause });
   }
+}
+
+/**
+ * Waits for XAPI's database GC to drop our plugged VBD whose VDI is gone: XAPI refuses to unplug
+ * (even unplug_force) or destroy it meanwhile (core/converge-plan.ts removeVbdSteps says why).
+ */
+async function waitForGc(
+  access: HostAccess,
+  log: Log,
+  progress: Progress,
+  vbdUuid: string,
+  timeoutSeconds: number,
+): Promise<Progress> {
+  const vbd = ourVbd(progress);
+  const what = `VBD ${vbdUuid} is plugged but its VDI is gone: waiting for XAPI's database GC to remove it`;
+  log(what);
+  const collected = await withProgress(log, what, awaitVbdCollected(access.xapi, vbd, timeoutSeconds), {
+    limitSeconds: timeoutSeconds,
+  });
+  if (!collected) {
+    throw new HostStateError(
+      "VBD_NOT_COLLECTED",
+      { vbd: vbdUuid },
+      `VBD ${vbdUuid} refers to a VDI that is gone and XAPI's database GC did not remove it ` +
+        `within ${timeoutSeconds} s (XAPI refuses to unplug or destroy it meanwhile): run this again later`,
+    );
+  }
+  return { ...progress, vbd: undefined, collected: true, destroyed: [...progress.destroyed, vbd] };
 }
 
 /**

@@ -23,7 +23,21 @@ export async function idempotent(xapi: XapiCaller, method: string, target: Ref):
     await xapi.call(method, target);
   } catch (error) {
     const code = xapiErrorCode(error);
-    if (code !== undefined && (ALREADY_DONE[method] ?? []).includes(code)) return;
+    if (code !== undefined && (ALREADY_DONE[method] ?? []).includes(code) && aboutTarget(error, method))
+      return;
     throw error;
   }
+}
+
+/**
+ * HANDLE_INVALID names the class whose reference is dead: only the target's own counts as done.
+ * Inside XAPI's GC window a VBD whose VDI is gone fails unplug with HANDLE_INVALID ["VDI", ...]
+ * (xen-api `xapi_vbd_helpers.ml` valid_operations reads the VDI): the VBD is still there.
+ */
+function aboutTarget(error: unknown, method: string): boolean {
+  if (xapiErrorCode(error) !== "HANDLE_INVALID") return true;
+  const params: unknown =
+    typeof error === "object" && error !== null && "params" in error ? error.params : undefined;
+  const cls: unknown = Array.isArray(params) ? (params as unknown[])[0] : undefined;
+  return cls === undefined || cls === method.split(".")[0];
 }

@@ -14,6 +14,22 @@ export interface VmRecord {
   is_control_domain: boolean;
   is_a_template: boolean;
   VBDs: Ref[];
+  /** "hvm", "pv", "pvh", "pv_in_pvh" or "unspecified" (absent before XAPI 1.x of XenServer 7.5). */
+  domain_type?: string;
+  /** Non-empty for an HVM guest; what decided HVM before domain_type existed. */
+  HVM_boot_policy: string;
+  guest_metrics: Ref;
+  /** The host the VM runs on (NULL ref when not running). */
+  resident_on: Ref;
+  /** The host VM.start prefers (NULL ref: none). */
+  affinity: Ref;
+}
+
+/** What the guest agent reported (the fields that decide whether VBDs can be hot-plugged). */
+export interface VmGuestMetricsRecord {
+  PV_drivers_version: Record<string, string>;
+  PV_drivers_detected?: boolean;
+  can_use_hotplug_vbd?: "yes" | "no" | "unspecified";
 }
 
 export interface SrRecord {

@@ -9,6 +9,7 @@ import type {
   SrRecord,
   VbdRecord,
   VdiRecord,
+  VmGuestMetricsRecord,
   VmRecord,
   WithRef,
 } from "./records.js";
@@ -21,19 +22,22 @@ export interface XapiSnapshot {
   readonly vms: readonly WithRef<VmRecord>[];
   readonly vdis: readonly WithRef<VdiRecord>[];
   readonly vbds: readonly WithRef<VbdRecord>[];
+  /** Guest agents' reports: whether a running HVM guest can hot-plug a disk (xapi/guest.ts). */
+  readonly guestMetrics: readonly WithRef<VmGuestMetricsRecord>[];
 }
 
 export async function fetchSnapshot(xapi: XapiCaller): Promise<XapiSnapshot> {
   const all = async <T>(cls: string) => withRefs(await xapi.call<Record<Ref, T>>(`${cls}.get_all_records`));
-  const [hosts, srs, pbds, vms, vdis, vbds] = await Promise.all([
+  const [hosts, srs, pbds, vms, vdis, vbds, guestMetrics] = await Promise.all([
     all<HostRecord>("host"),
     all<SrRecord>("SR"),
     all<PbdRecord>("PBD"),
     all<VmRecord>("VM"),
     all<VdiRecord>("VDI"),
     all<VbdRecord>("VBD"),
+    all<VmGuestMetricsRecord>("VM_guest_metrics"),
   ]);
-  return { hosts, srs, pbds, vms, vdis, vbds };
+  return { hosts, srs, pbds, vms, vdis, vbds, guestMetrics };
 }
 
 /** uuid of a VM or VDI ref; "" for a dangling ref (a VDI forgotten under a VBD). */

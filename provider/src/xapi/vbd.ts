@@ -84,3 +84,43 @@ export async function unplugVbd(xapi: XapiCaller, vbd: Ref): Promise<void> {
     await idempotent(xapi, "VBD.unplug", vbd);
   }
 }
+
+/** Whether the VBD still exists (HANDLE_INVALID ["VBD", ...]: destroyed, by us or XAPI's GC). */
+export async function vbdExists(xapi: XapiCaller, vbd: Ref): Promise<boolean> {
+  try {
+    await xapi.call("VBD.get_uuid", vbd);
+    return true;
+  } catch (error) {
+    if (xapiErrorCode(error) === "HANDLE_INVALID") return false;
+    throw error;
+  }
+}
+
+/**
+ * Waits until XAPI's database GC has destroyed the VBD (polled every `everyMs`); false when it is
+ * still there after `timeoutSeconds`.
+ */
+export async function awaitVbdCollected(
+  xapi: XapiCaller,
+  vbd: Ref,
+  timeoutSeconds: number,
+  everyMs = 1_000,
+): Promise<boolean> {
+  const polls = Math.ceil((timeoutSeconds * 1000) / everyMs);
+  for (let poll = 0; poll <= polls; poll += 1) {
+    if (!(await vbdExists(xapi, vbd))) return true;
+    if (poll < polls) await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  return false;
+}
+
+/**
+ * A VBD call failed because the VBD's VDI is gone: XAPI's GC window, where every VBD operation
+ * fails HANDLE_INVALID ["VDI", ...] (xen-api `xapi_vbd_helpers.ml` valid_operations reads the VDI).
+ */
+export function failedForGoneVdi(error: unknown): boolean {
+  if (xapiErrorCode(error) !== "HANDLE_INVALID") return false;
+  const params: unknown =
+    typeof error === "object" && error !== null && "params" in error ? error.params : undefined;
+  return Array.isArray(params) && (params as unknown[])[0] === "VDI";
+}
