@@ -11,6 +11,7 @@ import { createDiskImages, diskNameLabel, mountInUseDisk } from "./disks";
 import { FIXTURE_RULES_PATH, diskIdentities, renderFixtureRules } from "./identities";
 import { renderInventory } from "./inventory";
 import { DiskEvents } from "./disk-events";
+import { createExecFaults, type ExecFaults } from "./exec-faults";
 import { detachLoop } from "./loop";
 import type { Namespace } from "./namespace";
 import { startNamespace } from "./namespace";
@@ -35,6 +36,8 @@ export interface SandboxOptions {
   model?: XapiSimulatorOptions["model"];
   /** The host's name label. Default "xen-sandbox". */
   hostNameLabel?: string;
+  /** Run every SSH session through the exec-fault wrapper (sandbox.execFaults). Default false. */
+  execFaults?: boolean;
 }
 
 /** A running sandbox: its description plus the handles tests drive it with. */
@@ -43,6 +46,8 @@ export interface Sandbox extends SandboxDescription {
   readonly simulator: XapiSimulator;
   /** The namespace holder's pid: `nsenter -t <pid> -m` enters dom0. */
   readonly holderPid: number;
+  /** SSH exec fault orders, when started with `execFaults: true`. */
+  readonly execFaults: ExecFaults | undefined;
   /** The JSON-safe description (the CLI's line), with the disks' current kernel names. */
   describe(): SandboxDescription;
   /** Runs a shell command in dom0 (dom0's PATH, xe included). */
@@ -156,6 +161,7 @@ async function buildSandbox(
   const rootPassword = passwordLogin ? randomBytes(12).toString("base64url") : undefined;
   if (rootPassword !== undefined) await setRootPassword(namespace, rootPassword);
 
+  const execFaults = options.execFaults === true ? await createExecFaults(stateDir) : undefined;
   const [udevd, { sshd, port: sshPort }] = await Promise.all([
     startUdevd(namespace, teardown),
     startSshdOnFreePort(
@@ -165,6 +171,7 @@ async function buildSandbox(
         hostKeyPath: keys.hostKeyPath,
         authorizedKeysPath: keys.clientPublicKeyPath,
         passwordLogin,
+        ...(execFaults === undefined ? {} : { forceCommand: execFaults.wrapperPath }),
       },
       teardown,
     ),
@@ -214,6 +221,7 @@ async function buildSandbox(
     disks,
     simulator,
     holderPid: namespace.holderPid,
+    execFaults,
     describe,
     exec: (command) => shellIn(namespace.holderPid, command, { ...process.env, PATH: DOM0_PATH }),
     readFile: (path) => readFile(namespace.outside(path), "utf8"),
