@@ -20,6 +20,8 @@ export interface CutProxy {
   cutNow(): number;
   /** Cuts the next connection once the server has sent `serverChunks` chunks (default 2). */
   cutNextHandshake(serverChunks?: number): void;
+  /** Withdraws a handshake cut no connection has taken yet. */
+  cancelHandshakeCut(): void;
   stop(): Promise<void>;
 }
 
@@ -79,6 +81,9 @@ export async function startCutProxy(target: { host: string; port: number }): Pro
     },
     cutNextHandshake(serverChunks = 2) {
       handshakeOrder = serverChunks;
+    },
+    cancelHandshakeCut() {
+      handshakeOrder = undefined;
     },
     stop: () =>
       new Promise<void>((resolve) => {
