@@ -348,7 +348,21 @@ async function checksums(sandbox: Sandbox): Promise<Map<string, string>> {
   return new Map(disks.map((disk, index) => [disk.serial, sums[index] ?? ""]));
 }
 
+/**
+ * The invariants, once the host has settled: a disk event's SR scan runs in the background of
+ * udev's RUN (the rule starts local-device-change with `&`), so a VDI of a disk that just went
+ * away can outlive the event by a moment. A break counts when it is still there 2 s later.
+ */
 async function invariantBreaks(run: Run): Promise<string[]> {
+  let breaks = await invariantBreaksNow(run);
+  for (let attempt = 0; attempt < 8 && breaks.length > 0; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    breaks = await invariantBreaksNow(run);
+  }
+  return breaks;
+}
+
+async function invariantBreaksNow(run: Run): Promise<string[]> {
   const pieces = await listPieces(run.sandbox);
   const held: HeldResource[] = run.resources
     .filter((r) => r.stored !== undefined || r.pending)
