@@ -2,8 +2,8 @@
  * `npm run chaos -- --seed N --cycles M [--same-disk] [--quiet]`: the seeded chaos run against a
  * host sandbox (needs root on Linux). Prints one line per cycle, then the summary; exits 1 when
  * anything leaked, an invariant broke, or the final converge did not end in sync.
- * `--same-disk` adds a fifth resource naming the first disk by wwn while another names it by
- * serial: two resources, one disk. Until one owner per disk is enforced on the host, expect that
+ * `--same-disk` adds two resources naming the first disk: a copy-paste of its serial, and its
+ * wwn: two (three) resources, one disk. Until one owner per disk is enforced on the host, expect that
  * to break the ownership invariant.
  */
 import { runChaos } from "./run";

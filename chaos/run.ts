@@ -24,7 +24,7 @@ const REPO_ROOT = join(__dirname, "..", "..");
 export interface ChaosOptions {
   seed: number;
   cycles: number;
-  /** Adds a resource naming the first disk by wwn while another names it by serial. */
+  /** Adds two resources naming the first disk: a copy-paste of its serial, and its wwn. */
   sameDisk: boolean;
   /** One line per cycle (progress); default: nothing. */
   log?: (line: string) => void;
@@ -70,12 +70,11 @@ export async function runChaos(options: ChaosOptions): Promise<Tally> {
       wanted: { vm: "media-server", mode: "RW" },
     }));
     const first = free[0];
-    if (options.sameDisk && first !== undefined)
-      resources.push({
-        ...structuredClone(resources[0]),
-        name: "disk-0-by-wwn",
-        disk: { wwn: first.wwn },
-      } as Resource);
+    // Two resources, one disk: a copy-paste (same serial) and the same disk by wwn.
+    if (options.sameDisk && first !== undefined && resources[0] !== undefined) {
+      resources.push({ ...structuredClone(resources[0]), name: "disk-0-copy" });
+      resources.push({ ...structuredClone(resources[0]), name: "disk-0-by-wwn", disk: { wwn: first.wwn } });
+    }
     const { provider } = await serializeResource(
       {
         connection: { host: "127.0.0.1", privateKey: "p", hostKey: "ssh-ed25519 AAAA" },

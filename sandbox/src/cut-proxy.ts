@@ -18,7 +18,7 @@ export interface CutProxy {
   cuts(): number;
   /** Destroys every open connection; later connections pass. Returns how many were cut. */
   cutNow(): number;
-  /** Cuts the next connection once the server has sent `serverChunks` chunks (default 2). */
+  /** Cuts the next connection when the server sends its `serverChunks`th chunk (not forwarded; default 2). */
   cutNextHandshake(serverChunks?: number): void;
   /** Withdraws a handshake cut no connection has taken yet. */
   cancelHandshakeCut(): void;
@@ -57,12 +57,15 @@ export async function startCutProxy(target: { host: string; port: number }): Pro
     handshakeOrder = undefined;
     let fromServer = 0;
     upstream.on("data", (chunk: Buffer) => {
-      client.write(chunk);
       fromServer += 1;
       if (cutAfter !== undefined && fromServer >= cutAfter) {
+        // The link dies: the client sees its peer close (FIN), nothing more of the handshake.
         cut += 1;
-        destroy();
+        upstream.destroy();
+        client.end();
+        return;
       }
+      client.write(chunk);
     });
     client.on("data", (chunk: Buffer) => upstream.write(chunk));
     upstream.once("end", () => client.end());
