@@ -373,15 +373,14 @@ async function invariantBreaksNow(run: Run): Promise<string[]> {
   return [...ownershipBreaks, ...orphans.map((o) => `orphan ${o}`), ...changed];
 }
 
-/** No faults: every resource brought to its wanted inputs, checked in sync, then all destroyed. */
+/** No faults: every resource refreshed and brought to its wanted inputs, checked in sync, then all destroyed. */
 async function finalConverge(run: Run): Promise<void> {
   for (const resource of run.resources) {
     const args = argsOf(run, resource);
     try {
-      let stored =
-        resource.stored === undefined
-          ? await run.engine.create(args)
-          : await run.engine.up(resource.stored, args);
+      // `pulumi up --refresh`: what is on the host now first, then the update from there.
+      const current = resource.stored === undefined ? undefined : await run.engine.refresh(resource.stored);
+      let stored = current === undefined ? await run.engine.create(args) : await run.engine.up(current, args);
       resource.stored = stored;
       resource.pending = false;
       const again = await run.engine.refresh(stored);
