@@ -26,6 +26,15 @@ export type { SandboxDescription, SandboxDisk } from "./dom0/description";
 export { SandboxError } from "./dom0/errors";
 export type { SandboxErrorCode } from "./dom0/errors";
 export { startLatencyProxy, type LatencyProxy, type LatencyProxyOptions } from "./latency-proxy";
+export { startCutProxy, type CutProxy } from "./cut-proxy";
+export { INJECTED_EXIT_CODE, type ExecFaults } from "./dom0/exec-faults";
+export {
+  describePieces,
+  listPieces,
+  parsePieces,
+  VBD_TAG_KEY,
+  type PassthroughPieces,
+} from "./dom0/passthrough-pieces";
 export * from "./xapi";
 export * from "./engine";
 export { assertPrerequisites, TOOLS as SANDBOX_TOOLS } from "./dom0/prerequisites";

@@ -75,3 +75,19 @@ test("the lifecycle runs only the scripts dom0/scripts.ts lists (the fake dom0 r
   expect([...names].sort()).toEqual(Object.keys(DOM0_SCRIPTS).sort());
   for (const script of Object.values(DOM0_SCRIPTS)) expect(script.startsWith("set -u\n")).toBe(true);
 });
+
+test("refresh keeps a resource whose rule, VBD and claim were removed by hand while its symlink and VDI stay", async () => {
+  // Found by the chaos run: reporting it gone made the engine forget a symlink and a VDI that
+  // then stayed on the host for good. Kept, the next `up` repairs it or `destroy` removes them.
+  const { dom0, sim, access } = host();
+  const { inputs, state } = await created("sdd", "DEL-3", 48);
+  sim.control.drift.destroyVbd(state.vbdUuid);
+  dom0.files.delete(renderRule(inputs.disk).path);
+  dom0.claims.clear();
+  expect(dom0.symlinks.has("sdd")).toBe(true);
+  expect(anythingOurs(await look(access, inputs))).toBe(true);
+  await remove("DEL-3");
+  expect(dom0.symlinks.has("sdd")).toBe(false);
+  expect(vdiAt("sdd")).toBeUndefined();
+  expect(anythingOurs(await look(access, inputs))).toBe(false);
+});

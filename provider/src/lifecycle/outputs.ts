@@ -58,7 +58,14 @@ export function stateFromView(
   };
 }
 
-/** Anything of ours left on the host: our rule file or a VBD with our tag. */
+/**
+ * Anything of ours left on the host: our rule, a VBD with our tag, our claim, or, with no one
+ * else's rule for the disk, its symlink or its VDI (what our rule made, left behind when the rule
+ * and the VBD were removed by hand). Only when none is left is the resource gone: reporting it
+ * gone earlier would make the engine forget pieces that then stay on the host for good.
+ */
 export function anythingOurs(view: HostView): boolean {
-  return view.ruleText !== undefined || view.ownVbds.length > 0;
+  const ownClaim = view.claimOwner !== undefined && view.claimOwner === view.owner;
+  const leftByOurRule = view.otherRules.length === 0 && (view.symlinkPresent || view.vdi !== undefined);
+  return view.ruleText !== undefined || view.ownVbds.length > 0 || ownClaim || leftByOurRule;
 }

@@ -112,7 +112,7 @@ export async function startPool(options: PoolOptions = {}): Promise<SandboxPool>
         const sandbox = await finishDom0(
           dom0,
           simulator,
-          passwordLogin,
+          { passwordLogin, execFaults: false },
           hostTeardowns[index] as Teardown,
           stopAll,
         );

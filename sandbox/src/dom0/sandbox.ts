@@ -11,6 +11,7 @@ import { createDiskImages, diskNameLabel, mountInUseDisk } from "./disks";
 import { FIXTURE_RULES_PATH, diskIdentities, renderFixtureRules } from "./identities";
 import { renderInventory } from "./inventory";
 import { DiskEvents } from "./disk-events";
+import { createExecFaults, type ExecFaults } from "./exec-faults";
 import { detachLoop } from "./loop";
 import type { Namespace } from "./namespace";
 import { startNamespace } from "./namespace";
@@ -39,6 +40,8 @@ export interface SandboxOptions {
   gcIntervalMs?: XapiSimulatorOptions["gcIntervalMs"];
   /** Not like XAPI, opt-in: the GC runs after every change (see XapiSimulatorOptions). */
   gcImmediately?: XapiSimulatorOptions["gcImmediately"];
+  /** Run every SSH session through the exec-fault wrapper (sandbox.execFaults). Default false. */
+  execFaults?: boolean;
 }
 
 /** A running sandbox: its description plus the handles tests drive it with. */
@@ -47,6 +50,8 @@ export interface Sandbox extends SandboxDescription {
   readonly simulator: XapiSimulator;
   /** The namespace holder's pid: `nsenter -t <pid> -m` enters dom0. */
   readonly holderPid: number;
+  /** SSH exec fault orders, when started with `execFaults: true`. */
+  readonly execFaults: ExecFaults | undefined;
   /** The JSON-safe description (the CLI's line), with the disks' current kernel names. */
   describe(): SandboxDescription;
   /** Runs a shell command in dom0 (dom0's PATH, xe included). */
@@ -168,17 +173,19 @@ async function buildSandbox(
     ...(options.gcImmediately === undefined ? {} : { gcImmediately: options.gcImmediately }),
   });
   teardown.defer("stop XAPI simulator", () => simulator.stop());
-  return finishDom0(dom0, simulator, passwordLogin, teardown, () => teardown.run());
+  const features = { passwordLogin, execFaults: options.execFaults === true };
+  return finishDom0(dom0, simulator, features, teardown, () => teardown.run());
 }
 
 /** Serves XAPI in dom0, writes its inventory, starts udevd and sshd, plugs the disks. */
 export async function finishDom0(
   dom0: PreparedDom0,
   simulator: XapiSimulator,
-  passwordLogin: boolean,
+  features: { readonly passwordLogin: boolean; readonly execFaults: boolean },
   teardown: Teardown,
   stopAll: () => Promise<void>,
 ): Promise<Sandbox> {
+  const { passwordLogin } = features;
   const { stateDir, images, keys, namespace, attached, hostUuid, hostNameLabel } = dom0;
   for (const socket of ["/var/lib/xcp/xapi", "/var/xapi/xapi"]) {
     await mkdir(namespace.outside(join(socket, "..")), { recursive: true });
@@ -202,6 +209,7 @@ export async function finishDom0(
   teardown.defer("kill what udevd and sshd left in dom0", async () => {
     await namespace.killStragglers([]);
   });
+  const execFaults = features.execFaults ? await createExecFaults(stateDir) : undefined;
   const [udevd, { sshd, port: sshPort }] = await Promise.all([
     startUdevd(namespace, teardown),
     startSshdOnFreePort(
@@ -211,6 +219,7 @@ export async function finishDom0(
         hostKeyPath: keys.hostKeyPath,
         authorizedKeysPath: keys.clientPublicKeyPath,
         passwordLogin,
+        ...(execFaults === undefined ? {} : { forceCommand: execFaults.wrapperPath }),
       },
       teardown,
     ),
@@ -261,6 +270,7 @@ export async function finishDom0(
     disks,
     simulator,
     holderPid: namespace.holderPid,
+    execFaults,
     describe,
     exec: (command) => shellIn(namespace.holderPid, command, { ...process.env, PATH: DOM0_PATH }),
     readFile: (path) => readFile(namespace.outside(path), "utf8"),

@@ -19,6 +19,8 @@ export interface SshdConfig {
   hostKeyPath: string;
   authorizedKeysPath: string;
   passwordLogin: boolean;
+  /** A program sshd runs instead of every session's command (the exec-fault wrapper). */
+  forceCommand?: string;
 }
 
 /** Pure: the sshd_config of the sandbox (kept in the sandbox's temp dir, never in /etc/ssh). */
@@ -39,6 +41,7 @@ export function renderSshdConfig(config: SshdConfig): string {
     "AllowStreamLocalForwarding yes",
     "AllowTcpForwarding yes",
     `SetEnv PATH=${DOM0_PATH}`,
+    ...(config.forceCommand === undefined ? [] : [`ForceCommand ${config.forceCommand}`]),
     // VERBOSE logs each session start: the sandbox counts connections and sessions from it.
     "LogLevel VERBOSE",
     "",
