@@ -8,7 +8,8 @@
  * const proxy = await startCutProxy({ host: "127.0.0.1", port: sshPort });
  * proxy.cutNextHandshake(); // the next dial through 127.0.0.1:proxy.port dies in key exchange
  */
-import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { createConnection, createServer, type Socket } from "node:net";
+import { listenOnLoopback } from "./loopback-listen";
 
 export interface CutProxy {
   readonly port: number;
@@ -71,7 +72,7 @@ export async function startCutProxy(target: { host: string; port: number }): Pro
     upstream.once("end", () => client.end());
     client.once("end", () => upstream.end());
   });
-  const port = await listen(server);
+  const port = await listenOnLoopback(server, "cut proxy");
   return {
     port,
     connections: () => accepted,
@@ -95,19 +96,4 @@ export async function startCutProxy(target: { host: string; port: number }): Pro
         server.close(() => resolve());
       }),
   };
-}
-
-function listen(server: Server): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      server.off("error", reject);
-      const address = server.address();
-      if (address === null || typeof address === "string") {
-        reject(new Error("the cut proxy's listener has no TCP address"));
-        return;
-      }
-      resolve(address.port);
-    });
-  });
 }

@@ -8,7 +8,8 @@
  * // connect to 127.0.0.1:proxy.port instead of port 22
  * await proxy.stop();
  */
-import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { createConnection, createServer, type Socket } from "node:net";
+import { listenOnLoopback } from "./loopback-listen";
 
 export interface LatencyProxyOptions {
   /** Where each accepted connection is forwarded to. */
@@ -56,7 +57,7 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
     pipeDelayed(client, upstream, oneWayDelayMs);
     pipeDelayed(upstream, client, oneWayDelayMs);
   });
-  const port = await listen(server);
+  const port = await listenOnLoopback(server, "latency proxy");
   return {
     port,
     connections: () => accepted,
@@ -101,19 +102,4 @@ function pipeDelayed(from: Socket, to: Socket, delayMs: number): void {
 
   from.on("data", (chunk: Buffer) => enqueue(chunk));
   from.once("end", () => enqueue("end"));
-}
-
-function listen(server: Server): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      server.off("error", reject);
-      const address = server.address();
-      if (address === null || typeof address === "string") {
-        reject(new Error("the latency proxy's listener has no TCP address"));
-        return;
-      }
-      resolve(address.port);
-    });
-  });
 }
