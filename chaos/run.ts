@@ -149,6 +149,8 @@ function argsOf(run: Run, resource: Resource): Record<string, unknown> {
     disk: resource.disk,
     vm: { nameLabel: resource.wanted.vm },
     mode: resource.wanted.mode,
+    // What the PassthroughDisk constructor adds for a real program: <project>/<stack>/<name>.
+    owner: `chaos/run/${resource.name}`,
   };
 }
 
@@ -404,6 +406,11 @@ async function finalConverge(run: Run): Promise<void> {
           `${resource.name}: drift ${JSON.stringify(drift)}, preview ${preview.changes}`,
         );
     } catch (error) {
+      // With --same-disk, all but one claimant of a disk are refused by design: not out of sync.
+      if (/belongs to PassthroughDisk .*: a disk can belong to one resource only/.test(messageOf(error))) {
+        run.tally.refusedClaimants.push(`${resource.name}: ${messageOf(error)}`);
+        continue;
+      }
       run.tally.outOfSync.push(`${resource.name}: ${messageOf(error)}`);
     }
   }

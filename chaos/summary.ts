@@ -12,6 +12,8 @@ export interface Tally {
   invariantBreaks: string[];
   /** The final converge: resources that did not end in sync, with why. */
   outOfSync: string[];
+  /** The final converge: second claimants of a disk (--same-disk), refused as they must be. */
+  refusedClaimants: string[];
   elapsedMs: number;
 }
 
@@ -26,6 +28,7 @@ export function newTally(seed: number): Tally {
     leaks: [],
     invariantBreaks: [],
     outOfSync: [],
+    refusedClaimants: [],
     elapsedMs: 0,
   };
 }
@@ -50,6 +53,10 @@ export function formatSummary(tally: Tally): string {
     `  failures: ${line(tally.failures)}`,
     `  out of sync after the final converge: ${tally.outOfSync.length}`,
     ...shown(tally.outOfSync),
+    ...(tally.refusedClaimants.length === 0
+      ? []
+      : [`  refused as a disk's second owner (as they must be): ${tally.refusedClaimants.length}`]),
+    ...shown(tally.refusedClaimants),
     `  leaks: ${tally.leaks.length}`,
     ...shown(tally.leaks),
     `  invariant breaks: ${tally.invariantBreaks.length}`,
