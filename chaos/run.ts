@@ -241,6 +241,9 @@ async function arm(
   let killed = false;
   const sessionsBefore = await run.execFaults.started();
   const cutsBefore = run.proxy.cuts();
+  // Holds the `at`-th XAPI call of the operation for `ms`, so a cut or a kill lands while it runs.
+  const holdCall = (at: number, ms: number) =>
+    faults.add({ method: "*", skip: at - 1, count: 1, action: "delay-only", delayMs: ms }).id;
   const whenHit = (ruleId: string, then: () => Promise<void>) =>
     until(() => done || (faults.list().find((r) => r.id === ruleId)?.hits ?? 0) > 0).then(async () => {
       if (!done) await then();
@@ -270,25 +273,11 @@ async function arm(
       break;
     }
     case "ssh-cut-stream": {
-      const rule = faults.add({
-        method: "*",
-        skip: fault.at - 1,
-        count: 1,
-        action: "delay-only",
-        delayMs: 5_000,
-      });
-      watcher = whenHit(rule.id, () => Promise.resolve(void run.proxy.cutNow()));
+      watcher = whenHit(holdCall(fault.at, 5_000), () => Promise.resolve(void run.proxy.cutNow()));
       break;
     }
     case "provider-kill": {
-      const rule = faults.add({
-        method: "*",
-        skip: fault.at - 1,
-        count: 1,
-        action: "delay-only",
-        delayMs: 10_000,
-      });
-      watcher = whenHit(rule.id, async () => {
+      watcher = whenHit(holdCall(fault.at, 10_000), async () => {
         killed = true;
         await run.engine.host.stop();
       });

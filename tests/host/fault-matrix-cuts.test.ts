@@ -10,6 +10,7 @@ import { useEngine } from "../support/engine";
 import type { MatrixWorld, Operation } from "../support/fault-matrix";
 import {
   OPERATIONS,
+  PV_GUESTS,
   convergenceProblems,
   messageOf,
   perform,
@@ -18,7 +19,6 @@ import {
   tearDown,
   until,
 } from "../support/fault-matrix";
-import { PV_GUESTS } from "../support/fault-matrix";
 import { useSandbox } from "../support/sandbox";
 
 const sandbox = useSandbox({ disks: 1, execFaults: true, model: PV_GUESTS });

@@ -9,6 +9,7 @@ import { useEngine } from "../support/engine";
 import type { MatrixWorld, Operation } from "../support/fault-matrix";
 import {
   OPERATIONS,
+  PV_GUESTS,
   convergenceProblems,
   messageOf,
   perform,
@@ -16,7 +17,6 @@ import {
   setUp,
   tearDown,
 } from "../support/fault-matrix";
-import { PV_GUESTS } from "../support/fault-matrix";
 import { useSandbox } from "../support/sandbox";
 
 const sandbox = useSandbox({ disks: 1, execFaults: true, model: PV_GUESTS });
