@@ -126,7 +126,8 @@ function route(control: SimulatorControl, method: string, path: string, body: un
 function kernelNamesOf(body: unknown): Record<string, string> {
   const value = field(body, "kernelNames");
   if (value === undefined) return {};
-  const entries = typeof value === "object" && value !== null ? Object.entries(value) : undefined;
+  const isMap = typeof value === "object" && value !== null && !Array.isArray(value);
+  const entries = isMap ? Object.entries(value) : undefined;
   if (entries === undefined || entries.some(([, name]) => typeof name !== "string"))
     throw new ControlError(`"kernelNames" must map disk serials to kernel names`);
   return Object.fromEntries(entries);
