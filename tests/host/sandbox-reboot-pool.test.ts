@@ -8,7 +8,7 @@ import { dirname } from "node:path";
 import { startPool } from "xen-sandbox";
 import type { RebootReport } from "xen-sandbox";
 
-import { enableAutoPoweron, freeLoopNames, xapiOf } from "../support/host-reboot";
+import { enableAutoPoweron, unusedLoopNames, xapiOf } from "../support/host-reboot";
 import { DEV_DIRS, expectNothingLeft, oursUnder } from "../support/leftovers";
 
 test("a member of a mixed pool reboots through the control endpoint and the pool still stops cleanly", async () => {
@@ -34,10 +34,7 @@ test("a member of a mixed pool reboots through the control endpoint and the pool
     await enableAutoPoweron(call, [guestName]);
     const [guest = ""] = await call<string[]>("VM.get_by_name_label", guestName);
     const disk = member.disks.find((each) => !each.inUse)!;
-    const [newName = ""] = freeLoopNames(
-      1,
-      [...master.disks, ...member.disks].map((each) => each.kernelName),
-    );
+    const [newName = ""] = unusedLoopNames(1);
 
     const response = await fetch(new URL(`/hosts/${member.host.uuid}/reboot`, pool.simulator.controlUrl), {
       method: "POST",

@@ -6,7 +6,7 @@
 import type { RebootReport, Sandbox } from "xen-sandbox";
 import { UNRECOGNISED_BUS_LABEL } from "xen-sandbox";
 
-import { enableAutoPoweron, freeLoopNames, linkRule, writeBootUnit, xapiOf } from "../support/host-reboot";
+import { enableAutoPoweron, unusedLoopNames, linkRule, writeBootUnit, xapiOf } from "../support/host-reboot";
 import type { XapiCall } from "../support/host-reboot";
 import { useSandbox } from "../support/sandbox";
 
@@ -15,13 +15,23 @@ const GUESTS = ["media-server", "archive"];
 
 type Records = Record<string, Record<string, unknown>>;
 
-/** Writes the rules, reloads udev and replays a change event for each disk. */
-async function applyRules(sandbox: Sandbox, rules: string): Promise<void> {
+/**
+ * Writes the rules, reloads udev, replays a change event for each disk and waits for the `links`
+ * in /dev/xapi/block (trigger --settle may return once another sandbox's udevd has handled the
+ * event: every udevd on the machine gets it).
+ */
+async function applyRules(sandbox: Sandbox, rules: string, links: readonly string[]): Promise<void> {
   const devices = sandbox.disks.map((disk) => `/sys/class/block/${disk.kernelName}`).join(" ");
   const result = await sandbox.exec(
     `cat > ${RULE_PATH} <<'EOF'\n${rules}EOF\nudevadm control --reload && udevadm trigger --action=change --settle ${devices}`,
   );
   expect(result).toMatchObject({ exitCode: 0 });
+  const check = links.map((link) => `[ -e /dev/xapi/block/${link} ]`).join(" && ") || "true";
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    if ((await sandbox.exec(check)).exitCode === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`udev made no /dev/xapi/block/{${links.join(",")}}`);
 }
 
 /** The VDI records at `location` once there are `count` of them (local-device-change runs after the event settles). */
@@ -69,7 +79,7 @@ describe("sm 3.2.3 (XCP-ng 8.3): a reboot that renames a kernel-named disk", () 
     call = await xapiOf(sandbox());
     const disk = sandbox().disks[0]!;
     oldName = disk.kernelName;
-    await applyRules(sandbox(), linkRule(disk.serial, "%k", true));
+    await applyRules(sandbox(), linkRule(disk.serial, "%k", true), [oldName]);
     [[vdi = ""] = []] = await vdisAt(call, `/dev/xapi/block/${oldName}`, 1);
     const archive = await vmNamed(call, "archive");
     await call("VBD.create", {
@@ -86,10 +96,7 @@ describe("sm 3.2.3 (XCP-ng 8.3): a reboot that renames a kernel-named disk", () 
     });
     await enableAutoPoweron(call, GUESTS);
     await writeBootUnit(sandbox(), "xp-record.service", RECORDING_SCRIPT);
-    [newName = ""] = freeLoopNames(
-      1,
-      sandbox().disks.map((each) => each.kernelName),
-    );
+    [newName = ""] = unusedLoopNames(1);
     report = await sandbox().reboot({ kernelNames: { [disk.serial]: newName } });
   });
 
@@ -157,7 +164,10 @@ describe("sm 3.2.3: two kernel-named disks swap names", () => {
     call = await xapiOf(sandbox());
     const [a, b] = sandbox().disks as [Sandbox["disks"][0], Sandbox["disks"][0]];
     const [nameA, nameB] = [a.kernelName, b.kernelName];
-    await applyRules(sandbox(), linkRule(a.serial, "%k", true) + linkRule(b.serial, "%k", true));
+    await applyRules(sandbox(), linkRule(a.serial, "%k", true) + linkRule(b.serial, "%k", true), [
+      nameA,
+      nameB,
+    ]);
     const [[vdiA = ""] = []] = await vdisAt(call, `/dev/xapi/block/${nameA}`, 1);
     const [[vdiB = ""] = []] = await vdisAt(call, `/dev/xapi/block/${nameB}`, 1);
     const media = await vmNamed(call, "media-server");
@@ -207,7 +217,7 @@ describe("sm 3.2.3: two kernel-named disks swap names", () => {
 /** Sets up a stable-named link (xp-<serial>) for the first disk and scans it into a VDI. */
 async function stableNamedVdi(sandbox: Sandbox, call: XapiCall): Promise<[string, Record<string, unknown>]> {
   const disk = sandbox.disks[0]!;
-  await applyRules(sandbox, linkRule(disk.serial, `xp-${disk.serial}`, false));
+  await applyRules(sandbox, linkRule(disk.serial, `xp-${disk.serial}`, false), [`xp-${disk.serial}`]);
   const [sr] = await call<string[]>("SR.get_by_name_label", "Removable storage");
   await call("SR.scan", sr);
   const [found] = await vdisAt(call, `/dev/xapi/block/xp-${disk.serial}`, 1);
@@ -259,10 +269,7 @@ for (const [smVersion, product] of [
         qos_algorithm_params: {},
       });
       await enableAutoPoweron(call, ["archive"]);
-      const [newName = ""] = freeLoopNames(
-        1,
-        sandbox().disks.map((each) => each.kernelName),
-      );
+      const [newName = ""] = unusedLoopNames(1);
 
       const report = await sandbox().reboot({ kernelNames: { [disk.serial]: newName } });
 
