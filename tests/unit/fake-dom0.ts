@@ -31,6 +31,8 @@ const XAPI_BLOCK = "/dev/xapi/block/";
 
 export class FakeDom0 implements Remote, DeviceDirectory {
   hostUuid = "";
+  /** What `rpm -q --qf '%{VERSION}\n' sm` prints (undefined: rpm has no sm package). */
+  smVersion: string | undefined;
   readonly disks: FakeDisk[] = [BOOT_DISK];
   /** Files of /etc/udev/rules.d: path -> content (set-aside files keep their suffix). */
   readonly files = new Map<string, string>();
@@ -90,6 +92,8 @@ export class FakeDom0 implements Remote, DeviceDirectory {
     const lines = [
       "@xensource",
       `INSTALLATION_UUID='${this.hostUuid}'`,
+      "@sm",
+      this.smVersion ?? "package sm is not installed",
       "@root 8:1",
       "@mountinfo",
       "8:1 /",

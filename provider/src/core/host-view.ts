@@ -9,6 +9,7 @@ import { RefusedError } from "./errors.js";
 import type { PassthroughDiskInputs, VbdMode } from "./inputs.js";
 import { claimKey, legacyOwner, ownerOf } from "./owner.js";
 import { conflictingRules, ruleOwner, rulePath, symlinkPath, type ConflictingRule } from "./rule.js";
+import { smResolvesSymlinks } from "./sm-version.js";
 import type { VmPowerState } from "./state.js";
 import { canHotplugDisks, hostUuidOf, isHvm } from "../xapi/guest.js";
 import { hostByUuid } from "../xapi/host.js";
@@ -70,6 +71,10 @@ export interface VbdFacts {
 export interface HostView {
   /** INSTALLATION_UUID of dom0's xensource-inventory. */
   readonly hostUuid: string;
+  /** Version of the host's sm package (undefined: not known, e.g. no rpm). */
+  readonly smVersion: string | undefined;
+  /** The host's udev SR resolves symlinks (sm >= 3.0.6, core/sm-version.ts): stable names work. */
+  readonly resolvesSymlinks: boolean;
   /** The host's name_label and reference in XAPI. */
   readonly hostName: string;
   readonly hostRef: Ref;
@@ -200,6 +205,8 @@ export function viewOf(
   ];
   return {
     hostUuid,
+    smVersion: inventory.smVersion,
+    resolvesSymlinks: smResolvesSymlinks(inventory.smVersion),
     hostName: host.name_label,
     hostRef: host.$ref,
     tag,
