@@ -182,10 +182,10 @@ function vbdSteps(
   let attached = current?.currentlyAttached ?? false;
   if (current !== undefined && !reusable) {
     const removal = removeVbdSteps(current, vm, inputs);
-    const early = options.releaseFirst && current.vdiUuid !== "" && adoptable === undefined;
-    // The adopt (re-tag) step stays with the rest: a VBD released first is gone before it.
-    if (early) steps.splice(0, steps.length);
-    (early ? release : steps).push(...removal);
+    // Released first, with its adopt (re-tag) step: a failure after it leaves a VBD of ours.
+    const early = options.releaseFirst && current.vdiUuid !== "";
+    if (early) release.push(...steps.splice(0, steps.length), ...removal);
+    else steps.push(...removal);
     attached = false;
   }
   if (!reusable) {

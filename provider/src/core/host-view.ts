@@ -13,6 +13,7 @@ import {
   ruleNaming,
   ruleOwner,
   rulePath,
+  stableSymlinkName,
   symlinkName,
   symlinkNamingFor,
   symlinkPath,
@@ -181,7 +182,16 @@ export function viewOf(
   const ruleText = ours(ruleOwnedBy) ? ruleFound : undefined;
   const resolvesSymlinks = smResolvesSymlinks(inventory.smVersion);
   const wantedNaming = symlinkNamingFor(inputs.disk, resolvesSymlinks);
-  const naming = ruleText === undefined ? wantedNaming : ruleNaming(ruleText);
+  // Without a rule of ours, a kernel-named link of the disk (a hand-made passthrough to adopt)
+  // is the naming in place; the plan moves it to the wanted one.
+  const linkedAs = (name: string | undefined) =>
+    disk !== undefined && name !== undefined && inventory.xapiBlock.get(name) === disk.kernelName;
+  const naming =
+    ruleText !== undefined
+      ? ruleNaming(ruleText)
+      : linkedAs(disk?.kernelName) && !linkedAs(stableSymlinkName(inputs.disk))
+        ? "kernelName"
+        : wantedNaming;
   const linkName = disk === undefined ? undefined : symlinkName(inputs.disk, disk.kernelName, naming);
   const vdi =
     sr !== undefined && linkName !== undefined ? vdiAt(snapshot, sr.$ref, symlinkPath(linkName)) : undefined;
