@@ -171,7 +171,8 @@ describe("disks passed through already", () => {
       inUseByDom0: false,
       passedThrough: true,
       passthrough: {
-        symlinks: [`/dev/xapi/block/${ours().kernelName}`],
+        // The provider's naming on this host (observed.symlinkNaming): the state says which.
+        symlinks: [stored.state["symlinkPath"]],
         rules: [{ path: stored.state["rulePath"], writtenBy: "xen-passthrough" }],
         attachments: [
           {

@@ -1,6 +1,6 @@
 // adopt: a passthrough made by hand the usual way (udev rule, sr-scan, xe vbd-create/plug) is
-// refused by default and taken over with adopt: true, keeping its VBD and setting the hand-made
-// rule aside (nothing is deleted).
+// refused by default and taken over with adopt: true, keeping its VBD's slot and setting the
+// hand-made rule aside (nothing is deleted).
 import { useEngine } from "../support/engine";
 import { connectionTo, useSandbox } from "../support/sandbox";
 
@@ -36,10 +36,17 @@ test("a hand-made passthrough is refused without adopt and taken over with it", 
     new RegExp(`already passed through by ${HAND_RULE}.*adopt: true`),
   );
 
+  const slot = await sh(`xe vbd-param-get uuid=${vbd} param-name=userdevice`);
   const adopted = await engine().create({ ...args, adopt: true });
-  expect(adopted.state["vbdUuid"]).toBe(vbd);
-  expect(adopted.state["vdiUuid"]).toBe(vdi);
   expect(adopted.state["currentlyAttached"]).toBe(true);
+  // This host's udev SR resolves symlinks (sm 3.2.3): the adopted passthrough moves to the stable
+  // name, so its VDI (location = the symlink) is a new one and its VBD is made again, in the same
+  // slot. Where kernel names stay (sm 2.x) the VBD and VDI are kept as they are.
+  expect((adopted.state["observed"] as Record<string, unknown>)["symlinkNaming"]).toBe("stable");
+  expect(adopted.state["vdiUuid"]).not.toBe(vdi);
+  const state = sandbox().simulator.control.state();
+  expect(state.vbds.find((v) => v.uuid === adopted.state["vbdUuid"])?.userdevice).toBe(slot);
+  expect(state.vbds.filter((v) => v.uuid === vbd)).toEqual([]);
   expect(await sh(`ls ${HAND_RULE}.disabled-by-xen-passthrough`)).toBe(
     `${HAND_RULE}.disabled-by-xen-passthrough`,
   );

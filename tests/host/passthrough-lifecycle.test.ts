@@ -4,8 +4,6 @@ import type { SandboxDisk } from "xen-sandbox";
 import { useEngine, type Stored } from "../support/engine";
 import { connectionTo, useSandbox } from "../support/sandbox";
 
-// XAPI's GC runs every 30 s, as on a real host: "the disk back under another kernel name" meets
-// a plugged VBD whose VDI is gone, and the provider waits it out.
 const sandbox = useSandbox({ disks: 3 });
 const engine = useEngine();
 
@@ -45,7 +43,9 @@ describe("create, read and delete", () => {
     const s = created.state;
     expect(s["currentlyAttached"]).toBe(true);
     expect(s["kernelName"]).toBe(disk.kernelName);
-    expect(s["symlinkPath"]).toBe(`/dev/xapi/block/${disk.kernelName}`);
+    // Named after the serial where the host's udev SR resolves symlinks, else the kernel name.
+    const stable = observed(created)["symlinkNaming"] === "stable";
+    expect(s["symlinkPath"]).toBe(`/dev/xapi/block/${stable ? `xp-serial-${disk.serial}` : disk.kernelName}`);
     expect(s["device"]).toMatch(/^xvd[b-z]$/);
     expect(s["sizeBytes"]).toBe(disk.sizeBytes);
     expect(s["drift"]).toEqual([]);
@@ -172,18 +172,17 @@ describe("drift: read reports it, the next up repairs it", () => {
     expect(await exists(String(stored.state["symlinkPath"]))).toBe(true);
   });
 
-  test("the disk back under another kernel name after a reboot", async () => {
+  test("the disk back under another kernel name after a reboot: the stable name follows it", async () => {
+    // This sandbox's udev SR resolves symlinks (sm 3.2.3); the kernel-name case, with XAPI's GC
+    // window, is in passthrough-names.test.ts on an sm 2.30.8 host.
     const before = String(stored.state["kernelName"]);
     const after = await sandbox().rebootDisk(disk().serial);
     expect(after).not.toBe(before);
-    await refreshExpectingDrift(new RegExp(`came back as ${after}`));
-    await upAndExpectInSync();
-    expect(stored.state["kernelName"]).toBe(after);
-    // The old VBD was plugged with its VDI gone: XAPI refuses to unplug or destroy it, its GC drops it.
-    expect(engine().host.output()).toMatch(/its VDI is gone: waiting for XAPI's database GC/);
-    const vdi = state().vdis.find((v) => v.uuid === stored.state["vdiUuid"]);
-    expect(vdi?.location).toBe(`/dev/xapi/block/${after}`);
-    expect(ourVbds(stored)).toMatchObject([{ vdi: vdi?.ref, currentlyAttached: true }]);
+    const again = refreshed(await engine().refresh(stored));
+    expect(again.state["drift"]).toEqual([]);
+    expect(again.state).toMatchObject({ vbdUuid: stored.state["vbdUuid"], kernelName: after });
+    expect((await engine().preview(again, wanted())).changes).toBe("none");
+    stored = again;
   });
 
   test("the VM halted: reported, nothing to repair until it runs again", async () => {

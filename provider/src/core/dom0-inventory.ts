@@ -5,6 +5,7 @@ import { describeDisk } from "./identity.js";
 import { printfUnescaped } from "./printf-escape.js";
 import type { DiskIdentity } from "./inputs.js";
 import { ruleSelectsDisk } from "./rule.js";
+import { parseSmVersion } from "./sm-version.js";
 
 /** The inventory script's output ended before its "@end" marker. */
 export class InventoryCutShortError extends Error {
@@ -45,6 +46,8 @@ export interface Dom0Inventory {
   readonly passthroughRules: ReadonlyMap<string, string>;
   /** Claims on disks (core/owner.ts): claim key -> owner id. */
   readonly claims: ReadonlyMap<string, string>;
+  /** Version of the host's sm package (core/sm-version.ts); undefined when rpm did not tell. */
+  readonly smVersion: string | undefined;
 }
 
 interface MutableDisk {
@@ -64,6 +67,7 @@ export function parseInventory(output: string): Dom0Inventory {
   const xapiBlock = new Map<string, string>();
   const passthroughRules = new Map<string, string>();
   const claims = new Map<string, string>();
+  const smLines: string[] = [];
   let rootDevNumber = "";
   let section = "";
   let disk: MutableDisk | undefined;
@@ -104,6 +108,9 @@ export function parseInventory(output: string): Dom0Inventory {
         if (!mounts.has(devNumber)) mounts.set(devNumber, mountPoint);
         break;
       }
+      case "sm":
+        smLines.push(line);
+        break;
       case "swaps":
         swaps.push(line.replace(/^\/dev\//, ""));
         break;
@@ -143,6 +150,7 @@ export function parseInventory(output: string): Dom0Inventory {
     xapiBlock,
     passthroughRules,
     claims,
+    smVersion: parseSmVersion(smLines),
   };
 }
 

@@ -2,7 +2,7 @@
 // what the last create/update/read observed. Every field is always set ("" / false / 0 for
 // "none"), because protobuf Structs cannot carry undefined.
 import type { PassthroughDiskInputs, VbdMode } from "./inputs.js";
-import type { RuleStatus } from "./rule.js";
+import type { RuleStatus, SymlinkNaming } from "./rule.js";
 
 /**
  * XAPI VM power states; "" when the VM was not found.
@@ -52,6 +52,15 @@ export interface ObservedState {
   readonly vmOnDiskHost?: boolean;
   /** VM.affinity names the disk's host, so XAPI starts the VM there. */
   readonly vmAffinityOnDiskHost?: boolean;
+  // Added with stable symlink names (issue 12): absent from earlier states, read as unknown.
+  /** How the /dev/xapi/block symlink in place is named: after the disk's identity, or its kernel name. */
+  readonly symlinkNaming?: SymlinkNaming;
+  /** The host's udev SR resolves symlinks (sm >= 3.0.6): stable names survive kernel renames there. */
+  readonly hostResolvesSymlinks?: boolean;
+  /** Version of the host's sm package ("" when unknown). */
+  readonly smVersion?: string;
+  /** The disk our VBD points at when it is another one (two disks swapped kernel names), e.g. "serial ZS4A"; "" otherwise. */
+  readonly vbdOtherDisk?: string;
 }
 
 /** Outputs of a PassthroughDisk (also its state in the Pulumi checkpoint). */
@@ -69,7 +78,7 @@ export interface PassthroughDiskState extends PassthroughDiskInputs {
    * it and puts the name it sees in `observed.kernelName`, so a rename shows as drift.
    */
   readonly kernelName: string;
-  /** "/dev/xapi/block/<kernelName>", the VDI's location. */
+  /** The VDI's location: "/dev/xapi/block/<stable name>" or "/dev/xapi/block/<kernelName>" (observed.symlinkNaming). */
   readonly symlinkPath: string;
   readonly rulePath: string;
   readonly ruleText: string;
