@@ -138,6 +138,7 @@ export const COMMANDS: Readonly<Record<string, CommandRule>> = {
       "-v": opt("4.2", "bash NEWS, bash-4.2 f: test/[/[[ have a new -v variable unary operator"),
     },
   },
+  break: bashBuiltin("2.0", POSIX),
   continue: bashBuiltin("2.0", POSIX),
   true: bashBuiltin("2.0", POSIX),
   echo: bashBuiltin("2.0", POSIX),

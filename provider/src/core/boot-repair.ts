@@ -65,6 +65,17 @@ export function renderBootRepairRecord(
   return { path: bootRepairRecordPath(identity), text: `${lines.join("\n")}\n` };
 }
 
+/**
+ * Whether the host needs the boot repair: its storage manager does not resolve symlinks
+ * (DESIGN.md "Facts: host reboots and symlink names").
+ */
+export function hostNeedsBootRepair(_inventory: {
+  readonly xensource: Readonly<Record<string, string>>;
+}): boolean {
+  // Until the host view knows the sm version (branch names, contract C4): never.
+  return false;
+}
+
 /** What dom0's inventory found of the boot repair (core/dom0-inventory.ts). */
 export interface BootRepairFound {
   /** Version markers of the installed unit and script ("" when the file is missing). */
@@ -93,18 +104,53 @@ export const NO_BOOT_REPAIR: BootRepairFound = {
  */
 export type BootRepairStatus = "ok" | "missing" | "outdated" | "notNeeded";
 
-export function bootRepairStatus(
+/** The boot repair as one passthrough's view holds it (core/host-view.ts). */
+export interface BootRepairFacts {
+  readonly status: BootRepairStatus;
+  /** The unit (enabled) and the script are this version's. */
+  readonly hostCurrent: boolean;
+  /** Any piece of the unit, its link or the script is on the host. */
+  readonly installed: boolean;
+  /** This passthrough's record as this version writes it, and whether one is on the host. */
+  readonly record: { readonly path: string; readonly text: string };
+  readonly recordPresent: boolean;
+  /** Why the repair of this passthrough failed at the last boot (undefined: it did not). */
+  readonly failure: string | undefined;
+}
+
+/**
+ * Judges what the inventory found against what this version writes (`marker`, from
+ * dom0/boot-repair.ts). `needed`: the host's storage manager does not resolve symlinks.
+ */
+export function bootRepairFacts(
   found: BootRepairFound,
-  needed: boolean,
-  marker: string,
-  record: { readonly path: string; readonly text: string },
-): BootRepairStatus {
-  if (!needed) return "notNeeded";
+  options: {
+    readonly needed: boolean;
+    readonly marker: string;
+    readonly identity: DiskIdentity;
+    readonly tag: string;
+    readonly owner: string;
+  },
+): BootRepairFacts {
+  const record = renderBootRepairRecord(options.identity, options);
   const name = record.path.slice(record.path.lastIndexOf("/") + 1);
   const recorded = found.records.get(name);
-  if (found.unitMarker === "" || found.scriptMarker === "" || !found.enabled || recorded === undefined)
-    return "missing";
-  if (found.unitMarker !== marker || found.scriptMarker !== marker || recorded !== record.text)
-    return "outdated";
-  return "ok";
+  const complete = found.unitMarker !== "" && found.scriptMarker !== "" && found.enabled;
+  const hostCurrent =
+    complete && found.unitMarker === options.marker && found.scriptMarker === options.marker;
+  const status: BootRepairStatus = !options.needed
+    ? "notNeeded"
+    : !complete || recorded === undefined
+      ? "missing"
+      : !hostCurrent || recorded !== record.text
+        ? "outdated"
+        : "ok";
+  return {
+    status,
+    hostCurrent,
+    installed: found.unitMarker !== "" || found.scriptMarker !== "" || found.enabled,
+    record,
+    recordPresent: recorded !== undefined,
+    failure: found.failures.get(name),
+  };
 }

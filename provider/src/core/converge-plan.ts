@@ -22,7 +22,10 @@ export type VbdView = Pick<
 
 /** The part of the host's view (core/host-view.ts) that planning reads. */
 export type PlanView = RefusalView &
-  Pick<HostView, "ruleText" | "symlinkPresent" | "owner" | "previousOwner" | "claimKey" | "claimOwner"> & {
+  Pick<
+    HostView,
+    "ruleText" | "symlinkPresent" | "owner" | "previousOwner" | "claimKey" | "claimOwner" | "bootRepair"
+  > & {
     readonly vdi: Pick<VdiFacts, "uuid"> | undefined;
     readonly vbd: VbdView | undefined;
     readonly otherVbds: readonly VbdView[];
@@ -39,7 +42,13 @@ export type Dom0Step =
   | { readonly kind: "writeRule"; readonly path: string; readonly text: string }
   | { readonly kind: "removeRule"; readonly path: string }
   | { readonly kind: "reloadAndTrigger"; readonly kernelName: string }
-  | { readonly kind: "waitSymlink"; readonly path: string; readonly timeoutSeconds: number };
+  | { readonly kind: "waitSymlink"; readonly path: string; readonly timeoutSeconds: number }
+  /** The boot repair's record of this passthrough, and its unit and script when they are not current. */
+  | {
+      readonly kind: "installBootRepair";
+      readonly record: { readonly path: string; readonly text: string };
+      readonly unitAndScript: boolean;
+    };
 
 /**
  * Steps in XAPI, run in order after the dom0 steps. What each one needs and yields is typed in
@@ -72,6 +81,7 @@ const DOM0_KINDS: ReadonlySet<Step["kind"]> = new Set([
   "removeRule",
   "reloadAndTrigger",
   "waitSymlink",
+  "installBootRepair",
 ]);
 
 export function isDom0Step(step: Step): step is Dom0Step {
@@ -97,6 +107,10 @@ export function planConverge(observed: PlanView, inputs: PassthroughDiskInputs):
     steps.push({ kind: "reloadAndTrigger", kernelName: disk.kernelName });
     steps.push({ kind: "waitSymlink", path: location, timeoutSeconds: inputs.symlinkTimeoutSeconds });
   }
+  // Hosts that do not resolve symlinks: without it, a reboot that renames disks breaks the VBD.
+  const repair = observed.bootRepair;
+  if (repair.status === "missing" || repair.status === "outdated")
+    steps.push({ kind: "installBootRepair", record: repair.record, unitAndScript: !repair.hostCurrent });
   steps.push({ kind: "ensureVdi", location });
   steps.push(...vbdSteps(observed, inputs, vm));
   // Opt-in only: the VM may be managed by another tool (observed.vmAffinityOnDiskHost reports it).

@@ -3,6 +3,8 @@
 // at the symlink, our VBDs and others'). The planner reads it (converge-plan.ts), the outputs and
 // drift are derived from it (lifecycle/outputs.ts), delete and rollback act on it. A new fact
 // about the host is added here, in HostView and viewOf, and nowhere else. Pure.
+import { BOOT_REPAIR_MARKER } from "../dom0/boot-repair.js";
+import { bootRepairFacts, hostNeedsBootRepair, type BootRepairFacts } from "./boot-repair.js";
 import type { Dom0Disk, Dom0Inventory } from "./dom0-inventory.js";
 import { dom0Use, resolveDisk } from "./dom0-inventory.js";
 import { RefusedError } from "./errors.js";
@@ -109,6 +111,8 @@ export interface HostView {
   readonly vbd: VbdFacts | undefined;
   /** VBDs of the disk's VDI without our tag (hand-made, or another tool's). */
   readonly otherVbds: readonly VbdFacts[];
+  /** The boot repair of hosts that do not resolve symlinks (core/boot-repair.ts), for this passthrough. */
+  readonly bootRepair: BootRepairFacts;
   /** What the look read, from which an apply derives the host it leaves (lifecycle/after-apply.ts). */
   readonly inventory: Dom0Inventory;
   readonly snapshot: XapiSnapshot;
@@ -233,6 +237,13 @@ export function viewOf(
     ownVbds,
     vbd: [...ownVbds].sort((a, b) => rank(b) - rank(a))[0],
     otherVbds,
+    bootRepair: bootRepairFacts(inventory.bootRepair, {
+      needed: hostNeedsBootRepair(inventory),
+      marker: BOOT_REPAIR_MARKER,
+      identity: inputs.disk,
+      tag,
+      owner,
+    }),
     inventory,
     snapshot,
   };
