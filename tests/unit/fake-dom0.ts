@@ -132,12 +132,15 @@ export class FakeDom0 implements Remote, DeviceDirectory {
       lines.push(`@rule ${path}`, `|${text.split("\n").join("\n|")}`);
     }
     lines.push("@bootrepair");
-    for (const path of [BOOT_REPAIR_UNIT, BOOT_REPAIR_SCRIPT_PATH]) {
+    for (const [kind, path] of [
+      ["unit", BOOT_REPAIR_UNIT],
+      ["script", BOOT_REPAIR_SCRIPT_PATH],
+    ] as const) {
       const marker = this.files
         .get(path)
         ?.split("\n")
         .find((line) => line.startsWith(BOOT_REPAIR_MARKER_PREFIX));
-      if (marker !== undefined) lines.push(`marker ${path} ${marker.slice(marker.lastIndexOf(" ") + 1)}`);
+      if (marker !== undefined) lines.push(`marker ${kind} ${marker.slice(marker.lastIndexOf(" ") + 1)}`);
     }
     const wants = this.links.get(BOOT_REPAIR_WANTS);
     if (wants !== undefined) lines.push(`wants ${wants}`);

@@ -2,7 +2,7 @@
 // exec, parsed here without I/O; and the pure questions asked of it (which disk, used by dom0?).
 
 import type { BootRepairFound } from "./boot-repair.js";
-import { BOOT_REPAIR_SCRIPT_PATH, BOOT_REPAIR_UNIT } from "./boot-repair.js";
+import { BOOT_REPAIR_UNIT } from "./boot-repair.js";
 import { describeDisk } from "./identity.js";
 import { printfUnescaped } from "./printf-escape.js";
 import type { DiskIdentity } from "./inputs.js";
@@ -143,7 +143,7 @@ export function parseInventory(output: string): Dom0Inventory {
         }
         break;
       case "bootrepair": {
-        // "marker <path> <marker>" or "wants <link target>"
+        // "marker unit|script <marker>" or "wants <link target>"
         const [kind = "", first = "", second = ""] = line.split(" ");
         if (kind === "marker") bootMarkers.set(first, second);
         if (kind === "wants") bootWants = first;
@@ -168,8 +168,8 @@ export function parseInventory(output: string): Dom0Inventory {
     passthroughRules,
     claims,
     bootRepair: {
-      unitMarker: bootMarkers.get(BOOT_REPAIR_UNIT) ?? "",
-      scriptMarker: bootMarkers.get(BOOT_REPAIR_SCRIPT_PATH) ?? "",
+      unitMarker: bootMarkers.get("unit") ?? "",
+      scriptMarker: bootMarkers.get("script") ?? "",
       enabled: bootWants === BOOT_REPAIR_UNIT,
       records: bootRecords,
       failures: bootFailures,

@@ -92,9 +92,9 @@ done
 echo "@bootrepair"
 for f in ${BOOT_REPAIR_UNIT} ${BOOT_REPAIR_SCRIPT_PATH}; do
   [ -f "$f" ] || continue
-  case "$f" in *.service) ;; *) [ -x "$f" ] || continue ;; esac
+  case "$f" in *.service) kind=unit ;; *) kind=script; [ -x "$f" ] || continue ;; esac
   while IFS= read -r l; do
-    case "$l" in "${BOOT_REPAIR_MARKER_PREFIX}"*) echo "marker $f ${"$"}{l##* }"; break ;; esac
+    case "$l" in "${BOOT_REPAIR_MARKER_PREFIX}"*) echo "marker $kind ${"$"}{l##* }"; break ;; esac
   done < "$f"
 done
 [ -L ${BOOT_REPAIR_WANTS} ] && echo "wants $(readlink ${BOOT_REPAIR_WANTS})"
