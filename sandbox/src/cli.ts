@@ -8,7 +8,15 @@ import { startSandbox } from "./dom0/sandbox";
 import { startXapiSimulator } from "./xapi";
 
 export type CliCommand =
-  | { command: "start"; disks: number; json: boolean; hosts?: number; disksPerHost?: number[] }
+  | {
+      command: "start";
+      disks: number;
+      json: boolean;
+      hosts?: number;
+      disksPerHost?: number[];
+      /** One version for every host, or one per host. */
+      smVersion?: string | string[];
+    }
   | { command: "xapi"; json: boolean }
   | { command: "help" };
 
@@ -18,6 +26,9 @@ export const USAGE = `Usage:
                                            a pool of H hosts (master first), one dom0 each; --disks N
                                            gives N disks to every host, a list one count per host;
                                            default 4 each, but none on the last host of 3 or more
+      [--sm-version V|V,W,..]              the storage manager version dom0's rpm reports: 3.2.3
+                                           (default: XCP-ng 8.3, symlinks resolved) or 2.30.8
+                                           (XCP-ng 8.2); a list gives one per host
   xen-sandbox xapi [--json]                the XAPI simulator alone (no root needed)
 Both run until SIGINT/SIGTERM, then remove everything they made.`;
 
@@ -31,6 +42,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand | { error: str
   let disks = 4;
   let hosts: number | undefined;
   let disksPerHost: number[] | undefined;
+  let smVersion: string | string[] | undefined;
   for (let index = 0; index < rest.length; index++) {
     const arg = rest[index];
     if (arg === "--json") {
@@ -45,6 +57,15 @@ export function parseCliArgs(argv: readonly string[]): CliCommand | { error: str
       }
       if (counts.length === 1) disks = Number(value);
       else disksPerHost = counts.map(Number);
+    } else if (arg === "--sm-version" && command === "start") {
+      const value = rest[++index];
+      const versions = value?.split(",") ?? [];
+      if (value === undefined || versions.some((version) => !/^\d+(\.\d+)*$/.test(version))) {
+        return {
+          error: `--sm-version needs a version such as 3.2.3 or 2.30.8, or a list (got ${value ?? "nothing"})`,
+        };
+      }
+      smVersion = versions.length === 1 ? value : versions;
     } else if (arg === "--hosts" && command === "start") {
       const value = rest[++index];
       if (value === undefined || !/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 16) {
@@ -58,14 +79,18 @@ export function parseCliArgs(argv: readonly string[]): CliCommand | { error: str
   if (command !== "start") return { command, json };
   if (disksPerHost !== undefined && disksPerHost.length !== (hosts ?? 1))
     return { error: `--disks lists ${disksPerHost.length} hosts, --hosts gives ${hosts ?? 1}` };
+  if (Array.isArray(smVersion) && smVersion.length !== (hosts ?? 1))
+    return { error: `--sm-version lists ${smVersion.length} hosts, --hosts gives ${hosts ?? 1}` };
   const explicitDisks = rest.includes("--disks");
+  const sm = smVersion === undefined ? {} : { smVersion };
   return hosts === undefined
-    ? { command, disks, json }
+    ? { command, disks, json, ...sm }
     : {
         command,
         disks,
         json,
         hosts,
+        ...sm,
         ...(explicitDisks
           ? { disksPerHost: disksPerHost ?? Array.from({ length: hosts }, () => disks) }
           : {}),
@@ -134,6 +159,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       const pool = await startPool({
         hosts: parsed.hosts,
         ...(parsed.disksPerHost === undefined ? {} : { disks: parsed.disksPerHost }),
+        ...(parsed.smVersion === undefined ? {} : { smVersion: parsed.smVersion }),
       });
       const summary = pool.hosts
         .map(
@@ -149,7 +175,11 @@ export async function main(argv: readonly string[]): Promise<number> {
         signalled,
       );
     } else if (parsed.command === "start") {
-      const sandbox = await startSandbox({ disks: parsed.disks });
+      const smVersion = Array.isArray(parsed.smVersion) ? parsed.smVersion[0] : parsed.smVersion;
+      const sandbox = await startSandbox({
+        disks: parsed.disks,
+        ...(smVersion === undefined ? {} : { smVersion }),
+      });
       await serve(
         () => sandbox.describe(),
         parsed.json,

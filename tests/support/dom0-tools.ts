@@ -4,7 +4,8 @@
 // machine's Debian userland (bash 5.2, systemd 252), so only this list stands between a newer
 // flag and the first real host.
 
-export type Dom0Package = "bash" | "systemd" | "util-linux" | "coreutils" | "findutils" | "gawk" | "xapi";
+export type Dom0Package =
+  "bash" | "systemd" | "util-linux" | "coreutils" | "findutils" | "gawk" | "rpm" | "xapi";
 
 export interface PackageVersion {
   readonly version: string;
@@ -54,6 +55,10 @@ export const DOM0_PACKAGES: Readonly<
   gawk: {
     "8.2": { version: "4.0.2", source: `${CENTOS_75}gawk-4.0.2-4.el7_3.1` },
     "8.3": { version: "4.0.2", source: `${CENTOS_75}gawk-4.0.2-4.el7_3.1` },
+  },
+  rpm: {
+    "8.2": { version: "4.11.3", source: `${CENTOS_75}rpm-4.11.3-32.el7` },
+    "8.3": { version: "4.11.3", source: `${CENTOS_75}rpm-4.11.3-32.el7` },
   },
   xapi: {
     "8.2": {
@@ -239,6 +244,16 @@ export const COMMANDS: Readonly<Record<string, CommandRule>> = {
         "find(1): -printf format, %f (name) and %l (link target) since findutils 3.x",
         true,
       ),
+    },
+  },
+  rpm: {
+    package: "rpm",
+    parse: "gnu",
+    since: "4.0",
+    source: "rpm(8) of rpm 4.x: query mode; dom0 installs every package, sm included, as an rpm",
+    options: {
+      "-q": opt("4.0", "rpm(8): -q/--query selects the query mode"),
+      "--qf": opt("4.0", "rpm(8): --qf/--queryformat QUERYFMT, with %{TAG} and \\n escapes", true),
     },
   },
   mountpoint: {

@@ -15,6 +15,8 @@ const SAMPLE = [
   "@xensource",
   "INSTALLATION_UUID='7d1c7f36-6b0b-4d0e-9a4b-0c1c2b3a4d5e'",
   "PRODUCT_VERSION='8.2.1'",
+  "@sm",
+  "2.30.8",
   "@root 8:1",
   "@mountinfo",
   "0:21 /proc",
@@ -98,6 +100,16 @@ describe("parseInventory", () => {
     expect(disk(inventory, "sdd").holders).toEqual(["dm-0"]);
   });
 
+  test("reads the sm version, and none from anything rpm prints that is not a version", () => {
+    expect(inventory.smVersion).toBe("2.30.8");
+    const answer = (lines: string[]) =>
+      parseInventory(SAMPLE.replace("@sm\n2.30.8", ["@sm", ...lines].join("\n")));
+    expect(answer(["package sm is not installed"]).smVersion).toBeUndefined();
+    expect(answer([]).smVersion).toBeUndefined();
+    expect(answer(["3.2.3", "2.30.8"]).smVersion).toBe("3.2.3");
+    expect(parseInventory(SAMPLE.replace("@sm\n2.30.8\n", "")).smVersion).toBeUndefined();
+  });
+
   test("refuses output that was cut short", () => {
     expect(() => parseInventory(SAMPLE.replace("@end", ""))).toThrow(/did not run to its end/);
   });
@@ -172,6 +184,35 @@ describe("INVENTORY_SCRIPT on this machine", () => {
       expect(Object.fromEntries(found.passthroughRules)).toEqual(
         Object.fromEntries(ours.map(([name, text]) => [join(dir, name), text])),
       );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("asks rpm for sm's version with the exact query, and takes no version when rpm has none", () => {
+    const dir = mkdtempSync(join(tmpdir(), "xp-rpm-"));
+    // A stand-in rpm that answers the query of contracts C1 and fails like rpm 4.11 otherwise.
+    const rpm = [
+      "#!/bin/sh",
+      `if [ "$*" = "-q --qf %{VERSION}\\n sm" ]; then echo "$XP_SM"; exit 0; fi`,
+      'echo "package $3 is not installed"; exit 1',
+    ].join("\n");
+    try {
+      writeFileSync(join(dir, "rpm"), `${rpm}\n`, { mode: 0o755 });
+      const run = (sm: string) =>
+        parseInventory(
+          execFileSync("bash", ["-s"], {
+            input: INVENTORY_SCRIPT,
+            encoding: "utf8",
+            env: { ...process.env, PATH: `${dir}:${process.env["PATH"] ?? ""}`, XP_SM: sm },
+          }),
+        ).smVersion;
+      expect(run("3.2.3")).toBe("3.2.3");
+      expect(run("2.30.8")).toBe("2.30.8");
+      writeFileSync(join(dir, "rpm"), '#!/bin/sh\necho "package sm is not installed"; exit 1\n', {
+        mode: 0o755,
+      });
+      expect(run("3.2.3")).toBeUndefined();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -76,6 +76,8 @@ describe("dom0's own tools", () => {
         "command awk",
         "read -d",
         "${name//pattern/string}",
+        "rpm -q",
+        "rpm --qf",
       ]),
     );
     // The command line's `bash -c` script and the scripts in its $(...) are read too.
@@ -120,6 +122,7 @@ describe("dom0's own tools", () => {
       coreutils: "8.22",
       findutils: "4.5.11",
       gawk: "4.0.2",
+      rpm: "4.11.3",
       xapi: "1",
     });
     for (const name of packages) {

@@ -48,6 +48,8 @@ const XAPI_BLOCK = "/dev/xapi/block/";
 
 export class FakeDom0 implements Remote, DeviceDirectory {
   hostUuid = "";
+  /** What `rpm -q --qf '%{VERSION}\n' sm` prints (undefined: rpm has no sm package). */
+  smVersion: string | undefined;
   readonly disks: FakeDisk[] = [BOOT_DISK];
   /** Files of /etc/udev/rules.d and the boot repair's: path -> content (set-aside files keep their suffix). */
   readonly files = new Map<string, string>();
@@ -55,8 +57,8 @@ export class FakeDom0 implements Remote, DeviceDirectory {
   readonly links = new Map<string, string>();
   /** Claims of /etc/xen-passthrough/claims: key -> owner, as the round's manifest escaped it. */
   readonly claims = new Map<string, string>();
-  /** Kernel names that have a /dev/xapi/block symlink. */
-  readonly symlinks = new Set<string>();
+  /** /dev/xapi/block: entry name -> the kernel name it resolves to (a kernel name names itself). */
+  readonly symlinks = new Map<string, string>();
   /** udev matches no rule (a rule that does not select the disk): symlink waits time out. */
   udevIgnoresRules = false;
   /** The udev round script dies before its end (connection cut, shell killed), exit status 255. */
@@ -68,6 +70,22 @@ export class FakeDom0 implements Remote, DeviceDirectory {
     const disk = { kernelName, devNumber: `8:${minor}`, sizeBytes: 8 * 1024 ** 3, serial };
     this.disks.push(disk);
     return disk;
+  }
+
+  /**
+   * A host reboot as udev sees it: the disks come back under the given kernel names (by serial;
+   * two serials may swap names), /dev is fresh, and coldplug makes each disk's links again.
+   */
+  renameDisks(names: Readonly<Record<string, string>>): void {
+    this.disks.forEach((disk, i) => {
+      const kernelName = names[disk.serial];
+      if (kernelName !== undefined) this.disks[i] = { ...disk, kernelName };
+    });
+    this.symlinks.clear();
+    for (const disk of this.disks) {
+      const name = this.linkName(disk);
+      if (name !== undefined) this.symlinks.set(name, disk.kernelName);
+    }
   }
 
   run(script: string): Promise<string> {
@@ -89,14 +107,16 @@ export class FakeDom0 implements Remote, DeviceDirectory {
   /** The udev SR's view of /dev/xapi/block. */
   list(): Promise<DeviceEntry[]> {
     return Promise.resolve(
-      this.disks
-        .filter((disk) => this.symlinks.has(disk.kernelName))
-        .map((disk) => ({
-          name: disk.kernelName,
-          location: `${XAPI_BLOCK}${disk.kernelName}`,
-          sizeBytes: disk.sizeBytes,
-          nameLabel: `SCSI ${disk.devNumber}`,
-        })),
+      [...this.symlinks].flatMap(([name, kernelName]) =>
+        this.disks
+          .filter((disk) => disk.kernelName === kernelName)
+          .map((disk) => ({
+            name,
+            location: `${XAPI_BLOCK}${name}`,
+            sizeBytes: disk.sizeBytes,
+            nameLabel: `SCSI ${disk.devNumber}`,
+          })),
+      ),
     );
   }
 
@@ -109,6 +129,8 @@ export class FakeDom0 implements Remote, DeviceDirectory {
     const lines = [
       "@xensource",
       `INSTALLATION_UUID='${this.hostUuid}'`,
+      "@sm",
+      this.smVersion ?? "package sm is not installed",
       "@root 8:1",
       "@mountinfo",
       "8:1 /",
@@ -124,7 +146,7 @@ export class FakeDom0 implements Remote, DeviceDirectory {
       lines.push(`E: ID_SERIAL=${disk.serial}`, `E: ID_SERIAL_SHORT=${disk.serial}`);
     }
     lines.push("@xapiblock");
-    for (const name of this.symlinks) lines.push(`${name} ../../${name}`);
+    for (const [name, kernelName] of this.symlinks) lines.push(`${name} ../../${kernelName}`);
     lines.push("@claims");
     for (const [key, owner] of this.claims) lines.push(`${key} ${owner}`);
     for (const [path, text] of this.rules()) {
@@ -194,8 +216,10 @@ export class FakeDom0 implements Remote, DeviceDirectory {
     }
     for (const kernelName of triggers) {
       const disk = this.disks.find((d) => d.kernelName === kernelName);
-      if (disk !== undefined && this.selected(disk)) this.symlinks.add(kernelName);
-      else this.symlinks.delete(kernelName);
+      // udev keeps only the links the rules make now (a renamed rule drops the old one).
+      for (const [name, target] of this.symlinks) if (target === kernelName) this.symlinks.delete(name);
+      const name = disk === undefined ? undefined : this.linkName(disk);
+      if (name !== undefined) this.symlinks.set(name, kernelName);
     }
     for (const wait of waits) {
       if (!this.symlinks.has(wait.path.slice(XAPI_BLOCK.length)))
@@ -213,13 +237,17 @@ export class FakeDom0 implements Remote, DeviceDirectory {
     moved();
   }
 
-  private selected(disk: FakeDisk): boolean {
-    if (this.udevIgnoresRules) return false;
-    return [...this.rules().values()].some(
-      (text) =>
-        text.includes("xapi/block") &&
-        (text.includes(`=="${disk.serial}"`) || text.includes(`KERNEL=="${disk.kernelName}"`)),
+  /** The xapi/block name a rule selecting the disk gives it: %k, or the name the rule spells out. */
+  private linkName(disk: FakeDisk): string | undefined {
+    if (this.udevIgnoresRules) return undefined;
+    const text = [...this.rules().values()].find(
+      (rule) =>
+        rule.includes("xapi/block") &&
+        (rule.includes(`=="${disk.serial}"`) || rule.includes(`KERNEL=="${disk.kernelName}"`)),
     );
+    if (text === undefined) return undefined;
+    const name = /SYMLINK\+="xapi\/block\/([^"]+)"/.exec(text)?.[1] ?? "%k";
+    return name === "%k" ? disk.kernelName : name;
   }
 }
 

@@ -15,6 +15,7 @@ const inventory: Dom0Inventory = {
   disks: [],
   xapiBlock: new Map([["sdc", "sdc"]]),
   claims: new Map(),
+  smVersion: undefined,
   passthroughRules: new Map([
     ["/etc/udev/rules.d/99-hand.rules", "hand-made"],
     ["/etc/udev/rules.d/65-xen-passthrough-old.rules", "ours, old"],

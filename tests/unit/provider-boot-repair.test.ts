@@ -258,6 +258,10 @@ describe("the plan and the udev round", () => {
     claimKey: undefined,
     claimOwner: undefined,
     foreignOwner: undefined,
+    misplacedVbds: [],
+    vbdOtherDisk: undefined,
+    wantedNaming: "kernelName",
+    symlinkNaming: "kernelName",
     bootRepair,
   });
   const repairSteps = (steps: Step[]) => steps.filter((step) => step.kind === "installBootRepair");

@@ -44,6 +44,10 @@ const fresh: PlanView = {
   vm: { uuid: VM_UUID, powerState: "Running", isControlDomain: false, ...PV_GUEST },
   vbd: undefined,
   otherVbds: [],
+  misplacedVbds: [],
+  vbdOtherDisk: undefined,
+  wantedNaming: "kernelName",
+  symlinkNaming: "kernelName",
   owner: OWNER,
   previousOwner: undefined,
   claimKey: undefined,
@@ -76,7 +80,7 @@ describe("create from nothing", () => {
     expect(planConverge(fresh, wanted)).toEqual([
       { kind: "writeRule", path: rule.path, text: rule.text },
       { kind: "reloadAndTrigger", kernelName: "sdb" },
-      { kind: "waitSymlink", path: "/dev/xapi/block/sdb", timeoutSeconds: 60 },
+      { kind: "waitSymlink", path: "/dev/xapi/block/sdb", timeoutSeconds: 60, kernelName: "sdb" },
       { kind: "ensureVdi", location: "/dev/xapi/block/sdb" },
       { kind: "createVbd", vmUuid: VM_UUID, mode: "RW", userdevice: "autodetect", bootable: false },
       { kind: "plugVbd" },
@@ -141,7 +145,7 @@ describe("repairing drift", () => {
     expect(kinds({ ...done, vbd: undefined })).toEqual(["ensureVdi", "createVbd", "plugVbd"]);
   });
 
-  test("disk back as sdc after a reboot: VBD of the stale VDI replaced by one on the new VDI", () => {
+  test("disk back as sdc after a reboot: VBD of the stale VDI replaced by one on the new VDI, in the same slot", () => {
     const renamed: PlanView = {
       ...done,
       disk: { kernelName: "sdc" },
@@ -151,7 +155,7 @@ describe("repairing drift", () => {
     expect(planConverge(renamed, wanted)).toEqual([
       { kind: "ensureVdi", location: "/dev/xapi/block/sdc" },
       { kind: "destroyVbd" },
-      { kind: "createVbd", vmUuid: VM_UUID, mode: "RW", userdevice: "autodetect", bootable: false },
+      { kind: "createVbd", vmUuid: VM_UUID, mode: "RW", userdevice: "1", bootable: false },
       { kind: "plugVbd" },
     ]);
   });
@@ -160,7 +164,7 @@ describe("repairing drift", () => {
     expect(planConverge(done, inputs({ mode: "RO" })).slice(1)).toEqual([
       { kind: "unplugVbd" },
       { kind: "destroyVbd" },
-      { kind: "createVbd", vmUuid: VM_UUID, mode: "RO", userdevice: "autodetect", bootable: false },
+      { kind: "createVbd", vmUuid: VM_UUID, mode: "RO", userdevice: "1", bootable: false },
       { kind: "plugVbd" },
     ]);
   });
@@ -216,7 +220,7 @@ describe("others' rules and VBDs", () => {
       { kind: "writeRule", path: rule.path, text: rule.text },
       { kind: "removeRule", path: handMade.path },
       { kind: "reloadAndTrigger", kernelName: "sdb" },
-      { kind: "waitSymlink", path: "/dev/xapi/block/sdb", timeoutSeconds: 60 },
+      { kind: "waitSymlink", path: "/dev/xapi/block/sdb", timeoutSeconds: 60, kernelName: "sdb" },
       { kind: "ensureVdi", location: "/dev/xapi/block/sdb" },
       { kind: "adoptVbd", vbdUuid: "vbd-hand" },
     ]);
@@ -337,7 +341,7 @@ describe("guests and pools", () => {
     const dead = { ...ourVbd, vdiUuid: "" };
     expect(planConverge({ ...done, vbd: dead }, wanted).filter((step) => step.kind !== "ensureVdi")).toEqual([
       { kind: "awaitVbdCollected", vbdUuid: "vbd-1", timeoutSeconds: 90 },
-      { kind: "createVbd", vmUuid: VM_UUID, mode: "RW", userdevice: "autodetect", bootable: false },
+      { kind: "createVbd", vmUuid: VM_UUID, mode: "RW", userdevice: "1", bootable: false },
       { kind: "plugVbd" },
     ]);
     expect(kinds({ ...done, vbd: { ...dead, currentlyAttached: false } })).toEqual([

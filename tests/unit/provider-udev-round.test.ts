@@ -11,13 +11,13 @@ describe("the udev round", () => {
       { kind: "writeRule", path: RULE, text: 'SUBSYSTEM=="block"\n' },
       { kind: "removeRule", path: "/etc/udev/rules.d/99-hand.rules" },
       { kind: "reloadAndTrigger", kernelName: "sdb" },
-      { kind: "waitSymlink", path: "/dev/xapi/block/sdb", timeoutSeconds: 60 },
+      { kind: "waitSymlink", path: "/dev/xapi/block/sdb", timeoutSeconds: 60, kernelName: "sdb" },
     ];
     expect(udevRequestOf(steps)).toEqual({
       writes: [{ path: RULE, text: 'SUBSYSTEM=="block"\n' }],
       disables: ["/etc/udev/rules.d/99-hand.rules"],
       triggers: ["sdb"],
-      waits: [{ path: "/dev/xapi/block/sdb", timeoutSeconds: 60 }],
+      waits: [{ path: "/dev/xapi/block/sdb", timeoutSeconds: 60, kernelName: "sdb" }],
     });
   });
 

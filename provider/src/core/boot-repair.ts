@@ -65,17 +65,6 @@ export function renderBootRepairRecord(
   return { path: bootRepairRecordPath(identity), text: `${lines.join("\n")}\n` };
 }
 
-/**
- * Whether the host needs the boot repair: its storage manager does not resolve symlinks
- * (DESIGN.md "Facts: host reboots and symlink names").
- */
-export function hostNeedsBootRepair(_inventory: {
-  readonly xensource: Readonly<Record<string, string>>;
-}): boolean {
-  // Until the host view knows the sm version (branch names, contract C4): never.
-  return false;
-}
-
 /** What dom0's inventory found of the boot repair (core/dom0-inventory.ts). */
 export interface BootRepairFound {
   /** Version markers of the installed unit and script ("" when the file is missing). */

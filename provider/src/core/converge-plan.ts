@@ -6,7 +6,7 @@ import type { PassthroughDiskInputs, VbdMode } from "./inputs.js";
 import { refuseUnsafe, type RefusalView, type Target } from "./refusals.js";
 import { RefusedError } from "./errors.js";
 import { describeVm } from "./identity.js";
-import { renderRule, symlinkPath } from "./rule.js";
+import { renderRule, symlinkName, symlinkPath } from "./rule.js";
 
 /**
  * How long to wait for XAPI's database GC to drop a plugged VBD whose VDI is gone: three of its
@@ -24,12 +24,30 @@ export type VbdView = Pick<
 export type PlanView = RefusalView &
   Pick<
     HostView,
-    "ruleText" | "symlinkPresent" | "owner" | "previousOwner" | "claimKey" | "claimOwner" | "bootRepair"
+    | "ruleText"
+    | "symlinkPresent"
+    | "owner"
+    | "previousOwner"
+    | "claimKey"
+    | "claimOwner"
+    | "wantedNaming"
+    | "symlinkNaming"
+    | "bootRepair"
   > & {
     readonly vdi: Pick<VdiFacts, "uuid"> | undefined;
     readonly vbd: VbdView | undefined;
     readonly otherVbds: readonly VbdView[];
+    /** Another resource's VBDs on our disk (a swap): never ours to touch; our plug waits for them. */
+    readonly misplacedVbds: readonly VbdView[];
+    /** Our VBD's VDI is on another disk now (two disks swapped kernel names). */
+    readonly vbdOtherDisk: unknown;
   };
+
+/**
+ * How long our plug waits for another resource's VBD to leave our disk (its own repair unplugs it,
+ * in the same `pulumi up`): our choice, the time a few VBD.unplug calls take (sm PR #285: < 2 s each).
+ */
+export const MISPLACED_VBD_WAIT_SECONDS = 60;
 
 /** Steps on dom0: they go out together as one request of the host's udev round. */
 export type Dom0Step =
@@ -42,7 +60,13 @@ export type Dom0Step =
   | { readonly kind: "writeRule"; readonly path: string; readonly text: string }
   | { readonly kind: "removeRule"; readonly path: string }
   | { readonly kind: "reloadAndTrigger"; readonly kernelName: string }
-  | { readonly kind: "waitSymlink"; readonly path: string; readonly timeoutSeconds: number }
+  | {
+      readonly kind: "waitSymlink";
+      readonly path: string;
+      readonly timeoutSeconds: number;
+      /** The disk the symlink resolves to. */
+      readonly kernelName: string;
+    }
   /** The boot repair's record of this passthrough, and its unit and script when they are not current. */
   | {
       readonly kind: "installBootRepair";
@@ -62,6 +86,11 @@ export type XapiStep =
   | { readonly kind: "destroyVbd" }
   | { readonly kind: "awaitVbdCollected"; readonly vbdUuid: string; readonly timeoutSeconds: number }
   | {
+      readonly kind: "awaitVbdsDetached";
+      readonly vbdUuids: readonly string[];
+      readonly timeoutSeconds: number;
+    }
+  | {
       readonly kind: "createVbd";
       readonly vmUuid: string;
       readonly mode: VbdMode;
@@ -72,7 +101,10 @@ export type XapiStep =
   | { readonly kind: "plugVbd" }
   | { readonly kind: "setVmAffinity" };
 
-/** One step; a plan lists every dom0 step before the first XAPI step. */
+/**
+ * One step. A plan is: XAPI steps that get our VBD off a disk that is not (or will not stay)
+ * ours, then every dom0 step, then the other XAPI steps.
+ */
 export type Step = Dom0Step | XapiStep;
 
 const DOM0_KINDS: ReadonlySet<Step["kind"]> = new Set([
@@ -91,11 +123,23 @@ export function isDom0Step(step: Step): step is Dom0Step {
 /** Plans the steps; throws RefusedError (core/refusals.ts) when converging is unsafe or not ours to do. */
 export function planConverge(observed: PlanView, inputs: PassthroughDiskInputs): Step[] {
   const { disk, vm } = refuseUnsafe(observed, inputs);
-  const steps: Step[] = [];
-  const rule = renderRule(inputs.disk, observed.owner);
-  const location = symlinkPath(disk.kernelName);
+  const naming = observed.wantedNaming;
+  const rule = renderRule(inputs.disk, observed.owner, naming);
+  const location = symlinkPath(symlinkName(inputs.disk, disk.kernelName, naming));
+  // A kernel-named passthrough on a host that resolves symlinks moves to the stable name: the old
+  // location (and its VDI) goes, so nothing observed at it is kept.
+  const renaming = observed.symlinkNaming !== naming;
+  const target: Pick<PlanView, "vdi" | "symlinkPresent"> = renaming
+    ? { vdi: undefined, symlinkPresent: false }
+    : observed;
   const ruleChanged = observed.ruleText !== rule.text;
   const claimed = observed.claimOwner === observed.owner;
+  const { release, rest } = vbdSteps(observed, inputs, vm, target.vdi?.uuid, {
+    // Off the old VDI while it exists (the scan forgets it; XAPI then refuses an unplug), or off
+    // another disk before anything else (a swap): one unplug, one plug, the same slot.
+    releaseFirst: renaming || observed.vbdOtherDisk !== undefined,
+  });
+  const steps: Step[] = [...release];
   // The claim goes first, in the same udev round as the rule: dom0 decides between two claimants.
   if (!claimed && observed.claimKey !== undefined) {
     const previous = observed.claimOwner === undefined ? undefined : observed.previousOwner;
@@ -103,23 +147,36 @@ export function planConverge(observed: PlanView, inputs: PassthroughDiskInputs):
   }
   if (ruleChanged) steps.push({ kind: "writeRule", path: rule.path, text: rule.text });
   for (const other of observed.otherRules) steps.push({ kind: "removeRule", path: other.path });
-  if (ruleChanged || observed.otherRules.length > 0 || !observed.symlinkPresent) {
+  if (ruleChanged || observed.otherRules.length > 0 || !target.symlinkPresent) {
     steps.push({ kind: "reloadAndTrigger", kernelName: disk.kernelName });
-    steps.push({ kind: "waitSymlink", path: location, timeoutSeconds: inputs.symlinkTimeoutSeconds });
+    steps.push({
+      kind: "waitSymlink",
+      path: location,
+      timeoutSeconds: inputs.symlinkTimeoutSeconds,
+      kernelName: disk.kernelName,
+    });
   }
   // Hosts that do not resolve symlinks: without it, a reboot that renames disks breaks the VBD.
   const repair = observed.bootRepair;
   if (repair.status === "missing" || repair.status === "outdated")
     steps.push({ kind: "installBootRepair", record: repair.record, unitAndScript: !repair.hostCurrent });
   steps.push({ kind: "ensureVdi", location });
-  steps.push(...vbdSteps(observed, inputs, vm));
+  steps.push(...rest);
   // Opt-in only: the VM may be managed by another tool (observed.vmAffinityOnDiskHost reports it).
   if (inputs.setAffinity && vm.affinityUuid !== observed.hostUuid) steps.push({ kind: "setVmAffinity" });
   return steps;
 }
 
-function vbdSteps(observed: PlanView, inputs: PassthroughDiskInputs, vm: Target["vm"]): Step[] {
+/** The VBD steps: `release` gets a VBD to replace out of the way first (releaseFirst), `rest` the others. */
+function vbdSteps(
+  observed: PlanView,
+  inputs: PassthroughDiskInputs,
+  vm: Target["vm"],
+  targetVdiUuid: string | undefined,
+  options: { readonly releaseFirst: boolean },
+): { release: Step[]; rest: Step[] } {
   const steps: Step[] = [];
+  const release: Step[] = [];
   const running = vm.powerState === "Running";
   const adoptable = observed.vbd === undefined ? observed.otherVbds[0] : undefined;
   if (adoptable !== undefined) steps.push({ kind: "adoptVbd", vbdUuid: adoptable.uuid });
@@ -131,20 +188,26 @@ function vbdSteps(observed: PlanView, inputs: PassthroughDiskInputs, vm: Target[
   const reusable =
     current !== undefined &&
     current.vmUuid === vm.uuid &&
-    current.vdiUuid === observed.vdi?.uuid &&
+    current.vdiUuid === targetVdiUuid &&
     current.mode === inputs.mode &&
     (inputs.userdevice === "autodetect" || current.userdevice === inputs.userdevice);
   let attached = current?.currentlyAttached ?? false;
   if (current !== undefined && !reusable) {
-    steps.push(...removeVbdSteps(current, vm, inputs));
+    const removal = removeVbdSteps(current, vm, inputs);
+    const early = options.releaseFirst && current.vdiUuid !== "" && adoptable === undefined;
+    // The adopt (re-tag) step stays with the rest: a VBD released first is gone before it.
+    if (early) steps.splice(0, steps.length);
+    (early ? release : steps).push(...removal);
     attached = false;
   }
   if (!reusable) {
+    // A replaced VBD of ours keeps its slot (userdevice) unless the inputs name another.
+    const sameVm = current !== undefined && current.vmUuid === vm.uuid;
     steps.push({
       kind: "createVbd",
       vmUuid: vm.uuid,
       mode: inputs.mode,
-      userdevice: inputs.userdevice,
+      userdevice: inputs.userdevice === "autodetect" && sameVm ? current.userdevice : inputs.userdevice,
       bootable: inputs.bootable,
     });
   } else if (current.bootable !== inputs.bootable) {
@@ -152,12 +215,22 @@ function vbdSteps(observed: PlanView, inputs: PassthroughDiskInputs, vm: Target[
   }
   // A running HVM guest without PV drivers cannot take a disk now: XAPI plugs it when the VM
   // next starts; the next converge plugs it once the drivers appear (outputs say so).
-  if (inputs.attach && running && !attached && vm.canHotplug) steps.push({ kind: "plugVbd" });
+  if (inputs.attach && running && !attached && vm.canHotplug) {
+    // Never two VMs on one disk: another resource's VBD left on ours by a swap goes first.
+    const misplaced = observed.misplacedVbds.filter((vbd) => vbd.currentlyAttached).map((vbd) => vbd.uuid);
+    if (misplaced.length > 0)
+      steps.push({
+        kind: "awaitVbdsDetached",
+        vbdUuids: misplaced,
+        timeoutSeconds: MISPLACED_VBD_WAIT_SECONDS,
+      });
+    steps.push({ kind: "plugVbd" });
+  }
   if (!inputs.attach && attached) {
     refuseWithoutHotplug(vm, inputs, "unplug the disk (attach: false)");
     steps.push({ kind: "unplugVbd" });
   }
-  return steps;
+  return { release, rest: steps };
 }
 
 /**

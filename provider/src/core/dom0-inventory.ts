@@ -7,6 +7,7 @@ import { describeDisk } from "./identity.js";
 import { printfUnescaped } from "./printf-escape.js";
 import type { DiskIdentity } from "./inputs.js";
 import { ruleSelectsDisk } from "./rule.js";
+import { parseSmVersion } from "./sm-version.js";
 
 /** The inventory script's output ended before its "@end" marker. */
 export class InventoryCutShortError extends Error {
@@ -49,6 +50,8 @@ export interface Dom0Inventory {
   readonly claims: ReadonlyMap<string, string>;
   /** The boot repair's pieces (core/boot-repair.ts). */
   readonly bootRepair: BootRepairFound;
+  /** Version of the host's sm package (core/sm-version.ts); undefined when rpm did not tell. */
+  readonly smVersion: string | undefined;
 }
 
 interface MutableDisk {
@@ -73,6 +76,7 @@ export function parseInventory(output: string): Dom0Inventory {
   const bootMarkers = new Map<string, string>();
   let bootWants = "";
   let bootRecord: { name: string; lines: string[] } | undefined;
+  const smLines: string[] = [];
   let rootDevNumber = "";
   let section = "";
   let disk: MutableDisk | undefined;
@@ -115,6 +119,9 @@ export function parseInventory(output: string): Dom0Inventory {
         if (!mounts.has(devNumber)) mounts.set(devNumber, mountPoint);
         break;
       }
+      case "sm":
+        smLines.push(line);
+        break;
       case "swaps":
         swaps.push(line.replace(/^\/dev\//, ""));
         break;
@@ -174,6 +181,7 @@ export function parseInventory(output: string): Dom0Inventory {
       records: bootRecords,
       failures: bootFailures,
     },
+    smVersion: parseSmVersion(smLines),
   };
 }
 

@@ -1,6 +1,8 @@
 // Drift: differences between what read observed on the host and what the inputs want.
 import { BOOT_REPAIR_LOG } from "./boot-repair.js";
+import { describeDisk } from "./identity.js";
 import type { PassthroughDiskInputs } from "./inputs.js";
+import { stableSymlinkName } from "./rule.js";
 import type { ObservedState } from "./state.js";
 
 /** One difference, in words, and whether an update can repair it. */
@@ -20,6 +22,8 @@ export type DriftKind =
   | "vdiMissing"
   | "vbdMissing"
   | "vbdOnStaleVdi"
+  | "vbdOnOtherDisk"
+  | "symlinkKernelNamed"
   | "vbdUnplugged"
   | "vbdPlugged"
   | "vbdSettings"
@@ -48,7 +52,14 @@ export function findDrift(
   if (observed.ruleStatus === "missing") add("ruleMissing", "the udev rule file was deleted");
   if (observed.ruleStatus === "edited") add("ruleEdited", "the udev rule file was edited");
   if (!observed.diskPresent) add("diskMissing", "the disk is not present on the host");
-  if (observed.diskPresent && lastKernelName !== "" && observed.kernelName !== lastKernelName) {
+  // A stable name does not change with the kernel name: a rename is no drift there.
+  const kernelNamed = observed.symlinkNaming !== "stable";
+  if (
+    kernelNamed &&
+    observed.diskPresent &&
+    lastKernelName !== "" &&
+    observed.kernelName !== lastKernelName
+  ) {
     add("kernelRenamed", `the disk came back as ${observed.kernelName} (it was ${lastKernelName})`);
   }
   if (observed.diskPresent && !observed.symlinkPresent)
@@ -56,8 +67,25 @@ export function findDrift(
   if (observed.symlinkPresent && !observed.vdiPresent)
     add("vdiMissing", "the udev SR has no VDI for the disk");
   if (!observed.vbdPresent) add("vbdMissing", "the VBD was destroyed");
-  if (observed.vbdPresent && !observed.vbdOnCurrentVdi)
+  // Two disks swapped kernel names: the VBD's VDI is there, on the other disk (never silent).
+  const otherDisk = observed.vbdOtherDisk ?? "";
+  if (observed.vbdPresent && otherDisk !== "") {
+    add("vbdOnOtherDisk", `the VBD points at disk ${otherDisk} now; expected ${describeDisk(inputs.disk)}`);
+  } else if (observed.vbdPresent && !observed.vbdOnCurrentVdi)
     add("vbdOnStaleVdi", "the VBD refers to a VDI that is gone");
+  const stableName = stableSymlinkName(inputs.disk);
+  if (
+    observed.diskPresent &&
+    observed.hostResolvesSymlinks === true &&
+    observed.symlinkNaming === "kernelName" &&
+    stableName !== undefined
+  ) {
+    add(
+      "symlinkKernelNamed",
+      `the symlink is named after the kernel name (${observed.kernelName}): this host resolves symlinks ` +
+        `(sm ${observed.smVersion || "3.x"}), so an update renames it ${stableName}, which survives reboots`,
+    );
+  }
   const running = observed.vmPowerState === "Running";
   const unplugged = observed.vbdPresent && inputs.attach && running && !observed.vbdAttached;
   // false, not undefined: states written before this fact was observed read as before.

@@ -97,7 +97,8 @@ export class RollbackIncompleteError extends Error {
 export class HostStateError extends Error {
   override readonly name = "HostStateError";
   constructor(
-    readonly code: "VDI_NOT_LISTED" | "VBD_NOT_COLLECTED" | "DEVICE_NOT_PRESENT",
+    readonly code:
+      "VDI_NOT_LISTED" | "VBD_NOT_COLLECTED" | "DEVICE_NOT_PRESENT" | "DISK_PLUGGED_BY_OTHER_RESOURCE",
     readonly params: Readonly<Record<string, string>>,
     message: string,
     options?: { readonly cause?: unknown },

@@ -4,13 +4,24 @@
 // drift are derived from it (lifecycle/outputs.ts), delete and rollback act on it. A new fact
 // about the host is added here, in HostView and viewOf, and nowhere else. Pure.
 import { BOOT_REPAIR_MARKER } from "../dom0/boot-repair.js";
-import { bootRepairFacts, hostNeedsBootRepair, type BootRepairFacts } from "./boot-repair.js";
+import { bootRepairFacts, type BootRepairFacts } from "./boot-repair.js";
 import type { Dom0Disk, Dom0Inventory } from "./dom0-inventory.js";
 import { dom0Use, resolveDisk } from "./dom0-inventory.js";
 import { RefusedError } from "./errors.js";
 import type { PassthroughDiskInputs, VbdMode } from "./inputs.js";
 import { claimKey, legacyOwner, ownerOf } from "./owner.js";
-import { conflictingRules, ruleOwner, rulePath, symlinkPath, type ConflictingRule } from "./rule.js";
+import {
+  conflictingRules,
+  ruleNaming,
+  ruleOwner,
+  rulePath,
+  symlinkName,
+  symlinkNamingFor,
+  symlinkPath,
+  type ConflictingRule,
+  type SymlinkNaming,
+} from "./rule.js";
+import { smResolvesSymlinks } from "./sm-version.js";
 import type { VmPowerState } from "./state.js";
 import { canHotplugDisks, hostUuidOf, isHvm } from "../xapi/guest.js";
 import { hostByUuid } from "../xapi/host.js";
@@ -72,6 +83,10 @@ export interface VbdFacts {
 export interface HostView {
   /** INSTALLATION_UUID of dom0's xensource-inventory. */
   readonly hostUuid: string;
+  /** Version of the host's sm package (undefined: not known, e.g. no rpm). */
+  readonly smVersion: string | undefined;
+  /** The host's udev SR resolves symlinks (sm >= 3.0.6, core/sm-version.ts): stable names work. */
+  readonly resolvesSymlinks: boolean;
   /** The host's name_label and reference in XAPI. */
   readonly hostName: string;
   readonly hostRef: Ref;
@@ -97,7 +112,13 @@ export interface HostView {
   readonly ruleText: string | undefined;
   /** Rules of others that give the same disk a xapi/block symlink (see conflictingRules). */
   readonly otherRules: readonly ConflictingRule[];
-  /** /dev/xapi/block/<kernelName> exists and resolves to the disk. */
+  /** The naming this resource wants on this host (core/rule.ts symlinkNamingFor). */
+  readonly wantedNaming: SymlinkNaming;
+  /** The naming in place: our rule's, or the wanted one when there is no rule of ours. */
+  readonly symlinkNaming: SymlinkNaming;
+  /** The disk's /dev/xapi/block entry name under the naming in place (undefined: disk not found). */
+  readonly symlinkName: string | undefined;
+  /** /dev/xapi/block/<symlinkName> exists and resolves to the disk. */
   readonly symlinkPresent: boolean;
   /** The host's udev "Removable storage" SR. */
   readonly sr: SrFacts | undefined;
@@ -113,6 +134,13 @@ export interface HostView {
   readonly otherVbds: readonly VbdFacts[];
   /** The boot repair of hosts that do not resolve symlinks (core/boot-repair.ts), for this passthrough. */
   readonly bootRepair: BootRepairFacts;
+  /**
+   * VBDs of another resource on the disk's VDI while the disk's claim is ours: left there when two
+   * disks swapped kernel names. Not that resource's claim on our disk: its own repair removes them.
+   */
+  readonly misplacedVbds: readonly VbdFacts[];
+  /** Another disk of this host that our VBD's VDI resolves to now (two disks swapped kernel names). */
+  readonly vbdOtherDisk: Dom0Disk | undefined;
   /** What the look read, from which an apply derives the host it leaves (lifecycle/after-apply.ts). */
   readonly inventory: Dom0Inventory;
   readonly snapshot: XapiSnapshot;
@@ -151,10 +179,16 @@ export function viewOf(
   const host = hostByUuid(snapshot, hostUuid);
   const sr = removableStorageSr(snapshot, host.$ref);
   const vm = findVm(snapshot, inputs.vm);
+  const ruleFound = inventory.passthroughRules.get(rulePath(inputs.disk));
+  // A rule of ours written before owners existed belongs to the host-and-identity owner.
+  const ruleOwnedBy = ruleFound === undefined ? undefined : (ruleOwner(ruleFound) ?? tag);
+  const ruleText = ours(ruleOwnedBy) ? ruleFound : undefined;
+  const resolvesSymlinks = smResolvesSymlinks(inventory.smVersion);
+  const wantedNaming = symlinkNamingFor(inputs.disk, resolvesSymlinks);
+  const naming = ruleText === undefined ? wantedNaming : ruleNaming(ruleText);
+  const linkName = disk === undefined ? undefined : symlinkName(inputs.disk, disk.kernelName, naming);
   const vdi =
-    sr !== undefined && disk !== undefined
-      ? vdiAt(snapshot, sr.$ref, symlinkPath(disk.kernelName))
-      : undefined;
+    sr !== undefined && linkName !== undefined ? vdiAt(snapshot, sr.$ref, symlinkPath(linkName)) : undefined;
   const key = disk === undefined ? undefined : claimKey(disk);
   const claimOwner = key === undefined ? undefined : inventory.claims.get(key);
   // A VBD's owner key; without one (earlier versions, or a re-tag cut short), a VBD with our tag
@@ -181,15 +215,19 @@ export function viewOf(
   const rank = (vbd: VbdFacts) =>
     (vm !== undefined && vbd.vmUuid === vm.uuid ? 2 : 0) +
     (vdi !== undefined && vbd.vdiUuid === vdi.uuid ? 1 : 0);
-  const otherVbds =
+  // Another resource's VBD on our disk while the claim is ours: misplaced by a swap, not a claim.
+  const misplaced = (vbd: VbdRecord): boolean => {
+    const owner = vbdOwner(vbd);
+    return (
+      vbd.other_config[VBD_TAG_KEY] !== undefined && owner !== undefined && !ours(owner) && ours(claimOwner)
+    );
+  };
+  const onVdi =
     vdi === undefined
       ? []
-      : snapshot.vbds
-          .filter((vbd) => vbd.VDI === vdi.$ref && !(isTagged(vbd, tag) && ours(vbdOwner(vbd))))
-          .map(facts);
-  const ruleFound = inventory.passthroughRules.get(rulePath(inputs.disk));
-  // A rule of ours written before owners existed belongs to the host-and-identity owner.
-  const ruleOwnedBy = ruleFound === undefined ? undefined : (ruleOwner(ruleFound) ?? tag);
+      : snapshot.vbds.filter((vbd) => vbd.VDI === vdi.$ref && !(isTagged(vbd, tag) && ours(vbdOwner(vbd))));
+  const otherVbds = onVdi.filter((vbd) => !misplaced(vbd)).map(facts);
+  const misplacedVbds = onVdi.filter(misplaced).map(facts);
   const otherRules =
     disk === undefined ? [] : conflictingRules(inventory.passthroughRules, disk, rulePath(inputs.disk));
   const owners = [
@@ -199,11 +237,14 @@ export function viewOf(
       rule.identity === undefined ? undefined : (rule.owner ?? legacyOwner(hostUuid, rule.identity)),
     ),
     ...snapshot.vbds
-      .filter((vbd) => isTagged(vbd, tag) || (vdi !== undefined && vbd.VDI === vdi.$ref))
+      .filter((vbd) => isTagged(vbd, tag) || (vdi !== undefined && vbd.VDI === vdi.$ref && !misplaced(vbd)))
       .map(vbdOwner),
   ];
+  const vbd = [...ownVbds].sort((a, b) => rank(b) - rank(a))[0];
   return {
     hostUuid,
+    smVersion: inventory.smVersion,
+    resolvesSymlinks,
     hostName: host.name_label,
     hostRef: host.$ref,
     tag,
@@ -215,9 +256,13 @@ export function viewOf(
     disk,
     diskProblem: resolution.ok ? undefined : resolution.reason,
     diskUse: disk === undefined ? undefined : dom0Use(inventory, disk),
-    ruleText: ours(ruleOwnedBy) ? ruleFound : undefined,
+    ruleText,
     otherRules,
-    symlinkPresent: disk !== undefined && inventory.xapiBlock.get(disk.kernelName) === disk.kernelName,
+    wantedNaming,
+    symlinkNaming: naming,
+    symlinkName: linkName,
+    symlinkPresent:
+      disk !== undefined && linkName !== undefined && inventory.xapiBlock.get(linkName) === disk.kernelName,
     sr: sr === undefined ? undefined : { ref: sr.$ref, uuid: sr.uuid, nameLabel: sr.name_label },
     vm:
       vm === undefined
@@ -235,16 +280,39 @@ export function viewOf(
           },
     vdi: vdi === undefined ? undefined : { ref: vdi.$ref, uuid: vdi.uuid, location: vdi.location },
     ownVbds,
-    vbd: [...ownVbds].sort((a, b) => rank(b) - rank(a))[0],
+    vbd,
     otherVbds,
     bootRepair: bootRepairFacts(inventory.bootRepair, {
-      needed: hostNeedsBootRepair(inventory),
+      // Where the udev SR resolves symlinks, the names are stable: nothing to repair at boot.
+      needed: !resolvesSymlinks,
       marker: BOOT_REPAIR_MARKER,
       identity: inputs.disk,
       tag,
       owner,
     }),
+    misplacedVbds,
+    vbdOtherDisk:
+      vbd === undefined || disk === undefined ? undefined : diskAtVdi(inventory, snapshot, vbd, disk),
     inventory,
     snapshot,
   };
+}
+
+/**
+ * The disk, other than ours, that a VBD's VDI resolves to through its /dev/xapi/block entry now
+ * (two passed-through disks swapped kernel names: both locations still exist, each on the other
+ * disk); undefined when it resolves to ours, to nothing, or the VDI is gone.
+ */
+function diskAtVdi(
+  inventory: Dom0Inventory,
+  snapshot: XapiSnapshot,
+  vbd: VbdFacts,
+  ours: Dom0Disk,
+): Dom0Disk | undefined {
+  const location = snapshot.vdis.find((vdi) => vdi.uuid === vbd.vdiUuid && vbd.vdiUuid !== "")?.location;
+  const prefix = symlinkPath("");
+  if (location === undefined || !location.startsWith(prefix)) return undefined;
+  const kernelName = inventory.xapiBlock.get(location.slice(prefix.length));
+  if (kernelName === undefined || kernelName === ours.kernelName) return undefined;
+  return inventory.disks.find((disk) => disk.kernelName === kernelName);
 }

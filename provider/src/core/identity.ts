@@ -1,4 +1,5 @@
 // Naming helpers for the two identities in the inputs: words for messages, keys for state.
+import type { Dom0Disk } from "./dom0-inventory.js";
 import type { DiskIdentity, VmIdentity } from "./inputs.js";
 
 /** The kind of a disk identity: which one field is set. */
@@ -35,6 +36,26 @@ export function describeDisk(identity: DiskIdentity): string {
   if (kind === "byId") return `/dev/disk/by-id/${value}`;
   if (kind === "kernelName") return `kernel name ${value}`;
   return `${kind === "wwn" ? "WWN" : "serial"} ${value}`;
+}
+
+/**
+ * Another disk in words, by the same kind of identity as `like` where the disk has one (as a
+ * user would write it: "serial ZS4A", "WWN 0x5000...", a by-id path), else by its kernel name.
+ */
+export function describeDiskAs(
+  like: DiskIdentity,
+  disk: Pick<Dom0Disk, "kernelName" | "properties" | "links">,
+): string {
+  const p = disk.properties;
+  const byId = disk.links.find((link) => link.startsWith("/dev/disk/by-id/"));
+  const value = {
+    serial: p["ID_SERIAL_SHORT"] ?? p["ID_SERIAL"],
+    wwn: p["ID_WWN_WITH_EXTENSION"] ?? p["ID_WWN"],
+    byId: byId?.slice("/dev/disk/by-id/".length),
+    kernelName: disk.kernelName,
+  }[diskIdentityParts(like).kind];
+  const kind = value === undefined || value === "" ? "kernelName" : diskIdentityParts(like).kind;
+  return describeDisk(diskIdentityOf(kind, kind === "kernelName" ? disk.kernelName : (value ?? "")));
 }
 
 /** The VM identity in words, e.g. 'VM "nas"' or "VM 0a1b...". */

@@ -1,6 +1,6 @@
-// The udev rule that gives one whole disk its /dev/xapi/block/<kernel name> symlink, so the udev
-// ("Removable storage") SR shows it as a VDI. Rendering and recognizing are pure; writing the file,
-// reloading and triggering are the lifecycle's job.
+// The udev rule that gives one whole disk its /dev/xapi/block symlink, so the udev ("Removable
+// storage") SR shows it as a VDI. Rendering and recognizing are pure; writing the file, reloading
+// and triggering are the lifecycle's job.
 //
 // How the rule is built, and why:
 // - Numbered 65 so it runs after 60-persistent-storage.rules, which sets ID_SERIAL, ID_WWN and the
@@ -23,6 +23,12 @@
 //   OPTIONS+="watch" gets a change event whenever a writer closes it, and each run would call
 //   `xe vdi-introduce` again. The lifecycle makes sure the VDI exists (SR scan) instead.
 // - No check-device-sharing PROGRAM: the lifecycle refuses disks dom0 uses before writing a rule.
+// - The symlink's name (SymlinkNaming): where the host's udev SR resolves symlinks (sm >= 3.0.6,
+//   core/sm-version.ts), it is named after the disk's identity (stableSymlinkName), so the VDI,
+//   whose location is the symlink's path, and the VBD on it survive kernel renames. That form runs
+//   no local-device-change: it would introduce /dev/xapi/block/<kernel name>, a second VDI for
+//   the disk; the lifecycle's SR scan introduces the VDI instead. Elsewhere (sm 2.x reads the
+//   entry's own name as a kernel name) it is the kernel name, %k, as before.
 import { createHash } from "node:crypto";
 import type { DiskIdentity } from "./inputs.js";
 import { diskIdentityOf, diskIdentityParts, describeDisk, type DiskIdentityKind } from "./identity.js";
@@ -31,8 +37,25 @@ export const RULES_DIR = "/etc/udev/rules.d";
 export const RULE_FILE_PREFIX = "65-xen-passthrough-";
 export const XAPI_BLOCK_DIR = "/dev/xapi/block";
 export const LOCAL_DEVICE_CHANGE = "/opt/xensource/libexec/local-device-change";
-/** Version of the rendered form; bump when the text changes, so old rules read as "edited" and get rewritten. */
-export const RULE_FORMAT_VERSION = 1;
+/**
+ * Version of the rendered form; bump when the text changes, so old rules read as "edited" and get
+ * rewritten. 2 added the stable-name form; the kernel-name form keeps version 1's text byte for
+ * byte (KERNEL_NAME_RULE_FORMAT_VERSION), so rules on hosts that keep kernel names stay as they are.
+ */
+export const RULE_FORMAT_VERSION = 2;
+export const KERNEL_NAME_RULE_FORMAT_VERSION = 1;
+
+/** Prefix of stable symlink names: never a kernel name (those have no "-"). */
+export const STABLE_NAME_PREFIX = "xp-";
+
+/**
+ * How the symlink in /dev/xapi/block is named: after the disk's identity ("stable", hosts whose
+ * udev SR resolves symlinks) or after its kernel name ("kernelName", every other host).
+ *
+ * @example
+ * disk.observed.apply((o) => o.symlinkNaming === "stable"); // survives kernel renames
+ */
+export type SymlinkNaming = "stable" | "kernelName";
 
 const MARKER = /^# pulumi-xen-passthrough rule v([0-9]+): (serial|wwn|byId|kernelName)=(\S+)$/m;
 const OWNER_LINE = /^# owned by PassthroughDisk (.+)$/m;
@@ -84,36 +107,79 @@ export function rulePath(identity: DiskIdentity): string {
   return `${RULES_DIR}/${RULE_FILE_PREFIX}${ruleSlug(identity)}.rules`;
 }
 
-/** Path of the symlink the rule creates for a disk with this kernel name. */
-export function symlinkPath(kernelName: string): string {
-  return `${XAPI_BLOCK_DIR}/${kernelName}`;
+/** Path of the /dev/xapi/block entry with this name (a kernel name, or a stable name). */
+export function symlinkPath(name: string): string {
+  return `${XAPI_BLOCK_DIR}/${name}`;
 }
 
 /**
- * Renders the rule for a (checked) identity and its owner (core/owner.ts; without one, the form
- * earlier versions wrote). Same inputs, same bytes.
+ * The stable symlink name of an identity: "xp-" + kind + "-" + the value as the user wrote it,
+ * e.g. "xp-serial-ZS4A1234", "xp-wwn-0x5000c500a1b2c3d4", "xp-byid-ata-ST8000_ZA1". Injective
+ * (the kind and the whole value, nothing dropped), and a safe file name and udev SYMLINK value for
+ * everything the input patterns allow: letters, digits and "_ . : @ + = -" (all kept by udev's
+ * SYMLINK escaping), no "/", no "..", at most 208 bytes. undefined for a kernelName identity: its
+ * only name is the kernel name.
  */
-export function renderRule(identity: DiskIdentity, owner?: string): RenderedRule {
+export function stableSymlinkName(identity: DiskIdentity): string | undefined {
+  const { kind, value } = diskIdentityParts(identity);
+  if (kind === "kernelName") return undefined;
+  return `${STABLE_NAME_PREFIX}${kind.toLowerCase()}-${value}`;
+}
+
+/** The naming a resource uses on a host: stable where the host resolves symlinks and the identity is stable. */
+export function symlinkNamingFor(identity: DiskIdentity, hostResolvesSymlinks: boolean): SymlinkNaming {
+  return hostResolvesSymlinks && stableSymlinkName(identity) !== undefined ? "stable" : "kernelName";
+}
+
+/** The /dev/xapi/block entry name of a disk under a naming. */
+export function symlinkName(identity: DiskIdentity, kernelName: string, naming: SymlinkNaming): string {
+  return (naming === "stable" ? stableSymlinkName(identity) : undefined) ?? kernelName;
+}
+
+/** The naming a rule file of ours uses (by its SYMLINK line). */
+export function ruleNaming(text: string): SymlinkNaming {
+  return text.includes('SYMLINK+="xapi/block/%k"') ? "kernelName" : "stable";
+}
+
+/**
+ * Renders the rule for a (checked) identity, its owner (core/owner.ts; without one, the form
+ * earlier versions wrote) and the naming (default: the kernel name, which works on every host).
+ * Same inputs, same bytes.
+ */
+export function renderRule(
+  identity: DiskIdentity,
+  owner?: string,
+  naming: SymlinkNaming = "kernelName",
+): RenderedRule {
   const { kind, value } = diskIdentityParts(identity);
   const label = `xen_passthrough_${ruleSlug(identity).slice(-8)}`;
   const end = `${label}_end`;
   const match = `${label}_match`;
+  const stableName = naming === "stable" ? stableSymlinkName(identity) : undefined;
   const runLocalDeviceChange = `RUN+="/bin/sh -c '${LOCAL_DEVICE_CHANGE} %k >/dev/null 2>&1 &'"`;
+  const version = stableName === undefined ? KERNEL_NAME_RULE_FORMAT_VERSION : RULE_FORMAT_VERSION;
   const lines = [
     "# Managed by pulumi-xen-passthrough (PassthroughDisk). Do not edit: `pulumi up` rewrites it,",
     "# `pulumi destroy` removes it.",
-    `# Gives the whole disk with ${describeDisk(identity)} the symlink ${XAPI_BLOCK_DIR}/<kernel name>,`,
+    `# Gives the whole disk with ${describeDisk(identity)} the symlink ${XAPI_BLOCK_DIR}/${stableName ?? "<kernel name>"},`,
     "# so the udev SR (Removable storage) shows it as a VDI.",
-    `# pulumi-xen-passthrough rule v${RULE_FORMAT_VERSION}: ${kind}=${value}`,
+    ...(stableName === undefined
+      ? []
+      : ["# The name survives kernel renames (this host's udev SR resolves symlinks, sm >= 3.0.6)."]),
+    `# pulumi-xen-passthrough rule v${version}: ${kind}=${value}`,
     ...(owner === undefined ? [] : [`# owned by PassthroughDisk ${owner}`]),
     `SUBSYSTEM!="block", GOTO="${end}"`,
     `ENV{DEVTYPE}!="disk", GOTO="${end}"`,
     ...matchLines(kind, value).map((condition) => `${condition}, GOTO="${match}"`),
     `GOTO="${end}"`,
     `LABEL="${match}"`,
-    `ACTION=="add|change", SYMLINK+="xapi/block/%k"`,
-    `ACTION=="add", ${runLocalDeviceChange}`,
-    `ACTION=="remove", ${runLocalDeviceChange}`,
+    ...(stableName === undefined
+      ? [
+          `ACTION=="add|change", SYMLINK+="xapi/block/%k"`,
+          `ACTION=="add", ${runLocalDeviceChange}`,
+          `ACTION=="remove", ${runLocalDeviceChange}`,
+        ]
+      : [`ACTION=="add|change", SYMLINK+="xapi/block/${stableName}"`]),
     `LABEL="${end}"`,
   ];
   return { path: rulePath(identity), text: `${lines.join("\n")}\n` };
@@ -178,10 +244,13 @@ export function ruleOwner(text: string): string | undefined {
   return OWNER_LINE.exec(text)?.[1];
 }
 
-/** Compares the file found on the host with what we would write. */
+/**
+ * Compares the file found on the host with what we would write in the naming the file uses (a
+ * change of naming is a migration, reported on its own, not an edit).
+ */
 export function ruleStatus(found: string | undefined, identity: DiskIdentity, owner?: string): RuleStatus {
   if (found === undefined) return "missing";
-  return found === renderRule(identity, owner).text ? "ok" : "edited";
+  return found === renderRule(identity, owner, ruleNaming(found)).text ? "ok" : "edited";
 }
 
 /**

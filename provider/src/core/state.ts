@@ -3,7 +3,7 @@
 // "none"), because protobuf Structs cannot carry undefined.
 import type { PassthroughDiskInputs, VbdMode } from "./inputs.js";
 import type { BootRepairStatus } from "./boot-repair.js";
-import type { RuleStatus } from "./rule.js";
+import type { RuleStatus, SymlinkNaming } from "./rule.js";
 
 /**
  * XAPI VM power states; "" when the VM was not found.
@@ -61,6 +61,15 @@ export interface ObservedState {
   readonly bootRepair?: BootRepairStatus;
   /** Why the boot repair could not move this disk's VBD at the last boot ("" when it did not fail). */
   readonly bootRepairFailure?: string;
+  // Added with stable symlink names (issue 12): absent from earlier states, read as unknown.
+  /** How the /dev/xapi/block symlink in place is named: after the disk's identity, or its kernel name. */
+  readonly symlinkNaming?: SymlinkNaming;
+  /** The host's udev SR resolves symlinks (sm >= 3.0.6): stable names survive kernel renames there. */
+  readonly hostResolvesSymlinks?: boolean;
+  /** Version of the host's sm package ("" when unknown). */
+  readonly smVersion?: string;
+  /** The disk our VBD points at when it is another one (two disks swapped kernel names), e.g. "serial ZS4A"; "" otherwise. */
+  readonly vbdOtherDisk?: string;
 }
 
 /** Outputs of a PassthroughDisk (also its state in the Pulumi checkpoint). */
@@ -78,7 +87,7 @@ export interface PassthroughDiskState extends PassthroughDiskInputs {
    * it and puts the name it sees in `observed.kernelName`, so a rename shows as drift.
    */
   readonly kernelName: string;
-  /** "/dev/xapi/block/<kernelName>", the VDI's location. */
+  /** The VDI's location: "/dev/xapi/block/<stable name>" or "/dev/xapi/block/<kernelName>" (observed.symlinkNaming). */
   readonly symlinkPath: string;
   readonly rulePath: string;
   readonly ruleText: string;

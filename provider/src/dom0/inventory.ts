@@ -1,4 +1,4 @@
-// dom0's disks, rules and symlinks in one SSH exec. The script avoids lsblk -J and other recent
+// dom0's disks, rules and symlinks, and its sm version, in one SSH exec. The script avoids lsblk -J and other recent
 // tools: XCP-ng 8.x dom0 runs a CentOS 7 userspace (util-linux 2.23). core/dom0-inventory.ts
 // parses what it prints.
 import {
@@ -22,6 +22,10 @@ export LC_ALL=C
 echo "@xensource"
 cat /etc/xensource-inventory 2>/dev/null
 echo "@root $(mountpoint -d / 2>/dev/null)"
+# The storage manager's version says whether the udev SR resolves symlinks (core/sm-version.ts).
+# No rpm, or no sm package: whatever prints is not a version, and kernel names are used.
+echo "@sm"
+rpm -q --qf '%{VERSION}\n' sm 2>/dev/null
 echo "@mountinfo"
 cut -d' ' -f3,5 /proc/self/mountinfo
 echo "@swaps"

@@ -31,8 +31,12 @@ export interface UdevRequest {
   readonly restores?: readonly string[];
   /** Kernel names of the disks udev must re-evaluate. */
   readonly triggers?: readonly string[];
-  /** Symlinks to wait for, each with its own bound. */
-  readonly waits?: readonly { readonly path: string; readonly timeoutSeconds: number }[];
+  /** Symlinks to wait for, each with its own bound (and the disk it resolves to, for after-apply.ts). */
+  readonly waits?: readonly {
+    readonly path: string;
+    readonly timeoutSeconds: number;
+    readonly kernelName?: string;
+  }[];
   /** Files to install atomically, parent directories made (the boot repair's script, unit, record). */
   readonly installs?: readonly {
     readonly path: string;
@@ -179,10 +183,12 @@ export function parseOutcomes(
       if (kind === "disabled") disabled[index]?.set(rest[0] ?? "", `${rest[0] ?? ""}${DISABLED_SUFFIX}`);
       if (kind === "timeout") {
         const [path = "", seconds = ""] = rest;
-        const kernelName = path.slice(path.lastIndexOf("/") + 1);
+        // A kernel name is the device itself; a stable name (core/rule.ts) is not.
+        const name = path.slice(path.lastIndexOf("/") + 1);
+        const device = /^[a-z][a-z0-9]*$/.test(name) ? name : "<the disk's kernel name>";
         problems[index]?.push(
           `udev did not create ${path} within ${seconds} s: check the rule with ` +
-            `"udevadm test /sys/class/block/${kernelName}" on the host (or raise symlinkTimeoutSeconds)`,
+            `"udevadm test /sys/class/block/${device}" on the host (or raise symlinkTimeoutSeconds)`,
         );
       }
     }

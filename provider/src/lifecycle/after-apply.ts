@@ -24,11 +24,19 @@ export function inventoryAfterRound(
   const rules = new Map(inventory.passthroughRules);
   for (const write of request.writes ?? []) rules.set(write.path, write.text);
   for (const path of [...(request.removes ?? []), ...outcome.disabled.keys()]) rules.delete(path);
-  // A wait succeeds only once the symlink resolves to a block device; ours is named after the disk.
+  // A wait succeeds only once the symlink resolves to a block device: the disk it names (a
+  // kernel-named symlink names itself). udev drops a re-evaluated disk's links its rules no longer
+  // make (a rule renamed from %k to a stable name).
   const xapiBlock = new Map(inventory.xapiBlock);
+  const waited = new Set(
+    (request.waits ?? []).map((wait) => wait.path.slice(wait.path.lastIndexOf("/") + 1)),
+  );
+  for (const [name, target] of inventory.xapiBlock) {
+    if ((request.triggers ?? []).includes(target) && !waited.has(name)) xapiBlock.delete(name);
+  }
   for (const wait of request.waits ?? []) {
-    const kernelName = wait.path.slice(wait.path.lastIndexOf("/") + 1);
-    xapiBlock.set(kernelName, kernelName);
+    const name = wait.path.slice(wait.path.lastIndexOf("/") + 1);
+    xapiBlock.set(name, wait.kernelName ?? name);
   }
   const claims = new Map(inventory.claims);
   if (request.claim !== undefined) claims.set(request.claim.key, request.claim.owner);

@@ -38,7 +38,7 @@ export function udevRequestOf(steps: readonly Step[]): UdevRequest {
     disables: [] as string[],
     triggers: [] as string[],
   };
-  const waits: { path: string; timeoutSeconds: number }[] = [];
+  const waits: { path: string; timeoutSeconds: number; kernelName: string }[] = [];
   const installs: { path: string; text: string; executable: boolean }[] = [];
   const links: { path: string; target: string }[] = [];
   for (const step of steps) {
@@ -55,7 +55,8 @@ export function udevRequestOf(steps: readonly Step[]): UdevRequest {
     // Only others' rules are planned for removal (adopt): set aside, never deleted.
     if (step.kind === "removeRule") request.disables.push(step.path);
     if (step.kind === "reloadAndTrigger") request.triggers.push(step.kernelName);
-    if (step.kind === "waitSymlink") waits.push({ path: step.path, timeoutSeconds: step.timeoutSeconds });
+    if (step.kind === "waitSymlink")
+      waits.push({ path: step.path, timeoutSeconds: step.timeoutSeconds, kernelName: step.kernelName });
   }
   return {
     ...request,
@@ -73,19 +74,30 @@ export async function applySteps(
   steps: readonly Step[],
   log: Log,
 ): Promise<{ readonly view: HostView; readonly changes: Changes }> {
-  const firstXapiStep = steps.findIndex((step) => !isDom0Step(step));
-  const dom0Steps = (firstXapiStep === -1 ? steps : steps.slice(0, firstXapiStep)).filter(isDom0Step);
-  const xapiSteps = (firstXapiStep === -1 ? [] : steps.slice(firstXapiStep)).filter(
-    (step): step is XapiStep => !isDom0Step(step),
-  );
-  if (dom0Steps.length + xapiSteps.length !== steps.length) {
-    throw new InternalError("a dom0 step was planned after an XAPI step");
-  }
+  // The plan's shape (core/converge-plan.ts): XAPI steps that release our VBD, dom0, the rest.
+  const firstDom0Step = steps.findIndex(isDom0Step);
+  const lastDom0Step = steps.length - 1 - [...steps].reverse().findIndex(isDom0Step);
+  const isXapi = (step: Step): step is XapiStep => !isDom0Step(step);
+  const release = firstDom0Step === -1 ? [] : steps.slice(0, firstDom0Step).filter(isXapi);
+  const dom0Steps = firstDom0Step === -1 ? [] : steps.slice(firstDom0Step, lastDom0Step + 1);
+  const xapiSteps = (firstDom0Step === -1 ? steps : steps.slice(lastDom0Step + 1)).filter(isXapi);
+  if (!dom0Steps.every(isDom0Step)) throw new InternalError("an XAPI step was planned among the dom0 steps");
+  const context = { access, view, log };
+  const released =
+    release.length > 0 ? await runXapiSteps(context, release, noChanges(view.vbd !== undefined)) : undefined;
   const dom0 =
     dom0Steps.length > 0
-      ? await applyDom0Steps(access, view, inputs, dom0Steps, log)
+      ? await applyDom0Steps(access, view, inputs, dom0Steps.filter(isDom0Step), log).catch(
+          (error: unknown) => {
+            // What the release did stays done: a VBD it destroyed is not ours to roll back to.
+            if (released !== undefined && error instanceof ApplyError)
+              throw new ApplyError({ ...error.changes, vbdExists: true }, { cause: error.cause });
+            throw error;
+          },
+        )
       : { inventory: view.inventory, changes: noChanges(view.vbd !== undefined) };
-  const xapi = await runXapiSteps({ access, view, log }, xapiSteps, dom0.changes);
+  const changes = released === undefined ? dom0.changes : { ...dom0.changes, vbdExists: true };
+  const xapi = await runXapiSteps(context, xapiSteps, changes, released);
   return {
     view: viewOf(
       dom0.inventory,

@@ -6,7 +6,6 @@ import { planConverge } from "../core/converge-plan.js";
 import { MIGRATING_FROM } from "../core/owner.js";
 import type { HostView } from "../core/host-view.js";
 import type { PassthroughDiskInputs } from "../core/inputs.js";
-import { rulePath } from "../core/rule.js";
 import type { PassthroughDiskState } from "../core/state.js";
 import type { Log } from "../dom0/remote.js";
 import { applySteps } from "./apply.js";
@@ -62,7 +61,7 @@ export async function convergeFrom(
     // Refused by the host (another owner holds the claim): nothing of this run was changed.
     if (cause instanceof RefusedError) throw cause;
     if (options.rollbackEarly && !changes.vbdExists) {
-      const leftovers = await rollback(access, view, changes, rulePath(inputs.disk), log);
+      const leftovers = await rollback(access, view, changes, inputs.disk, log);
       if (leftovers.length === 0) throw cause;
       throw new RollbackIncompleteError(leftovers, { cause });
     }

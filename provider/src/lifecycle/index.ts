@@ -42,7 +42,10 @@ export async function read(id: string, props: Record<string, unknown>): Promise<
   // Nothing of ours left at all: the resource is gone (the next `pulumi up` creates it again).
   if (!anythingOurs(view)) return { id: "" };
   const recordedKernelName = typeof props["kernelName"] === "string" ? props["kernelName"] : "";
-  const state = stateFromView(view, inputs, recordedKernelName);
+  // A stable name survives kernel renames: the current kernel name is then just a fact.
+  const kernelName =
+    view.symlinkNaming === "stable" ? (view.disk?.kernelName ?? recordedKernelName) : recordedKernelName;
+  const state = stateFromView(view, inputs, kernelName);
   return { id, props: previous === undefined ? state : { ...state, [MIGRATING_FROM]: migrating } };
 }
 

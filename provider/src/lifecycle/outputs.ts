@@ -3,6 +3,7 @@
 import { findDrift } from "../core/drift.js";
 import type { PassthroughDiskInputs } from "../core/inputs.js";
 import { renderRule, ruleStatus, symlinkPath } from "../core/rule.js";
+import { describeDiskAs } from "../core/identity.js";
 import type { ObservedState, PassthroughDiskState } from "../core/state.js";
 import type { HostView } from "../core/host-view.js";
 
@@ -28,6 +29,10 @@ export function observedState(view: HostView, inputs: PassthroughDiskInputs): Ob
     vmAffinityOnDiskHost: vm?.affinityUuid === view.hostUuid,
     bootRepair: view.bootRepair.status,
     bootRepairFailure: view.bootRepair.failure ?? "",
+    symlinkNaming: view.symlinkNaming,
+    hostResolvesSymlinks: view.resolvesSymlinks,
+    smVersion: view.smVersion ?? "",
+    vbdOtherDisk: view.vbdOtherDisk === undefined ? "" : describeDiskAs(inputs.disk, view.vbdOtherDisk),
   };
 }
 
@@ -41,7 +46,14 @@ export function stateFromView(
   kernelName: string,
 ): PassthroughDiskState {
   const observed = observedState(view, inputs);
-  const rule = renderRule(inputs.disk, view.owner);
+  const rule = renderRule(inputs.disk, view.owner, view.symlinkNaming);
+  // A stable name does not depend on the kernel name; a kernel name is the one recorded.
+  const link =
+    view.symlinkNaming === "stable" && view.symlinkName !== undefined
+      ? symlinkPath(view.symlinkName)
+      : kernelName === ""
+        ? ""
+        : symlinkPath(kernelName);
   return {
     ...inputs,
     hostUuid: view.hostUuid,
@@ -50,7 +62,7 @@ export function stateFromView(
     vbdUuid: view.vbd?.uuid ?? "",
     device: view.vbd?.device ?? "",
     kernelName,
-    symlinkPath: kernelName === "" ? "" : symlinkPath(kernelName),
+    symlinkPath: link,
     rulePath: rule.path,
     ruleText: rule.text,
     currentlyAttached: observed.vbdAttached,

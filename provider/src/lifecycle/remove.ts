@@ -76,8 +76,10 @@ export async function removeFrom(
     });
   }
   // The symlink is gone (now, or by an earlier attempt): the SR forgets the disk's VDI, unless
-  // another resource holds the disk or someone else's VBD still uses the VDI.
-  if (!othersHold && view.vdi !== undefined && view.otherVbds.length === 0) {
+  // another resource holds the disk or someone else's VBD still uses the VDI (even one a swap
+  // left there: forgetting its VDI would let XAPI's GC destroy that VBD).
+  const othersOnVdi = view.otherVbds.length + view.misplacedVbds.length;
+  if (!othersHold && view.vdi !== undefined && othersOnVdi === 0) {
     log(`forgetting VDI ${view.vdi.uuid}`);
     await forgetVdi(access.xapi, view.vdi.ref);
   }

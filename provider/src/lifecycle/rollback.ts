@@ -1,7 +1,8 @@
 // Undo of a create that failed before its VBD existed: nothing of it may stay on the host.
 import { causeText } from "../core/errors.js";
 import type { HostView } from "../core/host-view.js";
-import { symlinkPath } from "../core/rule.js";
+import type { DiskIdentity } from "../core/inputs.js";
+import { rulePath as rulePathOf, symlinkName, symlinkPath } from "../core/rule.js";
 import type { Log } from "../dom0/remote.js";
 import { forgetVdi, vdiAt } from "../xapi/vdi.js";
 import type { Changes } from "./changes.js";
@@ -13,9 +14,10 @@ export async function rollback(
   access: HostAccess,
   view: HostView,
   changes: Changes,
-  rulePath: string,
+  identity: DiskIdentity,
   log: Log,
 ): Promise<string[]> {
+  const rulePath = rulePathOf(identity);
   const kernelName = view.disk?.kernelName;
   // A claim this create took (not one it found) is dropped with the rest.
   const claimTaken =
@@ -54,7 +56,8 @@ export async function rollback(
     // The VDI appeared during this create: a scan forgets it now that the symlink is gone.
     await attempt("forget the VDI", async () => {
       await access.batches.scan(sr.ref);
-      const left = vdiAt(await access.batches.snapshot(), sr.ref, symlinkPath(kernelName));
+      const name = symlinkName(identity, kernelName, view.wantedNaming);
+      const left = vdiAt(await access.batches.snapshot(), sr.ref, symlinkPath(name));
       if (left !== undefined) await forgetVdi(access.xapi, left.$ref);
     });
   }

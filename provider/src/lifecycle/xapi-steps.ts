@@ -11,6 +11,7 @@ import type { Ref } from "../xapi/records.js";
 import type { XapiSnapshot } from "../xapi/snapshot.js";
 import {
   awaitVbdCollected,
+  awaitVbdsDetached,
   createVbd,
   destroyVbd,
   failedForGoneVdi,
@@ -25,6 +26,13 @@ import { snapshotAfterVbdChanges } from "./after-apply.js";
 import { ApplyError, type Changes } from "./changes.js";
 import { withProgress } from "./progress.js";
 import type { HostAccess } from "./connect.js";
+
+/** What a run of XAPI steps leaves: the newest records, and our VBD (undefined: none now). */
+export interface XapiStepsResult {
+  readonly snapshot: XapiSnapshot;
+  readonly vbdExists: boolean;
+  readonly vbd: Ref | undefined;
+}
 
 /** What the XAPI steps so far left. */
 interface Progress {
@@ -86,6 +94,29 @@ const RUNNERS: { readonly [K in XapiStep["kind"]]: Runner<K> } = {
   },
   awaitVbdCollected: ({ access, log }, step, progress) =>
     waitForGc(access, log, progress, step.vbdUuid, step.timeoutSeconds),
+  awaitVbdsDetached: async ({ access, view, log }, step, progress) => {
+    const refs = view.misplacedVbds.filter((vbd) => step.vbdUuids.includes(vbd.uuid)).map((vbd) => vbd.ref);
+    const what = `another resource's VBD (${step.vbdUuids.join(", ")}) is plugged on this disk: waiting for its own repair to unplug it`;
+    log(what);
+    const detached = await withProgress(
+      log,
+      what,
+      awaitVbdsDetached(access.xapi, refs, step.timeoutSeconds),
+      {
+        limitSeconds: step.timeoutSeconds,
+      },
+    );
+    if (!detached) {
+      throw new HostStateError(
+        "DISK_PLUGGED_BY_OTHER_RESOURCE",
+        { vbds: step.vbdUuids.join(",") },
+        `the disk is still plugged through VBD ${step.vbdUuids.join(", ")} of another PassthroughDisk after ` +
+          `${step.timeoutSeconds} s (two disks swapped kernel names): run \`pulumi up\` for both resources; ` +
+          "this one's VBD is on the right disk and plugs once the other is gone",
+      );
+    }
+    return progress;
+  },
   setVmAffinity: async ({ access, view, log }, _step, progress) => {
     if (view.vm === undefined) throw new InternalError("setVmAffinity without the VM");
     const vm = view.vm.ref;
@@ -156,14 +187,16 @@ export async function runXapiSteps(
   context: Context,
   steps: readonly XapiStep[],
   changes: Changes,
-): Promise<{ readonly snapshot: XapiSnapshot; readonly vbdExists: boolean }> {
+  /** Where steps run earlier in the same apply left our VBD and the records. */
+  start?: XapiStepsResult,
+): Promise<XapiStepsResult> {
   const { view, access, log } = context;
   let progress: Progress = {
     vdi: view.vdi?.ref,
-    vbd: view.vbd?.ref,
+    vbd: start === undefined ? view.vbd?.ref : start.vbd,
     vbdExists: changes.vbdExists,
     destroyed: [],
-    snapshot: view.snapshot,
+    snapshot: start?.snapshot ?? view.snapshot,
   };
   try {
     for (const step of steps) progress = await run(context, step, progress);
@@ -175,7 +208,7 @@ export async function runXapiSteps(
       log(`VBD ${reread.uuid}: userdevice ${reread.userdevice}, ${plugged}`);
     }
     const snapshot = snapshotAfterVbdChanges(progress.snapshot, { destroyed: progress.destroyed, reread });
-    return { snapshot, vbdExists: progress.vbdExists };
+    return { snapshot, vbdExists: progress.vbdExists, vbd: progress.vbd };
   } catch (cause) {
     throw new ApplyError({ ...changes, vbdExists: progress.vbdExists }, { cause });
   }

@@ -115,6 +115,32 @@ export async function awaitVbdCollected(
 }
 
 /**
+ * Waits until none of the VBDs is plugged (unplugged or destroyed, polled every `everyMs`);
+ * false when one still is after `timeoutSeconds`.
+ */
+export async function awaitVbdsDetached(
+  xapi: XapiCaller,
+  vbds: readonly Ref[],
+  timeoutSeconds: number,
+  everyMs = 1_000,
+): Promise<boolean> {
+  const polls = Math.ceil((timeoutSeconds * 1000) / everyMs);
+  const plugged = async (vbd: Ref) => {
+    try {
+      return await xapi.call<boolean>("VBD.get_currently_attached", vbd);
+    } catch (error) {
+      if (xapiErrorCode(error) === "HANDLE_INVALID") return false;
+      throw error;
+    }
+  };
+  for (let poll = 0; poll <= polls; poll += 1) {
+    if (!(await Promise.all(vbds.map(plugged))).includes(true)) return true;
+    if (poll < polls) await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  return false;
+}
+
+/**
  * A VBD call failed because the VBD's VDI is gone: XAPI's GC window, where every VBD operation
  * fails HANDLE_INVALID ["VDI", ...] (xen-api `xapi_vbd_helpers.ml` valid_operations reads the VDI).
  */

@@ -1,7 +1,8 @@
 import type { SandboxDisk } from "./description";
 import type { DiskImage } from "./disks";
 import { SandboxError } from "./errors";
-import { attachLoop, attachLoopAvoiding, detachLoop } from "./loop";
+import { attachLoop, attachLoopAvoiding, backingFile, detachLoop } from "./loop";
+import type { BootName } from "./reboot-plan";
 import type { Udevd } from "./udevd";
 
 /** The disk events (unplug, replug, reboot) over real loop devices and real udev events. */
@@ -10,8 +11,13 @@ export class DiskEvents {
     private readonly images: readonly DiskImage[],
     private readonly disks: SandboxDisk[],
     private readonly attached: Set<string>,
-    private readonly udevd: Udevd,
+    /** The running udevd (a reboot starts a new one). */
+    private readonly currentUdevd: () => Udevd,
   ) {}
+
+  private get udevd(): Udevd {
+    return this.currentUdevd();
+  }
 
   private find(serial: string): { disk: SandboxDisk; image: DiskImage } {
     const index = this.disks.findIndex((disk) => disk.serial === serial);
@@ -71,5 +77,50 @@ export class DiskEvents {
     disk.kernelName = name;
     await this.udevd.settle();
     return name;
+  }
+
+  /** The loop devices our disks use now. */
+  pluggedNames(): Set<string> {
+    return new Set(this.disks.map((disk) => disk.kernelName).filter((name) => name !== ""));
+  }
+
+  /** Power off (udevd already stopped, so no event is handled): every plugged disk detaches. */
+  async detachAll(): Promise<void> {
+    for (const disk of this.disks) {
+      if (disk.kernelName === "") continue;
+      await detachLoop(disk.kernelName);
+      this.attached.delete(disk.kernelName);
+    }
+  }
+
+  /**
+   * Power on: each disk of the plan attaches (udevd not yet running: its kernel event is lost, as
+   * before udevd starts at boot). A required name another process took meanwhile fails the boot.
+   */
+  async attachPlanned(plan: readonly BootName[]): Promise<void> {
+    const wanted = new Set(plan.flatMap((boot) => (boot.kernelName === undefined ? [] : [boot.kernelName])));
+    for (const boot of plan) {
+      const { disk, image } = this.find(boot.serial);
+      let name: string | undefined;
+      if (boot.kernelName !== undefined) {
+        try {
+          name = await attachLoop(image.imagePath, boot.kernelName);
+        } catch (error) {
+          if (boot.required || (await backingFile(boot.kernelName)) === undefined) {
+            disk.kernelName = "";
+            throw new SandboxError(
+              "NO_FREE_LOOP_DEVICE",
+              { serial: boot.serial, kernelName: boot.kernelName },
+              `disk ${boot.serial} could not come back as ${boot.kernelName} after the reboot ` +
+                `(another process took the loop device?): ${(error as Error).message}`,
+              { cause: error },
+            );
+          }
+        }
+      }
+      name ??= await attachLoopAvoiding(image.imagePath, wanted);
+      this.attached.add(name);
+      disk.kernelName = name;
+    }
   }
 }

@@ -5,7 +5,8 @@ export type SandboxErrorCode =
   | "PROCESS_EXITED"
   | "TIMEOUT"
   | "DISK_UNKNOWN"
-  | "NO_FREE_LOOP_DEVICE";
+  | "NO_FREE_LOOP_DEVICE"
+  | "REBOOT_REFUSED";
 
 /**
  * One error class for the sandbox: a code to branch on, params naming the target, and a

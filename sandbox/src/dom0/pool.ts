@@ -1,5 +1,5 @@
 import type { XapiSimulator, XapiSimulatorOptions } from "../xapi";
-import { startXapiSimulator } from "../xapi";
+import { DEFAULT_SM_VERSION, checkSmVersion, startXapiSimulator } from "../xapi";
 import type { SandboxDescription } from "./description";
 import { PASSWORD_TOOLS, TOOLS, assertPrerequisites } from "./prerequisites";
 import type { PreparedDom0, Sandbox } from "./sandbox";
@@ -21,6 +21,11 @@ export interface PoolOptions {
   profile?: XapiSimulatorOptions["profile"];
   /** The pool's guests; `host` / `affinity` are host indexes (master = 0). */
   model?: XapiSimulatorOptions["model"];
+  /**
+   * Each host's storage manager version (see SandboxOptions.smVersion): one for every host, or
+   * one per host (a pool mid-upgrade). Default "3.2.3".
+   */
+  smVersion?: string | readonly string[];
 }
 
 /** One host of a running pool: a sandbox whose XAPI is the pool's; `stop()` stops the whole pool. */
@@ -57,6 +62,15 @@ export function disksPerHost(hosts: number, disks: PoolOptions["disks"]): number
   return Array.from({ length: hosts }, (_, index) => (hosts >= 3 && index === hosts - 1 ? 0 : 4));
 }
 
+/** Pure: the sm version of each host, from the option (see PoolOptions.smVersion). */
+export function smVersionsPerHost(hosts: number, smVersion: PoolOptions["smVersion"]): string[] {
+  if (smVersion === undefined || typeof smVersion === "string")
+    return Array.from({ length: hosts }, () => checkSmVersion(smVersion ?? DEFAULT_SM_VERSION));
+  if (smVersion.length !== hosts)
+    throw new Error(`smVersion lists ${smVersion.length} hosts, the pool has ${hosts}`);
+  return smVersion.map(checkSmVersion);
+}
+
 /**
  * Starts a simulated pool: one XAPI simulator (one database) and one dom0 sandbox per host, each
  * in its own mount namespace with its own udevd, sshd, loop disks, /dev/xapi/block, inventory and
@@ -71,6 +85,7 @@ export async function startPool(options: PoolOptions = {}): Promise<SandboxPool>
   if (!Number.isInteger(count) || count < 1 || count > 16)
     throw new Error(`hosts must be a whole number from 1 to 16 (got ${count})`);
   const disks = disksPerHost(count, options.disks);
+  const smVersions = smVersionsPerHost(count, options.smVersion);
   const passwordLogin = options.passwordLogin ?? false;
   assertPrerequisites(passwordLogin ? [...TOOLS, ...PASSWORD_TOOLS] : TOOLS);
   await reapStaleSandboxes();
@@ -90,7 +105,12 @@ export async function startPool(options: PoolOptions = {}): Promise<SandboxPool>
   try {
     const dom0s: PreparedDom0[] = await Promise.all(
       disks.map((count, index) =>
-        prepareDom0(count, `xen-sandbox-${index + 1}`, hostTeardowns[index] as Teardown),
+        prepareDom0(
+          count,
+          `xen-sandbox-${index + 1}`,
+          hostTeardowns[index] as Teardown,
+          smVersions[index] ?? DEFAULT_SM_VERSION,
+        ),
       ),
     );
     const [master, ...members] = dom0s as [PreparedDom0, ...PreparedDom0[]];
@@ -98,10 +118,12 @@ export async function startPool(options: PoolOptions = {}): Promise<SandboxPool>
       hostUuid: master.hostUuid,
       hostNameLabel: master.hostNameLabel,
       devices: master.devices,
+      smVersion: master.smVersion,
       members: members.map((member) => ({
         hostUuid: member.hostUuid,
         hostNameLabel: member.hostNameLabel,
         devices: member.devices,
+        smVersion: member.smVersion,
       })),
       ...(options.profile === undefined ? {} : { profile: options.profile }),
       ...(options.model === undefined ? {} : { model: options.model }),

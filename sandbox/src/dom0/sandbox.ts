@@ -3,14 +3,21 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import type { DeviceDirectory, XapiSimulator, XapiSimulatorOptions } from "../xapi";
-import { startXapiSimulator } from "../xapi";
+import type {
+  DeviceDirectory,
+  RebootOptions,
+  RebootReport,
+  XapiSimulator,
+  XapiSimulatorOptions,
+} from "../xapi";
+import { DEFAULT_SM_VERSION, checkSmVersion, startXapiSimulator } from "../xapi";
 import type { SandboxDescription, SandboxDisk } from "./description";
 import { namespaceDeviceDirectory } from "./device-directory";
 import { createDiskImages, diskNameLabel, mountInUseDisk } from "./disks";
 import { FIXTURE_RULES_PATH, diskIdentities, renderFixtureRules } from "./identities";
 import { renderInventory } from "./inventory";
 import { DiskEvents } from "./disk-events";
+import { dom0BootHooks } from "./reboot";
 import { createExecFaults, type ExecFaults } from "./exec-faults";
 import { detachLoop } from "./loop";
 import type { Namespace } from "./namespace";
@@ -42,6 +49,12 @@ export interface SandboxOptions {
   gcImmediately?: XapiSimulatorOptions["gcImmediately"];
   /** Run every SSH session through the exec-fault wrapper (sandbox.execFaults). Default false. */
   execFaults?: boolean;
+  /**
+   * The host's storage manager version, as `rpm -q --qf '%{VERSION}\n' sm` answers in dom0:
+   * "3.2.3" (default: XCP-ng 8.3 / XenServer 8, symlinks in /dev/xapi/block resolved) or "2.30.8"
+   * (XCP-ng 8.2 / XenServer 8.2 CU1: not resolved). Resolution iff >= 3.0.6.
+   */
+  smVersion?: string;
 }
 
 /** A running sandbox: its description plus the handles tests drive it with. */
@@ -64,6 +77,17 @@ export interface Sandbox extends SandboxDescription {
   replugDisk(serial: string, kernelName?: string): Promise<string>;
   /** "Reboots" a disk: unplug, then back under another kernel name. Returns the new name. */
   rebootDisk(serial: string): Promise<string>;
+  /**
+   * Reboots the whole host, in a real host's order: its VMs halt, XAPI stops, every disk detaches,
+   * /dev empties, disks re-attach (those in `kernelNames`, by serial, at those names: two disks
+   * can swap), udev coldplug runs while XAPI is down, XAPI starts (initial GC on the master, PBDs
+   * plugged, no SR scan), the enabled boot units between xapi-init-complete.target and
+   * xapi-domains.service run, then VMs with other-config:auto_poweron=true start (when the pool's
+   * other-config:auto_poweron is true). Bad options are refused before anything changes.
+   */
+  reboot(options?: RebootOptions): Promise<RebootReport>;
+  /** The storage manager version dom0's rpm reports (see SandboxOptions.smVersion). */
+  readonly smVersion: string;
   /** Authenticated SSH connections sshd has accepted so far (from its log). */
   sshConnections(): number;
   /** SSH sessions (exec, shell, subsystem; not forwarding channels) sshd has started so far. */
@@ -105,6 +129,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 /** A dom0 made up to the point where it needs the simulator: files, disk images, keys, namespace. */
 export interface PreparedDom0 {
   stateDir: string;
+  smVersion: string;
   images: Awaited<ReturnType<typeof createDiskImages>>;
   keys: Awaited<ReturnType<typeof generateSshKeys>>;
   namespace: Namespace;
@@ -118,7 +143,9 @@ export async function prepareDom0(
   disks: number,
   hostNameLabel: string,
   teardown: Teardown,
+  smVersion: string = DEFAULT_SM_VERSION,
 ): Promise<PreparedDom0> {
+  checkSmVersion(smVersion);
   const stateDir = await mkdtemp(join(tmpdir(), STATE_DIR_PREFIX));
   teardown.defer(`remove ${stateDir}`, () => rm(stateDir, { recursive: true, force: true }));
   await writeOwner(stateDir);
@@ -144,7 +171,7 @@ export async function prepareDom0(
 
   const namespace = await startNamespace(stateDir, teardown);
   await writeInNamespace(namespace, FIXTURE_RULES_PATH, renderFixtureRules(images));
-  await installDom0Tools(namespace);
+  await installDom0Tools(namespace, smVersion);
 
   const byImage = new Map(images.map((image) => [image.imagePath, image.identity]));
   const devices = namespaceDeviceDirectory(
@@ -154,7 +181,17 @@ export async function prepareDom0(
       return identity === undefined ? `unknown ${kernelName}` : diskNameLabel(identity);
     },
   );
-  return { stateDir, images, keys, namespace, attached, devices, hostUuid: randomUUID(), hostNameLabel };
+  return {
+    stateDir,
+    smVersion,
+    images,
+    keys,
+    namespace,
+    attached,
+    devices,
+    hostUuid: randomUUID(),
+    hostNameLabel,
+  };
 }
 
 async function buildSandbox(
@@ -162,11 +199,17 @@ async function buildSandbox(
   passwordLogin: boolean,
   teardown: Teardown,
 ): Promise<Sandbox> {
-  const dom0 = await prepareDom0(options.disks ?? 4, options.hostNameLabel ?? "xen-sandbox", teardown);
+  const dom0 = await prepareDom0(
+    options.disks ?? 4,
+    options.hostNameLabel ?? "xen-sandbox",
+    teardown,
+    options.smVersion ?? DEFAULT_SM_VERSION,
+  );
   const simulator = await startXapiSimulator({
     hostUuid: dom0.hostUuid,
     hostNameLabel: dom0.hostNameLabel,
     devices: dom0.devices,
+    smVersion: dom0.smVersion,
     ...(options.profile === undefined ? {} : { profile: options.profile }),
     ...(options.model === undefined ? {} : { model: options.model }),
     ...(options.gcIntervalMs === undefined ? {} : { gcIntervalMs: options.gcIntervalMs }),
@@ -210,7 +253,7 @@ export async function finishDom0(
     await namespace.killStragglers([]);
   });
   const execFaults = features.execFaults ? await createExecFaults(stateDir) : undefined;
-  const [udevd, { sshd, port: sshPort }] = await Promise.all([
+  const [firstUdevd, { sshd, port: sshPort }] = await Promise.all([
     startUdevd(namespace, teardown),
     startSshdOnFreePort(
       namespace,
@@ -224,9 +267,11 @@ export async function finishDom0(
       teardown,
     ),
   ]);
+  // A reboot replaces udevd with a new process.
+  const udevd = { current: firstUdevd };
   // Runs first at stop: SSH sessions and RUN programs still alive, children before parents.
   teardown.defer("kill leftover processes in dom0", async () => {
-    await namespace.killStragglers([udevd.process.pid, sshd.process.pid]);
+    await namespace.killStragglers([udevd.current.process.pid, sshd.process.pid]);
   });
 
   const disks: SandboxDisk[] = images.map(({ identity }) => ({
@@ -237,7 +282,7 @@ export async function finishDom0(
     sizeBytes: identity.sizeBytes,
     inUse: identity.inUse,
   }));
-  const events = new DiskEvents(images, disks, attached, udevd);
+  const events = new DiskEvents(images, disks, attached, () => udevd.current);
   await events.plugAll();
   const inUse = disks.find((disk) => disk.inUse);
   if (inUse !== undefined) await mountInUseDisk(namespace, inUse.kernelName);
@@ -264,6 +309,8 @@ export async function finishDom0(
     controlUrl: simulator.controlUrl,
   });
 
+  simulator.attachDom0(hostUuid, dom0BootHooks({ namespace, teardown, events, disks, udevd }));
+
   let stopping: Promise<void> | undefined;
   return {
     ...describe(),
@@ -277,6 +324,8 @@ export async function finishDom0(
     unplugDisk: (serial) => events.unplug(serial),
     replugDisk: (serial, kernelName) => events.replug(serial, kernelName),
     rebootDisk: (serial) => events.reboot(serial),
+    reboot: (options) => simulator.control.hosts.reboot(hostUuid, options),
+    smVersion: dom0.smVersion,
     sshConnections: () => sshd.connections(),
     sshSessions: () => sshd.sessions(),
     stop: () => (stopping ??= stopAll()),

@@ -49,6 +49,9 @@ export class GcTimer {
 
   private readonly unsubscribe: (() => void) | undefined;
 
+  /** While the master's XAPI is down (a reboot), no pass runs. */
+  private paused = false;
+
   /**
    * `immediately`: also collect right after every change (no window at all). Unlike real XAPI:
    * only for callers written before the simulator had the window (see XapiSimulatorOptions).
@@ -62,7 +65,7 @@ export class GcTimer {
     let collecting = false;
     this.unsubscribe = immediately
       ? db.onChange(() => {
-          if (collecting) return;
+          if (collecting || this.paused) return;
           collecting = true;
           try {
             collectGarbage(db);
@@ -87,6 +90,23 @@ export class GcTimer {
     return collectGarbage(this.db);
   }
 
+  /** The master's XAPI stops: its GC thread stops with it. */
+  pause(): void {
+    this.paused = true;
+    this.clearTimer();
+  }
+
+  /**
+   * The master's XAPI starts: xen-api `ocaml/xapi/xapi.ml` `start_database_engine` runs one
+   * `Db_gc.single_pass` before anything else, then `start_db_gc_thread` (the timer again).
+   */
+  startWithInitialPass(): GcReport {
+    this.paused = false;
+    const report = collectGarbage(this.db);
+    this.schedule();
+    return report;
+  }
+
   stop(): void {
     this.unsubscribe?.();
     this.clearTimer();
@@ -99,7 +119,7 @@ export class GcTimer {
 
   private schedule(): void {
     this.clearTimer();
-    if (this.interval === 0) return;
+    if (this.interval === 0 || this.paused) return;
     this.timer = setInterval(() => collectGarbage(this.db), this.interval);
     // The GC alone never keeps a process alive.
     this.timer.unref();

@@ -14,3 +14,14 @@ export type { GcReport } from "./gc";
 export { DEFAULT_GC_INTERVAL_MS } from "./gc";
 export type { ModelOptions } from "./seed";
 export type { GuestKind } from "./classes/vm-guest-metrics";
+export type { BlockDeviceInfo } from "./devices";
+export {
+  DEFAULT_SM_VERSION,
+  SM_VERSION_8_2,
+  checkSmVersion,
+  productVersionOf,
+  resolvesSymlinks,
+} from "./sm-version";
+export { UNRECOGNISED_BUS_LABEL, udevVdiView } from "./classes/udev-vdi";
+export type { UdevVdiView } from "./classes/udev-vdi";
+export type { AutoStartResult, BootUnitRun, Dom0BootHooks, RebootOptions, RebootReport } from "./host-reboot";

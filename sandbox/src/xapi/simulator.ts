@@ -6,6 +6,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { ALL_SCHEMAS, buildMethodTable } from "./classes/all";
 import { reconcileUdevSr } from "./classes/sr";
+import { readUdevDirectory } from "./classes/udev-vdi";
 import { createControl } from "./control/control";
 import type { SimulatorControl } from "./control/control";
 import { controlRequestHandler } from "./control/control-http";
@@ -18,7 +19,12 @@ import { InMemoryDeviceDirectory } from "./devices";
 import type { DeviceDirectory } from "./devices";
 import { Dispatcher } from "./dispatch/dispatcher";
 import { DEFAULT_GC_INTERVAL_MS, GcTimer } from "./gc";
+import type { XapiFault } from "./faults";
+import { rebootHost } from "./host-reboot";
+import type { Dom0BootHooks, RebootOptions } from "./host-reboot";
 import { seedPool } from "./seed";
+import { DEFAULT_SM_VERSION, checkSmVersion, productVersionOf } from "./sm-version";
+import { asStringMap } from "./values";
 import type { ModelOptions } from "./seed";
 import { xapiRequestHandler } from "./wire/http";
 import { generateServerCertificate } from "./wire/tls";
@@ -61,6 +67,11 @@ export interface XapiSimulatorOptions {
    * rely on it; default false.
    */
   gcImmediately?: boolean;
+  /**
+   * The master's storage manager version (`rpm -q sm`): "3.2.3" (default, XCP-ng 8.3 /
+   * XenServer 8: the udev SR resolves symlinks) or e.g. "2.30.8" (XCP-ng 8.2: it does not).
+   */
+  smVersion?: string;
 }
 
 export interface PoolMemberOptions {
@@ -70,6 +81,8 @@ export interface PoolMemberOptions {
   hostNameLabel?: string;
   /** What this member's udev SR scan lists; default an empty in-memory directory. */
   devices?: DeviceDirectory;
+  /** This member's storage manager version (see XapiSimulatorOptions.smVersion). */
+  smVersion?: string;
 }
 
 /** One host of the simulated pool as clients reach it. */
@@ -103,6 +116,11 @@ export interface XapiSimulator {
    * any login there is a local superuser (like dom0's /var/lib/xcp/xapi).
    */
   listenUnix(path: string, hostUuid?: string): Promise<void>;
+  /**
+   * Gives host `hostUuid` a dom0: its reboots (control.hosts.reboot) then run these hooks for the
+   * disks, /dev, udev and boot units. Without, a reboot only restarts XAPI over its in-memory devices.
+   */
+  attachDom0(hostUuid: string, hooks: Dom0BootHooks): void;
   /** Closes every listener, ends pending event.from long polls, removes the Unix sockets it created. */
   stop(): Promise<void>;
 }
@@ -124,6 +142,17 @@ function close(server: Server): Promise<void> {
     server.close(() => resolve());
     server.closeAllConnections();
   });
+}
+
+/** A XAPI failure as xe's callers read it: "CODE [param, ...]". */
+function describeFault(fault: XapiFault): string {
+  return `${fault.code} [${fault.params.join(", ")}]`;
+}
+
+/** host.software_version names the product release that ships the host's sm (see sm-version.ts). */
+function setProductVersion(db: Database, host: string, smVersion: string): void {
+  const current = asStringMap(db.field(host, "software_version")) ?? {};
+  db.update(host, { software_version: { ...current, product_version: productVersionOf(smVersion) } });
 }
 
 /** Removes a stale socket left by a crashed run; refuses to touch anything that is not a socket. */
@@ -160,7 +189,12 @@ export async function startXapiSimulator(options: XapiSimulatorOptions = {}): Pr
     uuid: member.hostUuid ?? randomUUID(),
     nameLabel: member.hostNameLabel ?? `xp-sandbox-member-${index + 1}`,
     devices: member.devices ?? new InMemoryDeviceDirectory(),
+    smVersion: checkSmVersion(member.smVersion ?? DEFAULT_SM_VERSION),
   }));
+  const smVersions = [
+    checkSmVersion(options.smVersion ?? DEFAULT_SM_VERSION),
+    ...members.map((m) => m.smVersion),
+  ];
   const db = new Database(ALL_SCHEMAS);
   const seeded = seedPool(db, [hostInfo, ...members], options.model ?? {});
   const devices = [
@@ -172,7 +206,9 @@ export async function startXapiSimulator(options: XapiSimulatorOptions = {}): Pr
     controlDomain: host.controlDomain,
     removableSr: host.removableSr,
     devices: devices[index] as DeviceDirectory,
+    smVersion: smVersions[index] ?? DEFAULT_SM_VERSION,
   }));
+  for (const host of hosts) setProductVersion(db, host.ref, host.smVersion);
   const master = hosts[0] as PoolHost;
   const world: World = {
     db,
@@ -185,9 +221,11 @@ export async function startXapiSimulator(options: XapiSimulatorOptions = {}): Pr
     hosts,
     credentials,
     masterAddress: options.masterAddress,
+    down: new Set(),
   };
   // As at host boot: each removable SR starts with one VDI per device already present.
-  for (const host of hosts) reconcileUdevSr(db, host.removableSr, await host.devices.list());
+  for (const host of hosts)
+    reconcileUdevSr(db, host.removableSr, await readUdevDirectory(host.devices, host.smVersion));
 
   const stopping = new AbortController();
   const faults = new FaultRules();
@@ -201,7 +239,28 @@ export async function startXapiSimulator(options: XapiSimulatorOptions = {}): Pr
     signal: stopping.signal,
   });
   const gc = new GcTimer(db, options.gcIntervalMs ?? DEFAULT_GC_INTERVAL_MS, options.gcImmediately === true);
-  const control = createControl(world, faults, trace, profileSlot, gc);
+  const dom0s = new Map<string, Dom0BootHooks>();
+  const startVm = async (vm: string, host: string): Promise<string | undefined> => {
+    // As xe on that host: a local superuser session over its Unix socket, one call, logout.
+    const call = (method: string, params: unknown[]) => dispatcher.dispatch(method, params, "unix", host);
+    const login = await call("session.login_with_password", ["root", "", "1.0", "xapi-autostart-vms"]);
+    if (login.kind !== "success") return login.kind === "failure" ? describeFault(login.fault) : "dropped";
+    try {
+      const started = await call("VM.start", [login.value, vm, false, false]);
+      return started.kind === "success"
+        ? undefined
+        : started.kind === "failure"
+          ? describeFault(started.fault)
+          : "dropped";
+    } finally {
+      await call("session.logout", [login.value]);
+    }
+  };
+  const reboots = {
+    reboot: (hostRef: string, rebootOptions: RebootOptions) =>
+      rebootHost({ world, gc, startVm }, hostRef, dom0s.get(hostRef), rebootOptions),
+  };
+  const control = createControl(world, faults, trace, profileSlot, gc, reboots);
 
   const certificate = await generateServerCertificate(hostInfo.nameLabel);
   const listenHost = options.host ?? "127.0.0.1";
@@ -257,6 +316,11 @@ export async function startXapiSimulator(options: XapiSimulatorOptions = {}): Pr
       await listen(server, path);
       servers.push(server);
       unixPaths.push(path);
+    },
+    attachDom0(hostUuid, hooks) {
+      const host = hosts.find((each) => db.str(each.ref, "uuid") === hostUuid);
+      if (host === undefined) throw new Error(`no host ${hostUuid} in the simulated pool`);
+      dom0s.set(host.ref, hooks);
     },
     async stop() {
       stopping.abort();

@@ -9,6 +9,8 @@ export interface PoolHost {
   /** This host's udev "Removable storage" SR (its PBD is on this host only). */
   removableSr: string;
   devices: DeviceDirectory;
+  /** The version of the host's storage manager (the `sm` package): see sm-version.ts. */
+  smVersion: string;
 }
 
 /** The simulated pool as handlers see it: the database plus the well-known objects and settings. */
@@ -27,14 +29,11 @@ export interface World {
   credentials: { username: string; password: string };
   /** Set on a pool member: logins are refused with HOST_IS_SLAVE [masterAddress]. */
   masterAddress: string | undefined;
+  /** Hosts whose XAPI is not running (rebooting): calls to them get no answer. */
+  down: Set<string>;
 }
 
 /** The pool host `ref` (the master when `ref` names no host of the pool). */
 export function poolHost(world: World, ref: string): PoolHost {
   return world.hosts.find((host) => host.ref === ref) ?? (world.hosts[0] as PoolHost);
-}
-
-/** The device directory an SR's scan lists: its host's, for a removable-storage SR; none otherwise. */
-export function devicesOfSr(world: World, sr: string): DeviceDirectory | undefined {
-  return world.hosts.find((host) => host.removableSr === sr)?.devices;
 }

@@ -79,3 +79,47 @@ done
 if [ -n "$(ls -A /sys/block/$device/holders 2>/dev/null)" ]; then echo "$device has holders in dom0"; exit 1; fi
 exit 0
 `;
+
+/**
+ * /opt/xensource/bin/rpm (placed there, first on dom0's PATH, because /usr is the machine's
+ * own): answers `rpm -q [--qf FORMAT] NAME...` for the one package it knows, `sm` at `smVersion`
+ * (release "1.xcpng<product>", arch x86_64: our choice); any other package gets rpm 4.11's
+ * "package NAME is not installed" on stdout, exit 1. The format's %{NAME} %{VERSION} %{RELEASE}
+ * %{ARCH} tags and backslash escapes are expanded; other tags print "(none)" as rpm does.
+ */
+export function renderRpm(smVersion: string, productVersion: string): string {
+  const release = `1.xcpng${productVersion.split(".").slice(0, 2).join(".")}`;
+  return `#!/bin/sh
+# xen-sandbox stand-in for rpm: knows one installed package, sm ${smVersion}.
+set -u
+format='%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}\\n'
+query=no
+names=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+  -q | --query) query=yes ;;
+  --qf | --queryformat) shift; format="\${1:-}" ;;
+  --qf=* | --queryformat=*) format="\${1#*=}" ;;
+  -*) echo "rpm: option $1 is not simulated in xen-sandbox" >&2; exit 1 ;;
+  *) names="$names $1" ;;
+  esac
+  shift
+done
+if [ "$query" != yes ] || [ -z "$names" ]; then
+  echo "rpm: only 'rpm -q [--qf FORMAT] NAME...' is simulated in xen-sandbox" >&2
+  exit 1
+fi
+status=0
+for name in $names; do
+  if [ "$name" = sm ]; then
+    expanded=$(printf '%s' "$format" | sed -e 's/%{NAME}/sm/g' -e 's/%{VERSION}/${smVersion}/g' \\
+      -e 's/%{RELEASE}/${release}/g' -e 's/%{ARCH}/x86_64/g' -e 's/%{[A-Za-z]*}/(none)/g')
+    printf '%b' "$expanded"
+  else
+    echo "package $name is not installed"
+    status=1
+  fi
+done
+exit $status
+`;
+}

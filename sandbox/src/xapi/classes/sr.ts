@@ -1,10 +1,10 @@
 import type { ClassSchema, Database } from "../database";
-import type { DeviceEntry } from "../devices";
 import { ok } from "../faults";
 import type { MethodSpec } from "../dispatch/method";
 import { asStringMap } from "../values";
-import { devicesOfSr } from "../world";
 import { genericMethods } from "./generic";
+import type { UdevVdiView } from "./udev-vdi";
+import { udevSrView } from "./udev-vdi";
 import { forgetVdi, hotpluggedAt, isUdevSr } from "./vdi";
 
 export const srSchema: ClassSchema = {
@@ -30,10 +30,13 @@ export const srSchema: ClassSchema = {
 };
 
 /**
- * The udev SR scan: one VDI per directory entry, matched by location (a kept location keeps its
- * VDI and UUID; a new one gets a fresh UUID); a VDI whose location vanished is forgotten.
+ * The udev SR scan (sm `drivers/udevSR.py` `update`/`scan`, `drivers/SR.py` ScanRecord): one VDI
+ * per directory entry, matched by location only (a kept location keeps its VDI and UUID; a new
+ * one gets a fresh UUID); a VDI whose location vanished is forgotten. Sizes and labels are what
+ * the host's sm reads (see udev-vdi.ts). Choice: an entry whose link dangles counts as gone.
  */
-export function reconcileUdevSr(db: Database, sr: string, entries: readonly DeviceEntry[]): void {
+export function reconcileUdevSr(db: Database, sr: string, views: readonly UdevVdiView[]): void {
+  const entries = views.filter((view) => view.available);
   const byLocation = new Map(entries.map((entry) => [entry.location, entry]));
   const readOnly = (asStringMap(db.record(sr)["sm_config"]) ?? {})["type"] === "cd";
   for (const vdi of db.find("VDI", (record) => record["SR"] === sr)) {
@@ -79,7 +82,7 @@ export const srMethods: MethodSpec[] = [
       const ref = sr as string;
       // Only a removable-storage SR lists a device directory (its host's); the DVD SR has no drives here
       // and local storage keeps the VDIs it has.
-      if (isUdevSr(db, ref)) reconcileUdevSr(db, ref, (await devicesOfSr(world, ref)?.list()) ?? []);
+      if (isUdevSr(db, ref)) reconcileUdevSr(db, ref, (await udevSrView(world, ref)) ?? []);
       return ok("");
     },
   },

@@ -2,7 +2,7 @@ import { fail } from "../faults";
 import type { Outcome } from "../faults";
 import type { XapiValue } from "../values";
 import type { World } from "../world";
-import { devicesOfSr } from "../world";
+import { udevSrView } from "./udev-vdi";
 
 /**
  * The udev SM backend's attach (xapi-project/sm `udevSR.py`, `udevVDI.load` and `attach`): a VDI
@@ -13,9 +13,10 @@ import { devicesOfSr } from "../world";
 export async function udevAttachFailure(world: World, vdi: string): Promise<Outcome<XapiValue> | undefined> {
   const { db } = world;
   // Each host's udev SR lists that host's devices (a pool has one such SR per host).
-  const devices = devicesOfSr(world, db.str(vdi, "SR"));
-  if (devices === undefined) return undefined;
+  const views = await udevSrView(world, db.str(vdi, "SR"));
+  if (views === undefined) return undefined;
   const location = db.str(vdi, "location");
-  const present = (await devices.list()).some((entry) => entry.location === location);
+  // `os.stat` of the entry fails for a missing entry and for a dangling link alike.
+  const present = views.some((view) => view.location === location && view.available);
   return present ? undefined : fail("SR_BACKEND_FAILURE_46", "", "The VDI is not available", "");
 }

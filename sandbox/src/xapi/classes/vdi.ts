@@ -5,7 +5,7 @@ import type { MethodSpec } from "../dispatch/method";
 import { NEVER, NULL_REF, asBool, asStringMap, asText, isStruct } from "../values";
 import type { XapiStruct, XapiValue } from "../values";
 import type { World } from "../world";
-import { devicesOfSr } from "../world";
+import { udevSrView } from "./udev-vdi";
 import { genericMethods } from "./generic";
 
 export const vdiSchema: ClassSchema = {
@@ -127,8 +127,8 @@ async function introduce(db: Database, world: World, args: readonly unknown[]): 
     sm_config: asStringMap(args[10]) ?? {},
   };
   if (isUdevSr(db, sr)) {
-    const listed = (await devicesOfSr(world, sr)?.list()) ?? [];
-    const entry = listed.find((device) => device.location === location);
+    const listed = (await udevSrView(world, sr)) ?? [];
+    const entry = listed.find((device) => device.location === location && device.available);
     Object.assign(fields, {
       virtual_size: entry?.sizeBytes ?? 0,
       physical_utilisation: entry?.sizeBytes ?? 0,

@@ -13,8 +13,9 @@ import type { ServiceTimeProfile } from "./profile";
  *   GET /profile · PUT /profile ({name} or a ServiceTimeProfile)
  *   POST /drift/<setPowerState|unplugVbd|destroyVbd|forgetVdi|destroyVm|setGuest|setPbdAttached>
  *     ({target, state?, kind?, attached?})
- *   POST /devices ({name, sizeBytes, nameLabel?}) · DELETE /devices/<name>
+ *   POST /devices ({name, sizeBytes, nameLabel?, kernelName?}) · DELETE /devices/<name>
  *   POST /gc (one GC pass now) · GET /gc · PUT /gc ({intervalMs})
+ *   POST /hosts/<uuid>/reboot ({kernelNames?: {serial: name}}): a RebootReport once booted
  */
 export function controlRequestHandler(control: SimulatorControl) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -35,12 +36,15 @@ export function controlRequestHandler(control: SimulatorControl) {
       const text = await readBody(request);
       const body: unknown = text === "" ? {} : JSON.parse(text);
       const path = (request.url ?? "/").split("?")[0] ?? "/";
-      const result = route(control, request.method ?? "GET", path, body);
+      const result = await route(control, request.method ?? "GET", path, body);
       if (result === NOT_FOUND) reply(404, { error: `no control route ${request.method} ${path}` });
       else reply(200, result);
     } catch (error) {
       const known =
-        error instanceof ControlError || error instanceof DriftError || error instanceof SyntaxError;
+        error instanceof ControlError ||
+        error instanceof DriftError ||
+        error instanceof SyntaxError ||
+        error instanceof RangeError;
       reply(known ? 400 : 500, { error: (error as Error).message });
     }
   };
@@ -60,7 +64,10 @@ function requiredString(body: unknown, name: string): string {
 }
 
 function route(control: SimulatorControl, method: string, path: string, body: unknown): unknown {
-  const [, first = "", second] = path.split("/");
+  const [, first = "", second, third] = path.split("/");
+  if (method === "POST" && first === "hosts" && second !== undefined && third === "reboot")
+    return control.hosts.reboot(decodeURIComponent(second), { kernelNames: kernelNamesOf(body) });
+  if (third !== undefined) return NOT_FOUND;
   switch (`${method} /${first}${second === undefined ? "" : "/*"}`) {
     case "GET /state":
       return control.state();
@@ -97,6 +104,9 @@ function route(control: SimulatorControl, method: string, path: string, body: un
         ...(typeof field(body, "nameLabel") === "string"
           ? { nameLabel: field(body, "nameLabel") as string }
           : {}),
+        ...(typeof field(body, "kernelName") === "string"
+          ? { kernelName: field(body, "kernelName") as string }
+          : {}),
       });
     case "POST /gc":
       return control.gc.run();
@@ -110,6 +120,17 @@ function route(control: SimulatorControl, method: string, path: string, body: un
     default:
       return NOT_FOUND;
   }
+}
+
+/** The optional {serial: kernel name} map of a reboot request. */
+function kernelNamesOf(body: unknown): Record<string, string> {
+  const value = field(body, "kernelNames");
+  if (value === undefined) return {};
+  const isMap = typeof value === "object" && value !== null && !Array.isArray(value);
+  const entries = isMap ? Object.entries(value) : undefined;
+  if (entries === undefined || entries.some(([, name]) => typeof name !== "string"))
+    throw new ControlError(`"kernelNames" must map disk serials to kernel names`);
+  return Object.fromEntries(entries);
 }
 
 function drift(control: SimulatorControl, operation: string, body: unknown): unknown {

@@ -1,5 +1,6 @@
 import type { DeviceEntry } from "../devices";
 import type { GcReport, GcTimer } from "../gc";
+import type { RebootOptions, RebootReport } from "../host-reboot";
 import { InMemoryDeviceDirectory } from "../devices";
 import { asText, isStruct } from "../values";
 import type { World } from "../world";
@@ -62,12 +63,26 @@ export interface SimulatorControl {
   drift: DriftOperations;
   /** Edits the in-memory device directory; throws when the simulator was given a real one. */
   devices: {
-    add(entry: { name: string; sizeBytes: number; nameLabel?: string; location?: string }): DeviceEntry;
+    add(entry: {
+      name: string;
+      sizeBytes: number;
+      nameLabel?: string;
+      location?: string;
+      /** Makes the entry a link to this device ("" = dangling); default the device `name` itself. */
+      kernelName?: string;
+    }): DeviceEntry;
     remove(name: string): boolean;
   };
   trace: { get(): TraceSnapshot; reset(): void };
   /** XAPI's database GC: run a pass now, or change its period (0 = only when run from here). */
   gc: { run(): GcReport; intervalMs(): number; setIntervalMs(ms: number): void };
+  hosts: {
+    /**
+     * Reboots host `hostUuid` (see host-reboot.ts for the steps). A sandbox host also reboots its
+     * dom0 (disks, /dev, udev, boot units); `kernelNames` (by serial) needs one.
+     */
+    reboot(hostUuid: string, options?: RebootOptions): Promise<RebootReport>;
+  };
   state(): SimulatorState;
 }
 
@@ -134,8 +149,10 @@ export function createControl(
   trace: CallTrace,
   profileSlot: { current: ServiceTimeProfile },
   gc: GcTimer,
+  reboots: { reboot(hostRef: string, options: RebootOptions): Promise<RebootReport> },
 ): SimulatorControl {
   const devices = world.devices;
+  const rebooting = new Set<string>();
   return {
     faults: {
       add: (rule) => faults.add(rule),
@@ -177,6 +194,19 @@ export function createControl(
         if (!Number.isFinite(ms) || ms < 0)
           throw new ControlError(`the GC interval must be >= 0 ms, got ${ms}`);
         gc.intervalMs = ms;
+      },
+    },
+    hosts: {
+      async reboot(hostUuid, options = {}) {
+        const host = world.hosts.find((each) => world.db.str(each.ref, "uuid") === hostUuid);
+        if (host === undefined) throw new ControlError(`no host ${hostUuid} in the simulated pool`);
+        if (rebooting.has(host.ref)) throw new ControlError(`host ${hostUuid} is already rebooting`);
+        rebooting.add(host.ref);
+        try {
+          return await reboots.reboot(host.ref, options);
+        } finally {
+          rebooting.delete(host.ref);
+        }
       },
     },
     state: () => snapshotState(world),

@@ -94,6 +94,9 @@ export class Dispatcher {
     facts: CallFacts,
     localHost: string,
   ): Promise<DispatchResult> {
+    // A rebooting host's XAPI is not running; a member serves nothing while its master is down.
+    const { down, host: master } = this.deps.world;
+    if (down.has(localHost) || down.has(master)) return { kind: "drop" };
     const resolved = this.resolve(method, params, facts);
     if ("kind" in resolved) return resolved;
     const { spec, args, isAsync } = resolved;

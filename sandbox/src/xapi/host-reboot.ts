@@ -1,0 +1,136 @@
+import { haltVm } from "./classes/vm";
+import type { GcReport } from "./gc";
+import { asStringMap } from "./values";
+import type { World } from "./world";
+
+/** What a reboot is asked to do: kernel names some disks come back under (by serial). */
+export interface RebootOptions {
+  kernelNames?: Record<string, string>;
+}
+
+/** One dom0 boot unit that ran between xapi-init-complete.target and xapi-domains.service. */
+export interface BootUnitRun {
+  unit: string;
+  exitCode: number;
+  /** stdout then stderr. */
+  output: string;
+}
+
+/** One VM xapi-autostart-vms tried to start. */
+export interface AutoStartResult {
+  /** The VM's uuid. */
+  vm: string;
+  started: boolean;
+  /** The XAPI failure, "CODE [param, ...]", when it did not start. */
+  error?: string;
+}
+
+/** What happened during a reboot, step by step. */
+export interface RebootReport {
+  /** Every disk's kernel name after the reboot, by serial. */
+  kernelNames: Record<string, string>;
+  bootUnits: BootUnitRun[];
+  autoStart: AutoStartResult[];
+  /** Addition to the contract: the uuids of the VMs that were running on the host and halted. */
+  haltedVms: string[];
+  /** Addition to the contract: the initial GC pass at XAPI's start (the master only). */
+  initialGc: GcReport | undefined;
+}
+
+/** The dom0 side of a reboot (a sandbox's disks, /dev, udev and systemd units). */
+export interface Dom0BootHooks {
+  /** Refuses bad options (unknown serials, names taken) before anything changes. */
+  check(options: RebootOptions): Promise<void>;
+  /** Between XAPI stopping and starting: disks detach and re-attach, /dev refills by coldplug. */
+  whileXapiDown(options: RebootOptions): Promise<Record<string, string>>;
+  /** After XAPI's init is complete and before xapi-domains: the enabled boot units. */
+  afterInitComplete(): Promise<BootUnitRun[]>;
+}
+
+/** What a reboot needs from the simulator around the database. */
+export interface RebootDeps {
+  world: World;
+  gc: { pause(): void; startWithInitialPass(): GcReport };
+  /** VM.start through the dispatcher, as xe on `host` would call it: undefined or the failure. */
+  startVm(vm: string, host: string): Promise<string | undefined>;
+}
+
+function hostPbds(world: World, host: string): string[] {
+  return world.db.find("PBD", (pbd) => pbd["host"] === host);
+}
+
+/**
+ * Pure over the database: the VMs xapi-autostart-vms starts (xen-api `scripts/xapi-autostart-vms`:
+ * only when the pool's other-config:auto_poweron is "true", then `xe vm-start
+ * other-config:auto_poweron=true power-state=halted --multiple`, pool-wide, errors ignored), in
+ * the database's order (choice: xe's order is that of its record list).
+ */
+export function autoStartCandidates(world: World): string[] {
+  const { db } = world;
+  if ((asStringMap(db.field(world.pool, "other_config")) ?? {})["auto_poweron"] !== "true") return [];
+  return db.find(
+    "VM",
+    (vm) =>
+      vm["is_control_domain"] !== true &&
+      vm["is_a_template"] !== true &&
+      vm["is_a_snapshot"] !== true &&
+      vm["power_state"] === "Halted" &&
+      (asStringMap(vm["other_config"]) ?? {})["auto_poweron"] === "true",
+  );
+}
+
+/**
+ * Reboots pool host `host`, in a real host's order (DESIGN.md "host reboots"):
+ * 1. the VMs resident on it halt (their domains die with the host; xapi's resync at start shows
+ *    them Halted: done first here, our choice) and its XAPI stops answering;
+ * 2. dom0 (hooks): disks detach, /dev empties, disks re-attach, udev coldplug while XAPI is down;
+ * 3. XAPI starts: on the master, the initial `Db_gc.single_pass` (xen-api `ocaml/xapi/xapi.ml`
+ *    `start_database_engine`), then the GC timer; storage init plugs the host's PBDs with
+ *    `Xapi_pbd.plug` (sm `scripts/storage-init`): the udev SR's attach does nothing and no SR is
+ *    scanned, so every VDI keeps its location, gone or not;
+ * 4. init complete (xapi-init-complete.target): the enabled boot units (hooks);
+ * 5. xapi-domains.service: xapi-autostart-vms (see autoStartCandidates).
+ */
+export async function rebootHost(
+  deps: RebootDeps,
+  host: string,
+  hooks: Dom0BootHooks | undefined,
+  options: RebootOptions,
+): Promise<RebootReport> {
+  const { world } = deps;
+  const { db } = world;
+  if (hooks === undefined && Object.keys(options.kernelNames ?? {}).length > 0)
+    throw new RangeError("kernelNames needs a dom0 sandbox: this host's devices are in memory");
+  await hooks?.check(options);
+  const isMaster = host === world.host;
+
+  const residents = db.find(
+    "VM",
+    (vm) => vm["resident_on"] === host && vm["is_control_domain"] !== true && vm["power_state"] !== "Halted",
+  );
+  for (const vm of residents) haltVm(db, vm);
+  const haltedVms = residents.map((vm) => db.str(vm, "uuid"));
+  world.down.add(host);
+  if (isMaster) deps.gc.pause();
+  // Choice: the PBDs show unplugged while the host is down (only other hosts' clients can look).
+  for (const pbd of hostPbds(world, host)) db.update(pbd, { currently_attached: false });
+
+  let kernelNames: Record<string, string> = {};
+  let initialGc: GcReport | undefined;
+  try {
+    kernelNames = hooks === undefined ? {} : await hooks.whileXapiDown(options);
+  } finally {
+    initialGc = isMaster ? deps.gc.startWithInitialPass() : undefined;
+    for (const pbd of hostPbds(world, host)) db.update(pbd, { currently_attached: true });
+    world.down.delete(host);
+  }
+
+  const bootUnits = hooks === undefined ? [] : await hooks.afterInitComplete();
+  const autoStart: AutoStartResult[] = [];
+  for (const vm of autoStartCandidates(world)) {
+    const uuid = db.str(vm, "uuid");
+    const error = await deps.startVm(vm, host);
+    autoStart.push(error === undefined ? { vm: uuid, started: true } : { vm: uuid, started: false, error });
+  }
+  return { kernelNames, bootUnits, autoStart, haltedVms, initialGc };
+}

@@ -1,0 +1,171 @@
+// Issue 12 in the pure core: the migration to a stable name plans as an update with one unplug and
+// one plug, a VBD on another disk (a swap) is drift in words and is repaired before anything else.
+import { bootRepairFacts, NO_BOOT_REPAIR } from "pulumi-xen-passthrough/dist/core/boot-repair.js";
+import { planConverge, type PlanView, type VbdView } from "pulumi-xen-passthrough/dist/core/converge-plan.js";
+import { planDiff } from "pulumi-xen-passthrough/dist/core/diff-plan.js";
+import { findDrift } from "pulumi-xen-passthrough/dist/core/drift.js";
+import { renderRule } from "pulumi-xen-passthrough/dist/core/rule.js";
+import { inputs, state, VM_UUID } from "./provider-plan-fixture.js";
+
+const wanted = inputs();
+const OWNER = "homelab/dev/nas-data";
+const bootRepairOptions = { needed: true, marker: "m", identity: wanted.disk, tag: "t", owner: OWNER };
+
+const ourVbd: VbdView = {
+  uuid: "vbd-1",
+  vmUuid: VM_UUID,
+  vdiUuid: "vdi-1",
+  mode: "RW",
+  userdevice: "5",
+  bootable: false,
+  currentlyAttached: true,
+  ownerKey: OWNER,
+};
+
+/** A kernel-named passthrough, complete, on a host that keeps kernel names. */
+const kernelNamed: PlanView = {
+  disk: { kernelName: "sdb" },
+  ruleText: renderRule(wanted.disk, OWNER).text,
+  otherRules: [],
+  symlinkPresent: true,
+  hostUuid: "host-uuid",
+  hostName: "xcp1",
+  diskProblem: undefined,
+  diskUse: undefined,
+  sr: { ref: "OpaqueRef:sr" },
+  vdi: { uuid: "vdi-1" },
+  vm: {
+    uuid: VM_UUID,
+    powerState: "Running",
+    isControlDomain: false,
+    hvm: false,
+    canHotplug: true,
+    residentOnUuid: "host-uuid",
+    residentOnName: "xcp1",
+    affinityUuid: "",
+  },
+  vbd: ourVbd,
+  otherVbds: [],
+  misplacedVbds: [],
+  vbdOtherDisk: undefined,
+  wantedNaming: "kernelName",
+  symlinkNaming: "kernelName",
+  // The boot repair is tested in provider-boot-repair.test.ts: here, as if current.
+  bootRepair: { ...bootRepairFacts(NO_BOOT_REPAIR, bootRepairOptions), status: "ok" },
+  owner: OWNER,
+  previousOwner: undefined,
+  claimKey: undefined,
+  claimOwner: undefined,
+  foreignOwner: undefined,
+};
+
+describe("migration to a stable name (the host resolves symlinks)", () => {
+  const resolving: PlanView = { ...kernelNamed, wantedNaming: "stable" };
+  const stable = renderRule(wanted.disk, OWNER, "stable");
+
+  test("one unplug while the old VDI exists, the rule switched, a scan, one plug in the same slot", () => {
+    expect(planConverge(resolving, wanted)).toEqual([
+      { kind: "unplugVbd" },
+      { kind: "destroyVbd" },
+      { kind: "writeRule", path: stable.path, text: stable.text },
+      { kind: "reloadAndTrigger", kernelName: "sdb" },
+      {
+        kind: "waitSymlink",
+        path: "/dev/xapi/block/xp-serial-S3Z1",
+        timeoutSeconds: 60,
+        kernelName: "sdb",
+      },
+      { kind: "ensureVdi", location: "/dev/xapi/block/xp-serial-S3Z1" },
+      { kind: "createVbd", vmUuid: VM_UUID, mode: "RW", userdevice: "5", bootable: false },
+      { kind: "plugVbd" },
+    ]);
+  });
+
+  test("a halted VM: no unplug, no plug", () => {
+    const halted: PlanView = {
+      ...resolving,
+      vm: { ...kernelNamed.vm!, powerState: "Halted" },
+      vbd: { ...ourVbd, currentlyAttached: false },
+    };
+    const kinds = planConverge(halted, wanted).map((step) => step.kind);
+    expect(kinds).not.toContain("unplugVbd");
+    expect(kinds).not.toContain("plugVbd");
+    expect(kinds[0]).toBe("destroyVbd");
+  });
+
+  test("done: the stable rule in place plans nothing more", () => {
+    const migrated: PlanView = {
+      ...resolving,
+      symlinkNaming: "stable",
+      ruleText: stable.text,
+      vbd: { ...ourVbd, vdiUuid: "vdi-2" },
+      vdi: { uuid: "vdi-2" },
+    };
+    expect(planConverge(migrated, wanted).map((step) => step.kind)).toEqual(["ensureVdi"]);
+  });
+
+  test("preview: a refreshed state shows the migration as an update, never a replace", () => {
+    const old = state(wanted, {
+      symlinkNaming: "kernelName",
+      hostResolvesSymlinks: true,
+      smVersion: "3.2.3",
+    });
+    const plan = planDiff(old, wanted as never);
+    expect(plan).toMatchObject({ changes: true, replaces: [] });
+    expect(plan.reasons).toEqual([
+      "drift: the symlink is named after the kernel name (sdb): this host resolves symlinks (sm 3.2.3), so an update renames it xp-serial-S3Z1, which survives reboots",
+    ]);
+  });
+
+  test("no migration where the host keeps kernel names, for kernelName identities, or from states that do not say", () => {
+    const keeps = state(wanted, { symlinkNaming: "kernelName", hostResolvesSymlinks: false });
+    expect(planDiff(keeps, wanted as never).changes).toBe(false);
+    const byKernel = inputs({ disk: { kernelName: "sdb" } });
+    const kernelIdentity = state(byKernel, { symlinkNaming: "kernelName", hostResolvesSymlinks: true });
+    expect(planDiff(kernelIdentity, byKernel as never).changes).toBe(false);
+    expect(planDiff(state(wanted), wanted as never).changes).toBe(false);
+  });
+});
+
+describe("a VBD on another disk (two disks swapped kernel names)", () => {
+  test("drift names both disks as users write them", () => {
+    const observed = state(wanted, { vbdOtherDisk: "serial ZS4B", vbdOnCurrentVdi: false })["observed"];
+    expect(findDrift(observed as never, wanted, "sdb").map((d) => d.message)).toEqual([
+      "the VBD points at disk serial ZS4B now; expected serial S3Z1",
+    ]);
+  });
+
+  test("the repair comes first: the wrong VBD out, before the rule is rewritten, then the right one in the same slot", () => {
+    const swapped: PlanView = {
+      ...kernelNamed,
+      ruleText: undefined, // a rule to rewrite too: it still goes after the repair
+      vdi: { uuid: "vdi-2" },
+      vbdOtherDisk: { kernelName: "sdc" },
+    };
+    expect(planConverge(swapped, wanted).map((step) => step.kind)).toEqual([
+      "unplugVbd",
+      "destroyVbd",
+      "writeRule",
+      "reloadAndTrigger",
+      "waitSymlink",
+      "ensureVdi",
+      "createVbd",
+      "plugVbd",
+    ]);
+    const create = planConverge(swapped, wanted).find((step) => step.kind === "createVbd");
+    expect(create).toMatchObject({ userdevice: "5", mode: "RW" });
+  });
+
+  test("another resource's VBD still plugged on our disk: our plug waits for it, never beside it", () => {
+    const other: VbdView = { ...ourVbd, uuid: "vbd-of-b", vmUuid: "vm-b", ownerKey: "homelab/dev/b" };
+    const swapped: PlanView = {
+      ...kernelNamed,
+      vdi: { uuid: "vdi-2" },
+      vbdOtherDisk: { kernelName: "sdc" },
+      misplacedVbds: [other],
+    };
+    const steps = planConverge(swapped, wanted);
+    expect(steps.map((step) => step.kind).slice(-2)).toEqual(["awaitVbdsDetached", "plugVbd"]);
+    expect(steps).toContainEqual({ kind: "awaitVbdsDetached", vbdUuids: ["vbd-of-b"], timeoutSeconds: 60 });
+  });
+});
