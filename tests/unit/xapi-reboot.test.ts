@@ -4,7 +4,7 @@
 import { InMemoryDeviceDirectory } from "xen-sandbox";
 import type { BootUnitRun, RebootOptions, RebootReport, SimulatorState } from "xen-sandbox";
 
-import { jsonResult, login, rawPost, useXapiSimulator, vbdRecord } from "./xapi-fixture";
+import { eventually, jsonResult, login, rawPost, useXapiSimulator, vbdRecord } from "./xapi-fixture";
 
 const GiB = 1024 ** 3;
 const devices = new InMemoryDeviceDirectory();
@@ -236,4 +236,36 @@ test("a host without dom0 hooks cannot be asked for kernel names", async () => {
   } finally {
     await bare.stop();
   }
+});
+
+test("a long poll open across the reboot has its connection reset", async () => {
+  sim().attachDom0(hostUuid(), recordingHooks({}));
+  const { token } = await call<{ token: string }>("event.from", ["message"], "", 0);
+  // Waits up to 60 s for an event in a class nothing touches during a reboot.
+  const poll = rawPost(
+    { sim: sim() },
+    "/jsonrpc",
+    "application/json",
+    JSON.stringify({
+      jsonrpc: "2.0",
+      id: 2,
+      method: "event.from",
+      params: [session, ["message"], token, 60],
+    }),
+  );
+  // The call has reached the dispatcher once a delay-only rule has seen it.
+  const { id } = sim().control.faults.add({ method: "event.from", action: "delay-only" });
+  await eventually(
+    () =>
+      (sim()
+        .control.faults.list()
+        .find((rule) => rule.id === id)?.seen ?? 0) > 0,
+    "the poll arrives",
+  );
+  const outcome = poll.then(
+    () => "answered",
+    (error: Error) => error.message,
+  );
+  await sim().control.hosts.reboot(hostUuid());
+  expect(await outcome).toMatch(/socket hang up|ECONNRESET/);
 });

@@ -86,11 +86,9 @@ export class DiskEvents {
 
   /** Power off (udevd already stopped, so no event is handled): every plugged disk detaches. */
   async detachAll(): Promise<void> {
-    for (const disk of this.disks) {
-      if (disk.kernelName === "") continue;
-      await detachLoop(disk.kernelName);
-      this.attached.delete(disk.kernelName);
-    }
+    const plugged = this.disks.filter((disk) => disk.kernelName !== "");
+    await Promise.all(plugged.map((disk) => detachLoop(disk.kernelName)));
+    for (const disk of plugged) this.attached.delete(disk.kernelName);
   }
 
   /**

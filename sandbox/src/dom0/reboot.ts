@@ -1,5 +1,6 @@
-import { readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { access, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 
 import type { BootUnitRun, Dom0BootHooks, RebootOptions } from "../xapi";
 import { enabledBootUnits, runBootUnits } from "./boot-unit-runner";
@@ -55,6 +56,37 @@ async function inUseDiskMounted(parts: Dom0Parts): Promise<boolean> {
   return mounts.split("\n").some((line) => line.split(" ")[1] === IN_USE_MOUNTPOINT);
 }
 
+const DATABASE_TIMEOUT_MS = 30_000;
+const DATABASE_POLL_MS = 20;
+
+/**
+ * Waits until this dom0's udevd has handled each device's coldplug event (its entry in udev's
+ * emptied database, /run/udev/data/b<major>:<minor>, is back): `udevadm settle` alone may look
+ * at an empty queue before udevd has read the event, and trigger --settle returns once any
+ * udevd on the machine (another sandbox's) has handled it.
+ */
+async function waitForUdevDatabase(namespace: Namespace, kernelNames: readonly string[]): Promise<void> {
+  const deadline = Date.now() + DATABASE_TIMEOUT_MS;
+  for (const name of kernelNames) {
+    const numbers = (await readFile(`/sys/class/block/${name}/dev`, "utf8")).trim();
+    const entry = namespace.outside(`/run/udev/data/b${numbers}`);
+    while (
+      !(await access(entry).then(
+        () => true,
+        () => false,
+      ))
+    ) {
+      if (Date.now() > deadline)
+        throw new SandboxError(
+          "TIMEOUT",
+          { kernelName: name },
+          `udevd did not handle the coldplug event of ${name} within ${DATABASE_TIMEOUT_MS / 1000} s`,
+        );
+      await sleep(DATABASE_POLL_MS);
+    }
+  }
+}
+
 /**
  * The dom0 side of a host reboot, for the simulator's rebootHost (see xapi/host-reboot.ts):
  * - power off: udevd stops, dom0's own disk is unmounted, every disk detaches;
@@ -79,11 +111,12 @@ export function dom0BootHooks(parts: Dom0Parts): Dom0BootHooks {
       await parts.udevd.current.process.stop();
       const inUse = parts.disks.find((disk) => disk.inUse && disk.kernelName !== "");
       if (await inUseDiskMounted(parts)) await namespace.run("umount", [IN_USE_MOUNTPOINT]);
-      await parts.events.detachAll();
-
+      // Emptied before the disks detach (nothing runs to notice the order): the loop devices
+      // are free for as short a time as can be, since other sandboxes' losetup --find could take
+      // one a disk must come back under.
       for (const dir of PRIVATE_DEV_DIRS) await emptyDirectory(namespace.outside(dir));
       await emptyDirectory(namespace.outside("/run/udev"));
-
+      await parts.events.detachAll();
       await parts.events.attachPlanned(names);
       if (inUse !== undefined) await mountInUseDisk(namespace, inUse.kernelName);
       parts.udevd.current = await startUdevd(namespace, parts.teardown);
@@ -95,6 +128,10 @@ export function dom0BootHooks(parts: Dom0Parts): Dom0BootHooks {
           ...plugged.map((disk) => `/sys/class/block/${disk.kernelName}`),
         ]);
       }
+      await waitForUdevDatabase(
+        namespace,
+        plugged.map((disk) => disk.kernelName),
+      );
       await parts.udevd.current.settle();
       return Object.fromEntries(plugged.map((disk) => [disk.serial, disk.kernelName]));
     },

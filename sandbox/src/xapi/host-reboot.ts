@@ -53,6 +53,8 @@ export interface RebootDeps {
   gc: { pause(): void; startWithInitialPass(): GcReport };
   /** VM.start through the dispatcher, as xe on `host` would call it: undefined or the failure. */
   startVm(vm: string, host: string): Promise<string | undefined>;
+  /** Resets every open connection to the host's XAPI (its process is gone). */
+  dropConnections(host: string): void;
 }
 
 function hostPbds(world: World, host: string): string[] {
@@ -111,6 +113,10 @@ export async function rebootHost(
   for (const vm of residents) haltVm(db, vm);
   const haltedVms = residents.map((vm) => db.str(vm, "uuid"));
   world.down.add(host);
+  // Open connections (event.from long polls among them) are reset; while the master is down,
+  // members answer nothing either (see the dispatcher), so theirs go too.
+  for (const each of isMaster ? world.hosts.map((poolHost) => poolHost.ref) : [host])
+    deps.dropConnections(each);
   if (isMaster) deps.gc.pause();
   // Choice: the PBDs show unplugged while the host is down (only other hosts' clients can look).
   for (const pbd of hostPbds(world, host)) db.update(pbd, { currently_attached: false });

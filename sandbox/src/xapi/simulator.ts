@@ -256,9 +256,14 @@ export async function startXapiSimulator(options: XapiSimulatorOptions = {}): Pr
       await call("session.logout", [login.value]);
     }
   };
+  // Each host's XAPI listeners (HTTPS and Unix sockets): a reboot resets their connections.
+  const listenersOf = new Map<string, Server[]>();
+  const dropConnections = (host: string) => {
+    for (const server of listenersOf.get(host) ?? []) server.closeAllConnections();
+  };
   const reboots = {
     reboot: (hostRef: string, rebootOptions: RebootOptions) =>
-      rebootHost({ world, gc, startVm }, hostRef, dom0s.get(hostRef), rebootOptions),
+      rebootHost({ world, gc, startVm, dropConnections }, hostRef, dom0s.get(hostRef), rebootOptions),
   };
   const control = createControl(world, faults, trace, profileSlot, gc, reboots);
 
@@ -273,6 +278,7 @@ export async function startXapiSimulator(options: XapiSimulatorOptions = {}): Pr
   const tlsServer = tlsServers[0] as Server;
   const controlServer = createHttpServer((req, res) => void controlRequestHandler(control)(req, res));
   const servers: Server[] = [...tlsServers, controlServer];
+  hosts.forEach((host, index) => listenersOf.set(host.ref, [tlsServers[index] as Server]));
   const unixPaths: string[] = [];
   await Promise.all(
     tlsServers.map((server, index) =>
@@ -315,6 +321,7 @@ export async function startXapiSimulator(options: XapiSimulatorOptions = {}): Pr
       );
       await listen(server, path);
       servers.push(server);
+      listenersOf.get(host.ref)?.push(server);
       unixPaths.push(path);
     },
     attachDom0(hostUuid, hooks) {
