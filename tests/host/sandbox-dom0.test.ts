@@ -141,6 +141,13 @@ describe("xe", () => {
     await dom0(`xe vbd-plug uuid=${vbd}`);
     expect(await dom0(`xe vbd-list uuid=${vbd} params=currently-attached --minimal`)).toBe("true");
     expect(await dom0(`xe vbd-param-get uuid=${vbd} param-name=device`)).toMatch(/^xvd[b-z]$/);
+    // A map key set twice keeps the last value (remove_from_other_config, then add_to_other_config).
+    await dom0(`xe vbd-param-set uuid=${vbd} other-config:k=one other-config:j="a b"`);
+    await dom0(`xe vbd-param-set uuid=${vbd} other-config:k=two`);
+    expect(await dom0(`xe vbd-param-get uuid=${vbd} param-name=other-config param-key=k`)).toBe("two");
+    expect(await dom0(`xe vbd-list other-config:j="a b" --minimal`)).toBe(vbd);
+    const readOnly = await sandbox().exec(`xe vbd-param-set uuid=${vbd} device=xvdq`);
+    expect(readOnly).toMatchObject({ exitCode: 1, stderr: expect.stringContaining("read-only") as unknown });
     const twice = await sandbox().exec(`xe vbd-plug uuid=${vbd}`);
     expect(twice.stderr).toContain("Error code: DEVICE_ALREADY_ATTACHED");
     await dom0(`xe vbd-unplug uuid=${vbd}`);

@@ -127,10 +127,9 @@ const coreutil = (since: string, source: string, options: Record<string, OptionR
   options,
 });
 const TEST_OPERATORS = Object.fromEntries(
-  ["-e", "-f", "-d", "-r", "-b", "-n", "-z", "-eq", "-ne", "-lt", "-le", "-gt", "-ge"].map((o) => [
-    o,
-    opt("2.0", POSIX),
-  ]),
+  ["-e", "-f", "-d", "-r", "-x", "-L", "-b", "-n", "-z", "-eq", "-ne", "-lt", "-le", "-gt", "-ge"].map(
+    (o) => [o, opt("2.0", POSIX)],
+  ),
 );
 
 /** Every command our scripts may run on dom0, with the options they may pass it. */
@@ -144,6 +143,7 @@ export const COMMANDS: Readonly<Record<string, CommandRule>> = {
       "-v": opt("4.2", "bash NEWS, bash-4.2 f: test/[/[[ have a new -v variable unary operator"),
     },
   },
+  break: bashBuiltin("2.0", POSIX),
   continue: bashBuiltin("2.0", POSIX),
   true: bashBuiltin("2.0", POSIX),
   echo: bashBuiltin("2.0", POSIX),
@@ -190,6 +190,7 @@ export const COMMANDS: Readonly<Record<string, CommandRule>> = {
   cat: coreutil("5.0", POSIX),
   chmod: coreutil("5.0", POSIX),
   cut: coreutil("5.0", POSIX, { "-d": opt("5.0", POSIX, true), "-f": opt("5.0", POSIX, true) }),
+  date: coreutil("5.0", POSIX, { "-u": opt("5.0", "POSIX date -u (UTC)") }),
   dirname: coreutil("5.0", POSIX),
   head: coreutil("5.0", "GNU head -c/--bytes (textutils, in coreutils since its 5.0 merge)", {
     "-c": opt("5.0", "GNU head -c/--bytes (textutils, in coreutils since its 5.0 merge)", true),
@@ -214,6 +215,7 @@ export const COMMANDS: Readonly<Record<string, CommandRule>> = {
     "coreutils NEWS (sh-utils, before 5.0): sleep accepts floating point arguments; parsed in the C locale since 6.6",
   ),
   tail: coreutil("5.0", POSIX, { "-n": opt("5.0", "POSIX: tail -n +N starts at line N", true) }),
+  tee: coreutil("5.0", POSIX, { "-a": opt("5.0", "POSIX tee -a (append)") }),
   timeout: {
     ...coreutil("8.13", "coreutils NEWS: timeout added in 7.0; sub-second durations (our '61.5') since 8.13"),
     options: {
@@ -304,11 +306,50 @@ export const COMMANDS: Readonly<Record<string, CommandRule>> = {
       info: {
         since: "219",
         source: "systemd 219 src/udev/udevadm-info.c",
-        options: { "--export-db": opt("219", "systemd 219 udevadm-info.c: -e/--export-db") },
+        options: {
+          "--export-db": opt("219", "systemd 219 udevadm-info.c: -e/--export-db"),
+          "--query": opt("219", "systemd 219 udevadm-info.c: -q/--query=property", true),
+          "--name": opt(
+            "219",
+            "systemd 219 udevadm-info.c: -n/--name (a /dev path, symlinks followed)",
+            true,
+          ),
+        },
       },
       wait: { since: "251", source: "systemd NEWS, 251: new udevadm wait", options: {} },
       lock: { since: "251", source: "systemd NEWS, 251: new udevadm lock", options: {} },
     },
+  },
+  xe: {
+    package: "xapi",
+    parse: "gnu",
+    since: "1",
+    source: "xapi-project/xen-api ocaml/xe-cli, /opt/xensource/bin/xe on every dom0",
+    subcommands: Object.fromEntries(
+      [
+        "sr-list",
+        "sr-scan",
+        "pbd-list",
+        "vdi-list",
+        "vdi-param-get",
+        "vbd-list",
+        "vbd-param-get",
+        "vbd-param-set",
+        "vbd-create",
+        "vbd-destroy",
+      ].map((command) => [
+        command,
+        {
+          since: "1",
+          source:
+            "xen-api ocaml/xapi/cli_frontend.ml (sr-scan, vbd-create, vbd-destroy) and cli_operations.ml " +
+            "make_param_funs (<class>-list, -param-get, -param-set; map keys as 'other-config:key=value')",
+          options: {
+            "--minimal": opt("1", "xen-api cli: --minimal prints the first field, comma-separated"),
+          },
+        },
+      ]),
+    ),
   },
   "/opt/xensource/libexec/local-device-change": {
     package: "xapi",

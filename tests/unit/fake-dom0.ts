@@ -7,6 +7,14 @@
 // The model of udev is ours, and small: a change event gives a disk its symlink when some *.rules
 // file mentions xapi/block and names the disk (ID_SERIAL / ID_SERIAL_SHORT or its kernel name),
 // and takes it away otherwise; `udevIgnoresRules` makes udev match nothing, as with a broken rule.
+import {
+  BOOT_REPAIR_MARKER_PREFIX,
+  BOOT_REPAIR_RECORDS_DIR,
+  BOOT_REPAIR_SCRIPT_PATH,
+  BOOT_REPAIR_STATE_DIR,
+  BOOT_REPAIR_UNIT,
+  BOOT_REPAIR_WANTS,
+} from "pulumi-xen-passthrough/dist/core/boot-repair.js";
 import type { Remote } from "pulumi-xen-passthrough/dist/dom0/remote.js";
 import { DOM0_SCRIPTS } from "pulumi-xen-passthrough/dist/dom0/scripts.js";
 import { DISABLED_SUFFIX } from "pulumi-xen-passthrough/dist/dom0/udev-round.js";
@@ -27,6 +35,15 @@ const BOOT_DISK: FakeDisk = {
   serial: "BOOT-0",
 };
 const RULES_DIR = "/etc/udev/rules.d/";
+/** Where the round may write besides the rules: the boot repair's pieces (core/boot-repair.ts). */
+const WRITABLE = [
+  RULES_DIR,
+  `${BOOT_REPAIR_RECORDS_DIR}/`,
+  `${BOOT_REPAIR_STATE_DIR}/`,
+  BOOT_REPAIR_UNIT,
+  BOOT_REPAIR_WANTS,
+  BOOT_REPAIR_SCRIPT_PATH,
+];
 const XAPI_BLOCK = "/dev/xapi/block/";
 
 export class FakeDom0 implements Remote, DeviceDirectory {
@@ -34,8 +51,10 @@ export class FakeDom0 implements Remote, DeviceDirectory {
   /** What `rpm -q --qf '%{VERSION}\n' sm` prints (undefined: rpm has no sm package). */
   smVersion: string | undefined;
   readonly disks: FakeDisk[] = [BOOT_DISK];
-  /** Files of /etc/udev/rules.d: path -> content (set-aside files keep their suffix). */
+  /** Files of /etc/udev/rules.d and the boot repair's: path -> content (set-aside files keep their suffix). */
   readonly files = new Map<string, string>();
+  /** Symlinks the round made (the boot repair's wants link): path -> target. */
+  readonly links = new Map<string, string>();
   /** Claims of /etc/xen-passthrough/claims: key -> owner, as the round's manifest escaped it. */
   readonly claims = new Map<string, string>();
   /** /dev/xapi/block: entry name -> the kernel name it resolves to (a kernel name names itself). */
@@ -134,6 +153,26 @@ export class FakeDom0 implements Remote, DeviceDirectory {
       if (!text.includes("xapi/block")) continue;
       lines.push(`@rule ${path}`, `|${text.split("\n").join("\n|")}`);
     }
+    lines.push("@bootrepair");
+    for (const [kind, path] of [
+      ["unit", BOOT_REPAIR_UNIT],
+      ["script", BOOT_REPAIR_SCRIPT_PATH],
+    ] as const) {
+      const marker = this.files
+        .get(path)
+        ?.split("\n")
+        .find((line) => line.startsWith(BOOT_REPAIR_MARKER_PREFIX));
+      if (marker !== undefined) lines.push(`marker ${kind} ${marker.slice(marker.lastIndexOf(" ") + 1)}`);
+    }
+    const wants = this.links.get(BOOT_REPAIR_WANTS);
+    if (wants !== undefined) lines.push(`wants ${wants}`);
+    for (const [path, text] of this.files) {
+      const name = path.slice(path.lastIndexOf("/") + 1);
+      if (path.startsWith(`${BOOT_REPAIR_RECORDS_DIR}/`))
+        lines.push(`@bootrecord ${name}`, `|${text.split("\n").join("\n|")}`);
+      if (path.startsWith(`${BOOT_REPAIR_STATE_DIR}/failed/`))
+        lines.push(`@bootfailed ${name} ${text.split("\n")[0] ?? ""}`);
+    }
     lines.push("@end");
     return `${lines.join("\n")}\n`;
   }
@@ -143,6 +182,7 @@ export class FakeDom0 implements Remote, DeviceDirectory {
     const triggers: string[] = [];
     const waits: { id: string; path: string; seconds: string }[] = [];
     const refused = new Set<string>();
+    const unclaimed: string[] = [];
     for (const line of manifest.split("\n").filter(Boolean)) {
       const [id = "", op = "", a = "", b = "", c = ""] = line.split(" ");
       if (refused.has(id)) continue;
@@ -155,14 +195,24 @@ export class FakeDom0 implements Remote, DeviceDirectory {
         }
       }
       if (op === "release" && this.claims.get(a) === b) this.claims.delete(a);
-      if (!a.startsWith(RULES_DIR) && ["write", "remove", "disable", "restore"].includes(op))
-        throw new Error(`fake dom0: ${op} outside ${RULES_DIR}: ${a}`);
+      const writing = ["write", "remove", "disable", "restore", "install", "link", "unclaimed-remove"];
+      if (!WRITABLE.some((allowed) => a.startsWith(allowed)) && writing.includes(op))
+        throw new Error(`fake dom0: ${op} outside what the provider may write: ${a}`);
       if (op === "write") this.files.set(a, unescapePrintf(b));
+      if (op === "install") this.files.set(a, unescapePrintf(c));
+      if (op === "link") this.links.set(a, b);
+      if (op === "unclaimed-remove") unclaimed.push(a);
       if (op === "remove") this.files.delete(a);
       if (op === "disable") this.move(a, `${a}${DISABLED_SUFFIX}`, () => out.push(`disabled ${id} ${a}`));
       if (op === "restore") this.move(`${a}${DISABLED_SUFFIX}`, a, () => undefined);
       if (op === "trigger") triggers.push(a);
       if (op === "wait") waits.push({ id, path: a, seconds: b });
+    }
+    if (this.claims.size === 0) {
+      for (const path of unclaimed) {
+        this.files.delete(path);
+        this.links.delete(path);
+      }
     }
     for (const kernelName of triggers) {
       const disk = this.disks.find((d) => d.kernelName === kernelName);

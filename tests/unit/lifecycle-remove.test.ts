@@ -1,7 +1,7 @@
 // delete without root: removeFrom against the XAPI simulator and a fake dom0. It removes what is
 // ours, succeeds when pieces are already gone, and a failure leaves the rest for the retry.
 import { renderRule } from "pulumi-xen-passthrough/dist/core/rule.js";
-import { DOM0_SCRIPTS } from "pulumi-xen-passthrough/dist/dom0/scripts.js";
+import { DOM0_SCRIPTS, REMOTE_SCRIPT_NAMES } from "pulumi-xen-passthrough/dist/dom0/scripts.js";
 import { convergeFrom } from "pulumi-xen-passthrough/dist/lifecycle/converge.js";
 import { anythingOurs } from "pulumi-xen-passthrough/dist/lifecycle/outputs.js";
 import { removeFrom } from "pulumi-xen-passthrough/dist/lifecycle/remove.js";
@@ -70,10 +70,14 @@ test("VBD.destroy fails: delete fails before the rule goes, and the retry finish
   expect(dom0.rules().has(renderRule(inputs.disk).path)).toBe(false);
 });
 
-test("the lifecycle runs only the scripts dom0/scripts.ts lists (the fake dom0 refuses any other)", () => {
+test("the lifecycle runs only the remote scripts dom0/scripts.ts lists (the fake dom0 refuses any other)", () => {
   const names = new Set(host().dom0.ran);
-  expect([...names].sort()).toEqual(Object.keys(DOM0_SCRIPTS).sort());
-  for (const script of Object.values(DOM0_SCRIPTS)) expect(script.startsWith("set -u\n")).toBe(true);
+  expect([...names].sort()).toEqual([...REMOTE_SCRIPT_NAMES].sort());
+  for (const name of REMOTE_SCRIPT_NAMES) expect(DOM0_SCRIPTS[name].startsWith("set -u\n")).toBe(true);
+  // The boot repair is installed, not run over SSH: a bash script of its own, strict too.
+  expect(DOM0_SCRIPTS.bootRepair).toMatch(
+    /^#!\/bin\/bash\n# xen-passthrough boot-repair [0-9a-f]{16}\nset -u\n/,
+  );
 });
 
 test("refresh keeps a resource whose rule, VBD and claim were removed by hand while its symlink and VDI stay", async () => {

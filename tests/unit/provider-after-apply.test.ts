@@ -1,4 +1,5 @@
 // The host as a successful apply left it, derived without a second look.
+import { NO_BOOT_REPAIR } from "pulumi-xen-passthrough/dist/core/boot-repair.js";
 import type { Dom0Inventory } from "pulumi-xen-passthrough/dist/core/dom0-inventory.js";
 import {
   inventoryAfterRound,
@@ -19,6 +20,7 @@ const inventory: Dom0Inventory = {
     ["/etc/udev/rules.d/99-hand.rules", "hand-made"],
     ["/etc/udev/rules.d/65-xen-passthrough-old.rules", "ours, old"],
   ]),
+  bootRepair: NO_BOOT_REPAIR,
 };
 
 describe("inventoryAfterRound", () => {

@@ -1,4 +1,5 @@
 // planConverge: the ordered steps from an observation to the wanted state, and the refusals.
+import { bootRepairFacts, NO_BOOT_REPAIR } from "pulumi-xen-passthrough/dist/core/boot-repair.js";
 import { planConverge, type PlanView, type VbdView } from "pulumi-xen-passthrough/dist/core/converge-plan.js";
 import { RefusedError } from "pulumi-xen-passthrough/dist/core/errors.js";
 import { renderRule } from "pulumi-xen-passthrough/dist/core/rule.js";
@@ -52,6 +53,14 @@ const fresh: PlanView = {
   claimKey: undefined,
   claimOwner: undefined,
   foreignOwner: undefined,
+  // A host that resolves symlinks: no boot repair (tests/unit/provider-boot-repair.test.ts has it).
+  bootRepair: bootRepairFacts(NO_BOOT_REPAIR, {
+    needed: false,
+    marker: "m",
+    identity: wanted.disk,
+    tag: "host-uuid:x",
+    owner: OWNER,
+  }),
 };
 
 /** Everything as wanted. */

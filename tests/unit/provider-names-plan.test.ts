@@ -1,5 +1,6 @@
 // Issue 12 in the pure core: the migration to a stable name plans as an update with one unplug and
 // one plug, a VBD on another disk (a swap) is drift in words and is repaired before anything else.
+import { bootRepairFacts, NO_BOOT_REPAIR } from "pulumi-xen-passthrough/dist/core/boot-repair.js";
 import { planConverge, type PlanView, type VbdView } from "pulumi-xen-passthrough/dist/core/converge-plan.js";
 import { planDiff } from "pulumi-xen-passthrough/dist/core/diff-plan.js";
 import { findDrift } from "pulumi-xen-passthrough/dist/core/drift.js";
@@ -8,6 +9,7 @@ import { inputs, state, VM_UUID } from "./provider-plan-fixture.js";
 
 const wanted = inputs();
 const OWNER = "homelab/dev/nas-data";
+const bootRepairOptions = { needed: true, marker: "m", identity: wanted.disk, tag: "t", owner: OWNER };
 
 const ourVbd: VbdView = {
   uuid: "vbd-1",
@@ -48,6 +50,8 @@ const kernelNamed: PlanView = {
   vbdOtherDisk: undefined,
   wantedNaming: "kernelName",
   symlinkNaming: "kernelName",
+  // The boot repair is tested in provider-boot-repair.test.ts: here, as if current.
+  bootRepair: { ...bootRepairFacts(NO_BOOT_REPAIR, bootRepairOptions), status: "ok" },
   owner: OWNER,
   previousOwner: undefined,
   claimKey: undefined,

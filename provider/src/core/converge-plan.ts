@@ -32,6 +32,7 @@ export type PlanView = RefusalView &
     | "claimOwner"
     | "wantedNaming"
     | "symlinkNaming"
+    | "bootRepair"
   > & {
     readonly vdi: Pick<VdiFacts, "uuid"> | undefined;
     readonly vbd: VbdView | undefined;
@@ -65,6 +66,12 @@ export type Dom0Step =
       readonly timeoutSeconds: number;
       /** The disk the symlink resolves to. */
       readonly kernelName: string;
+    }
+  /** The boot repair's record of this passthrough, and its unit and script when they are not current. */
+  | {
+      readonly kind: "installBootRepair";
+      readonly record: { readonly path: string; readonly text: string };
+      readonly unitAndScript: boolean;
     };
 
 /**
@@ -106,6 +113,7 @@ const DOM0_KINDS: ReadonlySet<Step["kind"]> = new Set([
   "removeRule",
   "reloadAndTrigger",
   "waitSymlink",
+  "installBootRepair",
 ]);
 
 export function isDom0Step(step: Step): step is Dom0Step {
@@ -148,6 +156,10 @@ export function planConverge(observed: PlanView, inputs: PassthroughDiskInputs):
       kernelName: disk.kernelName,
     });
   }
+  // Hosts that do not resolve symlinks: without it, a reboot that renames disks breaks the VBD.
+  const repair = observed.bootRepair;
+  if (repair.status === "missing" || repair.status === "outdated")
+    steps.push({ kind: "installBootRepair", record: repair.record, unitAndScript: !repair.hostCurrent });
   steps.push({ kind: "ensureVdi", location });
   steps.push(...rest);
   // Opt-in only: the VM may be managed by another tool (observed.vmAffinityOnDiskHost reports it).

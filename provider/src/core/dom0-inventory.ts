@@ -1,6 +1,8 @@
 // What dom0 knows about its block devices, as dom0/inventory.ts's script prints it in one SSH
 // exec, parsed here without I/O; and the pure questions asked of it (which disk, used by dom0?).
 
+import type { BootRepairFound } from "./boot-repair.js";
+import { BOOT_REPAIR_UNIT } from "./boot-repair.js";
 import { describeDisk } from "./identity.js";
 import { printfUnescaped } from "./printf-escape.js";
 import type { DiskIdentity } from "./inputs.js";
@@ -46,6 +48,8 @@ export interface Dom0Inventory {
   readonly passthroughRules: ReadonlyMap<string, string>;
   /** Claims on disks (core/owner.ts): claim key -> owner id. */
   readonly claims: ReadonlyMap<string, string>;
+  /** The boot repair's pieces (core/boot-repair.ts). */
+  readonly bootRepair: BootRepairFound;
   /** Version of the host's sm package (core/sm-version.ts); undefined when rpm did not tell. */
   readonly smVersion: string | undefined;
 }
@@ -67,6 +71,11 @@ export function parseInventory(output: string): Dom0Inventory {
   const xapiBlock = new Map<string, string>();
   const passthroughRules = new Map<string, string>();
   const claims = new Map<string, string>();
+  const bootRecords = new Map<string, string>();
+  const bootFailures = new Map<string, string>();
+  const bootMarkers = new Map<string, string>();
+  let bootWants = "";
+  let bootRecord: { name: string; lines: string[] } | undefined;
   const smLines: string[] = [];
   let rootDevNumber = "";
   let section = "";
@@ -82,6 +91,8 @@ export function parseInventory(output: string): Dom0Inventory {
       if (name === "root") rootDevNumber = args[0] ?? "";
       if (name === "end") ended = true;
       rule = name === "rule" && args[0] !== undefined ? { path: args[0], lines: [] } : undefined;
+      bootRecord = name === "bootrecord" && args[0] !== undefined ? { name: args[0], lines: [] } : undefined;
+      if (name === "bootfailed" && args[0] !== undefined) bootFailures.set(args[0], args.slice(1).join(" "));
       if (name === "disk") {
         const [kernelName = "", devNumber = "", sectors = "0"] = args;
         disk = {
@@ -138,6 +149,19 @@ export function parseInventory(output: string): Dom0Inventory {
           passthroughRules.set(rule.path, rule.lines.join("\n"));
         }
         break;
+      case "bootrepair": {
+        // "marker unit|script <marker>" or "wants <link target>"
+        const [kind = "", first = "", second = ""] = line.split(" ");
+        if (kind === "marker") bootMarkers.set(first, second);
+        if (kind === "wants") bootWants = first;
+        break;
+      }
+      case "bootrecord":
+        if (bootRecord !== undefined && line.startsWith("|")) {
+          bootRecord.lines.push(line.slice(1));
+          bootRecords.set(bootRecord.name, bootRecord.lines.join("\n"));
+        }
+        break;
     }
   }
   if (!ended) throw new InventoryCutShortError();
@@ -150,6 +174,13 @@ export function parseInventory(output: string): Dom0Inventory {
     xapiBlock,
     passthroughRules,
     claims,
+    bootRepair: {
+      unitMarker: bootMarkers.get("unit") ?? "",
+      scriptMarker: bootMarkers.get("script") ?? "",
+      enabled: bootWants === BOOT_REPAIR_UNIT,
+      records: bootRecords,
+      failures: bootFailures,
+    },
     smVersion: parseSmVersion(smLines),
   };
 }

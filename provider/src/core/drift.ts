@@ -1,4 +1,5 @@
 // Drift: differences between what read observed on the host and what the inputs want.
+import { BOOT_REPAIR_LOG } from "./boot-repair.js";
 import { describeDisk } from "./identity.js";
 import type { PassthroughDiskInputs } from "./inputs.js";
 import { stableSymlinkName } from "./rule.js";
@@ -30,7 +31,10 @@ export type DriftKind =
   | "vmNotRunning"
   | "vmWithoutPvDrivers"
   | "vmOnOtherHost"
-  | "vmAffinity";
+  | "vmAffinity"
+  | "bootRepairMissing"
+  | "bootRepairOutdated"
+  | "bootRepairFailed";
 
 /**
  * Lists the drift in an observation. `lastKernelName` is the kernel name the state recorded
@@ -105,6 +109,25 @@ export function findDrift(
     add(
       "vmOnOtherHost",
       `the VM runs on another host of the pool (${observed.vmResidentOn ?? "?"}): it cannot use the disk there`,
+      false,
+    );
+  }
+  if (observed.bootRepair === "missing") {
+    add(
+      "bootRepairMissing",
+      "the boot repair (xen-passthrough-boot-repair.service) is missing on this host: a reboot that renames disks would take the disk from the VM, or give it another",
+    );
+  }
+  if (observed.bootRepair === "outdated")
+    add(
+      "bootRepairOutdated",
+      "the boot repair (xen-passthrough-boot-repair.service) on this host is outdated",
+    );
+  const vbdRight = observed.vbdPresent && observed.vbdOnCurrentVdi;
+  if (observed.bootRepairFailure !== undefined && observed.bootRepairFailure !== "" && !vbdRight) {
+    add(
+      "bootRepairFailed",
+      `the boot repair failed for this disk at the last boot: ${observed.bootRepairFailure} (see ${BOOT_REPAIR_LOG} on the host)`,
       false,
     );
   }

@@ -3,6 +3,8 @@
 // at the symlink, our VBDs and others'). The planner reads it (converge-plan.ts), the outputs and
 // drift are derived from it (lifecycle/outputs.ts), delete and rollback act on it. A new fact
 // about the host is added here, in HostView and viewOf, and nowhere else. Pure.
+import { BOOT_REPAIR_MARKER } from "../dom0/boot-repair.js";
+import { bootRepairFacts, type BootRepairFacts } from "./boot-repair.js";
 import type { Dom0Disk, Dom0Inventory } from "./dom0-inventory.js";
 import { dom0Use, resolveDisk } from "./dom0-inventory.js";
 import { RefusedError } from "./errors.js";
@@ -131,6 +133,8 @@ export interface HostView {
   readonly vbd: VbdFacts | undefined;
   /** VBDs of the disk's VDI without our tag (hand-made, or another tool's). */
   readonly otherVbds: readonly VbdFacts[];
+  /** The boot repair of hosts that do not resolve symlinks (core/boot-repair.ts), for this passthrough. */
+  readonly bootRepair: BootRepairFacts;
   /**
    * VBDs of another resource on the disk's VDI while the disk's claim is ours: left there when two
    * disks swapped kernel names. Not that resource's claim on our disk: its own repair removes them.
@@ -288,6 +292,14 @@ export function viewOf(
     ownVbds,
     vbd,
     otherVbds,
+    bootRepair: bootRepairFacts(inventory.bootRepair, {
+      // Where the udev SR resolves symlinks, the names are stable: nothing to repair at boot.
+      needed: !resolvesSymlinks,
+      marker: BOOT_REPAIR_MARKER,
+      identity: inputs.disk,
+      tag,
+      owner,
+    }),
     misplacedVbds,
     vbdOtherDisk:
       vbd === undefined || disk === undefined ? undefined : diskAtVdi(inventory, snapshot, vbd, disk),

@@ -209,8 +209,8 @@ function matchLines(kind: DiskIdentityKind, value: string): string[] {
   }
 }
 
-/** The WWN as udev spells it: hex names get the "0x" prefix, NVMe/SCSI names stay as they are. */
-function udevWwn(wwn: string): string {
+/** The WWN as udev spells it: hex names get the "0x" prefix, NVMe/SCSI names stay as they are. Pure. */
+export function udevWwn(wwn: string): string {
   const lower = wwn.toLowerCase();
   const hex = lower.replace(/^0x/, "");
   return /^[0-9a-f]+$/.test(hex) ? `0x${hex}` : lower;

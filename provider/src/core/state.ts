@@ -2,6 +2,7 @@
 // what the last create/update/read observed. Every field is always set ("" / false / 0 for
 // "none"), because protobuf Structs cannot carry undefined.
 import type { PassthroughDiskInputs, VbdMode } from "./inputs.js";
+import type { BootRepairStatus } from "./boot-repair.js";
 import type { RuleStatus, SymlinkNaming } from "./rule.js";
 
 /**
@@ -52,6 +53,14 @@ export interface ObservedState {
   readonly vmOnDiskHost?: boolean;
   /** VM.affinity names the disk's host, so XAPI starts the VM there. */
   readonly vmAffinityOnDiskHost?: boolean;
+  // Added with the boot repair: absent from earlier states (no drift).
+  /**
+   * The boot repair (xen-passthrough-boot-repair.service) on a host whose storage manager does not
+   * resolve symlinks (XCP-ng 8.2): "ok", "missing", "outdated"; "notNeeded" elsewhere.
+   */
+  readonly bootRepair?: BootRepairStatus;
+  /** Why the boot repair could not move this disk's VBD at the last boot ("" when it did not fail). */
+  readonly bootRepairFailure?: string;
   // Added with stable symlink names (issue 12): absent from earlier states, read as unknown.
   /** How the /dev/xapi/block symlink in place is named: after the disk's identity, or its kernel name. */
   readonly symlinkNaming?: SymlinkNaming;

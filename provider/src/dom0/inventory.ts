@@ -1,6 +1,14 @@
 // dom0's disks, rules and symlinks, and its sm version, in one SSH exec. The script avoids lsblk -J and other recent
 // tools: XCP-ng 8.x dom0 runs a CentOS 7 userspace (util-linux 2.23). core/dom0-inventory.ts
 // parses what it prints.
+import {
+  BOOT_REPAIR_MARKER_PREFIX,
+  BOOT_REPAIR_RECORDS_DIR,
+  BOOT_REPAIR_SCRIPT_PATH,
+  BOOT_REPAIR_STATE_DIR,
+  BOOT_REPAIR_UNIT,
+  BOOT_REPAIR_WANTS,
+} from "../core/boot-repair.js";
 import type { Dom0Inventory } from "../core/dom0-inventory.js";
 import { parseInventory } from "../core/dom0-inventory.js";
 import type { Remote } from "./remote.js";
@@ -82,6 +90,28 @@ for r in /etc/udev/rules.d/*.rules; do
   case "$text" in *xapi/block*) ;; *) continue ;; esac
   echo "@rule $r"
   printf '|%s\n' "${"$"}{text//$nl/$nl|}"
+done
+# The boot repair (dom0/boot-repair.ts): version markers of the unit and the (executable)
+# script, the link that enables the unit, the records, and what failed at the last boot.
+echo "@bootrepair"
+for f in ${BOOT_REPAIR_UNIT} ${BOOT_REPAIR_SCRIPT_PATH}; do
+  [ -f "$f" ] || continue
+  case "$f" in *.service) kind=unit ;; *) kind=script; [ -x "$f" ] || continue ;; esac
+  while IFS= read -r l; do
+    case "$l" in "${BOOT_REPAIR_MARKER_PREFIX}"*) echo "marker $kind ${"$"}{l##* }"; break ;; esac
+  done < "$f"
+done
+[ -L ${BOOT_REPAIR_WANTS} ] && echo "wants $(readlink ${BOOT_REPAIR_WANTS})"
+for r in ${BOOT_REPAIR_RECORDS_DIR}/*; do
+  [ -f "$r" ] || continue
+  IFS= read -r -d '' text < "$r"
+  echo "@bootrecord ${"$"}{r##*/}"
+  printf '|%s\n' "${"$"}{text//$nl/$nl|}"
+done
+for r in ${BOOT_REPAIR_STATE_DIR}/failed/*; do
+  [ -f "$r" ] || continue
+  IFS= read -r l < "$r"
+  echo "@bootfailed ${"$"}{r##*/} $l"
 done
 echo "@end"
 `;

@@ -37,6 +37,16 @@ export interface UdevRequest {
     readonly timeoutSeconds: number;
     readonly kernelName?: string;
   }[];
+  /** Files to install atomically, parent directories made (the boot repair's script, unit, record). */
+  readonly installs?: readonly {
+    readonly path: string;
+    readonly text: string;
+    readonly executable: boolean;
+  }[];
+  /** Symlinks to make or re-point (the link that enables the boot repair's unit). */
+  readonly links?: readonly { readonly path: string; readonly target: string }[];
+  /** Removed at the end of the round if dom0 has no claim left: the host's last passthrough went. */
+  readonly removeWhenUnclaimed?: readonly string[];
 }
 
 export interface UdevOutcome {
@@ -54,6 +64,7 @@ export const UDEV_ROUND_SCRIPT = String.raw`set -u
 umask 022
 triggers=""
 waits=""
+unclaimed=""
 claims=/etc/xen-passthrough/claims
 refused=" "
 while read -r id op a b c; do
@@ -82,10 +93,22 @@ while read -r id op a b c; do
       if mv -f -- "$a" "$a${DISABLED_SUFFIX}"; then echo "disabled $id $a"
       else echo "fail $id could not move $a aside"; fi ;;
     restore) mv -f -- "$a${DISABLED_SUFFIX}" "$a" || echo "fail $id could not move $a back" ;;
+    install)
+      tmp="$a.xp-tmp.$$"
+      if mkdir -p "${"$"}{a%/*}" && printf '%b' "$c" > "$tmp" && chmod "$b" "$tmp" && mv -f "$tmp" "$a"; then :
+      else rm -f "$tmp"; echo "fail $id could not install $a"; fi ;;
+    link) { mkdir -p "${"$"}{a%/*}" && ln -sfn "$b" "$a"; } || echo "fail $id could not link $a" ;;
+    unclaimed-remove) unclaimed="$unclaimed $a" ;;
     trigger) triggers="$triggers $a" ;;
     wait) waits="$waits $id:$a:$b" ;;
   esac
 done
+# After every release of the round: with no claim left, nothing of ours is passed through here.
+if [ -n "$unclaimed" ]; then
+  left=""
+  for held in "$claims"/*; do [ -L "$held" ] && left=1; done
+  [ -z "$left" ] && rm -f -- $unclaimed
+fi
 udevadm control --reload || echo "fail * udevadm control --reload failed"
 if [ -n "$triggers" ]; then
   matches=""
@@ -127,6 +150,11 @@ export function renderManifest(requests: readonly UdevRequest[]): string {
     for (const path of request.removes ?? []) lines.push(`${id} remove ${path}`);
     for (const path of request.disables ?? []) lines.push(`${id} disable ${path}`);
     for (const path of request.restores ?? []) lines.push(`${id} restore ${path}`);
+    for (const file of request.installs ?? []) {
+      lines.push(`${id} install ${file.path} ${file.executable ? "755" : "644"} ${printfEscaped(file.text)}`);
+    }
+    for (const link of request.links ?? []) lines.push(`${id} link ${link.path} ${link.target}`);
+    for (const path of request.removeWhenUnclaimed ?? []) lines.push(`${id} unclaimed-remove ${path}`);
     for (const kernelName of request.triggers ?? []) lines.push(`${id} trigger ${kernelName}`);
     for (const wait of request.waits ?? []) lines.push(`${id} wait ${wait.path} ${wait.timeoutSeconds}`);
     if (release !== undefined) lines.push(`${id} release ${release.key} ${printfEscaped(release.owner)}`);

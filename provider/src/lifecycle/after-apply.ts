@@ -2,7 +2,15 @@
 // instead of a second full look (one more SSH exec and record round per resource): dom0's side
 // is what our udev round wrote and waited for, XAPI's side the newest record round with our VBD
 // as re-read after its last change. Pure.
+import {
+  BOOT_REPAIR_RECORDS_DIR,
+  BOOT_REPAIR_SCRIPT_PATH,
+  BOOT_REPAIR_UNIT,
+  BOOT_REPAIR_WANTS,
+  type BootRepairFound,
+} from "../core/boot-repair.js";
 import type { Dom0Inventory } from "../core/dom0-inventory.js";
+import { BOOT_REPAIR_MARKER } from "../dom0/boot-repair.js";
 import type { UdevOutcome, UdevRequest } from "../dom0/udev-round.js";
 import type { Ref, VbdRecord, WithRef } from "../xapi/records.js";
 import type { XapiSnapshot } from "../xapi/snapshot.js";
@@ -33,7 +41,34 @@ export function inventoryAfterRound(
   const claims = new Map(inventory.claims);
   if (request.claim !== undefined) claims.set(request.claim.key, request.claim.owner);
   if (request.release !== undefined) claims.delete(request.release.key);
-  return { ...inventory, passthroughRules: rules, xapiBlock, claims };
+  return {
+    ...inventory,
+    passthroughRules: rules,
+    xapiBlock,
+    claims,
+    bootRepair: bootRepairAfter(inventory, request),
+  };
+}
+
+/** The boot repair's pieces after a round that installed or removed some. */
+function bootRepairAfter(inventory: Dom0Inventory, request: UdevRequest): BootRepairFound {
+  const found = inventory.bootRepair;
+  const records = new Map(found.records);
+  let { unitMarker, scriptMarker, enabled } = found;
+  for (const install of request.installs ?? []) {
+    if (install.path === BOOT_REPAIR_UNIT) unitMarker = BOOT_REPAIR_MARKER;
+    if (install.path === BOOT_REPAIR_SCRIPT_PATH) scriptMarker = BOOT_REPAIR_MARKER;
+    if (install.path.startsWith(`${BOOT_REPAIR_RECORDS_DIR}/`))
+      records.set(install.path.slice(BOOT_REPAIR_RECORDS_DIR.length + 1), install.text);
+  }
+  for (const link of request.links ?? []) {
+    if (link.path === BOOT_REPAIR_WANTS) enabled = link.target === BOOT_REPAIR_UNIT;
+  }
+  for (const path of request.removes ?? []) {
+    if (path.startsWith(`${BOOT_REPAIR_RECORDS_DIR}/`))
+      records.delete(path.slice(BOOT_REPAIR_RECORDS_DIR.length + 1));
+  }
+  return { ...found, unitMarker, scriptMarker, enabled, records };
 }
 
 /** The records with destroyed VBDs left out and a re-read VBD in place of its old record. */

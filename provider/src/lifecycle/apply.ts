@@ -3,6 +3,7 @@
 // order (xapi-steps.ts). Returns the host as the steps left it (after-apply.ts) and what they
 // changed; a failure throws ApplyError carrying what was changed by then.
 import { basename } from "node:path/posix";
+import { BOOT_REPAIR_SCRIPT_PATH, BOOT_REPAIR_UNIT, BOOT_REPAIR_WANTS } from "../core/boot-repair.js";
 import { isDom0Step, type Dom0Step, type Step, type XapiStep } from "../core/converge-plan.js";
 import { InternalError } from "../core/errors.js";
 import { viewOf, type HostView } from "../core/host-view.js";
@@ -10,6 +11,7 @@ import { describeDisk } from "../core/identity.js";
 import { ownedElsewhere } from "../core/refusals.js";
 import type { Dom0Inventory } from "../core/dom0-inventory.js";
 import type { PassthroughDiskInputs } from "../core/inputs.js";
+import { BOOT_REPAIR_SCRIPT, BOOT_REPAIR_UNIT_TEXT } from "../dom0/boot-repair.js";
 import type { Log } from "../dom0/remote.js";
 import { UdevRoundError } from "../dom0/udev-round-error.js";
 import type { UdevRequest } from "../dom0/udev-round.js";
@@ -37,7 +39,18 @@ export function udevRequestOf(steps: readonly Step[]): UdevRequest {
     triggers: [] as string[],
   };
   const waits: { path: string; timeoutSeconds: number; kernelName: string }[] = [];
+  const installs: { path: string; text: string; executable: boolean }[] = [];
+  const links: { path: string; target: string }[] = [];
   for (const step of steps) {
+    if (step.kind === "installBootRepair") {
+      installs.push({ ...step.record, executable: false });
+      // The script before the unit, the unit before the link that enables it.
+      if (step.unitAndScript) {
+        installs.push({ path: BOOT_REPAIR_SCRIPT_PATH, text: BOOT_REPAIR_SCRIPT, executable: true });
+        installs.push({ path: BOOT_REPAIR_UNIT, text: BOOT_REPAIR_UNIT_TEXT, executable: false });
+        links.push({ path: BOOT_REPAIR_WANTS, target: BOOT_REPAIR_UNIT });
+      }
+    }
     if (step.kind === "writeRule") request.writes.push({ path: step.path, text: step.text });
     // Only others' rules are planned for removal (adopt): set aside, never deleted.
     if (step.kind === "removeRule") request.disables.push(step.path);
@@ -45,7 +58,12 @@ export function udevRequestOf(steps: readonly Step[]): UdevRequest {
     if (step.kind === "waitSymlink")
       waits.push({ path: step.path, timeoutSeconds: step.timeoutSeconds, kernelName: step.kernelName });
   }
-  return { ...request, waits };
+  return {
+    ...request,
+    waits,
+    ...(installs.length === 0 ? {} : { installs }),
+    ...(links.length === 0 ? {} : { links }),
+  };
 }
 
 /** Applies the steps; returns the host as they left it (no second look needed) and what changed. */
@@ -99,7 +117,7 @@ async function applyDom0Steps(
   log: Log,
 ): Promise<{ inventory: Dom0Inventory; changes: Changes }> {
   const request = udevRequestOf(steps);
-  for (const write of request.writes ?? []) log(`writing ${write.path}`);
+  for (const write of [...(request.writes ?? []), ...(request.installs ?? [])]) log(`writing ${write.path}`);
   const waits = request.waits ?? [];
   for (const wait of waits) log(`waiting up to ${wait.timeoutSeconds} s for udev to create ${wait.path}`);
   // A round that fails half-way may have written the file: it counts as written.

@@ -27,6 +27,8 @@ export function observedState(view: HostView, inputs: PassthroughDiskInputs): Ob
     vmResidentOn: vm?.residentOnUuid ?? "",
     vmOnDiskHost: vm === undefined || vm.residentOnUuid === "" || vm.residentOnUuid === view.hostUuid,
     vmAffinityOnDiskHost: vm?.affinityUuid === view.hostUuid,
+    bootRepair: view.bootRepair.status,
+    bootRepairFailure: view.bootRepair.failure ?? "",
     symlinkNaming: view.symlinkNaming,
     hostResolvesSymlinks: view.resolvesSymlinks,
     smVersion: view.smVersion ?? "",
@@ -71,7 +73,8 @@ export function stateFromView(
 }
 
 /**
- * Anything of ours left on the host: our rule, a VBD with our tag, our claim, or, with no one
+ * Anything of ours left on the host: our rule, a VBD with our tag, our claim, our boot-repair
+ * record, or, with no one
  * else's rule for the disk, its symlink or its VDI (what our rule made, left behind when the rule
  * and the VBD were removed by hand). Only when none is left is the resource gone: reporting it
  * gone earlier would make the engine forget pieces that then stay on the host for good.
@@ -79,5 +82,6 @@ export function stateFromView(
 export function anythingOurs(view: HostView): boolean {
   const ownClaim = view.claimOwner !== undefined && view.claimOwner === view.owner;
   const leftByOurRule = view.otherRules.length === 0 && (view.symlinkPresent || view.vdi !== undefined);
-  return view.ruleText !== undefined || view.ownVbds.length > 0 || ownClaim || leftByOurRule;
+  const ownRecord = view.bootRepair.recordPresent && view.foreignOwner === undefined;
+  return view.ruleText !== undefined || view.ownVbds.length > 0 || ownClaim || leftByOurRule || ownRecord;
 }

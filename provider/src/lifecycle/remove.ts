@@ -2,6 +2,12 @@
 // VDI, drop our claim. Each step is decided from what is on the host now, so a delete retried
 // after any failure finishes the job; pieces of another owner are never touched. Never touches
 // the disk's data.
+import {
+  BOOT_REPAIR_SCRIPT_PATH,
+  BOOT_REPAIR_STATE_DIR,
+  BOOT_REPAIR_UNIT,
+  BOOT_REPAIR_WANTS,
+} from "../core/boot-repair.js";
 import type { HostView } from "../core/host-view.js";
 import type { PassthroughDiskInputs } from "../core/inputs.js";
 import { rulePath as rulePathOf } from "../core/rule.js";
@@ -54,11 +60,19 @@ export async function removeFrom(
     view.claimKey !== undefined && view.claimOwner !== undefined && view.claimOwner !== view.foreignOwner
       ? { key: view.claimKey, owner: view.claimOwner }
       : undefined;
-  if (view.ruleText !== undefined || retrigger || release !== undefined) {
+  const repair = bootRepairRemoval(view);
+  if (
+    view.ruleText !== undefined ||
+    retrigger ||
+    release !== undefined ||
+    repair.removes.length > 0 ||
+    repair.removeWhenUnclaimed.length > 0
+  ) {
     await access.batches.udev({
-      removes: view.ruleText === undefined ? [] : [rulePath],
+      removes: [...(view.ruleText === undefined ? [] : [rulePath]), ...repair.removes],
       triggers: retrigger ? [disk.kernelName] : [],
       ...(release === undefined ? {} : { release }),
+      ...(repair.removeWhenUnclaimed.length === 0 ? {} : { removeWhenUnclaimed: repair.removeWhenUnclaimed }),
     });
   }
   // The symlink is gone (now, or by an earlier attempt): the SR forgets the disk's VDI, unless
@@ -69,4 +83,26 @@ export async function removeFrom(
     log(`forgetting VDI ${view.vdi.uuid}`);
     await forgetVdi(access.xapi, view.vdi.ref);
   }
+}
+
+/**
+ * The boot repair's pieces a delete removes (pure): this passthrough's record and failure note,
+ * unless another resource owns the disk; and the unit, its link and the script once the round
+ * leaves no claim on dom0 (the host's last passthrough went).
+ */
+export function bootRepairRemoval(view: Pick<HostView, "bootRepair" | "foreignOwner">): {
+  readonly removes: string[];
+  readonly removeWhenUnclaimed: string[];
+} {
+  const { record, recordPresent, failure, installed } = view.bootRepair;
+  const name = record.path.slice(record.path.lastIndexOf("/") + 1);
+  const ours = view.foreignOwner === undefined;
+  return {
+    removes: [
+      ...(ours && recordPresent ? [record.path] : []),
+      ...(ours && failure !== undefined ? [`${BOOT_REPAIR_STATE_DIR}/failed/${name}`] : []),
+    ],
+    // The link first: a boot between two removals then runs nothing.
+    removeWhenUnclaimed: installed ? [BOOT_REPAIR_WANTS, BOOT_REPAIR_UNIT, BOOT_REPAIR_SCRIPT_PATH] : [],
+  };
 }

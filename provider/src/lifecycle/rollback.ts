@@ -6,6 +6,7 @@ import { rulePath as rulePathOf, symlinkName, symlinkPath } from "../core/rule.j
 import type { Log } from "../dom0/remote.js";
 import { forgetVdi, vdiAt } from "../xapi/vdi.js";
 import type { Changes } from "./changes.js";
+import { bootRepairRemoval } from "./remove.js";
 import type { HostAccess } from "./connect.js";
 
 /** Best effort: returns what could not be undone, in words (empty when all was undone). */
@@ -32,9 +33,17 @@ export async function rollback(
       failures.push(`${what}: ${causeText(error)}`);
     }
   };
+  // The boot repair this create installed (its record; the unit if it was the host's first).
+  const repair = view.bootRepair;
+  const repairPlanned = repair.status === "missing" || repair.status === "outdated";
+  const unclaimed = repairPlanned && !repair.installed ? bootRepairRemoval(view).removeWhenUnclaimed : [];
   await attempt("undo the rule changes", () =>
     access.batches.udev({
-      removes: changes.ruleWritten ? [rulePath] : [],
+      removes: [
+        ...(changes.ruleWritten ? [rulePath] : []),
+        ...(repairPlanned && !repair.recordPresent ? [repair.record.path] : []),
+      ],
+      ...(unclaimed.length === 0 ? {} : { removeWhenUnclaimed: unclaimed }),
       restores: [...changes.rulesSetAside.keys()],
       triggers: [kernelName],
       ...(claimTaken && view.claimKey !== undefined

@@ -72,6 +72,39 @@ async function paramGet(call: Call, className: string, invocation: XeInvocation)
   return ok(`${field.read(record, all)}\n`);
 }
 
+/**
+ * `<class>-param-set uuid=.. field=value map-field:key=value ...`: as xen-api's cli_operations.ml
+ * make_param_funs p_set does it, a map key is set by remove_from_<map> (when present) then
+ * add_to_<map>; a plain field by its setter. Only RW/MRW fields are settable.
+ */
+async function paramSet(call: Call, className: string, invocation: XeInvocation): Promise<XeOutput> {
+  const cls = XE_CLASSES[className];
+  const uuid = invocation.params.get("uuid");
+  if (cls === undefined || uuid === undefined)
+    return usage(`Usage: xe ${className}-param-set uuid=<uuid> ...`);
+  const ref = (await call(`${cls.xapiClass}.get_by_uuid`, uuid)) as string;
+  for (const [name, value] of invocation.params) {
+    if (name === "uuid") continue;
+    const colon = name.indexOf(":");
+    const fieldName = colon > 0 ? name.slice(0, colon) : name;
+    const field = cls.fields.find((candidate) => candidate.name === fieldName);
+    if (field === undefined) return usage(`Unknown field '${name}'`);
+    const xapiName = field.name.replace(/-/g, "_");
+    if (colon > 0) {
+      if (field.access !== "MRW") return usage(`Map field '${field.name}' is read-only.`);
+      const key = name.slice(colon + 1);
+      const record = (await call(`${cls.xapiClass}.get_record`, ref)) as XapiRecord;
+      const map = (record[xapiName] ?? {}) as Record<string, unknown>;
+      if (key in map) await call(`${cls.xapiClass}.remove_from_${xapiName}`, ref, key);
+      await call(`${cls.xapiClass}.add_to_${xapiName}`, ref, key, value);
+    } else {
+      if (field.access !== "RW") return usage(`Field '${name}' is read-only.`);
+      await call(`${cls.xapiClass}.set_${xapiName}`, ref, value);
+    }
+  }
+  return ok("");
+}
+
 function required(invocation: XeInvocation, names: readonly string[]): string[] | XeOutput {
   const missing = names.filter((name) => !invocation.params.has(name));
   if (missing.length > 0) return usage(`Required parameter not found: ${missing.join(", ")}`);
@@ -182,12 +215,14 @@ export function runXeCommand(call: Call, invocation: XeInvocation): Promise<XeOu
   if (listMatch?.[1] !== undefined) return list(call, listMatch[1], invocation);
   const getMatch = /^([a-z]+)-param-get$/.exec(command);
   if (getMatch?.[1] !== undefined) return paramGet(call, getMatch[1], invocation);
+  const setMatch = /^([a-z]+)-param-set$/.exec(command);
+  if (setMatch?.[1] !== undefined) return paramSet(call, setMatch[1], invocation);
   return Promise.resolve(usage(`Unknown command: ${command}`));
 }
 
 /** Whether a command exists (checked before logging in, like xe's own syntax check). */
 export function isKnownCommand(command: string): boolean {
   if (command in ACTIONS) return true;
-  const match = /^([a-z]+)-(list|param-get)$/.exec(command);
+  const match = /^([a-z]+)-(list|param-get|param-set)$/.exec(command);
   return match?.[1] !== undefined && match[1] in XE_CLASSES;
 }
