@@ -15,6 +15,8 @@ export type Operation = "create" | "refresh" | "update" | "delete" | "preview";
 /** Disks per VM, for each host; hosts work in parallel. */
 export interface Shape {
   readonly hosts: readonly { readonly disksPerVm: readonly number[] }[];
+  /** The hosts form one pool: one master, whose VBD.create mutex every host's creates queue on. */
+  readonly pool?: boolean;
 }
 
 export interface Network {
@@ -47,7 +49,16 @@ export const SSH_EXEC_ROUND_TRIPS = 2;
 export function floorOf(operation: Operation, shape: Shape, profile: FloorProfile, network: Network): Floor {
   // Preview is check + diff in the provider host: no remote call is needed at all.
   if (operation === "preview") return { ms: 0, terms: [] };
-  const chains = shape.hosts.map((host) => hostChain(operation, host.disksPerVm, profile, network));
+  // Hosts work in parallel (each its own SSH connection, dom0, udev SR and VMs), so the floor is
+  // the slowest host's chain. A pool is no different but for one thing: VBD.create takes a mutex
+  // on the pool master (DESIGN.md: "one global device-autodetect mutex on the pool master"), so
+  // in a pool that queue holds every host's creates. Left out: a member forwards its calls to the
+  // master (xen-api api_server.ml), a hop the simulator does not charge; the floor follows the
+  // simulator's profile, so it stays a lower bound of what the simulator allows.
+  const poolCreates = shape.pool === true ? sum(shape.hosts.flatMap((host) => host.disksPerVm)) : undefined;
+  const chains = shape.hosts.map((host) =>
+    hostChain(operation, host.disksPerVm, profile, network, poolCreates),
+  );
   return chains.reduce<Floor>((slowest, chain) => (chain.ms > slowest.ms ? chain : slowest), {
     ms: 0,
     terms: [],
@@ -59,13 +70,16 @@ function hostChain(
   disksPerVm: readonly number[],
   profile: FloorProfile,
   network: Network,
+  /** In a pool: the creates of every host, which queue on the master's VBD.create mutex. */
+  poolCreates: number | undefined,
 ): Floor {
   const rtt = 2 * network.oneWayDelayMs;
   const extra = (method: string) => profile.methodExtraMs[method] ?? 0;
   // One XAPI call through the SSH tunnel (keep-alive: the channel is already open): a round trip
   // plus the host's per-call latency.
   const call = rtt + profile.baseLatencyMs;
-  const disks = disksPerVm.reduce((sum, n) => sum + n, 0);
+  // The creates that queue on this host's VBD.create mutex (the master's, in a pool).
+  const queuedCreates = poolCreates ?? sum(disksPerVm);
   const busiestVm = Math.max(0, ...disksPerVm);
 
   const terms: FloorTerm[] = [];
@@ -91,7 +105,7 @@ function hostChain(
       const plug = extra("VBD.plug");
       add(
         "max(VBD.create mutex chain + 1 plug, 1 create + busiest VM's plug chain)",
-        call + Math.max(disks * createExtra + plug, createExtra + busiestVm * plug) + call,
+        call + Math.max(queuedCreates * createExtra + plug, createExtra + busiestVm * plug) + call,
       );
       break;
     }
@@ -104,7 +118,7 @@ function hostChain(
       add("max(one SSH exec probe, XAPI login + lookup)", Math.max(exec, login + lookup));
       const perVm = busiestVm * (extra("VBD.unplug") + extra("VBD.plug"));
       add("busiest VM's unplug + plug chain", call + perVm + call);
-      add("VBD.destroy + VBD.create (mutex chain)", 2 * call + disks * extra("VBD.create"));
+      add("VBD.destroy + VBD.create (mutex chain)", 2 * call + queuedCreates * extra("VBD.create"));
       break;
     }
     case "delete":
@@ -118,4 +132,8 @@ function hostChain(
       break;
   }
   return { ms: terms.reduce((sum, term) => sum + term.ms, 0), terms };
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((total, n) => total + n, 0);
 }

@@ -25,11 +25,12 @@ const q = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 
 /**
  * Parallel \`udevadm control --reload\` calls fail now and then with EAGAIN (udevd's control
- * socket is busy); a user would soon add this retry.
+ * socket is busy); a user would soon add this retry. Choice: up to 10 s (three pool members'
+ * udevds, each with 8 scripts at once on a loaded 2-core machine, kept failing for 2 s).
  */
 const RELOAD = `tries=0
-until udevadm control --reload; do
-  tries=$((tries + 1)); [ "$tries" -le 20 ] || exit 4
+until udevadm control --reload 2>/dev/null; do
+  tries=$((tries + 1)); [ "$tries" -le 100 ] || { echo "udevadm control --reload kept failing" >&2; exit 4; }
   sleep 0.1
 done`;
 

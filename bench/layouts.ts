@@ -1,6 +1,8 @@
 /**
- * The layouts the benchmark measures (issue 5). Choices: "16 disks over 4 VMs" is 4 disks on each
- * of 4 VMs; "2 hosts x 8 disks" is 4 disks on each of 2 VMs per host. All VMs are Running.
+ * The layouts the benchmark measures (issues 5 and 10). Choices: "16 disks over 4 VMs" is 4 disks
+ * on each of 4 VMs; "2 hosts x 8 disks" is 4 disks on each of 2 VMs per host, on two standalone
+ * hosts; "3-host pool, 8 disks each" is the same per host, on the 3 hosts of one pool (one XAPI
+ * database), each resource reaching its own host over SSH. All VMs are Running.
  */
 import type { Shape } from "./floor";
 
@@ -13,11 +15,20 @@ export const LAYOUTS: readonly Layout[] = [
   { name: "4 disks on 1 VM", hosts: [{ disksPerVm: [4] }] },
   { name: "16 disks over 4 VMs", hosts: [{ disksPerVm: [4, 4, 4, 4] }] },
   { name: "2 hosts x 8 disks", hosts: [{ disksPerVm: [4, 4] }, { disksPerVm: [4, 4] }] },
+  {
+    name: "3-host pool, 8 disks each",
+    pool: true,
+    hosts: [{ disksPerVm: [4, 4] }, { disksPerVm: [4, 4] }, { disksPerVm: [4, 4] }],
+  },
 ];
 
-/** The guests of one host, named so that layouts can address them: bench-vm-1, bench-vm-2, ... */
-export function vmName(index: number): string {
-  return `bench-vm-${index + 1}`;
+/**
+ * The guests of one host, named so that layouts can address them: bench-vm-1, bench-vm-2, ... on
+ * a standalone host; in a pool, where one database holds every host's guests and a VM is found by
+ * its name, bench-vm-<host>-1, bench-vm-<host>-2, ...
+ */
+export function vmName(index: number, poolHost?: number): string {
+  return poolHost === undefined ? `bench-vm-${index + 1}` : `bench-vm-${poolHost + 1}-${index + 1}`;
 }
 
 /** What each host of all layouts together needs: the most VMs and disks any layout asks of it. */

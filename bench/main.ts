@@ -110,7 +110,8 @@ async function main(): Promise<void> {
   process.stdout.write(
     `xen-passthrough benchmark: profile "${profile.name}", latency proxy ${cli.oneWayDelayMs} ms each way, ` +
       `median of "runs" runs, total ${totalSeconds.toFixed(0)} s\n` +
-      `counts are per command, all hosts together (median run); "hand" = hand-rolled ssh + udev + xe per disk\n\n` +
+      `counts are per command, all hosts together (median run), and SSH connections/XAPI logins per host; ` +
+      `"hand" = hand-rolled ssh + udev + xe per disk\n\n` +
       `${formatTable(rows)}\n`,
   );
 }

@@ -6,7 +6,6 @@
 import type { Engine, Stored } from "xen-sandbox";
 import type { Operation } from "./floor";
 import type { BenchHost } from "./hosts";
-import { vmName } from "./layouts";
 import { peakRssKiB, startProviderEngine } from "./provider-host";
 
 type Props = Record<string, unknown>;
@@ -33,9 +32,15 @@ function args(disk: PlacedDisk, mode: "RW" | "RO"): Props {
   return {
     connection: { host, port, user, privateKey, hostKey },
     disk: { serial: disk.serial },
-    vm: { nameLabel: vmName(disk.vm) },
+    vm: { nameLabel: vmNameOf(disk) },
     mode,
   };
+}
+
+function vmNameOf(disk: PlacedDisk): string {
+  const name = disk.host.vmNames[disk.vm];
+  if (name === undefined) throw new Error(`host ${disk.host.index + 1} has no VM #${disk.vm + 1}`);
+  return name;
 }
 
 /** What each command does for one resource, with the checks that it did what the scenario means. */

@@ -28,7 +28,10 @@ export interface BenchOptions {
 
 export interface Sample {
   readonly wallMs: number;
+  /** All hosts of the layout together. */
   readonly counts: Counts;
+  /** Each host of the layout, in its order. */
+  readonly perHost: readonly Counts[];
 }
 
 export interface ScenarioResult {
@@ -43,11 +46,33 @@ export interface ScenarioResult {
 
 export async function runBench(options: BenchOptions): Promise<ScenarioResult[]> {
   const say = options.progress ?? (() => undefined);
-  say(`starting ${hostNeeds(options.layouts).length} sandbox host(s)`);
+  const provider = await serializedProvider();
+  const results: ScenarioResult[] = [];
+  // Standalone hosts first, then the pool: one set of sandboxes at a time (loop devices, and
+  // sandboxes reap strays when they start). Results keep the order the layouts were given in.
+  for (const pool of [false, true]) {
+    const layouts = options.layouts.filter((layout) => (layout.pool === true) === pool);
+    if (layouts.length > 0) results.push(...(await runOnHosts(layouts, pool, provider, options, say)));
+  }
+  const order = (result: ScenarioResult) =>
+    options.layouts.findIndex((layout) => layout.name === result.layout);
+  return results.sort((a, b) => order(a) - order(b));
+}
+
+async function runOnHosts(
+  layouts: readonly Layout[],
+  pool: boolean,
+  provider: string,
+  options: BenchOptions,
+  say: (line: string) => void,
+): Promise<ScenarioResult[]> {
+  const needs = hostNeeds(layouts);
+  say(pool ? `starting a pool of ${needs.length} sandbox hosts` : `starting ${needs.length} sandbox host(s)`);
   const hosts = await startHosts({
-    needs: hostNeeds(options.layouts),
+    needs,
     profile: options.profile,
     oneWayDelayMs: options.oneWayDelayMs,
+    pool,
   });
   // Ctrl-C (or a timeout's TERM) still removes the sandboxes: loop devices, mounts, processes.
   const onSignal = (signal: NodeJS.Signals) => {
@@ -57,11 +82,8 @@ export async function runBench(options: BenchOptions): Promise<ScenarioResult[]>
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    const provider = await serializedProvider();
     const results: ScenarioResult[] = [];
-    for (const layout of options.layouts) {
-      results.push(...(await runLayout(layout, hosts, provider, options, say)));
-    }
+    for (const layout of layouts) results.push(...(await runLayout(layout, hosts, provider, options, say)));
     return results;
   } finally {
     process.off("SIGINT", onSignal);
@@ -102,9 +124,10 @@ async function runLayout(
     let stored: readonly Stored[] | undefined;
     for (const operation of RUN_ORDER) {
       say(`${layout.name}: ours ${operation}`);
-      const count = hosts.startCounting();
+      const count = hosts.startCounting(layout.hosts.length);
       const result = await runOurs(operation, disks, provider, operation === "update" ? "RO" : "RW", stored);
-      ours.get(operation)?.push({ wallMs: result.wallMs, counts: count() });
+      const { total, perHost } = count();
+      ours.get(operation)?.push({ wallMs: result.wallMs, counts: total, perHost });
       rss.set(operation, Math.max(rss.get(operation) ?? 0, result.peakRssKiB));
       stored = result.stored;
     }
@@ -113,9 +136,10 @@ async function runLayout(
     for (const operation of RUN_ORDER) {
       if (operation === "preview") continue;
       say(`${layout.name}: hand-rolled ${operation}`);
-      const count = hosts.startCounting();
+      const count = hosts.startCounting(layout.hosts.length);
       const result = await runHandRolled(operation, disks, operation === "update" ? "RO" : "RW", outputs);
-      theirs.get(operation)?.push({ wallMs: result.wallMs, counts: count() });
+      const { total, perHost } = count();
+      theirs.get(operation)?.push({ wallMs: result.wallMs, counts: total, perHost });
       outputs = result.outputs;
     }
   }

@@ -1,7 +1,7 @@
 /**
  * Pure: the table's rows from the raw samples (medians, ratios), and the table as text.
  */
-import type { Counts } from "./hosts";
+import { perHostText, type Counts } from "./counts";
 import type { Operation } from "./floor";
 import type { Sample, ScenarioResult } from "./run";
 
@@ -15,6 +15,8 @@ export interface Row {
   readonly ratioToFloor: number | undefined;
   /** Counts of the median run. */
   readonly counts: Counts;
+  /** The same run's counts on each host of the layout. */
+  readonly perHost: readonly Counts[];
   readonly peakRssMiB: number;
   readonly handRolled?: { readonly medianMs: number; readonly counts: Counts; readonly speedUp: number };
 }
@@ -43,6 +45,7 @@ export function toRows(results: readonly ScenarioResult[]): Row[] {
     const medianMs = median(result.ours.samples.map((s) => s.wallMs));
     const theirs = result.handRolled;
     const theirMedian = theirs === undefined ? undefined : median(theirs.samples.map((s) => s.wallMs));
+    const typical = medianSample(result.ours.samples);
     return {
       scenario: result.operation,
       layout: result.layout,
@@ -50,7 +53,8 @@ export function toRows(results: readonly ScenarioResult[]): Row[] {
       medianMs,
       floorMs: result.floorMs,
       ratioToFloor: result.floorMs > 0 ? medianMs / result.floorMs : undefined,
-      counts: medianSample(result.ours.samples).counts,
+      counts: typical.counts,
+      perHost: typical.perHost,
       peakRssMiB: result.ours.peakRssKiB / 1024,
       ...(theirs === undefined || theirMedian === undefined
         ? {}
@@ -78,6 +82,7 @@ const HEADER = [
   "ssh exec",
   "xapi login",
   "xapi calls",
+  "per host conn/login",
   "host RSS MiB",
   "hand ms",
   "hand conn/exec/login/calls",
@@ -96,6 +101,7 @@ export function formatTable(rows: readonly Row[]): string {
     String(row.counts.sshExecs),
     String(row.counts.xapiLogins),
     String(row.counts.xapiCalls),
+    perHostText(row.perHost),
     row.peakRssMiB.toFixed(0),
     row.handRolled === undefined ? "-" : row.handRolled.medianMs.toFixed(0),
     row.handRolled === undefined

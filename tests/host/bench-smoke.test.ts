@@ -14,20 +14,27 @@ const { runBench } = bench("run") as typeof RunModule;
 
 let results: RunModule.ScenarioResult[] = [];
 
+/** The pool layout's machinery, on one disk per host: every host of one pool, one trace. */
+const SMALL_POOL: LayoutsModule.Layout = {
+  name: "3-host pool, 1 disk each",
+  pool: true,
+  hosts: [{ disksPerVm: [1] }, { disksPerVm: [1] }, { disksPerVm: [1] }],
+};
+
 beforeAll(async () => {
   const smallest = LAYOUTS.find((layout) => layout.name === "1 disk");
   if (smallest === undefined) throw new Error('the benchmark has no "1 disk" layout');
   results = await runBench({
-    layouts: [smallest],
+    layouts: [smallest, SMALL_POOL],
     runs: () => 1,
     profile: zeroProfile,
     oneWayDelayMs: 0,
     handRolled: true,
   });
-}, 60_000);
+}, 180_000);
 
-function scenario(operation: string): RunModule.ScenarioResult {
-  const found = results.find((result) => result.operation === operation);
+function scenario(operation: string, layout = "1 disk"): RunModule.ScenarioResult {
+  const found = results.find((result) => result.operation === operation && result.layout === layout);
   if (found === undefined) throw new Error(`the benchmark reported no ${operation} scenario`);
   return found;
 }
@@ -36,13 +43,12 @@ const oursCounts = (operation: string) => scenario(operation).ours.samples[0]?.c
 const theirCounts = (operation: string) => scenario(operation).handRolled?.samples[0]?.counts;
 
 test("every scenario ran once, with a floor only where remote work is needed", () => {
-  expect(results.map((r) => r.operation).sort()).toEqual([
-    "create",
-    "delete",
-    "preview",
-    "refresh",
-    "update",
-  ]);
+  expect(
+    results
+      .filter((r) => r.layout === "1 disk")
+      .map((r) => r.operation)
+      .sort(),
+  ).toEqual(["create", "delete", "preview", "refresh", "update"]);
   for (const result of results) expect(result.ours.samples).toHaveLength(1);
   expect(scenario("preview").floorMs).toBe(0);
   expect(scenario("preview").handRolled).toBeUndefined();
@@ -71,4 +77,37 @@ test("the hand-rolled chain dials once per disk and logs in once per xe call", (
 
 test("the provider host's peak RSS was read", () => {
   for (const result of results) expect(result.ours.peakRssKiB).toBeGreaterThan(10 * 1024);
+});
+
+describe("a pool: each resource reaches its own host", () => {
+  const samples = (operation: string) => scenario(operation, SMALL_POOL.name);
+
+  test("the pool's scenarios all ran, in the layouts' order after the standalone host's", () => {
+    expect(results.map((r) => r.layout)).toEqual([
+      ...Array.from({ length: 5 }, () => "1 disk"),
+      ...Array.from({ length: 5 }, () => SMALL_POOL.name),
+    ]);
+  });
+
+  test.each(["create", "refresh", "update", "delete"])(
+    "%s: one SSH connection and one XAPI login on every host, XAPI calls on every host",
+    (operation) => {
+      const perHost = samples(operation).ours.samples[0]?.perHost ?? [];
+      expect(perHost).toHaveLength(3);
+      for (const counts of perHost) {
+        expect(counts).toMatchObject({ sshConnections: 1, xapiLogins: 1 });
+        expect(counts.xapiCalls).toBeGreaterThan(1);
+      }
+      // The total is the hosts' sum: nothing counted twice from the one shared trace.
+      const total = samples(operation).ours.samples[0]?.counts;
+      expect(total).toMatchObject({ sshConnections: 3, xapiLogins: 3 });
+      expect(total?.xapiCalls).toBe(perHost.reduce((sum, counts) => sum + counts.xapiCalls, 0));
+    },
+  );
+
+  test("the hand-rolled chain dials each host once for its one disk", () => {
+    const perHost = samples("create").handRolled?.samples[0]?.perHost ?? [];
+    expect(perHost).toHaveLength(3);
+    for (const counts of perHost) expect(counts).toMatchObject({ sshConnections: 1, xapiLogins: 4 });
+  });
 });

@@ -67,6 +67,25 @@ describe("floorOf", () => {
     expect(floor.ms).toBe(floorOf("delete", oneHost(3), profile, noNetwork).ms);
   });
 
+  test("a pool's hosts work in parallel, but every create queues on the master's one VBD.create mutex", () => {
+    const slowCreate = { ...profile, methodExtraMs: { ...profile.methodExtraMs, "VBD.create": 300 } };
+    const perHost = { disksPerVm: [1, 1, 1, 1] };
+    const standalone = floorOf("create", { hosts: [perHost, perHost, perHost] }, slowCreate, noNetwork);
+    const pool = floorOf("create", { pool: true, hosts: [perHost, perHost, perHost] }, slowCreate, noNetwork);
+    // Standalone: 4 creates in a row on each host (1200) + one plug; in a pool, all 12 (3600).
+    expect(standalone.ms).toBe(25 + 510 + 10 + 10 + 4 * 300 + 1000 + 10);
+    expect(pool.ms).toBe(25 + 510 + 10 + 10 + 12 * 300 + 1000 + 10);
+  });
+
+  test("with no VBD.create cost, a pool's floor is its slowest host's", () => {
+    const hosts = [{ disksPerVm: [4, 4] }, { disksPerVm: [4, 4] }, { disksPerVm: [4, 4] }];
+    for (const operation of ["create", "refresh", "update", "delete"] as const) {
+      expect(floorOf(operation, { pool: true, hosts }, profile, noNetwork).ms).toBe(
+        floorOf(operation, oneHost(4, 4), profile, noNetwork).ms,
+      );
+    }
+  });
+
   test("refresh does not grow with the number of disks", () => {
     const one = floorOf("refresh", oneHost(1), profile, noNetwork).ms;
     expect(floorOf("refresh", oneHost(4, 4, 4, 4), profile, noNetwork).ms).toBe(one);

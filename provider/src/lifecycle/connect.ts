@@ -27,6 +27,16 @@ export function setStackXapi(settings: XapiDirect | undefined): void {
 }
 
 /**
+ * Whether the look waits for the XAPI client to settle (xen-api's connect: the pool record and
+ * the method list, which we never use, one after another after the login). "awaited": the look
+ * ends with both, so an operation that is only a look (read) makes the same calls whatever their
+ * timing. "background": the operation goes on at once; its work after the look (udev, plugs)
+ * takes far longer than those two calls, and a connect that failed still fails the next call
+ * with its own reason (XapiSession.call).
+ */
+export type ClientSettling = "awaited" | "background";
+
+/**
  * Connects and takes the first look: dom0's inventory starts as soon as SSH is up, while the
  * XAPI login (which rides on that connection) is still under way, and the first records are
  * fetched while the XAPI client settles.
@@ -35,15 +45,16 @@ export async function connectAndLook(
   inputs: PassthroughDiskInputs,
   log: Log,
   previous?: { readonly owner: string | undefined },
+  settling: ClientSettling = "awaited",
 ): Promise<{ access: HostAccess; view: HostView }> {
   const sessions = openHostSessions(inputs.connection, inputs.xapi ?? stackXapi, log);
   const inventory = sessions.remote.then((remote) => dom0BatchesOf(remote).inventory());
   const both = Promise.all([sessions.remote, sessions.xapi]);
-  // The XAPI client settles (xen-api's connect) while the records come: the look ends with both,
-  // so every operation makes the same calls, whatever their timing.
   const snapshot = both.then(async ([remote, xapi]) => {
-    const [records] = await Promise.all([hostBatches(remote, xapi).snapshot(), xapi.settled()]);
-    return records;
+    const records = hostBatches(remote, xapi).snapshot();
+    if (settling === "background") return records;
+    const [found] = await Promise.all([records, xapi.settled()]);
+    return found;
   });
   const [[remote, xapi], dom0, records] = await Promise.all([both, inventory, snapshot]);
   return { access: hostAccess(remote, xapi), view: viewOf(dom0, records, inputs, previous) };

@@ -35,7 +35,7 @@ export interface ConvergeOptions {
 
 export async function converge(inputs: PassthroughDiskInputs, options: ConvergeOptions): Promise<Converged> {
   const log = progressLog(inputs);
-  const { access, view } = await connectAndLook(inputs, log, options.previous);
+  const { access, view } = await connectAndLook(inputs, log, options.previous, "background");
   return convergeFrom(access, view, inputs, options, log);
 }
 

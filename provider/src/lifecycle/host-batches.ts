@@ -8,7 +8,7 @@ import type { Remote } from "../dom0/remote.js";
 import { runUdevRound, type UdevOutcome, type UdevRequest } from "../dom0/udev-round.js";
 import type { XapiCaller } from "../xapi/caller.js";
 import type { Ref } from "../xapi/records.js";
-import { fetchSnapshot, type XapiSnapshot } from "../xapi/snapshot.js";
+import { fetchDiskRecords, fetchSnapshot, type DiskRecords, type XapiSnapshot } from "../xapi/snapshot.js";
 import { scanSr } from "../xapi/sr.js";
 
 /**
@@ -21,6 +21,8 @@ export const BATCH_WINDOW_MS = 1;
 export interface HostBatches {
   inventory(): Promise<Dom0Inventory>;
   snapshot(): Promise<XapiSnapshot>;
+  /** VDIs and VBDs alone (after a scan: snapshot.ts fetchDiskRecords). */
+  diskRecords(): Promise<DiskRecords>;
   udev(request: UdevRequest): Promise<UdevOutcome>;
   scan(sr: Ref): Promise<void>;
 }
@@ -28,7 +30,7 @@ export interface HostBatches {
 // dom0 work is shared per SSH connection, XAPI work per XAPI session: two resources on one host
 // may reach XAPI differently (through SSH, or over direct HTTPS).
 const dom0ByRemote = new WeakMap<Remote, Pick<HostBatches, "inventory" | "udev">>();
-const xapiBySession = new WeakMap<XapiCaller, Pick<HostBatches, "snapshot" | "scan">>();
+const xapiBySession = new WeakMap<XapiCaller, Pick<HostBatches, "snapshot" | "diskRecords" | "scan">>();
 
 /** The shared batches of one host, as reached by these connections (one of each per process). */
 export function hostBatches(remote: Remote, xapi: XapiCaller): HostBatches {
@@ -45,7 +47,7 @@ export function dom0BatchesOf(remote: Remote): Pick<HostBatches, "inventory" | "
   return dom0;
 }
 
-function xapiBatchesOf(xapi: XapiCaller): Pick<HostBatches, "snapshot" | "scan"> {
+function xapiBatchesOf(xapi: XapiCaller): Pick<HostBatches, "snapshot" | "diskRecords" | "scan"> {
   let xapiSide = xapiBySession.get(xapi);
   if (xapiSide === undefined) {
     xapiSide = xapiBatches(xapi);
@@ -71,13 +73,14 @@ function dom0Batches(remote: Remote): Pick<HostBatches, "inventory" | "udev"> {
   return { inventory: sharedRead(() => readInventory(remote)), udev: (request) => udev.submit(request) };
 }
 
-function xapiBatches(xapi: XapiCaller): Pick<HostBatches, "snapshot" | "scan"> {
+function xapiBatches(xapi: XapiCaller): Pick<HostBatches, "snapshot" | "diskRecords" | "scan"> {
   const scan = new GroupCommit<Ref, true>(async (srs) => {
     await Promise.all([...new Set(srs)].map((sr) => scanSr(xapi, sr)));
     return srs.map(() => true as const);
   }, BATCH_WINDOW_MS);
   return {
     snapshot: sharedRead(() => fetchSnapshot(xapi)),
+    diskRecords: sharedRead(() => fetchDiskRecords(xapi)),
     scan: async (sr) => {
       await scan.submit(sr);
     },

@@ -23,7 +23,7 @@ export async function removePassthrough(
   previous?: { readonly owner: string | undefined },
 ): Promise<void> {
   const log = progressLog(inputs);
-  const { access, view } = await connectAndLook(inputs, log, previous);
+  const { access, view } = await connectAndLook(inputs, log, previous, "background");
   await removeFrom(access, view, inputs, log);
 }
 

@@ -66,7 +66,7 @@ const ourVbd = (progress: Progress): Ref => {
 const RUNNERS: { readonly [K in XapiStep["kind"]]: Runner<K> } = {
   ensureVdi: async ({ access, view, log }, step, progress) => ({
     ...progress,
-    ...(await ensureVdi(access, view, step.location, log)),
+    ...(await ensureVdi(access, view, progress.snapshot, step.location, log)),
   }),
   adoptVbd: async ({ access, view, log }, step, progress) => {
     const found = [...view.ownVbds, ...view.otherVbds].find((candidate) => candidate.uuid === step.vbdUuid);
@@ -249,6 +249,7 @@ async function waitForGc(
 async function ensureVdi(
   access: HostAccess,
   view: HostView,
+  before: XapiSnapshot,
   location: string,
   log: Log,
 ): Promise<{ vdi: Ref } | { vdi: Ref; snapshot: XapiSnapshot }> {
@@ -256,7 +257,8 @@ async function ensureVdi(
   if (sr === undefined) throw new InternalError("ensureVdi without the udev SR (refusals.ts checks it)");
   if (view.vdi?.location === location) return { vdi: view.vdi.ref };
   await withProgress(log, `waiting for the scan of SR "${sr.nameLabel}"`, access.batches.scan(sr.ref));
-  const snapshot = await access.batches.snapshot();
+  // The scan changed VDIs (and maybe VBDs, through XAPI's GC): the rest is as the look saw it.
+  const snapshot = { ...before, ...(await access.batches.diskRecords()) };
   const scanned = vdiAt(snapshot, sr.ref, location);
   if (scanned === undefined) {
     throw new HostStateError(

@@ -40,6 +40,21 @@ export async function fetchSnapshot(xapi: XapiCaller): Promise<XapiSnapshot> {
   return { hosts, srs, pbds, vms, vdis, vbds, guestMetrics };
 }
 
+/** The records a scan can change: the SR's VDIs, and VBDs (XAPI's GC drops those of a forgotten VDI). */
+export type DiskRecords = Pick<XapiSnapshot, "vdis" | "vbds">;
+
+/**
+ * After an SR scan, only VDIs and VBDs need fetching again: hosts, SRs, PBDs, VMs and guest
+ * metrics are the look's (a scan touches none of them), so two calls rather than seven.
+ */
+export async function fetchDiskRecords(xapi: XapiCaller): Promise<DiskRecords> {
+  const [vdis, vbds] = await Promise.all([
+    xapi.call<Record<Ref, VdiRecord>>("VDI.get_all_records"),
+    xapi.call<Record<Ref, VbdRecord>>("VBD.get_all_records"),
+  ]);
+  return { vdis: withRefs(vdis), vbds: withRefs(vbds) };
+}
+
 /** uuid of a VM or VDI ref; "" for a dangling ref (a VDI forgotten under a VBD). */
 export function uuidOf(snapshot: XapiSnapshot, ref: Ref): string {
   return [...snapshot.vms, ...snapshot.vdis].find((record) => record.$ref === ref)?.uuid ?? "";

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { lstatSync, unlinkSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import type { Server } from "node:http";
@@ -228,6 +229,9 @@ export async function startXapiSimulator(options: XapiSimulatorOptions = {}): Pr
     reconcileUdevSr(db, host.removableSr, await readUdevDirectory(host.devices, host.smVersion));
 
   const stopping = new AbortController();
+  // Every pending delay listens on this one signal: a pool's dozens of concurrent calls are
+  // expected, not a leak (Node warns past 10 listeners).
+  setMaxListeners(0, stopping.signal);
   const faults = new FaultRules();
   const trace = new CallTrace();
   const profileSlot = { current: options.profile ?? zeroProfile };

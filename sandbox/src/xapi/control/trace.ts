@@ -11,6 +11,11 @@ export interface TraceEntry {
   /** The object the call was about, when its first parameter is a reference. */
   ref?: string;
   transport: "tls" | "unix";
+  /**
+   * Reference of the host whose listener took the call: a pool's hosts share one simulator and
+   * one trace, and this tells their calls apart (a member's own socket, or the master's).
+   */
+  host: string;
   /** Start time, epoch milliseconds. */
   startedAt: number;
   durationMs: number;

@@ -80,6 +80,7 @@ export class Dispatcher {
       ...(facts.ref === undefined ? {} : { ref: facts.ref }),
       ...(facts.lockWaitMs === undefined ? {} : { lockWaitMs: facts.lockWaitMs }),
       transport,
+      host: localHost,
       startedAt,
       durationMs: Date.now() - startedAt,
       outcome: traceOutcome(result),
