@@ -1,6 +1,6 @@
 import { haltVm } from "./classes/vm";
 import type { GcReport } from "./gc";
-import { asStringMap } from "./values";
+import { autoStartCandidates } from "./autostart";
 import type { World } from "./world";
 
 /** What a reboot is asked to do: kernel names some disks come back under (by serial). */
@@ -59,26 +59,6 @@ export interface RebootDeps {
 
 function hostPbds(world: World, host: string): string[] {
   return world.db.find("PBD", (pbd) => pbd["host"] === host);
-}
-
-/**
- * Pure over the database: the VMs xapi-autostart-vms starts (xen-api `scripts/xapi-autostart-vms`:
- * only when the pool's other-config:auto_poweron is "true", then `xe vm-start
- * other-config:auto_poweron=true power-state=halted --multiple`, pool-wide, errors ignored), in
- * the database's order (choice: xe's order is that of its record list).
- */
-export function autoStartCandidates(world: World): string[] {
-  const { db } = world;
-  if ((asStringMap(db.field(world.pool, "other_config")) ?? {})["auto_poweron"] !== "true") return [];
-  return db.find(
-    "VM",
-    (vm) =>
-      vm["is_control_domain"] !== true &&
-      vm["is_a_template"] !== true &&
-      vm["is_a_snapshot"] !== true &&
-      vm["power_state"] === "Halted" &&
-      (asStringMap(vm["other_config"]) ?? {})["auto_poweron"] === "true",
-  );
 }
 
 /**

@@ -20,7 +20,7 @@ import { InMemoryDeviceDirectory } from "./devices";
 import type { DeviceDirectory } from "./devices";
 import { Dispatcher } from "./dispatch/dispatcher";
 import { DEFAULT_GC_INTERVAL_MS, GcTimer } from "./gc";
-import type { XapiFault } from "./faults";
+import { startVmAsXe } from "./autostart";
 import { rebootHost } from "./host-reboot";
 import type { Dom0BootHooks, RebootOptions } from "./host-reboot";
 import { seedPool } from "./seed";
@@ -145,11 +145,6 @@ function close(server: Server): Promise<void> {
   });
 }
 
-/** A XAPI failure as xe's callers read it: "CODE [param, ...]". */
-function describeFault(fault: XapiFault): string {
-  return `${fault.code} [${fault.params.join(", ")}]`;
-}
-
 /** host.software_version names the product release that ships the host's sm (see sm-version.ts). */
 function setProductVersion(db: Database, host: string, smVersion: string): void {
   const current = asStringMap(db.field(host, "software_version")) ?? {};
@@ -244,22 +239,7 @@ export async function startXapiSimulator(options: XapiSimulatorOptions = {}): Pr
   });
   const gc = new GcTimer(db, options.gcIntervalMs ?? DEFAULT_GC_INTERVAL_MS, options.gcImmediately === true);
   const dom0s = new Map<string, Dom0BootHooks>();
-  const startVm = async (vm: string, host: string): Promise<string | undefined> => {
-    // As xe on that host: a local superuser session over its Unix socket, one call, logout.
-    const call = (method: string, params: unknown[]) => dispatcher.dispatch(method, params, "unix", host);
-    const login = await call("session.login_with_password", ["root", "", "1.0", "xapi-autostart-vms"]);
-    if (login.kind !== "success") return login.kind === "failure" ? describeFault(login.fault) : "dropped";
-    try {
-      const started = await call("VM.start", [login.value, vm, false, false]);
-      return started.kind === "success"
-        ? undefined
-        : started.kind === "failure"
-          ? describeFault(started.fault)
-          : "dropped";
-    } finally {
-      await call("session.logout", [login.value]);
-    }
-  };
+  const startVm = (vm: string, host: string) => startVmAsXe(dispatcher, vm, host);
   // Each host's XAPI listeners (HTTPS and Unix sockets): a reboot resets their connections.
   const listenersOf = new Map<string, Server[]>();
   const dropConnections = (host: string) => {
