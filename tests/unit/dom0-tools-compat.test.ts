@@ -80,6 +80,26 @@ describe("dom0's own tools", () => {
         "rpm --qf",
       ]),
     );
+    // The boot repair (installed on dom0, run by systemd): every xe command it runs is listed.
+    expect([...uses(DOM0_SCRIPTS.bootRepair)]).toEqual(
+      expect.arrayContaining([
+        "xe sr-list",
+        "xe pbd-list",
+        "xe vbd-list",
+        "xe vbd-param-get",
+        "xe vdi-param-get",
+        "xe vbd-destroy",
+        "xe sr-scan",
+        "xe vdi-list",
+        "xe vbd-create",
+        "xe vbd-param-set",
+        "udevadm info --query",
+        "udevadm info --name",
+        "tee -a",
+        "printf -v",
+        "<<<",
+      ]),
+    );
     // The command line's `bash -c` script and the scripts in its $(...) are read too.
     expect([...uses(BOOTSTRAP_COMMAND)]).toEqual(
       expect.arrayContaining(["bash --norc", "bash -c", "head -c", "timeout -k", "command timeout", "N<<<"]),

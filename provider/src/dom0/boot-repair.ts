@@ -58,9 +58,10 @@ nl=$'\n'
   while IFS="=" read -r key value; do
     [ "$key" = INSTALLATION_UUID ] && host=${"$"}{value//\'/}
   done < /etc/xensource-inventory
-  # This host's udev SR ("Removable storage"): the one with a PBD on this host.
+  # This host's udev SR for disks ("Removable storage", not the DVD drives' udev SR): the one with
+  # a PBD on this host.
   sr=""
-  srs=$(xe sr-list type=udev --minimal) || failed=1
+  srs=$(xe sr-list type=udev sm-config:type=block --minimal) || failed=1
   for s in ${"$"}{srs//,/ }; do
     [ -n "$(xe pbd-list sr-uuid="$s" host-uuid="$host" --minimal)" ] && sr=$s
   done
