@@ -9,6 +9,7 @@ import { UNRECOGNISED_BUS_LABEL } from "xen-sandbox";
 import { enableAutoPoweron, unusedLoopNames, linkRule, writeBootUnit, xapiOf } from "../support/host-reboot";
 import type { XapiCall } from "../support/host-reboot";
 import { useSandbox } from "../support/sandbox";
+import { vbdRecord } from "../support/xapi-records";
 
 const RULE_PATH = "/etc/udev/rules.d/65-xp-reboot-test.rules";
 const GUESTS = ["media-server", "archive"];
@@ -82,18 +83,7 @@ describe("sm 3.2.3 (XCP-ng 8.3): a reboot that renames a kernel-named disk", () 
     await applyRules(sandbox(), linkRule(disk.serial, "%k", true), [oldName]);
     [[vdi = ""] = []] = await vdisAt(call, `/dev/xapi/block/${oldName}`, 1);
     const archive = await vmNamed(call, "archive");
-    await call("VBD.create", {
-      VM: archive.ref,
-      VDI: vdi,
-      userdevice: "autodetect",
-      bootable: false,
-      mode: "RW",
-      type: "Disk",
-      empty: false,
-      other_config: {},
-      qos_algorithm_type: "",
-      qos_algorithm_params: {},
-    });
+    await call("VBD.create", vbdRecord(archive.ref, vdi));
     await enableAutoPoweron(call, GUESTS);
     await writeBootUnit(sandbox(), "xp-record.service", RECORDING_SCRIPT);
     [newName = ""] = unusedLoopNames(1);
@@ -176,18 +166,7 @@ describe("sm 3.2.3: two kernel-named disks swap names", () => {
       [media.ref, vdiA],
       [archive.ref, vdiB],
     ]) {
-      await call("VBD.create", {
-        VM: vm,
-        VDI: vdi,
-        userdevice: "autodetect",
-        bootable: false,
-        mode: "RW",
-        type: "Disk",
-        empty: false,
-        other_config: {},
-        qos_algorithm_type: "",
-        qos_algorithm_params: {},
-      });
+      await call("VBD.create", vbdRecord(vm, vdi));
     }
     await enableAutoPoweron(call, GUESTS);
     const identities = async () =>
@@ -256,18 +235,7 @@ for (const [smVersion, product] of [
           : { size: 0, label: UNRECOGNISED_BUS_LABEL },
       );
       const archive = await vmNamed(call, "archive");
-      await call("VBD.create", {
-        VM: archive.ref,
-        VDI: vdi,
-        userdevice: "autodetect",
-        bootable: false,
-        mode: "RW",
-        type: "Disk",
-        empty: false,
-        other_config: {},
-        qos_algorithm_type: "",
-        qos_algorithm_params: {},
-      });
+      await call("VBD.create", vbdRecord(archive.ref, vdi));
       await enableAutoPoweron(call, ["archive"]);
       const [newName = ""] = unusedLoopNames(1);
 

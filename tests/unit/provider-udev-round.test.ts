@@ -1,6 +1,14 @@
 import { execFileSync } from "node:child_process";
 import type { Step } from "pulumi-xen-passthrough/dist/core/converge-plan.js";
-import { parseOutcomes, printfEscaped, renderManifest } from "pulumi-xen-passthrough/dist/dom0/udev-round.js";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  UDEV_ROUND_SCRIPT,
+  parseOutcomes,
+  printfEscaped,
+  renderManifest,
+} from "pulumi-xen-passthrough/dist/dom0/udev-round.js";
 import { udevRequestOf } from "pulumi-xen-passthrough/dist/lifecycle/apply.js";
 
 const RULE = "/etc/udev/rules.d/65-xen-passthrough-serial-A-12345678.rules";
@@ -38,6 +46,20 @@ describe("the udev round", () => {
     ]);
     const lines = manifest.trim().split("\n");
     expect(lines).toEqual([`0 write ${RULE} ${printfEscaped(text)}`, "0 trigger sdb", `1 remove ${RULE}`]);
+  });
+
+  test("the script waits for a symlink whose name holds colons (a USB serial such as ...-0:0)", () => {
+    // Run for real with bash; udevadm is a no-op stand-in (nothing is triggered here).
+    const bin = mkdtempSync(join(tmpdir(), "xp-udev-round-"));
+    writeFileSync(join(bin, "udevadm"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    const path = "/dev/xapi/block/xp-serial-SanDisk_Cruzer_4C53-0:0";
+    const printed = execFileSync("bash", ["-c", UDEV_ROUND_SCRIPT], {
+      input: renderManifest([{ waits: [{ path, timeoutSeconds: 0 }] }]),
+      env: { PATH: `${bin}:/usr/bin:/bin` },
+      encoding: "utf8",
+      timeout: 10_000,
+    });
+    expect(printed.split("\n")).toEqual([`timeout 0 ${path} 0`, "done", ""]);
   });
 
   test("outcomes are per request: a timeout fails its own request only", () => {

@@ -1,5 +1,13 @@
 // The control surface: fault rules, the call trace, drift, profiles, and the HTTP endpoint.
-import { jsonFailure, jsonResult, login, rawPost, rawRequest, useXapiSimulator } from "./xapi-fixture";
+import {
+  jsonFailure,
+  jsonResult,
+  login,
+  rawPost,
+  rawRequest,
+  useXapiSimulator,
+  controlRequest,
+} from "./xapi-fixture";
 
 const sim = useXapiSimulator({ gcIntervalMs: 0 });
 let session = "";
@@ -10,19 +18,7 @@ const call = <T = unknown>(method: string, ...args: unknown[]) =>
 const failure = (method: string, ...args: unknown[]) =>
   jsonFailure({ sim: sim() }, method, [session, ...args]);
 
-async function control(
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(new URL(path, sim().controlUrl), {
-    method,
-    ...(body === undefined
-      ? {}
-      : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
-  });
-  return { status: response.status, body: await response.json() };
-}
+const control = (method: string, path: string, body?: unknown) => controlRequest(sim(), method, path, body);
 
 beforeAll(async () => {
   session = await login(sim());

@@ -148,3 +148,19 @@ export async function eventually(condition: () => boolean, what: string, tries =
 export function introduceArgs(uuid: string, sr: unknown, location: string): unknown[] {
   return [uuid, "", "", sr, "user", false, false, {}, location, {}, {}];
 }
+
+/** A request to the simulator's control endpoint (JSON in, JSON out). */
+export async function controlRequest(
+  sim: XapiSimulator,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(new URL(path, sim.controlUrl), {
+    method,
+    ...(body === undefined
+      ? {}
+      : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
+  });
+  return { status: response.status, body: await response.json() };
+}

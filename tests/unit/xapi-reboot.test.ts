@@ -4,7 +4,15 @@
 import { InMemoryDeviceDirectory } from "xen-sandbox";
 import type { BootUnitRun, RebootOptions, RebootReport, SimulatorState } from "xen-sandbox";
 
-import { eventually, jsonResult, login, rawPost, useXapiSimulator, vbdRecord } from "./xapi-fixture";
+import {
+  eventually,
+  jsonResult,
+  login,
+  rawPost,
+  useXapiSimulator,
+  vbdRecord,
+  controlRequest,
+} from "./xapi-fixture";
 
 const GiB = 1024 ** 3;
 const devices = new InMemoryDeviceDirectory();
@@ -15,19 +23,7 @@ let session = "";
 const call = <T = unknown>(method: string, ...args: unknown[]) =>
   jsonResult<T>({ sim: sim() }, method, [session, ...args]);
 
-async function control(
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(new URL(path, sim().controlUrl), {
-    method,
-    ...(body === undefined
-      ? {}
-      : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
-  });
-  return { status: response.status, body: await response.json() };
-}
+const control = (method: string, path: string, body?: unknown) => controlRequest(sim(), method, path, body);
 
 /** Whether XAPI answers a login on the host's HTTPS listener (false: the connection drops). */
 async function xapiAnswers(): Promise<boolean> {

@@ -124,7 +124,7 @@ while [ -n "$waits" ]; do
   left=""
   read -r now _ < /proc/uptime; now=${"$"}{now%.*}
   for w in $waits; do
-    id=${"$"}{w%%:*}; rest=${"$"}{w#*:}; path=${"$"}{rest%%:*}; secs=${"$"}{rest#*:}
+    id=${"$"}{w%%:*}; rest=${"$"}{w#*:}; path=${"$"}{rest%:*}; secs=${"$"}{rest##*:}
     if [ -b "$path" ]; then :
     elif [ $((now - start)) -ge "$secs" ]; then echo "timeout $id $path $secs"
     else left="$left $w"; fi

@@ -34,6 +34,16 @@ export interface DeviceDirectory {
 /** The udev SR's location on a real host. */
 export const UDEV_BLOCK_DIRECTORY = "/dev/xapi/block";
 
+/** What the control surface gives to add a device entry. */
+export interface NewDeviceEntry {
+  name: string;
+  sizeBytes: number;
+  nameLabel?: string;
+  location?: string;
+  /** Makes the entry a link to this device ("" = dangling); default the device `name` itself. */
+  kernelName?: string;
+}
+
 /** A device directory kept in memory, edited through the simulator's control surface. */
 export class InMemoryDeviceDirectory implements DeviceDirectory {
   private readonly entries = new Map<string, DeviceEntry>();
@@ -58,13 +68,7 @@ export class InMemoryDeviceDirectory implements DeviceDirectory {
    * Adds (or replaces) the entry `name`; location defaults to <directory>/<name>. `kernelName`
    * makes it a symlink to that device ("" = a dangling link); default: the device `name` itself.
    */
-  add(entry: {
-    name: string;
-    sizeBytes: number;
-    nameLabel?: string;
-    location?: string;
-    kernelName?: string;
-  }): DeviceEntry {
+  add(entry: NewDeviceEntry): DeviceEntry {
     const full: DeviceEntry = {
       name: entry.name,
       location: entry.location ?? `${this.directory}/${entry.name}`,

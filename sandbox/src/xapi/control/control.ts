@@ -1,4 +1,4 @@
-import type { DeviceEntry } from "../devices";
+import type { DeviceEntry, NewDeviceEntry } from "../devices";
 import type { GcReport, GcTimer } from "../gc";
 import type { RebootOptions, RebootReport } from "../host-reboot";
 import { InMemoryDeviceDirectory } from "../devices";
@@ -63,14 +63,7 @@ export interface SimulatorControl {
   drift: DriftOperations;
   /** Edits the in-memory device directory; throws when the simulator was given a real one. */
   devices: {
-    add(entry: {
-      name: string;
-      sizeBytes: number;
-      nameLabel?: string;
-      location?: string;
-      /** Makes the entry a link to this device ("" = dangling); default the device `name` itself. */
-      kernelName?: string;
-    }): DeviceEntry;
+    add(entry: NewDeviceEntry): DeviceEntry;
     remove(name: string): boolean;
   };
   trace: { get(): TraceSnapshot; reset(): void };
