@@ -51,7 +51,11 @@ export function checkInvariants(
     if (!owned(path, diskOfRule(text, disks))) orphans.push(`rule ${path}`);
   for (const [path, kernel] of pieces.symlinks)
     if (!owned(path, diskOfKernel(kernel, disks))) orphans.push(`symlink ${path}`);
-  const vdiDisk = new Map(pieces.vdis.map((vdi) => [vdi.ref, diskOfKernel(kernelOf(vdi.location), disks)]));
+  // A location names its disk through the symlink's target (a stable name, xp-serial-..., is no
+  // kernel name), or by its own name (a kernel-named location whose symlink is gone).
+  const diskAt = (location: string) =>
+    diskOfKernel(pieces.symlinks.get(location) ?? kernelOf(location), disks);
+  const vdiDisk = new Map(pieces.vdis.map((vdi) => [vdi.ref, diskAt(vdi.location)]));
   for (const vdi of pieces.vdis)
     if (!owned(vdi.uuid, vdiDisk.get(vdi.ref))) orphans.push(`VDI ${vdi.uuid} at ${vdi.location}`);
   for (const vbd of pieces.taggedVbds)

@@ -86,6 +86,22 @@ describe("invariants", () => {
     ]);
   });
 
+  test("a VDI at a stable name belongs to the disk its symlink points at", () => {
+    const stable = state([vbd("vbd-1")]);
+    const location = "/dev/xapi/block/xp-serial-S1";
+    const pieces = parsePieces(`\u0000link ${location} -> ../../loop7\n`, {
+      ...stable,
+      vdis: stable.vdis.map((vdi) => ({ ...vdi, location })),
+    });
+    const held = [{ name: "a", serial: "S1", state: undefined }];
+    expect(checkInvariants(pieces, disks, held)).toEqual({ ownershipBreaks: [], orphans: [] });
+    expect(checkInvariants(pieces, disks, []).orphans).toEqual([
+      `symlink ${location}`,
+      `VDI vdi-1 at ${location}`,
+      "tagged VBD vbd-1",
+    ]);
+  });
+
   test("two tagged VBDs on one disk, or two resources holding it, break ownership", () => {
     const pieces = parsePieces(listing, state([vbd("vbd-1"), vbd("vbd-2")]));
     const held = [
