@@ -94,8 +94,11 @@ function hostChain(
 
   switch (operation) {
     case "create": {
+      // Nothing may change before bad input is refused (the boot disk, a disk in use, a VM that
+      // cannot take it): one look at dom0 and one at XAPI come first, side by side.
+      add("max(one SSH exec: dom0 look, XAPI login + lookup)", Math.max(exec, login + lookup));
       // The rule write + reload + trigger + wait is one exec; XAPI only sees the VDI after it.
-      add("max(one SSH exec: rules + trigger + wait, XAPI login + lookup)", Math.max(exec, login + lookup));
+      add("one SSH exec: rules + trigger + wait", exec);
       // One scan of the udev SR finds every new VDI (scans on one SR serialize: one is the least).
       add("SR.scan (serialized per SR)", call + extra("SR.scan"));
       add("VDI lookup after the scan", call);

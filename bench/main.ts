@@ -6,7 +6,7 @@
 import { profiles } from "xen-sandbox";
 import { LAYOUTS, type Layout } from "./layouts";
 import { runBench } from "./run";
-import { formatTable, toRows } from "./summary";
+import { formatTable, hostCostsText, toRows } from "./summary";
 
 /**
  * Choice: 1 ms each way (2 ms round trip), a homelab network between the CI runner and the host
@@ -112,7 +112,7 @@ async function main(): Promise<void> {
       `median of "runs" runs, total ${totalSeconds.toFixed(0)} s\n` +
       `counts are per command, all hosts together (median run), and SSH connections/XAPI logins per host; ` +
       `"hand" = hand-rolled ssh + udev + xe per disk\n\n` +
-      `${formatTable(rows)}\n`,
+      `${formatTable(rows)}\n\n${hostCostsText(results, cli.oneWayDelayMs)}\n`,
   );
 }
 

@@ -7,6 +7,7 @@ import { floorOf, type Operation } from "./floor";
 import { runHandRolled } from "./handrolled";
 import type { HandRolledOutputs } from "./handrolled-scripts";
 import { startHosts, type Counts, type Hosts } from "./hosts";
+import { measureHostCosts, type HostCosts } from "./host-costs";
 import { hostNeeds, placements, type Layout } from "./layouts";
 import { runOurs, type PlacedDisk, type Stored } from "./ours";
 import { serializedProvider } from "./provider-host";
@@ -42,6 +43,8 @@ export interface ScenarioResult {
   readonly ours: { readonly samples: Sample[]; readonly peakRssKiB: number };
   /** Absent for preview (nothing remote to run) and when the baseline was not asked for. */
   readonly handRolled?: { readonly samples: Sample[] };
+  /** The first host's sshd by itself (host-costs.ts), measured on the hosts this layout ran on. */
+  readonly hostCosts: HostCosts;
 }
 
 export async function runBench(options: BenchOptions): Promise<ScenarioResult[]> {
@@ -82,8 +85,13 @@ async function runOnHosts(
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
+    const first = hosts.hosts[0];
+    if (first === undefined) throw new Error("internal error: no host started");
+    const hostCosts = await measureHostCosts(first.ssh);
     const results: ScenarioResult[] = [];
-    for (const layout of layouts) results.push(...(await runLayout(layout, hosts, provider, options, say)));
+    for (const layout of layouts) {
+      results.push(...(await runLayout(layout, hosts, provider, options, say, hostCosts)));
+    }
     return results;
   } finally {
     process.off("SIGINT", onSignal);
@@ -112,6 +120,7 @@ async function runLayout(
   provider: string,
   options: BenchOptions,
   say: (line: string) => void,
+  hostCosts: HostCosts,
 ): Promise<ScenarioResult[]> {
   const disks = placeDisks(layout, hosts);
   const runs = options.runs(layout);
@@ -153,6 +162,7 @@ async function runLayout(
       floorMs: floorOf(operation, layout, options.profile, { oneWayDelayMs: options.oneWayDelayMs }).ms,
       ours: { samples: ours.get(operation) ?? [], peakRssKiB: rss.get(operation) ?? 0 },
       ...(handRolled.length > 0 ? { handRolled: { samples: handRolled } } : {}),
+      hostCosts,
     };
   });
 }

@@ -40,39 +40,49 @@ export async function runOverFreshConnection(target: SshTarget, script: string):
   }
 }
 
-function runOnce(target: SshTarget, script: string): Promise<string> {
-  const pinned = target.hostKey.trim().split(/\s+/)[1] ?? "";
+async function runOnce(target: SshTarget, script: string): Promise<string> {
+  const client = await dial(target);
   return new Promise((resolve, reject) => {
-    const client = new Client();
     const fail = (error: Error) => {
       client.end();
       reject(error);
     };
-    client.once("error", (error) =>
-      fail(
-        new DialError(`SSH dial of ${target.host}:${target.port} failed: ${error.message}`, { cause: error }),
-      ),
-    );
-    client.once("ready", () => {
-      client.removeAllListeners("error");
-      client.once("error", fail);
-      client.exec(script, (error, channel) => {
-        if (error !== undefined) return fail(error);
-        let stdout = "";
-        let stderr = "";
-        channel.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-        channel.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-        channel.once("close", (code: number | null) => {
-          client.end();
-          if (code === 0) resolve(stdout);
-          else
-            reject(
-              new Error(
-                `hand-rolled command on ${target.host}:${target.port} exited ${String(code)}: ${stderr.trim()}`,
-              ),
-            );
-        });
+    client.once("error", fail);
+    client.exec(script, (error, channel) => {
+      if (error !== undefined) return fail(error);
+      let stdout = "";
+      let stderr = "";
+      channel.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      channel.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      channel.once("close", (code: number | null) => {
+        client.end();
+        if (code === 0) resolve(stdout);
+        else
+          reject(
+            new Error(
+              `hand-rolled command on ${target.host}:${target.port} exited ${String(code)}: ${stderr.trim()}`,
+            ),
+          );
       });
+    });
+  });
+}
+
+/** A fresh, authenticated connection (host key pinned); a failure before that is a DialError. */
+export function dial(target: SshTarget): Promise<Client> {
+  const pinned = target.hostKey.trim().split(/\s+/)[1] ?? "";
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    const onError = (error: Error) => {
+      client.end();
+      reject(
+        new DialError(`SSH dial of ${target.host}:${target.port} failed: ${error.message}`, { cause: error }),
+      );
+    };
+    client.once("error", onError);
+    client.once("ready", () => {
+      client.off("error", onError);
+      resolve(client);
     });
     client.connect({
       host: target.host,

@@ -2,7 +2,8 @@
  * Pure: the table's rows from the raw samples (medians, ratios), and the table as text.
  */
 import { perHostText, type Counts } from "./counts";
-import type { Operation } from "./floor";
+import { SSH_CONNECT_ROUND_TRIPS, SSH_EXEC_ROUND_TRIPS, type Operation } from "./floor";
+import type { HostCosts } from "./host-costs";
 import type { Sample, ScenarioResult } from "./run";
 
 export interface Row {
@@ -125,4 +126,30 @@ export function formatTable(rows: readonly Row[]): string {
       .join("  ")
       .trimEnd();
   return [render(HEADER), render(widths.map((w) => "-".repeat(w))), ...lines.map(render)].join("\n");
+}
+
+/**
+ * One line per set of hosts: what their sshd costs alone, next to what the floor counts for the
+ * same step (round trips alone), so a reader sees which part of the gap is the host's.
+ */
+export function hostCostsText(
+  results: readonly Pick<ScenarioResult, "layout" | "hostCosts">[],
+  oneWayDelayMs: number,
+): string {
+  const layoutsOf = new Map<HostCosts, string[]>();
+  for (const { layout, hostCosts } of results) {
+    const layouts = layoutsOf.get(hostCosts) ?? [];
+    if (!layouts.includes(layout)) layouts.push(layout);
+    layoutsOf.set(hostCosts, layouts);
+  }
+  const rtt = 2 * oneWayDelayMs;
+  return [...layoutsOf]
+    .map(
+      ([costs, layouts]) =>
+        `sshd alone on the hosts of ${layouts.map((name) => `"${name}"`).join(", ")} (a warm client, median of ` +
+        `${costs.samples}): connection set-up ${costs.sshSetupMs.toFixed(0)} ms, exec of \`true\` ` +
+        `${costs.bareExecMs.toFixed(0)} ms; the floor counts ${SSH_CONNECT_ROUND_TRIPS * rtt} ms and ` +
+        `${SSH_EXEC_ROUND_TRIPS * rtt} ms for them (round trips alone)`,
+    )
+    .join("\n");
 }

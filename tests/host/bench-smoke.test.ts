@@ -111,3 +111,15 @@ describe("a pool: each resource reaches its own host", () => {
     for (const counts of perHost) expect(counts).toMatchObject({ sshConnections: 1, xapiLogins: 4 });
   });
 });
+
+test("sshd's own costs were measured once on each set of hosts (standalone, pool)", () => {
+  const standalone = scenario("create").hostCosts;
+  const pool = scenario("create", SMALL_POOL.name).hostCosts;
+  for (const costs of [standalone, pool]) {
+    expect(costs.samples).toBe(5);
+    expect(costs.sshSetupMs).toBeGreaterThan(0);
+    expect(costs.bareExecMs).toBeGreaterThan(0);
+  }
+  expect(pool).not.toBe(standalone);
+  expect(scenario("delete").hostCosts).toBe(standalone);
+});

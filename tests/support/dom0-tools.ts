@@ -393,6 +393,7 @@ export const SHELL_FEATURES: Readonly<Record<string, Since>> = {
       "N>",
       "N<",
       "N>&",
+      "N<&",
       "<&",
       ">&",
       "$(...)",
@@ -432,6 +433,10 @@ export const SHELL_FEATURES: Readonly<Record<string, Since>> = {
   "N<<<": {
     since: "2.05b",
     source: "bash NEWS, bash-2.05b n: new here-string redirection operator <<< word",
+  },
+  "<(...)": {
+    since: "4.2",
+    source: "bash-4.2 doc/bash.1, Process Substitution: <(list) on systems with /dev/fd (dom0's own release)",
   },
   "name+=value": { since: "3.1", source: "bash NEWS, bash-3.1 i: the += assignment operator" },
   ";&": { since: "4.0", source: "bash NEWS, bash-4.0 ee: the ;& case action list terminator" },

@@ -258,6 +258,14 @@ function tokenize(text: string, sink: Collector): Token[] {
       i += 1;
     } else if (c === "#") {
       i = text.indexOf("\n", i) < 0 ? text.length : text.indexOf("\n", i);
+    } else if (text.startsWith("<(", i) || text.startsWith(">(", i)) {
+      // Process substitution: a word whose body is a script of its own, like $(...).
+      const end = closing(text, i + 2, "(", ")");
+      const raw = text.slice(i, end + 1);
+      sink.features.push(`${c}(...)`);
+      sink.substitutions.push(text.slice(i + 2, end));
+      tokens.push({ kind: "word", word: { raw, value: raw } });
+      i = end + 1;
     } else {
       const op = OPERATORS.find((o) => text.startsWith(o, i));
       if (op !== undefined) {

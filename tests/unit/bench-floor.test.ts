@@ -112,6 +112,16 @@ describe("floorOf", () => {
     expect(slow - fast).toBe(roundTrips * rtt);
   });
 
+  test("create changes nothing before both looks: the rules exec follows them", () => {
+    const rtt = 2 * 3;
+    const withNetwork = floorOf("create", oneHost(1), profile, { oneWayDelayMs: 3 });
+    const names = withNetwork.terms.map((term) => term.name);
+    expect(names.indexOf("one SSH exec: rules + trigger + wait")).toBe(
+      names.indexOf("max(one SSH exec: dom0 look, XAPI login + lookup)") + 1,
+    );
+    expect(withNetwork.terms.find((term) => term.name.startsWith("one SSH exec: rules"))?.ms).toBe(2 * rtt);
+  });
+
   test("every term is named and the terms add up to the floor", () => {
     const floor = floorOf("create", oneHost(4, 4), profile, { oneWayDelayMs: 1 });
     expect(floor.terms.every((term) => term.name.length > 0 && term.ms >= 0)).toBe(true);

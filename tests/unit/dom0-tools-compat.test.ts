@@ -69,7 +69,6 @@ describe("dom0's own tools", () => {
       expect.arrayContaining([
         "mountpoint -d",
         "cut -d",
-        "tail -n",
         "readlink -f",
         "find -printf",
         "udevadm info --export-db",
@@ -78,6 +77,7 @@ describe("dom0's own tools", () => {
         "${name//pattern/string}",
         "rpm -q",
         "rpm --qf",
+        "<(...)",
       ]),
     );
     // The boot repair (installed on dom0, run by systemd): every xe command it runs is listed.
@@ -174,5 +174,14 @@ describe("dom0's own tools", () => {
     expect(scan.commands.map((c) => c.name)).toEqual(["echo", ":"]);
     expect(scan.substitutions).toEqual(['cat "$(dirname -- "$f")/y"']);
     expect(scan.features).toEqual(expect.arrayContaining(["for", "case", "esac", ";;", "${name#pattern}"]));
+  });
+
+  test("the scanner reads a process substitution as a script of its own, not as a subshell", () => {
+    const scan = scanScript(
+      "exec 4< <(rpm -q --qf '%{VERSION}\\n' sm 2>/dev/null)\nread -r l <&4\nexec 4<&-",
+    );
+    expect(scan.substitutions).toEqual(["rpm -q --qf '%{VERSION}\\n' sm 2>/dev/null"]);
+    expect(scan.features).toEqual(expect.arrayContaining(["N<", "<(...)", "<&", "N<&"]));
+    expect(scan.features).not.toContain("(");
   });
 });

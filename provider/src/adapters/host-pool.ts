@@ -43,7 +43,6 @@ export function openHostSessions(
   names: SettingNames = RESOURCE_SETTING_NAMES,
 ): { remote: Promise<RemoteHost>; xapi: Promise<XapiSession> } {
   closeOnExit();
-  void loadXapiClient().catch(() => undefined); // overlaps the dial; a failure shows in XapiSession.open
   const remote = shared(
     remotes,
     connectionKey(spec),
@@ -62,6 +61,10 @@ export function openHostSessions(
       (existing) => existing.isClosed,
     );
   })();
+  // The xen-api import is CPU on this thread: started during the dial, it would slow the key
+  // exchange; started once SSH is up, it runs while dom0 works on the inventory.
+  const importing = xapi === undefined ? remote.then(() => loadXapiClient()) : loadXapiClient();
+  importing.catch(() => undefined); // a failure shows in XapiSession.open
   // Whoever awaits only one side must not leave the other's failure unhandled.
   remote.catch(() => undefined);
   session.catch(() => undefined);
