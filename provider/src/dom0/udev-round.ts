@@ -74,7 +74,7 @@ while read -r id op a b c; do
     claim)
       # ln -s is atomic and fails when the claim exists: two claimants, in one round or in two
       # processes, are decided here. The owner is the link's target.
-      mkdir -p "$claims" && [ -d "$claims" ] || { echo "fail $id could not create $claims"; refused="$refused$id "; continue; }
+      [ -d "$claims" ] || mkdir -p "$claims" && [ -d "$claims" ] || { echo "fail $id could not create $claims"; refused="$refused$id "; continue; }
       if ln -s "$b" "$claims/$a" 2>/dev/null; then :
       else
         held=$(readlink "$claims/$a")
