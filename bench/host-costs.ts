@@ -33,6 +33,8 @@ export async function measureHostCosts(target: SshTarget, samples = HOST_COST_SA
       await execTrue(client);
       execs.push(performance.now() - execStarted);
     } finally {
+      // A reset can still arrive after we are done with the connection: nothing to report.
+      client.on("error", () => undefined);
       client.end();
     }
   }
