@@ -129,6 +129,9 @@ function seedHostObjects(db: Database, pool: string, host: HostIdentity): Omit<S
     { name_label: "DVD drives", type: "udev", content_type: "iso", sm_config: { type: "cd" } },
     "/dev/xapi/cd",
   );
+  // A fresh install points the host's suspend and crash-dump SRs at its local storage (our
+  // choice, from what installed hosts show; the first-boot script was not checked).
+  db.update(hostRef, { suspend_image_sr: localSr, crash_dump_sr: localSr });
   return { pool, host: hostRef, controlDomain, localSr, removableSr, dvdSr };
 }
 

@@ -2,10 +2,12 @@ import type { ClassSchema } from "../database";
 import type { MethodSpec } from "../dispatch/method";
 import { NULL_REF } from "../values";
 import { genericMethods } from "./generic";
+import { HOST_UPSTREAM_FIELDS } from "./upstream-fields";
 
 export const hostSchema: ClassSchema = {
   name: "host",
   fields: {
+    ...HOST_UPSTREAM_FIELDS,
     uuid: "",
     name_label: "",
     name_description: "",

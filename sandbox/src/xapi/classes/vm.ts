@@ -9,12 +9,14 @@ import { equivalentDevices, linuxDeviceName } from "./device-names";
 import { genericMethods } from "./generic";
 import { checkHostSeesSrs, chooseHostForVm } from "./placement";
 import { udevAttachFailure } from "./udev-attach";
+import { VM_UPSTREAM_FIELDS } from "./upstream-fields";
 
 export type PowerState = "Halted" | "Running" | "Paused" | "Suspended";
 
 export const vmSchema: ClassSchema = {
   name: "VM",
   fields: {
+    ...VM_UPSTREAM_FIELDS,
     uuid: "",
     name_label: "",
     name_description: "",

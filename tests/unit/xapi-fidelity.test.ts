@@ -1,0 +1,95 @@
+// What an independent client (not our provider) sees on the wire, checked against real XAPI:
+// complete records, float fields, system.listMethods, event.from's reply shape, and the failures of
+// calls XAPI does not know or cannot run asynchronously.
+import { UPSTREAM_RECORD_FIELDS } from "./xapi-fidelity-fields";
+import { jsonResult, login, rawPost, useXapiSimulator } from "./xapi-fixture";
+
+const sim = useXapiSimulator();
+
+function xmlCall(method: string, params: string[]): string {
+  const values = params.map((param) => `<param><value>${param}</value></param>`).join("");
+  return `<?xml version="1.0"?><methodCall><methodName>${method}</methodName><params>${values}</params></methodCall>`;
+}
+
+test.each(Object.entries(UPSTREAM_RECORD_FIELDS))(
+  "a %s record carries every field of the real one",
+  async (cls, fields) => {
+    const session = await login(sim());
+    if (cls === "task") await jsonResult({ sim: sim() }, "task.create", [session, "t", ""]);
+    const records = await jsonResult<Record<string, Record<string, unknown>>>(
+      { sim: sim() },
+      cls === "session" ? "session.get_record" : `${cls}.get_all_records`,
+      cls === "session" ? [session, session] : [session],
+    );
+    const record = cls === "session" ? (records as Record<string, unknown>) : Object.values(records)[0];
+    expect(record).toBeDefined();
+    const missing = fields.filter((field) => !Object.hasOwn(record ?? {}, field));
+    expect(missing).toEqual([]);
+  },
+);
+
+test("a task's progress is an XML-RPC <double> and a JSON number, not a struct", async () => {
+  const session = await login(sim());
+  const task = await jsonResult<string>({ sim: sim() }, "task.create", [session, "t", ""]);
+  expect(await jsonResult({ sim: sim() }, "task.get_progress", [session, task])).toBe(0);
+  const xml = await rawPost({ sim: sim() }, "/", "text/xml", xmlCall("task.get_progress", [session, task]));
+  expect(xml.body).toContain("<name>Value</name><value><double>0</double></value>");
+  // The default VM's HVM_shadow_multiplier is a float too (datamodel_vm.ml: ty Float).
+  const [vm] = sim().vms;
+  const vmRef = await jsonResult<string>({ sim: sim() }, "VM.get_by_uuid", [session, vm?.uuid]);
+  expect(await jsonResult({ sim: sim() }, "VM.get_HVM_shadow_multiplier", [session, vmRef])).toBe(1);
+});
+
+test("system.listMethods answers a bare array over XML-RPC (xen-api api_server.ml callback)", async () => {
+  const xml = await rawPost({ sim: sim() }, "/", "text/xml", xmlCall("system.listMethods", []));
+  expect(xml.body).toMatch(/<methodResponse><params><param><value><array><data>/);
+  expect(xml.body).not.toContain("<name>Status</name>");
+  expect(xml.body).toContain("VM.get_record");
+  expect(xml.body).not.toContain("Async.");
+});
+
+test("event.from: ids are strings, timestamps 0.0, ref counts int32s over every table", async () => {
+  const session = await login(sim());
+  const [vm] = sim().vms;
+  const vmRef = await jsonResult<string>({ sim: sim() }, "VM.get_by_uuid", [session, vm?.uuid]);
+  const reply = await jsonResult<{
+    events: Array<Record<string, unknown>>;
+    valid_ref_counts: Record<string, number>;
+    token: string;
+  }>({ sim: sim() }, "event.from", [session, ["vm"], "", 0]);
+  const event = reply.events.find((each) => each["ref"] === vmRef);
+  expect(event?.["id"]).toMatch(/^\d+$/);
+  expect(event).toMatchObject({ timestamp: "0.0", class: "vm" });
+  // xapi_event.ml from_inner counts the rows of every table, not only the subscribed ones.
+  expect(typeof reply.valid_ref_counts["vm"]).toBe("number");
+  expect(reply.valid_ref_counts["session"]).toBeGreaterThan(0);
+  expect(reply.valid_ref_counts["vbd"]).toBeGreaterThan(0);
+  const xml = await rawPost(
+    { sim: sim() },
+    "/",
+    "text/xml",
+    xmlCall("event.from", [
+      session,
+      "<array><data><value>vm</value></data></array>",
+      "",
+      "<double>0</double>",
+    ]),
+  );
+  expect(xml.body).toMatch(/<name>vm<\/name><value><i4>\d+<\/i4><\/value>/);
+});
+
+test("event.from with vm/<ref> reports that object only (xapi_event.ml Subscription.Object)", async () => {
+  const session = await login(sim());
+  const refs = await jsonResult<string[]>({ sim: sim() }, "VM.get_all", [session]);
+  const [first, second] = refs;
+  const start = await jsonResult<{ token: string }>({ sim: sim() }, "event.from", [session, ["vm"], "", 0]);
+  await jsonResult({ sim: sim() }, "VM.add_to_other_config", [session, second, "touched", "1"]);
+  await jsonResult({ sim: sim() }, "VM.add_to_other_config", [session, first, "touched", "1"]);
+  const reply = await jsonResult<{ events: Array<{ ref: string }> }>({ sim: sim() }, "event.from", [
+    session,
+    [`VM/${first}`],
+    start.token,
+    5,
+  ]);
+  expect(reply.events.map((event) => event.ref)).toEqual([first]);
+});
