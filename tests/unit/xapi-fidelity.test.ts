@@ -2,7 +2,7 @@
 // complete records, float fields, system.listMethods, event.from's reply shape, and the failures of
 // calls XAPI does not know or cannot run asynchronously.
 import { UPSTREAM_RECORD_FIELDS } from "./xapi-fidelity-fields";
-import { jsonResult, login, rawPost, useXapiSimulator } from "./xapi-fixture";
+import { jsonFailure, jsonResult, login, rawPost, useXapiSimulator } from "./xapi-fixture";
 
 const sim = useXapiSimulator();
 
@@ -92,4 +92,30 @@ test("event.from with vm/<ref> reports that object only (xapi_event.ml Subscript
     5,
   ]);
   expect(reply.events.map((event) => event.ref)).toEqual([first]);
+});
+
+test("get_all_records_where filters on database columns (xen-api db_filter_parse.mly)", async () => {
+  const session = await login(sim());
+  const where = (cls: string, expr: string) =>
+    jsonResult<Record<string, Record<string, unknown>>>({ sim: sim() }, `${cls}.get_all_records_where`, [
+      session,
+      expr,
+    ]);
+  const running = await where(
+    "VM",
+    'field "power_state" = "Running" and not (field "is_control_domain" = "true")',
+  );
+  expect(Object.values(running).map((vm) => vm["name_label"])).toEqual(["media-server"]);
+  // Namespaced fields are named by their column, parts joined with "__".
+  const archive = await where("VM", 'field "name__label" = "archive" or false');
+  expect(Object.values(archive).map((vm) => vm["power_state"])).toEqual(["Halted"]);
+  expect(
+    Object.keys(await where("SR", 'field "type" = "udev" and field "content_type" = "disk"')),
+  ).toHaveLength(1);
+  expect(
+    await jsonFailure({ sim: sim() }, "VM.get_all_records_where", [session, 'field "name_label" = "x"']),
+  ).toEqual(["INTERNAL_ERROR", "missing field", "name_label", ""]);
+  expect(
+    (await jsonFailure({ sim: sim() }, "VM.get_all_records_where", [session, 'field "power_state" ='])) ?? [],
+  ).toEqual(["INVALID_VALUE", 'field "power_state" =', expect.any(String)]);
 });
