@@ -193,5 +193,5 @@ test("VBDs of a halted VM allow nothing but attach", async () => {
   await call("VM.hard_shutdown", vm("hvm-nohotplug"));
   const [system] = await call<string[]>("VM.get_VBDs", vm("hvm-nohotplug"));
   expect(await call("VBD.get_allowed_operations", system)).toEqual(["attach"]);
-  expect(await call("VM.get_allowed_operations", vm("hvm-nohotplug"))).toEqual(["start"]);
+  expect(await call("VM.get_allowed_operations", vm("hvm-nohotplug"))).toEqual(["start", "start_on"]);
 });

@@ -59,7 +59,7 @@ function vmAllowedOperations(db: Database, vm: string): string[] {
   const current = db.raw(vm, "current_operations");
   if (isStruct(current) && Object.keys(current).length > 0) return [];
   const byState: Record<string, string[]> = {
-    Halted: ["start"],
+    Halted: ["start", "start_on"],
     Running: ["clean_shutdown", "hard_shutdown", "pause"],
     Paused: ["hard_shutdown", "unpause"],
   };
@@ -132,6 +132,19 @@ function requirePowerState(db: Database, vm: string, expected: PowerState) {
     : Faults.vmBadPowerState(vm, expected.toLowerCase(), actual.toLowerCase());
 }
 
+/** Boots a Halted VM on `host`: every disk must attach there first (see startAttachFailure). */
+async function boot(world: World, vm: string, host: string, paused: boolean): Promise<Outcome<XapiValue>> {
+  const { db } = world;
+  const attachFailure = await startAttachFailure(world, vm);
+  if (attachFailure !== undefined) return attachFailure;
+  db.update(vm, { power_state: paused ? "Paused" : "Running", resident_on: host, domid: nextDomid(db) });
+  // Booting attaches every device the VM has (choice: no VDI sharing check at start).
+  for (const vbd of db.find("VBD", (record) => record["VM"] === vm && record["empty"] !== true)) {
+    db.update(vbd, { currently_attached: true, device: linuxDeviceName(db.str(vbd, "userdevice")) });
+  }
+  return ok("");
+}
+
 const vmRef = { name: "vm", kind: "ref", cls: "VM" } as const;
 const perVmLock = (args: readonly unknown[]) => [`VM:${String(args[0])}`];
 
@@ -159,18 +172,29 @@ export const vmMethods: MethodSpec[] = [
         world.hosts.map((poolHost) => poolHost.ref),
       );
       if (!host.ok) return host;
-      const attachFailure = await startAttachFailure(world, vm as string);
-      if (attachFailure !== undefined) return attachFailure;
-      db.update(vm as string, {
-        power_state: asBool(startPaused) === true ? "Paused" : "Running",
-        resident_on: host.value,
-        domid: nextDomid(db),
-      });
-      // Booting attaches every device the VM has (choice: no VDI sharing check at start).
-      for (const vbd of db.find("VBD", (record) => record["VM"] === vm && record["empty"] !== true)) {
-        db.update(vbd, { currently_attached: true, device: linuxDeviceName(db.str(vbd, "userdevice")) });
-      }
-      return ok("");
+      return boot(world, vm as string, host.value, asBool(startPaused) === true);
+    },
+  },
+  {
+    // message_forwarding.ml VM.start_on: the VM's operation check (power state), then
+    // reserve_memory_for_vm -> assert_can_boot_here on the named host: a disk on an SR that host
+    // cannot reach fails VM_REQUIRES_SR [vm, sr], as pool_migrate does.
+    name: "VM.start_on",
+    params: [
+      vmRef,
+      { name: "host", kind: "ref", cls: "host" },
+      { name: "start_paused", kind: "bool" },
+      { name: "force", kind: "bool" },
+    ],
+    hasAsync: true,
+    locks: perVmLock,
+    marks: "start_on",
+    handler: async ({ db, world }, [vm, host, startPaused]) => {
+      const bad = requirePowerState(db, vm as string, "Halted");
+      if (bad !== undefined) return bad;
+      const unreachable = checkHostSeesSrs(db, vm as string, host as string);
+      if (unreachable !== undefined) return unreachable;
+      return boot(world, vm as string, host as string, asBool(startPaused) === true);
     },
   },
   {
