@@ -119,3 +119,29 @@ test("get_all_records_where filters on database columns (xen-api db_filter_parse
     (await jsonFailure({ sim: sim() }, "VM.get_all_records_where", [session, 'field "power_state" ='])) ?? [],
   ).toEqual(["INVALID_VALUE", 'field "power_state" =', expect.any(String)]);
 });
+
+test("every VM and host has a metrics record, and a VM's follows its power state", async () => {
+  const session = await login(sim());
+  const call = <T>(method: string, ...params: unknown[]) =>
+    jsonResult<T>({ sim: sim() }, method, [session, ...params]);
+  for (const host of await call<string[]>("host.get_all"))
+    expect(await call("host_metrics.get_live", await call<string>("host.get_metrics", host))).toBe(true);
+  const archive = sim().vms.find((vm) => vm.nameLabel === "archive");
+  const vm = await call<string>("VM.get_by_uuid", archive?.uuid);
+  const metrics = await call<string>("VM.get_metrics", vm);
+  expect(await call("VM_metrics.get_record", metrics)).toMatchObject({
+    memory_actual: 0,
+    current_domain_type: "unspecified",
+    start_time: "19700101T00:00:00Z",
+  });
+  await call("VM.start", vm, false, false);
+  expect(await call("VM_metrics.get_record", metrics)).toMatchObject({
+    memory_actual: await call<number>("VM.get_memory_dynamic_max", vm),
+    VCPUs_number: 1,
+    current_domain_type: "hvm",
+    hvm: true,
+  });
+  expect(await call("VM_metrics.get_start_time", metrics)).not.toBe("19700101T00:00:00Z");
+  await call("VM.hard_shutdown", vm);
+  expect(await call("VM_metrics.get_memory_actual", metrics)).toBe(0);
+});

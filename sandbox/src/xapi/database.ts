@@ -3,7 +3,18 @@ import type { XapiStruct, XapiValue } from "./values";
 
 /** The XAPI classes the simulator models (XAPI's own spelling). */
 export type XapiClass =
-  "pool" | "host" | "VM" | "VM_guest_metrics" | "SR" | "PBD" | "VDI" | "VBD" | "task" | "session";
+  | "pool"
+  | "host"
+  | "host_metrics"
+  | "VM"
+  | "VM_metrics"
+  | "VM_guest_metrics"
+  | "SR"
+  | "PBD"
+  | "VDI"
+  | "VBD"
+  | "task"
+  | "session";
 
 /** A class's record layout: field defaults, and the set-of-ref fields XAPI derives from other classes. */
 export interface ClassSchema {

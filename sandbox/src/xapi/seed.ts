@@ -1,4 +1,5 @@
 import type { Database } from "./database";
+import { createHostMetrics, createVmMetrics } from "./classes/metrics";
 import { guestVmFields, reportGuestMetrics } from "./classes/vm-guest-metrics";
 import type { GuestKind } from "./classes/vm-guest-metrics";
 import { UDEV_BLOCK_DIRECTORY } from "./devices";
@@ -111,6 +112,8 @@ function seedHostObjects(db: Database, pool: string, host: HostIdentity): Omit<S
     HVM_boot_policy: "",
   });
   db.update(hostRef, { control_domain: controlDomain });
+  createHostMetrics(db, hostRef);
+  createVmMetrics(db, controlDomain);
   const localSr = addSr(
     db,
     [hostRef],
@@ -183,6 +186,7 @@ export function seedPool(db: Database, hosts: readonly HostIdentity[], model: Mo
         ...guestVmFields(guest),
       });
       reportGuestMetrics(db, vm, guest);
+      createVmMetrics(db, vm);
       const disk = db.create("VDI", {
         name_label: `${nameLabel} system disk`,
         SR: sharedSr ?? home.localSr,

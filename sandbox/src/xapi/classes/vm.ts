@@ -7,6 +7,7 @@ import type { XapiValue } from "../values";
 import type { World } from "../world";
 import { equivalentDevices, linuxDeviceName } from "./device-names";
 import { genericMethods } from "./generic";
+import { updateVmMetrics } from "./metrics";
 import { checkHostSeesSrs, chooseHostForVm } from "./placement";
 import { udevAttachFailure } from "./udev-attach";
 import { VM_UPSTREAM_FIELDS } from "./upstream-fields";
@@ -109,6 +110,7 @@ function halt(db: Database, vm: string): void {
     db.update(vbd, { currently_attached: false });
   }
   db.update(vm, { power_state: "Halted", resident_on: NULL_REF, domid: -1 });
+  updateVmMetrics(db, vm);
 }
 
 /** The next free domain id (dom0 is 0), as Xen hands them out. */
@@ -138,6 +140,7 @@ async function boot(world: World, vm: string, host: string, paused: boolean): Pr
   const attachFailure = await startAttachFailure(world, vm);
   if (attachFailure !== undefined) return attachFailure;
   db.update(vm, { power_state: paused ? "Paused" : "Running", resident_on: host, domid: nextDomid(db) });
+  updateVmMetrics(db, vm);
   // Booting attaches every device the VM has (choice: no VDI sharing check at start).
   for (const vbd of db.find("VBD", (record) => record["VM"] === vm && record["empty"] !== true)) {
     db.update(vbd, { currently_attached: true, device: linuxDeviceName(db.str(vbd, "userdevice")) });
