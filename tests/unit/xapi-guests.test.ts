@@ -162,6 +162,7 @@ test("allowed_operations and current_operations are live", async () => {
     "clean_shutdown",
     "hard_shutdown",
     "pause",
+    "pool_migrate",
   ]);
 
   // While the plug runs (300 ms of service time), the VBD shows {task: "plug"} and allows nothing:

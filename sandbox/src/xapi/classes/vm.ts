@@ -61,7 +61,8 @@ function vmAllowedOperations(db: Database, vm: string): string[] {
   if (isStruct(current) && Object.keys(current).length > 0) return [];
   const byState: Record<string, string[]> = {
     Halted: ["start", "start_on"],
-    Running: ["clean_shutdown", "hard_shutdown", "pause"],
+    // xapi_vm_lifecycle.ml allowed_power_states: start/start_on need Halted, pool_migrate Running.
+    Running: ["clean_shutdown", "hard_shutdown", "pause", "pool_migrate"],
     Paused: ["hard_shutdown", "unpause"],
   };
   return byState[db.str(vm, "power_state")] ?? [];
