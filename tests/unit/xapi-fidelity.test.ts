@@ -145,3 +145,15 @@ test("every VM and host has a metrics record, and a VM's follows its power state
   await call("VM.hard_shutdown", vm);
   expect(await call("VM_metrics.get_memory_actual", metrics)).toBe(0);
 });
+
+test("host.software_version names XCP-ng 8.3's xapi by its major.minor (xapi_globs.ml software_version)", async () => {
+  const session = await login(sim());
+  const [host] = await jsonResult<string[]>({ sim: sim() }, "host.get_all", [session]);
+  expect(await jsonResult({ sim: sim() }, "host.get_software_version", [session, host])).toMatchObject({
+    product_brand: "XCP-ng",
+    product_version: "8.3.0",
+    platform_name: "XCP",
+    xapi: "26.4",
+    xapi_build: "26.4.0",
+  });
+});

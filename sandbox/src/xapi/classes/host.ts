@@ -17,12 +17,8 @@ export const hostSchema: ClassSchema = {
     API_version_major: 2,
     API_version_minor: 21,
     API_version_vendor: "XenSource",
-    software_version: {
-      product_brand: "XCP-ng",
-      product_version: "8.2.1",
-      platform_name: "XCP",
-      xapi: "1.20",
-    },
+    // Set per host from its sm version at start (sm-version.ts softwareVersionOf).
+    software_version: {},
     control_domain: NULL_REF,
     other_config: {},
     tags: [],
