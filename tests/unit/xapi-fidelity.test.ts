@@ -157,3 +157,56 @@ test("host.software_version names XCP-ng 8.3's xapi by its major.minor (xapi_glo
     xapi_build: "26.4.0",
   });
 });
+
+test("VM lifecycle checks run in XAPI's order with its messages (xapi_vm_lifecycle.ml)", async () => {
+  const session = await login(sim());
+  const call = <T>(method: string, ...params: unknown[]) =>
+    jsonResult<T>({ sim: sim() }, method, [session, ...params]);
+  const failure = (method: string, ...params: unknown[]) =>
+    jsonFailure({ sim: sim() }, method, [session, ...params]);
+  const archive = await call<string>(
+    "VM.get_by_uuid",
+    sim().vms.find((vm) => vm.nameLabel === "archive")?.uuid,
+  );
+  // allowed_power_states: hard_shutdown from paused, suspended or running, all named.
+  expect(await failure("VM.hard_shutdown", archive)).toEqual([
+    "VM_BAD_POWER_STATE",
+    archive,
+    "paused, suspended, running",
+    "halted",
+  ]);
+  expect(await failure("VM.hard_reboot", archive)).toEqual([
+    "VM_BAD_POWER_STATE",
+    archive,
+    "paused, running",
+    "halted",
+  ]);
+  // A blocked operation is refused before anything else.
+  await call("VM.add_to_blocked_operations", archive, "start", "kept off");
+  expect(await failure("VM.start", archive, false, false)).toEqual([
+    "OPERATION_BLOCKED",
+    archive,
+    "kept off",
+  ]);
+  expect(await call("VM.get_allowed_operations", archive)).toEqual(["start_on"]);
+  await call("VM.remove_from_blocked_operations", archive, "start");
+  // The control domain: the power state is checked first, then "not allowed on a control domain".
+  const [dom0] = await call<string[]>("VM.get_by_name_label", "Control domain on host: xp-sandbox-host");
+  expect(await failure("VM.start", dom0, false, false)).toEqual([
+    "VM_BAD_POWER_STATE",
+    dom0,
+    "halted",
+    "running",
+  ]);
+  expect(await failure("VM.clean_shutdown", dom0)).toEqual([
+    "OPERATION_NOT_ALLOWED",
+    "This operation is not allowed on a control domain",
+  ]);
+  // A reboot keeps the VM running in a new domain.
+  await call("VM.start", archive, false, false);
+  const domid = await call<number>("VM.get_domid", archive);
+  await call("VM.clean_reboot", archive);
+  expect(await call("VM.get_power_state", archive)).toBe("Running");
+  expect(await call("VM.get_domid", archive)).not.toBe(domid);
+  await call("VM.hard_shutdown", archive);
+});

@@ -159,7 +159,9 @@ test("allowed_operations and current_operations are live", async () => {
   ]);
   expect((await call<string[]>("VDI.get_allowed_operations", vdi)).sort()).toEqual(["forget", "update"]);
   expect((await call<string[]>("VM.get_allowed_operations", vm("hvm-tools"))).sort()).toEqual([
+    "clean_reboot",
     "clean_shutdown",
+    "hard_reboot",
     "hard_shutdown",
     "pause",
     "pool_migrate",

@@ -12,6 +12,8 @@ export interface GenericOptions {
   listable?: boolean;
   /** Fields with a plain `set_<field>` (other_config and name_* are handled here when present). */
   settable?: string[];
+  /** Map fields besides other_config with set_/add_to_/remove_from_ (VM.blocked_operations). */
+  maps?: string[];
 }
 
 /**
@@ -83,7 +85,8 @@ export function genericMethods(schema: ClassSchema, options: GenericOptions = {}
       },
     });
   }
-  if ("other_config" in schema.fields) specs.push(...mapMethods(schema, "other_config"));
+  const maps = [...("other_config" in schema.fields ? ["other_config"] : []), ...(options.maps ?? [])];
+  for (const map of maps) specs.push(...mapMethods(schema, map));
   return specs;
 }
 
