@@ -210,3 +210,32 @@ test("VM lifecycle checks run in XAPI's order with its messages (xapi_vm_lifecyc
   expect(await call("VM.get_domid", archive)).not.toBe(domid);
   await call("VM.hard_shutdown", archive);
 });
+
+test("the stock SRs carry what sm's first-boot storage-init sets (xapi-project/sm tests/test_storage_init.py)", async () => {
+  const session = await login(sim());
+  const srs = Object.values(
+    await jsonResult<Record<string, Record<string, unknown>>>({ sim: sim() }, "SR.get_all_records", [
+      session,
+    ]),
+  );
+  const named = (label: string) => srs.find((sr) => sr["name_label"] === label);
+  expect(named("Removable storage")).toMatchObject({
+    type: "udev",
+    content_type: "disk",
+    shared: false,
+    sm_config: { type: "block" },
+    other_config: { "i18n-key": "local-hotplug-disk", "i18n-original-value-name_label": "Removable storage" },
+  });
+  expect(named("DVD drives")).toMatchObject({
+    name_description: "Physical DVD drives",
+    other_config: { "i18n-key": "local-hotplug-cd" },
+  });
+  expect(named("Local storage")?.["other_config"]).toMatchObject({ "i18n-key": "local-storage" });
+  const [host] = await jsonResult<string[]>({ sim: sim() }, "host.get_all", [session]);
+  const [local] = await jsonResult<string[]>({ sim: sim() }, "SR.get_by_name_label", [
+    session,
+    "Local storage",
+  ]);
+  expect(await jsonResult({ sim: sim() }, "host.get_suspend_image_sr", [session, host])).toBe(local);
+  expect(await jsonResult({ sim: sim() }, "host.get_crash_dump_sr", [session, host])).toBe(local);
+});
