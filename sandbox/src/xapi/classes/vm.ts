@@ -86,8 +86,7 @@ const ALLOWED_POWER_STATES: Record<VmOperation, readonly PowerState[]> = {
  */
 export function vmOperationError(db: Database, vm: string, op: VmOperation): Outcome<never> | undefined {
   const blocked = db.raw(vm, "blocked_operations");
-  if (isStruct(blocked) && typeof blocked[op] === "string")
-    return fail("OPERATION_BLOCKED", vm, blocked[op]);
+  if (isStruct(blocked) && typeof blocked[op] === "string") return fail("OPERATION_BLOCKED", vm, blocked[op]);
   const actual = powerState(db, vm);
   const allowed = ALLOWED_POWER_STATES[op];
   if (!allowed.includes(actual))
