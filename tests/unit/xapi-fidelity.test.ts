@@ -2,7 +2,7 @@
 // complete records, float fields, system.listMethods, event.from's reply shape, and the failures of
 // calls XAPI does not know or cannot run asynchronously.
 import { UPSTREAM_RECORD_FIELDS } from "./xapi-fidelity-fields";
-import { jsonFailure, jsonResult, login, rawPost, useXapiSimulator } from "./xapi-fixture";
+import { jsonFailure, jsonResult, login, rawPost, useXapiSimulator, vbdRecord } from "./xapi-fixture";
 
 const sim = useXapiSimulator();
 
@@ -238,4 +238,29 @@ test("the stock SRs carry what sm's first-boot storage-init sets (xapi-project/s
   ]);
   expect(await jsonResult({ sim: sim() }, "host.get_suspend_image_sr", [session, host])).toBe(local);
   expect(await jsonResult({ sim: sim() }, "host.get_crash_dump_sr", [session, host])).toBe(local);
+});
+
+test("PBD.unplug refuses while a VM on its host has one of the SR's VDIs attached (xapi_pbd.ml)", async () => {
+  const session = await login(sim());
+  const call = <T>(method: string, ...params: unknown[]) =>
+    jsonResult<T>({ sim: sim() }, method, [session, ...params]);
+  const removable = sim().control.state().hosts[0]?.removableSr;
+  sim().control.devices.add({ name: "sdz", sizeBytes: 1024 ** 3 });
+  await call("SR.scan", removable);
+  const [pbd] = await call<string[]>("SR.get_PBDs", removable);
+  const [vdi] = await call<string[]>("SR.get_VDIs", removable);
+  const server = await call<string>(
+    "VM.get_by_uuid",
+    sim().vms.find((vm) => vm.nameLabel === "media-server")?.uuid,
+  );
+  const vbd = await call<string>("VBD.create", vbdRecord(server, vdi ?? ""));
+  await call("VBD.plug", vbd);
+  expect(await jsonFailure({ sim: sim() }, "PBD.unplug", [session, pbd])).toEqual(["VDI_IN_USE", vdi]);
+  await call("VBD.unplug", vbd);
+  await call("PBD.unplug", pbd);
+  expect(await call("PBD.get_currently_attached", pbd)).toBe(false);
+  await call("PBD.unplug", pbd); // already detached: nothing to do
+  await call("PBD.plug", pbd);
+  expect(await call("PBD.get_currently_attached", pbd)).toBe(true);
+  await call("VBD.destroy", vbd);
 });
