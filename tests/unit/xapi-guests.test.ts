@@ -159,9 +159,12 @@ test("allowed_operations and current_operations are live", async () => {
   ]);
   expect((await call<string[]>("VDI.get_allowed_operations", vdi)).sort()).toEqual(["forget", "update"]);
   expect((await call<string[]>("VM.get_allowed_operations", vm("hvm-tools"))).sort()).toEqual([
+    "clean_reboot",
     "clean_shutdown",
+    "hard_reboot",
     "hard_shutdown",
     "pause",
+    "pool_migrate",
   ]);
 
   // While the plug runs (300 ms of service time), the VBD shows {task: "plug"} and allows nothing:
@@ -193,5 +196,5 @@ test("VBDs of a halted VM allow nothing but attach", async () => {
   await call("VM.hard_shutdown", vm("hvm-nohotplug"));
   const [system] = await call<string[]>("VM.get_VBDs", vm("hvm-nohotplug"));
   expect(await call("VBD.get_allowed_operations", system)).toEqual(["attach"]);
-  expect(await call("VM.get_allowed_operations", vm("hvm-nohotplug"))).toEqual(["start"]);
+  expect(await call("VM.get_allowed_operations", vm("hvm-nohotplug"))).toEqual(["start", "start_on"]);
 });

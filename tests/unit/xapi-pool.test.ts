@@ -170,6 +170,25 @@ test("VM.start fails NO_HOSTS_AVAILABLE when no host reaches all of the VM's SRs
   for (const vbd of [onMember, onMaster]) await jsonResult({ sim: sim() }, "VBD.destroy", [session, vbd]);
 });
 
+test("VM.start_on boots on the named host, and fails VM_REQUIRES_SR on a host without the disk's SR", async () => {
+  // message_forwarding.ml VM.start_on -> reserve_memory_for_vm -> assert_can_boot_here.
+  const session = await masterSession();
+  const vm = vmNamed("halted").ref;
+  const vbd = await passThrough(session, vm);
+  const udevSr = sim().control.state().hosts[1]?.removableSr;
+  expect(
+    await jsonFailure({ sim: sim() }, "VM.start_on", [session, vm, hostNamed("member-2").ref, false, false]),
+  ).toEqual(["VM_REQUIRES_SR", vm, udevSr]);
+  expect(vmNamed("halted").powerState).toBe("Halted");
+  await jsonResult({ sim: sim() }, "VM.start_on", [session, vm, hostNamed("member-1").ref, false, false]);
+  expect(vmNamed("halted").residentOn).toBe(hostNamed("member-1").ref);
+  expect(
+    await jsonFailure({ sim: sim() }, "VM.start_on", [session, vm, hostNamed("member-1").ref, false, false]),
+  ).toEqual(["VM_BAD_POWER_STATE", vm, "halted", "running"]);
+  await jsonResult({ sim: sim() }, "VM.hard_shutdown", [session, vm]);
+  await jsonResult({ sim: sim() }, "VBD.destroy", [session, vbd]);
+});
+
 test("VBD.plug on a Running VM resident on a host without the VDI's SR fails as xenopsd does", async () => {
   const session = await masterSession();
   const vm = vmNamed("on-member-2").ref;

@@ -1,9 +1,20 @@
-import { NULL_REF, newRef, newUuid } from "./values";
+import { NULL_REF, cloneValue, newRef, newUuid } from "./values";
 import type { XapiStruct, XapiValue } from "./values";
 
 /** The XAPI classes the simulator models (XAPI's own spelling). */
 export type XapiClass =
-  "pool" | "host" | "VM" | "VM_guest_metrics" | "SR" | "PBD" | "VDI" | "VBD" | "task" | "session";
+  | "pool"
+  | "host"
+  | "host_metrics"
+  | "VM"
+  | "VM_metrics"
+  | "VM_guest_metrics"
+  | "SR"
+  | "PBD"
+  | "VDI"
+  | "VBD"
+  | "task"
+  | "session";
 
 /** A class's record layout: field defaults, and the set-of-ref fields XAPI derives from other classes. */
 export interface ClassSchema {
@@ -62,7 +73,7 @@ export class Database {
 
   create(cls: XapiClass, fields: XapiStruct, ref: string = newRef()): string {
     const schema = this.schema(cls);
-    const record: XapiStruct = { ...structuredClone(schema.fields), ...fields };
+    const record: XapiStruct = { ...cloneValue(schema.fields), ...fields };
     if ("uuid" in schema.fields && (record["uuid"] === "" || record["uuid"] === undefined))
       record["uuid"] = newUuid();
     const generation = this.bump();
@@ -84,7 +95,7 @@ export class Database {
   /** The full record as get_record returns it (stored fields plus derived back-references). */
   record(ref: string): XapiStruct {
     const row = this.row(ref);
-    const record = structuredClone(row.fields);
+    const record = cloneValue(row.fields);
     for (const [field, { from, via }] of Object.entries(this.schema(row.cls).backRefs ?? {})) {
       record[field] = this.refs(from).filter((other) => this.row(other).fields[via] === ref);
     }
@@ -116,7 +127,7 @@ export class Database {
     const row = this.row(ref);
     const generation = this.bump();
     this.touchTargets(row.cls, row.fields, generation);
-    Object.assign(row.fields, structuredClone(patch));
+    Object.assign(row.fields, cloneValue(patch));
     row.modified = generation;
     this.touchTargets(row.cls, row.fields, generation);
     this.notify();

@@ -18,6 +18,8 @@ export function fail(code: string, ...params: string[]): { ok: false; fault: Xap
 /** Upstream error codes used by the simulator, with the parameter order XAPI uses. */
 export const Faults = {
   methodUnknown: (method: string) => fail("MESSAGE_METHOD_UNKNOWN", method),
+  /** Async.<call> of a call with no Async form (xen-api server_helpers.ml do_dispatch). */
+  noAsyncMode: (method: string) => fail("Fault", `No async mode for this operation (rpc: ${method})`),
   parameterCountMismatch: (method: string, expected: number, received: number) =>
     fail("MESSAGE_PARAMETER_COUNT_MISMATCH", method, String(expected), String(received)),
   handleInvalid: (cls: string, ref: string) => fail("HANDLE_INVALID", cls, ref),

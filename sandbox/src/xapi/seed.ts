@@ -1,4 +1,5 @@
 import type { Database } from "./database";
+import { createHostMetrics, createVmMetrics } from "./classes/metrics";
 import { guestVmFields, reportGuestMetrics } from "./classes/vm-guest-metrics";
 import type { GuestKind } from "./classes/vm-guest-metrics";
 import { UDEV_BLOCK_DIRECTORY } from "./devices";
@@ -68,11 +69,18 @@ const GiB = 1024 ** 3;
 function addSr(
   db: Database,
   hosts: readonly string[],
-  fields: { name_label: string; type: string; content_type: string; sm_config: Record<string, string> },
+  fields: {
+    name_label: string;
+    type: string;
+    content_type: string;
+    sm_config: Record<string, string>;
+    name_description?: string;
+    other_config?: Record<string, string>;
+  },
   location: string,
   shared = false,
 ): string {
-  const sr = db.create("SR", { ...fields, name_description: "", shared });
+  const sr = db.create("SR", { name_description: "", ...fields, shared });
   for (const host of hosts) {
     db.create("PBD", {
       host,
@@ -111,24 +119,56 @@ function seedHostObjects(db: Database, pool: string, host: HostIdentity): Omit<S
     HVM_boot_policy: "",
   });
   db.update(hostRef, { control_domain: controlDomain });
+  createHostMetrics(db, hostRef);
+  createVmMetrics(db, controlDomain);
+  // The stock SRs as sm's first-boot `scripts/storage-init` makes them (xapi-project/sm
+  // tests/test_storage_init.py lists its calls): the i18n other_config keys, the DVD SR's
+  // description, and the host's crash-dump and suspend-image SRs pointed at local storage.
+  const i18n = (key: string, nameLabel: string) => ({
+    "i18n-key": key,
+    "i18n-original-value-name_label": nameLabel,
+  });
   const localSr = addSr(
     db,
     [hostRef],
-    { name_label: "Local storage", type: "lvm", content_type: "user", sm_config: { allocation: "thick" } },
+    {
+      name_label: "Local storage",
+      type: "lvm",
+      content_type: "user",
+      sm_config: { allocation: "thick" },
+      other_config: i18n("local-storage", "Local storage"),
+    },
     "",
   );
   const removableSr = addSr(
     db,
     [hostRef],
-    { name_label: "Removable storage", type: "udev", content_type: "disk", sm_config: { type: "block" } },
+    {
+      name_label: "Removable storage",
+      type: "udev",
+      content_type: "disk",
+      sm_config: { type: "block" },
+      other_config: i18n("local-hotplug-disk", "Removable storage"),
+    },
     UDEV_BLOCK_DIRECTORY,
   );
   const dvdSr = addSr(
     db,
     [hostRef],
-    { name_label: "DVD drives", type: "udev", content_type: "iso", sm_config: { type: "cd" } },
+    {
+      name_label: "DVD drives",
+      name_description: "Physical DVD drives",
+      type: "udev",
+      content_type: "iso",
+      sm_config: { type: "cd" },
+      other_config: {
+        ...i18n("local-hotplug-cd", "DVD drives"),
+        "i18n-original-value-name_description": "Physical DVD drives",
+      },
+    },
     "/dev/xapi/cd",
   );
+  db.update(hostRef, { suspend_image_sr: localSr, crash_dump_sr: localSr });
   return { pool, host: hostRef, controlDomain, localSr, removableSr, dvdSr };
 }
 
@@ -180,6 +220,7 @@ export function seedPool(db: Database, hosts: readonly HostIdentity[], model: Mo
         ...guestVmFields(guest),
       });
       reportGuestMetrics(db, vm, guest);
+      createVmMetrics(db, vm);
       const disk = db.create("VDI", {
         name_label: `${nameLabel} system disk`,
         SR: sharedSr ?? home.localSr,

@@ -24,8 +24,7 @@ import { startVmAsXe } from "./autostart";
 import { rebootHost } from "./host-reboot";
 import type { Dom0BootHooks, RebootOptions } from "./host-reboot";
 import { seedPool } from "./seed";
-import { DEFAULT_SM_VERSION, checkSmVersion, productVersionOf } from "./sm-version";
-import { asStringMap } from "./values";
+import { DEFAULT_SM_VERSION, checkSmVersion, softwareVersionOf } from "./sm-version";
 import type { ModelOptions } from "./seed";
 import { xapiRequestHandler } from "./wire/http";
 import { generateServerCertificate } from "./wire/tls";
@@ -146,9 +145,8 @@ function close(server: Server): Promise<void> {
 }
 
 /** host.software_version names the product release that ships the host's sm (see sm-version.ts). */
-function setProductVersion(db: Database, host: string, smVersion: string): void {
-  const current = asStringMap(db.field(host, "software_version")) ?? {};
-  db.update(host, { software_version: { ...current, product_version: productVersionOf(smVersion) } });
+function setSoftwareVersion(db: Database, host: string, smVersion: string): void {
+  db.update(host, { software_version: softwareVersionOf(smVersion) });
 }
 
 /** Removes a stale socket left by a crashed run; refuses to touch anything that is not a socket. */
@@ -204,7 +202,7 @@ export async function startXapiSimulator(options: XapiSimulatorOptions = {}): Pr
     devices: devices[index] as DeviceDirectory,
     smVersion: smVersions[index] ?? DEFAULT_SM_VERSION,
   }));
-  for (const host of hosts) setProductVersion(db, host.ref, host.smVersion);
+  for (const host of hosts) setSoftwareVersion(db, host.ref, host.smVersion);
   const master = hosts[0] as PoolHost;
   const world: World = {
     db,

@@ -52,3 +52,25 @@ export function checkSmVersion(version: string): string {
 export function productVersionOf(version: string): string {
   return (parseSmVersion(version)?.[0] ?? 0) >= 3 ? "8.3.0" : "8.2.1";
 }
+
+/**
+ * Pure: host.software_version of a host running sm `version` (xen-api xapi_globs.ml
+ * software_version and create_misc.ml make_software_version name the keys; "xapi" is the xapi
+ * package's major.minor). XCP-ng 8.3: xapi 26.4.0 (xcp-ng-rpms/xapi SPECS/xapi.spec); 8.2's
+ * xapi 1.249 and both platform versions are what such hosts report to our knowledge (our choice);
+ * keys whose values we could not source (xen, linux, db_schema…) are left out.
+ */
+export function softwareVersionOf(version: string): Record<string, string> {
+  const is83 = productVersionOf(version) === "8.3.0";
+  return {
+    product_version: productVersionOf(version),
+    product_version_text: is83 ? "8.3" : "8.2",
+    product_version_text_short: is83 ? "8.3" : "8.2",
+    platform_name: "XCP",
+    platform_version: is83 ? "3.4.0" : "3.2.1",
+    product_brand: "XCP-ng",
+    xapi: is83 ? "26.4" : "1.249",
+    ...(is83 ? { xapi_build: "26.4.0" } : {}),
+    network_backend: "openvswitch",
+  };
+}

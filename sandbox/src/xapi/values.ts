@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
  * them as decimal strings, JSON-RPC as numbers); `float` fields are wrapped in XapiFloat so
  * the XML-RPC codec can tell `<double>` from an int; datetimes are Date.
  */
-export type XapiValue = string | number | boolean | Date | XapiFloat | XapiValue[] | XapiStruct;
+export type XapiValue = string | number | boolean | Date | XapiFloat | XapiInt32 | XapiValue[] | XapiStruct;
 export interface XapiStruct {
   [key: string]: XapiValue;
 }
@@ -13,6 +13,27 @@ export interface XapiStruct {
 /** A XAPI `float`: kept apart from `int` because the two differ on the XML-RPC wire. */
 export class XapiFloat {
   constructor(readonly value: number) {}
+}
+
+/**
+ * An OCaml int32 in a reply (event.from's valid_ref_counts): XML-RPC sends it as `<i4>`, unlike
+ * XAPI's int64 fields, which go as bare decimal strings (mirage/ocaml-rpc `xmlrpc.ml` add_value).
+ */
+export class XapiInt32 {
+  constructor(readonly value: number) {}
+}
+
+/**
+ * A deep copy of a value that keeps XapiFloat, XapiInt32 and Date instances (structuredClone
+ * would turn the first two into plain {value} structs).
+ */
+export function cloneValue<T extends XapiValue>(value: T): T {
+  if (value instanceof Date) return new Date(value.getTime()) as T;
+  if (value instanceof XapiFloat || value instanceof XapiInt32) return value;
+  if (Array.isArray(value)) return value.map((entry) => cloneValue(entry)) as T;
+  if (typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, cloneValue(entry)])) as T;
+  return value;
 }
 
 /** XAPI's DateTime text form: basic ISO 8601 in UTC without separators in the date, e.g. 20260101T10:00:00Z. */
@@ -42,6 +63,7 @@ export function isStruct(value: unknown): value is XapiStruct {
     !Array.isArray(value) &&
     !(value instanceof Date) &&
     !(value instanceof XapiFloat) &&
+    !(value instanceof XapiInt32) &&
     !Buffer.isBuffer(value)
   );
 }

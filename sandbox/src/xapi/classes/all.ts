@@ -2,6 +2,7 @@ import type { ClassSchema } from "../database";
 import { MethodTable } from "../dispatch/method";
 import { eventMethods } from "./event";
 import { hostMethods, hostSchema } from "./host";
+import { hostMetricsSchema, metricsMethods, vmMetricsSchema } from "./metrics";
 import { pbdMethods, pbdSchema } from "./pbd";
 import { poolMethods, poolSchema } from "./pool";
 import { sessionMethods, sessionSchema } from "./session";
@@ -17,7 +18,9 @@ import { vmGuestMetricsMethods, vmGuestMetricsSchema } from "./vm-guest-metrics"
 export const ALL_SCHEMAS: ClassSchema[] = [
   poolSchema,
   hostSchema,
+  hostMetricsSchema,
   vmSchema,
+  vmMetricsSchema,
   vmGuestMetricsSchema,
   srSchema,
   pbdSchema,
@@ -35,6 +38,7 @@ export function buildMethodTable(): MethodTable {
     ...hostMethods,
     ...vmMethods,
     ...vmGuestMetricsMethods,
+    ...metricsMethods,
     ...srMethods,
     ...pbdMethods,
     ...vdiMethods,

@@ -1,8 +1,8 @@
-import type { Database, XapiClass } from "../database";
+import type { Change, Database, XapiClass } from "../database";
 import { Faults, fail, ok } from "../faults";
 import type { MethodSpec } from "../dispatch/method";
 import { sleep } from "../dispatch/sleep";
-import { asFloat } from "../values";
+import { XapiInt32, asFloat } from "../values";
 import type { XapiStruct, XapiValue } from "../values";
 
 /**
@@ -22,28 +22,59 @@ export function parseToken(token: string): number | undefined {
   return Number(parts[0]);
 }
 
-/** Classes event.from reports for a subscription list ("*" = all), matched case-insensitively as XAPI does. */
-function subscribedClasses(db: Database, names: readonly string[]): Set<XapiClass> {
-  const all = db.classes().filter((cls) => cls !== "session");
-  if (names.includes("*")) return new Set(all);
-  const wanted = new Set(names.map((name) => name.split("/")[0]?.toLowerCase()));
-  return new Set(all.filter((cls) => wanted.has(cls.toLowerCase())));
+/**
+ * What event.from subscribes to (xen-api `xapi_event.ml` Subscription.of_string): "*" is every
+ * class with events (session has none: gen_events false in the datamodel), "vm" a whole class,
+ * "vm/<ref>" one object; class names are matched case-insensitively.
+ */
+interface Subscriptions {
+  classes: Set<XapiClass>;
+  matches: (change: Change) => boolean;
 }
 
-function eventBatch(db: Database, classes: Set<XapiClass>, since: number): XapiStruct {
-  const events = db.changesSince(since, classes).map((change) => {
-    const event: XapiStruct = {
-      id: change.generation,
-      timestamp: (Date.now() / 1000).toFixed(6),
-      class: change.cls.toLowerCase(),
-      operation: change.operation,
-      ref: change.ref,
-    };
-    if (change.operation !== "del") event["snapshot"] = db.record(change.ref);
-    return event;
+function subscribe(db: Database, names: readonly string[]): Subscriptions {
+  const all = db.classes().filter((cls) => cls !== "session");
+  const parsed = names.map((name) => {
+    if (name === "*") return { cls: "*", ref: undefined };
+    const slash = name.indexOf("/");
+    return slash < 0
+      ? { cls: name.toLowerCase(), ref: undefined }
+      : { cls: name.slice(0, slash).toLowerCase(), ref: name.slice(slash + 1) };
   });
+  const classes = new Set(
+    all.filter((cls) => parsed.some((sub) => sub.cls === "*" || sub.cls === cls.toLowerCase())),
+  );
+  const matches = (change: Change) =>
+    parsed.some(
+      (sub) =>
+        sub.cls === "*" ||
+        (sub.cls === change.cls.toLowerCase() && (sub.ref === undefined || sub.ref === change.ref)),
+    );
+  return { classes, matches };
+}
+
+/**
+ * One event.from reply (xen-api `xapi_event.ml` from_inner, `event_types.ml`): each event's id is
+ * the generation as a string and its timestamp "0.0"; valid_ref_counts counts the rows of every
+ * table of the database, subscribed or not, as int32s.
+ */
+function eventBatch(db: Database, subscriptions: Subscriptions, since: number): XapiStruct {
+  const events = db
+    .changesSince(since, subscriptions.classes)
+    .filter(subscriptions.matches)
+    .map((change) => {
+      const event: XapiStruct = {
+        id: String(change.generation),
+        timestamp: "0.0",
+        class: change.cls.toLowerCase(),
+        operation: change.operation,
+        ref: change.ref,
+      };
+      if (change.operation !== "del") event["snapshot"] = db.record(change.ref);
+      return event;
+    });
   const counts: XapiStruct = {};
-  for (const cls of classes) counts[cls.toLowerCase()] = db.refs(cls).length;
+  for (const cls of db.classes()) counts[cls.toLowerCase()] = new XapiInt32(db.refs(cls).length);
   return { events, valid_ref_counts: counts, token: tokenOf(db.generation) };
 }
 
@@ -89,16 +120,16 @@ export const eventMethods: MethodSpec[] = [
     handler: async ({ db, session, signal, profile }, [names, token, timeout]) => {
       const since = parseToken(String(token));
       if (since === undefined) return fail("EVENT_FROM_TOKEN_PARSE_FAILURE", String(token));
-      const classes = subscribedClasses(db, (names as XapiValue[]).map(String));
+      const subscriptions = subscribe(db, (names as XapiValue[]).map(String));
       const deadline = Date.now() + Math.max(0, asFloat(timeout) ?? 0) * 1000;
       for (;;) {
         if (!db.has(session, "session")) return Faults.sessionInvalid(session);
-        const pending = db.changesSince(since, classes).length > 0;
+        const pending = db.changesSince(since, subscriptions.classes).some(subscriptions.matches);
         const remaining = deadline - Date.now();
         if (pending || remaining <= 0 || signal.aborted) {
           // Like XAPI, let a burst of changes settle so that they come back in one batch.
           if (pending) await sleep(profile.eventBatchMs, signal);
-          return ok(eventBatch(db, classes, since));
+          return ok(eventBatch(db, subscriptions, since));
         }
         await nextChange(db, remaining, signal);
       }

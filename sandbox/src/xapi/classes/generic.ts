@@ -1,8 +1,10 @@
-import type { ClassSchema } from "../database";
-import { Faults, ok } from "../faults";
+import type { ClassSchema, Database } from "../database";
+import { Faults, fail, ok } from "../faults";
+import type { Outcome } from "../faults";
 import type { MethodSpec } from "../dispatch/method";
-import { isStruct } from "../values";
-import type { XapiStruct } from "../values";
+import { asText, isStruct } from "../values";
+import type { XapiStruct, XapiValue } from "../values";
+import { evalFilter, fieldOfColumn, parseFilter, storedString } from "./db-filter";
 
 /** What a class exposes generically besides its getters (XAPI's RW fields with setters). */
 export interface GenericOptions {
@@ -10,6 +12,8 @@ export interface GenericOptions {
   listable?: boolean;
   /** Fields with a plain `set_<field>` (other_config and name_* are handled here when present). */
   settable?: string[];
+  /** Map fields besides other_config with set_/add_to_/remove_from_ (VM.blocked_operations). */
+  maps?: string[];
 }
 
 /**
@@ -34,6 +38,12 @@ export function genericMethods(schema: ClassSchema, options: GenericOptions = {}
           for (const ref of db.refs(cls)) records[ref] = db.record(ref);
           return ok(records);
         },
+      },
+      {
+        // xen-api datamodel_utils.ml: every class with get_all_records has it (see db-filter.ts).
+        name: `${cls}.get_all_records_where`,
+        params: [{ name: "expr", kind: "string" }],
+        handler: ({ db }, [expr]) => recordsWhere(db, schema, asText(expr)),
       },
     );
   }
@@ -75,7 +85,8 @@ export function genericMethods(schema: ClassSchema, options: GenericOptions = {}
       },
     });
   }
-  if ("other_config" in schema.fields) specs.push(...mapMethods(schema, "other_config"));
+  const maps = [...("other_config" in schema.fields ? ["other_config"] : []), ...(options.maps ?? [])];
+  for (const map of maps) specs.push(...mapMethods(schema, map));
   return specs;
 }
 
@@ -118,4 +129,32 @@ function mapMethods(schema: ClassSchema, field: string): MethodSpec[] {
       },
     },
   ];
+}
+
+/**
+ * get_all_records_where: a malformed expression fails INVALID_VALUE [expr, reason] (exnHelper.ml,
+ * Db_filter.Expression_error); a column the class lacks fails INTERNAL_ERROR ["missing field",
+ * column, ""] (db_cache_types.ml Row.find), as soon as a record is tested.
+ */
+function recordsWhere(db: Database, schema: ClassSchema, text: string): Outcome<XapiValue> {
+  let expr;
+  try {
+    expr = parseFilter(text);
+  } catch (error) {
+    return fail("INVALID_VALUE", text, (error as Error).message);
+  }
+  const fields = [...Object.keys(schema.fields), ...Object.keys(schema.backRefs ?? {})];
+  const records: XapiStruct = {};
+  for (const ref of db.refs(schema.name)) {
+    const record = db.record(ref);
+    let missing: string | undefined;
+    const matches = evalFilter(expr, (column) => {
+      const field = fieldOfColumn(schema.name, column, fields);
+      if (field === undefined) missing ??= column;
+      return field === undefined ? "" : storedString(record[field] ?? "");
+    });
+    if (missing !== undefined) return fail("INTERNAL_ERROR", "missing field", missing, "");
+    if (matches) records[ref] = record;
+  }
+  return ok(records);
 }

@@ -2,10 +2,12 @@ import type { ClassSchema } from "../database";
 import type { MethodSpec } from "../dispatch/method";
 import { NULL_REF } from "../values";
 import { genericMethods } from "./generic";
+import { HOST_UPSTREAM_FIELDS } from "./upstream-fields";
 
 export const hostSchema: ClassSchema = {
   name: "host",
   fields: {
+    ...HOST_UPSTREAM_FIELDS,
     uuid: "",
     name_label: "",
     name_description: "",
@@ -15,12 +17,8 @@ export const hostSchema: ClassSchema = {
     API_version_major: 2,
     API_version_minor: 21,
     API_version_vendor: "XenSource",
-    software_version: {
-      product_brand: "XCP-ng",
-      product_version: "8.2.1",
-      platform_name: "XCP",
-      xapi: "1.20",
-    },
+    // Set per host from its sm version at start (sm-version.ts softwareVersionOf).
+    software_version: {},
     control_domain: NULL_REF,
     other_config: {},
     tags: [],

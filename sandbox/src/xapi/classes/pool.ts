@@ -2,10 +2,12 @@ import type { ClassSchema } from "../database";
 import type { MethodSpec } from "../dispatch/method";
 import { NULL_REF } from "../values";
 import { genericMethods } from "./generic";
+import { POOL_UPSTREAM_FIELDS } from "./upstream-fields";
 
 export const poolSchema: ClassSchema = {
   name: "pool",
   fields: {
+    ...POOL_UPSTREAM_FIELDS,
     uuid: "",
     name_label: "",
     name_description: "",

@@ -3,10 +3,12 @@ import { Faults, ok } from "../faults";
 import type { MethodSpec } from "../dispatch/method";
 import { NEVER, NULL_REF } from "../values";
 import { genericMethods } from "./generic";
+import { SESSION_UPSTREAM_FIELDS } from "./upstream-fields";
 
 export const sessionSchema: ClassSchema = {
   name: "session",
   fields: {
+    ...SESSION_UPSTREAM_FIELDS,
     uuid: "",
     this_host: NULL_REF,
     this_user: NULL_REF,

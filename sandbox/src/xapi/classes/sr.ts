@@ -6,10 +6,12 @@ import { genericMethods } from "./generic";
 import type { UdevVdiView } from "./udev-vdi";
 import { udevSrView } from "./udev-vdi";
 import { forgetVdi, hotpluggedAt, isUdevSr } from "./vdi";
+import { SR_UPSTREAM_FIELDS } from "./upstream-fields";
 
 export const srSchema: ClassSchema = {
   name: "SR",
   fields: {
+    ...SR_UPSTREAM_FIELDS,
     uuid: "",
     name_label: "",
     name_description: "",

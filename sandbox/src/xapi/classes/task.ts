@@ -77,6 +77,8 @@ export const taskMethods: MethodSpec[] = [
   {
     name: "task.cancel",
     params: [taskRef],
+    // A custom call with the default flags, so it has an Async form (xen-api datamodel.ml Task.cancel).
+    hasAsync: true,
     handler: ({ db }, [task]) => {
       if (db.str(task as string, "status") !== "pending")
         return Faults.operationNotAllowed("task is not pending");

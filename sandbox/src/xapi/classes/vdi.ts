@@ -7,10 +7,12 @@ import type { XapiStruct, XapiValue } from "../values";
 import type { World } from "../world";
 import { udevSrView } from "./udev-vdi";
 import { genericMethods } from "./generic";
+import { VDI_UPSTREAM_FIELDS } from "./upstream-fields";
 
 export const vdiSchema: ClassSchema = {
   name: "VDI",
   fields: {
+    ...VDI_UPSTREAM_FIELDS,
     uuid: "",
     name_label: "",
     name_description: "",

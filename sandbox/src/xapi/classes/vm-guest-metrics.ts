@@ -3,6 +3,7 @@ import type { MethodSpec } from "../dispatch/method";
 import { NEVER, NULL_REF, isStruct } from "../values";
 import type { XapiStruct } from "../values";
 import { genericMethods } from "./generic";
+import { HVM_PLATFORM } from "./upstream-fields";
 
 /** What the guest agent reported (xen-api datamodel VM_guest_metrics; the fields a client reads). */
 export const vmGuestMetricsSchema: ClassSchema = {
@@ -43,8 +44,14 @@ export const GUEST_KINDS: readonly GuestKind[] = ["hvm", "hvm-no-pv-drivers", "h
 /** The VM fields that make a guest HVM or PV, as XAPI exposes them. */
 export function guestVmFields(kind: GuestKind): XapiStruct {
   return kind === "pv"
-    ? { domain_type: "pv", HVM_boot_policy: "", PV_bootloader: "pygrub" }
-    : { domain_type: "hvm", HVM_boot_policy: "BIOS order", PV_bootloader: "" };
+    ? { domain_type: "pv", HVM_boot_policy: "", PV_bootloader: "pygrub", platform: {} }
+    : {
+        domain_type: "hvm",
+        HVM_boot_policy: "BIOS order",
+        HVM_boot_params: { order: "cd" },
+        PV_bootloader: "",
+        platform: { ...HVM_PLATFORM },
+      };
 }
 
 /**

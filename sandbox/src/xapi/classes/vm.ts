@@ -1,5 +1,5 @@
 import type { ClassSchema, Database } from "../database";
-import { Faults, ok } from "../faults";
+import { Faults, fail, ok } from "../faults";
 import type { Outcome } from "../faults";
 import type { MethodSpec } from "../dispatch/method";
 import { NULL_REF, asBool, isStruct } from "../values";
@@ -7,14 +7,17 @@ import type { XapiValue } from "../values";
 import type { World } from "../world";
 import { equivalentDevices, linuxDeviceName } from "./device-names";
 import { genericMethods } from "./generic";
+import { updateVmMetrics } from "./metrics";
 import { checkHostSeesSrs, chooseHostForVm } from "./placement";
 import { udevAttachFailure } from "./udev-attach";
+import { VM_UPSTREAM_FIELDS } from "./upstream-fields";
 
 export type PowerState = "Halted" | "Running" | "Paused" | "Suspended";
 
 export const vmSchema: ClassSchema = {
   name: "VM",
   fields: {
+    ...VM_UPSTREAM_FIELDS,
     uuid: "",
     name_label: "",
     name_description: "",
@@ -47,21 +50,64 @@ export const vmSchema: ClassSchema = {
   derived: { allowed_operations: vmAllowedOperations },
 };
 
+/** The VM lifecycle operations the simulator implements, in the order allowed_operations lists them. */
+const VM_OPERATIONS = [
+  "start",
+  "start_on",
+  "clean_shutdown",
+  "hard_shutdown",
+  "clean_reboot",
+  "hard_reboot",
+  "pause",
+  "unpause",
+  "pool_migrate",
+] as const;
+export type VmOperation = (typeof VM_OPERATIONS)[number];
+
+/** xen-api `xapi_vm_lifecycle.ml` allowed_power_states, for the operations above (its order). */
+const ALLOWED_POWER_STATES: Record<VmOperation, readonly PowerState[]> = {
+  start: ["Halted"],
+  start_on: ["Halted"],
+  unpause: ["Paused"],
+  clean_reboot: ["Running"],
+  clean_shutdown: ["Running"],
+  pause: ["Running"],
+  pool_migrate: ["Running"],
+  hard_reboot: ["Paused", "Running"],
+  hard_shutdown: ["Paused", "Suspended", "Running"],
+};
+
 /**
- * VM.allowed_operations, live: the lifecycle calls the simulator implements that the power state
- * permits, none while another runs, none on the control domain (a subset of xen-api
- * `xapi_vm_lifecycle.ml`; which operations are listed is our choice).
+ * XAPI's check_operation_error for a VM (xen-api `xapi_vm_lifecycle.ml`), in its order: an
+ * operation the user blocked (OPERATION_BLOCKED [vm, reason]); the power state
+ * (VM_BAD_POWER_STATE [vm, allowed states joined by ", ", actual], lowercase); then the control
+ * domain, which allows only start and start_on of these. Concurrent operations queue on the VM's
+ * lock instead of failing (our choice); guest-feature checks are not modelled.
+ */
+export function vmOperationError(db: Database, vm: string, op: VmOperation): Outcome<never> | undefined {
+  const blocked = db.raw(vm, "blocked_operations");
+  if (isStruct(blocked) && typeof blocked[op] === "string") return fail("OPERATION_BLOCKED", vm, blocked[op]);
+  const actual = powerState(db, vm);
+  const allowed = ALLOWED_POWER_STATES[op];
+  if (!allowed.includes(actual))
+    return Faults.vmBadPowerState(
+      vm,
+      allowed.map((state) => state.toLowerCase()).join(", "),
+      actual.toLowerCase(),
+    );
+  if (db.bool(vm, "is_control_domain") && op !== "start" && op !== "start_on")
+    return Faults.operationNotAllowed("This operation is not allowed on a control domain");
+  return undefined;
+}
+
+/**
+ * VM.allowed_operations, live: the implemented operations that vmOperationError lets through,
+ * none while another runs (which operations XAPI would list beyond these: not modelled).
  */
 function vmAllowedOperations(db: Database, vm: string): string[] {
-  if (db.bool(vm, "is_control_domain")) return [];
   const current = db.raw(vm, "current_operations");
   if (isStruct(current) && Object.keys(current).length > 0) return [];
-  const byState: Record<string, string[]> = {
-    Halted: ["start"],
-    Running: ["clean_shutdown", "hard_shutdown", "pause"],
-    Paused: ["hard_shutdown", "unpause"],
-  };
-  return byState[db.str(vm, "power_state")] ?? [];
+  return VM_OPERATIONS.filter((op) => vmOperationError(db, vm, op) === undefined);
 }
 
 /**
@@ -107,6 +153,7 @@ function halt(db: Database, vm: string): void {
     db.update(vbd, { currently_attached: false });
   }
   db.update(vm, { power_state: "Halted", resident_on: NULL_REF, domid: -1 });
+  updateVmMetrics(db, vm);
 }
 
 /** The next free domain id (dom0 is 0), as Xen hands them out. */
@@ -114,20 +161,18 @@ function nextDomid(db: Database): number {
   return Math.max(0, ...db.refs("VM").map((vm) => Number(db.field(vm, "domid")))) + 1;
 }
 
-/** Lifecycle operations on dom0 are refused (choice of message: upstream's wording not checked). */
-function refuseControlDomain(db: Database, vm: string) {
-  return db.bool(vm, "is_control_domain")
-    ? Faults.operationNotAllowed("This operation is not allowed on the control domain")
-    : undefined;
-}
-
-function requirePowerState(db: Database, vm: string, expected: PowerState) {
-  const refused = refuseControlDomain(db, vm);
-  if (refused !== undefined) return refused;
-  const actual = powerState(db, vm);
-  return actual === expected
-    ? undefined
-    : Faults.vmBadPowerState(vm, expected.toLowerCase(), actual.toLowerCase());
+/** Boots a Halted VM on `host`: every disk must attach there first (see startAttachFailure). */
+async function boot(world: World, vm: string, host: string, paused: boolean): Promise<Outcome<XapiValue>> {
+  const { db } = world;
+  const attachFailure = await startAttachFailure(world, vm);
+  if (attachFailure !== undefined) return attachFailure;
+  db.update(vm, { power_state: paused ? "Paused" : "Running", resident_on: host, domid: nextDomid(db) });
+  updateVmMetrics(db, vm);
+  // Booting attaches every device the VM has (choice: no VDI sharing check at start).
+  for (const vbd of db.find("VBD", (record) => record["VM"] === vm && record["empty"] !== true)) {
+    db.update(vbd, { currently_attached: true, device: linuxDeviceName(db.str(vbd, "userdevice")) });
+  }
+  return ok("");
 }
 
 const vmRef = { name: "vm", kind: "ref", cls: "VM" } as const;
@@ -135,7 +180,7 @@ const perVmLock = (args: readonly unknown[]) => [`VM:${String(args[0])}`];
 
 export const vmMethods: MethodSpec[] = [
   // VM.affinity is a plain database field upstream (no custom setter in xapi_vm.ml).
-  ...genericMethods(vmSchema, { settable: ["affinity"] }),
+  ...genericMethods(vmSchema, { settable: ["affinity"], maps: ["blocked_operations"] }),
   {
     name: "VM.get_allowed_VBD_devices",
     params: [vmRef],
@@ -148,7 +193,7 @@ export const vmMethods: MethodSpec[] = [
     locks: perVmLock,
     marks: "start",
     handler: async ({ db, world }, [vm, startPaused]) => {
-      const bad = requirePowerState(db, vm as string, "Halted");
+      const bad = vmOperationError(db, vm as string, "start");
       if (bad !== undefined) return bad;
       // message_forwarding.ml VM.start: forward_to_suitable_host -> choose_host_for_vm.
       const host = chooseHostForVm(
@@ -157,18 +202,29 @@ export const vmMethods: MethodSpec[] = [
         world.hosts.map((poolHost) => poolHost.ref),
       );
       if (!host.ok) return host;
-      const attachFailure = await startAttachFailure(world, vm as string);
-      if (attachFailure !== undefined) return attachFailure;
-      db.update(vm as string, {
-        power_state: asBool(startPaused) === true ? "Paused" : "Running",
-        resident_on: host.value,
-        domid: nextDomid(db),
-      });
-      // Booting attaches every device the VM has (choice: no VDI sharing check at start).
-      for (const vbd of db.find("VBD", (record) => record["VM"] === vm && record["empty"] !== true)) {
-        db.update(vbd, { currently_attached: true, device: linuxDeviceName(db.str(vbd, "userdevice")) });
-      }
-      return ok("");
+      return boot(world, vm as string, host.value, asBool(startPaused) === true);
+    },
+  },
+  {
+    // message_forwarding.ml VM.start_on: the VM's operation check (power state), then
+    // reserve_memory_for_vm -> assert_can_boot_here on the named host: a disk on an SR that host
+    // cannot reach fails VM_REQUIRES_SR [vm, sr], as pool_migrate does.
+    name: "VM.start_on",
+    params: [
+      vmRef,
+      { name: "host", kind: "ref", cls: "host" },
+      { name: "start_paused", kind: "bool" },
+      { name: "force", kind: "bool" },
+    ],
+    hasAsync: true,
+    locks: perVmLock,
+    marks: "start_on",
+    handler: async ({ db, world }, [vm, host, startPaused]) => {
+      const bad = vmOperationError(db, vm as string, "start_on");
+      if (bad !== undefined) return bad;
+      const unreachable = checkHostSeesSrs(db, vm as string, host as string);
+      if (unreachable !== undefined) return unreachable;
+      return boot(world, vm as string, host as string, asBool(startPaused) === true);
     },
   },
   {
@@ -181,7 +237,7 @@ export const vmMethods: MethodSpec[] = [
     hasAsync: true,
     locks: perVmLock,
     handler: ({ db }, [vm, host]) => {
-      const bad = requirePowerState(db, vm as string, "Running");
+      const bad = vmOperationError(db, vm as string, "pool_migrate");
       if (bad !== undefined) return bad;
       const unreachable = checkHostSeesSrs(db, vm as string, host as string);
       if (unreachable !== undefined) return unreachable;
@@ -196,41 +252,45 @@ export const vmMethods: MethodSpec[] = [
     locks: perVmLock,
     marks: name,
     handler: ({ db }, [vm]) => {
-      const refused = refuseControlDomain(db, vm as string);
-      if (refused !== undefined) return refused;
-      const state = powerState(db, vm as string);
-      // A hard shutdown also stops a paused domain; a clean one needs a running guest.
-      if (state === "Running" || (name === "hard_shutdown" && state === "Paused")) {
-        halt(db, vm as string);
-        return ok("");
-      }
-      return Faults.vmBadPowerState(vm as string, "running", state.toLowerCase());
+      const bad = vmOperationError(db, vm as string, name);
+      if (bad !== undefined) return bad;
+      halt(db, vm as string);
+      return ok("");
     },
   })),
-  {
-    name: "VM.pause",
+  ...(["clean_reboot", "hard_reboot"] as const).map((name): MethodSpec => ({
+    // A reboot is a new domain on the same host: a fresh domid, the disks attached again.
+    name: `VM.${name}`,
     params: [vmRef],
     hasAsync: true,
     locks: perVmLock,
+    marks: name,
     handler: ({ db }, [vm]) => {
-      const bad = requirePowerState(db, vm as string, "Running");
+      const bad = vmOperationError(db, vm as string, name);
       if (bad !== undefined) return bad;
-      db.update(vm as string, { power_state: "Paused" });
+      db.update(vm as string, { power_state: "Running", domid: nextDomid(db) });
+      updateVmMetrics(db, vm as string);
       return ok("");
     },
-  },
-  {
-    name: "VM.unpause",
+  })),
+  ...(
+    [
+      ["pause", "Paused"],
+      ["unpause", "Running"],
+    ] as const
+  ).map(([name, next]): MethodSpec => ({
+    name: `VM.${name}`,
     params: [vmRef],
     hasAsync: true,
     locks: perVmLock,
+    marks: name,
     handler: ({ db }, [vm]) => {
-      const bad = requirePowerState(db, vm as string, "Paused");
+      const bad = vmOperationError(db, vm as string, name);
       if (bad !== undefined) return bad;
-      db.update(vm as string, { power_state: "Running" });
+      db.update(vm as string, { power_state: next });
       return ok("");
     },
-  },
+  })),
 ];
 
 export const haltVm = halt;

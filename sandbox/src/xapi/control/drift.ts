@@ -7,6 +7,7 @@ import type { GuestKind } from "../classes/vm-guest-metrics";
 import type { XapiClass } from "../database";
 import { NULL_REF } from "../values";
 import type { World } from "../world";
+import { updateVmMetrics } from "../classes/metrics";
 
 /** A drift request names its object by opaque ref, UUID, or (for VMs) name_label. */
 export class DriftError extends Error {
@@ -66,6 +67,7 @@ export function driftOperations(world: World): DriftOperations {
         );
         const host = current !== NULL_REF ? current : placed.ok ? placed.value : world.host;
         db.update(vm, { power_state: state, resident_on: host });
+        updateVmMetrics(db, vm);
       }
     },
     unplugVbd(selector) {

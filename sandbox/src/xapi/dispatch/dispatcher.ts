@@ -140,9 +140,16 @@ export class Dispatcher {
   ): DispatchResult | { spec: MethodSpec; args: unknown[]; isAsync: boolean } {
     const { db, methods } = this.deps.world;
     const isAsync = method.startsWith(ASYNC_PREFIX);
-    const spec = methods.get(isAsync ? method.slice(ASYNC_PREFIX.length) : method);
-    if (spec === undefined || (isAsync && spec.hasAsync !== true))
-      return toResult(Faults.methodUnknown(method));
+    const name = isAsync ? method.slice(ASYNC_PREFIX.length) : method;
+    const spec = methods.get(name);
+    if (spec === undefined) {
+      // xen-api gen_server.ml: an unknown name with parameters is tried as a host extension,
+      // whose first parameter is a session checked first (Session_check); then
+      // MESSAGE_METHOD_UNKNOWN names the call without "Async." (xapi_extensions.ml find_extension).
+      if (params.length > 0 && !db.has(String(params[0]), "session"))
+        return toResult(Faults.sessionInvalid(String(params[0])));
+      return toResult(Faults.methodUnknown(name));
+    }
 
     const needsSession = spec.needsSession !== false;
     const received = params.length - (needsSession ? 1 : 0);
@@ -155,6 +162,9 @@ export class Dispatcher {
     facts.session = needsSession ? String(params[0]) : "";
     if (needsSession && !db.has(facts.session, "session"))
       return toResult(Faults.sessionInvalid(facts.session));
+    // server_helpers.ml do_dispatch, after the arity and session checks: a call without an
+    // Async form answers XAPI's "Fault" failure (API.response_of_fault).
+    if (isAsync && spec.hasAsync !== true) return toResult(Faults.noAsyncMode(spec.name));
     const args = needsSession ? params.slice(1) : [...params];
 
     const invalid = this.invalidRef(spec, args);

@@ -69,13 +69,11 @@ export class MethodTable {
     return [...this.methods.keys()].sort();
   }
 
-  /** system.listMethods: every method, plus the Async variants XAPI offers. */
+  /**
+   * system.listMethods: every method by its synchronous name only; XAPI lists no Async.* names
+   * (xen-api ocaml/idl/ocaml_backend/gen_server.ml builds the list with `wire_name ~sync:true`).
+   */
   listMethods(): string[] {
-    const names: string[] = [];
-    for (const spec of this.methods.values()) {
-      names.push(spec.name);
-      if (spec.hasAsync === true) names.push(`Async.${spec.name}`);
-    }
-    return names.sort();
+    return [...this.methods.values()].map((spec) => spec.name).sort();
   }
 }

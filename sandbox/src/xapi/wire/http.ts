@@ -7,7 +7,16 @@ import {
   encodeJsonRpcProtocolError,
   encodeJsonRpcSuccess,
 } from "./json-rpc";
-import { XML_CONTENT_TYPE, decodeXmlRpcCall, encodeXmlRpcFailure, encodeXmlRpcSuccess } from "./xml-rpc";
+import {
+  XML_CONTENT_TYPE,
+  decodeXmlRpcCall,
+  encodeXmlRpcBare,
+  encodeXmlRpcFailure,
+  encodeXmlRpcSuccess,
+} from "./xml-rpc";
+
+/** The one call XAPI answers over XML-RPC without the {Status, Value} wrapper (see encodeXmlRpcBare). */
+const BARE_XML_METHOD = "system.listMethods";
 
 /** Larger request bodies are refused (XAPI calls are small; this guards the simulator only). */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -99,7 +108,9 @@ async function serveXml(
   }
   const result = await dispatch(call.method, call.params);
   if (result.kind === "drop") return drop(request);
-  const text =
-    result.kind === "success" ? encodeXmlRpcSuccess(result.value) : encodeXmlRpcFailure(result.fault);
+  let text: string;
+  if (result.kind === "failure") text = encodeXmlRpcFailure(result.fault);
+  else if (call.method === BARE_XML_METHOD) text = encodeXmlRpcBare(result.value);
+  else text = encodeXmlRpcSuccess(result.value);
   send(response, 200, XML_CONTENT_TYPE, text);
 }

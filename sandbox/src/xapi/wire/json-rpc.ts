@@ -1,5 +1,5 @@
 import type { XapiFault } from "../faults";
-import { XapiFloat, formatXapiDate, isStruct } from "../values";
+import { XapiFloat, XapiInt32, formatXapiDate, isStruct } from "../values";
 import type { XapiValue } from "../values";
 
 /** The JSON-RPC content type, exactly (the xen-api client falls back to XML-RPC on anything else). */
@@ -45,7 +45,7 @@ export function decodeJsonRpcCall(body: string): JsonRpcRequest {
 
 /** XAPI's JSON typing: ints and floats are numbers, dates strings in XAPI's basic ISO form. */
 function toJson(value: XapiValue): unknown {
-  if (value instanceof XapiFloat) return value.value;
+  if (value instanceof XapiFloat || value instanceof XapiInt32) return value.value;
   if (value instanceof Date) return formatXapiDate(value);
   if (Array.isArray(value)) return value.map(toJson);
   if (isStruct(value))

@@ -4,7 +4,7 @@ import type { XmlNode } from "@vates/xml/parse";
 import { Formatter } from "@vates/xml-rpc/formatter";
 import { xmlRpcParser } from "@vates/xml-rpc/parser";
 import type { XapiFault } from "../faults";
-import { XapiFloat, formatXapiDate } from "../values";
+import { XapiFloat, XapiInt32, formatXapiDate } from "../values";
 import type { XapiValue } from "../values";
 
 /** XML-RPC's content type, exactly as XAPI sends it (the xen-api client compares it verbatim). */
@@ -14,6 +14,7 @@ export const XML_CONTENT_TYPE = "text/xml";
 class XapiXmlFormatter extends Formatter {
   override format_js(value: unknown): XmlNode | string {
     if (value instanceof XapiFloat) return this.format_double(value.value);
+    if (value instanceof XapiInt32) return { name: "i4", children: [String(value.value)] };
     if (value instanceof Date) return { name: "dateTime.iso8601", children: [formatXapiDate(value)] };
     if (typeof value === "number" && Number.isInteger(value)) return String(value);
     return super.format_js(value);
@@ -58,6 +59,14 @@ function respond(payload: Record<string, unknown>): string {
 
 export function encodeXmlRpcSuccess(value: XapiValue): string {
   return respond({ Status: "Success", Value: value });
+}
+
+/**
+ * A response whose value is not wrapped in {Status, Value}: XAPI answers system.listMethods this
+ * way over XML-RPC (xen-api ocaml/xapi/api_server.ml `callback`), unlike every other call.
+ */
+export function encodeXmlRpcBare(value: XapiValue): string {
+  return formatXml(formatter.format_methodResponse({ params: [value] }), { indent: 0 });
 }
 
 export function encodeXmlRpcFailure(fault: XapiFault): string {
