@@ -1,9 +1,12 @@
 // The dom0 sandbox's pure parts: xe's argument parsing and output formats, the disks'
 // identities and fixture rule, the inventory, sshd's config and log, the CLI's arguments.
 // (No root needed: a unit test.)
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseCliArgs } from "xen-sandbox/dist/cli";
 import { disksPerHost } from "xen-sandbox/dist/dom0/pool";
-import { kernelNameOfLink } from "xen-sandbox/dist/dom0/device-directory";
+import { kernelNameOfLink, namespaceDeviceDirectory } from "xen-sandbox/dist/dom0/device-directory";
 import { levelsLeavesFirst } from "xen-sandbox/dist/dom0/host-processes";
 import { diskIdentities, renderFixtureRules } from "xen-sandbox/dist/dom0/identities";
 import { inventoryValue, renderInventory } from "xen-sandbox/dist/dom0/inventory";
@@ -146,6 +149,26 @@ describe("disk identities and the fixture rule", () => {
     expect(kernelNameOfLink("loop3", "../../loop3")).toBe("loop3");
     expect(kernelNameOfLink("disk-a", "/dev/sdb")).toBe("sdb");
     expect(kernelNameOfLink("sdc", undefined)).toBe("sdc");
+  });
+
+  test("the udev SR's scan goes on when udev removes a link while it reads it, as sm's does", async () => {
+    const root = mkdtempSync(join(tmpdir(), "xp-devdir-"));
+    try {
+      mkdirSync(join(root, "dev/xapi/block"), { recursive: true });
+      symlinkSync("../../vanishing-disk", join(root, "dev/xapi/block/loop99"));
+      const seen = new Map<string, number>();
+      // The second look at the link (readlink, after lstat) finds it gone: udev removed it between.
+      const outside = (path: string) => {
+        const count = (seen.get(path) ?? 0) + 1;
+        seen.set(path, count);
+        if (path === "/dev/xapi/block/loop99" && count === 2) rmSync(join(root, path));
+        return join(root, path);
+      };
+      const entries = await namespaceDeviceDirectory(outside, () => "label").list();
+      expect(entries).toEqual([expect.objectContaining({ name: "loop99", kernelName: "", sizeBytes: 0 })]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 

@@ -28,7 +28,11 @@ async function resolveInNamespace(
     const info = await lstat(outside(current)).catch(() => undefined);
     if (info === undefined) return undefined;
     if (!info.isSymbolicLink()) return current;
-    current = posix.resolve(posix.dirname(current), await readlink(outside(current)));
+    // Gone since lstat (udev removed or re-made it meanwhile): sm's udevVDI.load catches the
+    // OSError and marks the VDI deleted (xapi-project/sm drivers/udevSR.py); a scan goes on.
+    const target = await readlink(outside(current)).catch(() => undefined);
+    if (target === undefined) return undefined;
+    current = posix.resolve(posix.dirname(current), target);
   }
   return undefined;
 }
