@@ -122,7 +122,10 @@ function duplicates(pieces: PassthroughPieces): string[] {
 export async function tearDown(world: MatrixWorld, stored: Stored | undefined): Promise<string[]> {
   if (stored !== undefined) await world.engine.destroy(stored);
   const left = describePieces(await listPieces(world.sandbox));
-  return left.length === 0 ? [] : [`left after the final destroy: ${left.join("; ")}`];
+  if (left.length === 0) return [];
+  // What udevd printed tells a udev hiccup (a skipped event) from a fault of ours.
+  const udevd = world.sandbox.udevdOutput().trim() || "nothing";
+  return [`left after the final destroy: ${left.join("; ")} (udevd printed: ${udevd})`];
 }
 
 /** A failure's message as the user sees it (the host's gRPC details). */

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import type { Step } from "pulumi-xen-passthrough/dist/core/converge-plan.js";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -60,6 +60,39 @@ describe("the udev round", () => {
       timeout: 10_000,
     });
     expect(printed.split("\n")).toEqual([`timeout 0 ${path} 0`, "done", ""]);
+  });
+
+  test("a link that must go is waited for, and the disk's event replayed while it lingers", () => {
+    // Run for real with bash. The stand-in udevadm logs its calls; its second trigger (the
+    // replay: udevd may drop an event, see the script) is the one that removes the link.
+    const dir = mkdtempSync(join(tmpdir(), "xp-udev-round-"));
+    const link = join(dir, "xp-serial-ZS01");
+    symlinkSync("/dev/null", link);
+    const calls = join(dir, "calls");
+    writeFileSync(
+      join(dir, "udevadm"),
+      `#!/bin/sh\necho "$1" >> ${calls}\n` +
+        `[ "$1" = trigger ] && [ "$(grep -c trigger ${calls})" -ge 2 ] && rm -f ${link}\nexit 0\n`,
+      { mode: 0o755 },
+    );
+    const run = (path: string, timeoutSeconds: number) =>
+      execFileSync("bash", ["-c", UDEV_ROUND_SCRIPT], {
+        input: renderManifest([{ triggers: ["loop9"], waitsGone: [{ path, timeoutSeconds }] }]),
+        env: { PATH: `${dir}:/usr/bin:/bin` },
+        encoding: "utf8",
+        timeout: 20_000,
+      });
+    expect(run(link, 10).split("\n")).toEqual(["done", ""]);
+    expect(readFileSync(calls, "utf8").split("\n")).toEqual(["control", "trigger", "settle", "trigger", ""]);
+    // A link udev keeps (the stand-in never removes this one): reported once its bound is up.
+    const kept = join(dir, "xp-serial-ZS02");
+    symlinkSync("/dev/null", kept);
+    expect(run(kept, 1).split("\n")).toEqual([`lingers 0 ${kept} 1`, "done", ""]);
+    const [outcome] = parseOutcomes(`lingers 0 ${kept} 1\ndone`, 1);
+    expect((outcome as Error).message).toBe(
+      `udev did not remove ${kept} within 1 s of its rule going: see which rule still makes it with ` +
+        `"udevadm info ${kept}" on the host, then run the operation again`,
+    );
   });
 
   test("outcomes are per request: a timeout fails its own request only", () => {

@@ -61,7 +61,7 @@ export async function convergeFrom(
     // Refused by the host (another owner holds the claim): nothing of this run was changed.
     if (cause instanceof RefusedError) throw cause;
     if (options.rollbackEarly && !changes.vbdExists) {
-      const leftovers = await rollback(access, view, changes, inputs.disk, log);
+      const leftovers = await rollback(access, view, changes, inputs, log);
       if (leftovers.length === 0) throw cause;
       throw new RollbackIncompleteError(leftovers, { cause });
     }

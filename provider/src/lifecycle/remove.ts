@@ -10,7 +10,7 @@ import {
 } from "../core/boot-repair.js";
 import type { HostView } from "../core/host-view.js";
 import type { PassthroughDiskInputs } from "../core/inputs.js";
-import { rulePath as rulePathOf } from "../core/rule.js";
+import { rulePath as rulePathOf, symlinkPath } from "../core/rule.js";
 import type { Log } from "../dom0/remote.js";
 import { destroyVbd, unplugVbd } from "../xapi/vbd.js";
 import { forgetVdi } from "../xapi/vdi.js";
@@ -60,6 +60,11 @@ export async function removeFrom(
     view.claimKey !== undefined && view.claimOwner !== undefined && view.claimOwner !== view.foreignOwner
       ? { key: view.claimKey, owner: view.claimOwner }
       : undefined;
+  // The delete is done only once the link is gone: while it lingers, an SR scan brings the VDI back.
+  const linkGone =
+    retrigger && view.symlinkName !== undefined
+      ? [{ path: symlinkPath(view.symlinkName), timeoutSeconds: inputs.symlinkTimeoutSeconds }]
+      : [];
   const repair = bootRepairRemoval(view);
   if (
     view.ruleText !== undefined ||
@@ -71,6 +76,7 @@ export async function removeFrom(
     await access.batches.udev({
       removes: [...(view.ruleText === undefined ? [] : [rulePath]), ...repair.removes],
       triggers: retrigger ? [disk.kernelName] : [],
+      ...(linkGone.length === 0 ? {} : { waitsGone: linkGone }),
       ...(release === undefined ? {} : { release }),
       ...(repair.removeWhenUnclaimed.length === 0 ? {} : { removeWhenUnclaimed: repair.removeWhenUnclaimed }),
     });

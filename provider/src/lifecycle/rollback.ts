@@ -1,7 +1,7 @@
 // Undo of a create that failed before its VBD existed: nothing of it may stay on the host.
 import { causeText } from "../core/errors.js";
 import type { HostView } from "../core/host-view.js";
-import type { DiskIdentity } from "../core/inputs.js";
+import type { PassthroughDiskInputs } from "../core/inputs.js";
 import { rulePath as rulePathOf, symlinkName, symlinkPath } from "../core/rule.js";
 import type { Log } from "../dom0/remote.js";
 import { forgetVdi, vdiAt } from "../xapi/vdi.js";
@@ -14,9 +14,10 @@ export async function rollback(
   access: HostAccess,
   view: HostView,
   changes: Changes,
-  identity: DiskIdentity,
+  inputs: PassthroughDiskInputs,
   log: Log,
 ): Promise<string[]> {
+  const { disk: identity, symlinkTimeoutSeconds } = inputs;
   const rulePath = rulePathOf(identity);
   const kernelName = view.disk?.kernelName;
   // A claim this create took (not one it found) is dropped with the rest.
@@ -37,6 +38,12 @@ export async function rollback(
   const repair = view.bootRepair;
   const repairPlanned = repair.status === "missing" || repair.status === "outdated";
   const unclaimed = repairPlanned && !repair.installed ? bootRepairRemoval(view).removeWhenUnclaimed : [];
+  // Our rule's link must be gone before the scan below (unless a rule moved back makes it again).
+  const name = symlinkName(identity, kernelName, view.wantedNaming);
+  const linkGone =
+    changes.ruleWritten && changes.rulesSetAside.size === 0
+      ? [{ path: symlinkPath(name), timeoutSeconds: symlinkTimeoutSeconds }]
+      : [];
   await attempt("undo the rule changes", () =>
     access.batches.udev({
       removes: [
@@ -46,6 +53,7 @@ export async function rollback(
       ...(unclaimed.length === 0 ? {} : { removeWhenUnclaimed: unclaimed }),
       restores: [...changes.rulesSetAside.keys()],
       triggers: [kernelName],
+      ...(linkGone.length === 0 ? {} : { waitsGone: linkGone }),
       ...(claimTaken && view.claimKey !== undefined
         ? { release: { key: view.claimKey, owner: view.owner } }
         : {}),
@@ -56,7 +64,6 @@ export async function rollback(
     // The VDI appeared during this create: a scan forgets it now that the symlink is gone.
     await attempt("forget the VDI", async () => {
       await access.batches.scan(sr.ref);
-      const name = symlinkName(identity, kernelName, view.wantedNaming);
       const left = vdiAt(await access.batches.snapshot(), sr.ref, symlinkPath(name));
       if (left !== undefined) await forgetVdi(access.xapi, left.$ref);
     });

@@ -92,6 +92,8 @@ export interface Sandbox extends SandboxDescription {
   sshConnections(): number;
   /** SSH sessions (exec, shell, subsystem; not forwarding channels) sshd has started so far. */
   sshSessions(): number;
+  /** The tail of what dom0's udevd printed (its warnings: an event it skipped, a rule it refused). */
+  udevdOutput(): string;
   /** Removes everything the sandbox made: processes, mounts, loop devices, files. */
   stop(): Promise<void>;
 }
@@ -328,6 +330,7 @@ export async function finishDom0(
     smVersion: dom0.smVersion,
     sshConnections: () => sshd.connections(),
     sshSessions: () => sshd.sessions(),
+    udevdOutput: () => udevd.current.process.output(),
     stop: () => (stopping ??= stopAll()),
   };
 }
