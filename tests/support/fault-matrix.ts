@@ -123,7 +123,7 @@ export async function tearDown(world: MatrixWorld, stored: Stored | undefined): 
   if (stored !== undefined) await world.engine.destroy(stored);
   const left = describePieces(await listPieces(world.sandbox));
   if (left.length === 0) return [];
-  // What udevd printed tells a udev hiccup (a skipped event) from a fault of ours.
+  // What udevd printed, so a leftover link comes with udev's side of the story.
   const udevd = world.sandbox.udevdOutput().trim() || "nothing";
   return [`left after the final destroy: ${left.join("; ")} (udevd printed: ${udevd})`];
 }

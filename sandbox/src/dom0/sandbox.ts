@@ -92,7 +92,7 @@ export interface Sandbox extends SandboxDescription {
   sshConnections(): number;
   /** SSH sessions (exec, shell, subsystem; not forwarding channels) sshd has started so far. */
   sshSessions(): number;
-  /** The tail of what dom0's udevd printed (its warnings: an event it skipped, a rule it refused). */
+  /** The tail of what dom0's udevd printed (its warnings: a rule it could not read, a worker that failed). */
   udevdOutput(): string;
   /** Removes everything the sandbox made: processes, mounts, loop devices, files. */
   stop(): Promise<void>;
