@@ -4,14 +4,9 @@
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { startXapiSimulator } from "xen-sandbox";
-import {
-  closeAll,
-  HostKeyError,
-  hostSession,
-  XapiSession,
-} from "pulumi-xen-passthrough/dist/adapters/index.js";
-import type { SshConnection, SshConnectionGiven } from "pulumi-xen-passthrough/dist/core/inputs.js";
-import { withSshDefaults, withXapiDefaults } from "pulumi-xen-passthrough/dist/core/inputs.js";
+import { closeAll, HostKeyError, hostSession, XapiSession } from "#provider/adapters/index.js";
+import type { SshConnection, SshConnectionGiven } from "#provider/core/inputs.js";
+import { withSshDefaults, withXapiDefaults } from "#provider/core/inputs.js";
 import { connectionTo, useSandbox } from "../support/sandbox";
 
 const sandbox = useSandbox({ disks: 0 });
@@ -104,8 +99,8 @@ it("closeAll logs out and disconnects; the next caller connects afresh", async (
 
 it("lets a process that never calls closeAll exit by itself, logging out first", async () => {
   const sessionsBefore = control().state().sessions;
-  const adapters = require.resolve("pulumi-xen-passthrough/dist/adapters/index.js");
-  const inputs = require.resolve("pulumi-xen-passthrough/dist/core/inputs.js");
+  const adapters = require.resolve("#provider/adapters/index.js");
+  const inputs = require.resolve("#provider/core/inputs.js");
   const child = `
     const { hostSession } = require(${JSON.stringify(adapters)});
     const { withSshDefaults } = require(${JSON.stringify(inputs)});

@@ -1,6 +1,6 @@
 // Password login (no key), as @pulumi/command's `connection.password` allows.
-import { RemoteHost } from "pulumi-xen-passthrough/dist/adapters/index.js";
-import { withSshDefaults } from "pulumi-xen-passthrough/dist/core/inputs.js";
+import { RemoteHost } from "#provider/adapters/index.js";
+import { withSshDefaults } from "#provider/core/inputs.js";
 import { useSandbox } from "../support/sandbox";
 
 const sandbox = useSandbox({ disks: 0, passwordLogin: true });

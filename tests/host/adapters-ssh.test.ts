@@ -8,9 +8,9 @@ import {
   RemoteCommandError,
   RemoteHost,
   SshConnectionError,
-} from "pulumi-xen-passthrough/dist/adapters/index.js";
-import type { SshConnection, SshConnectionGiven } from "pulumi-xen-passthrough/dist/core/inputs.js";
-import { withSshDefaults } from "pulumi-xen-passthrough/dist/core/inputs.js";
+} from "#provider/adapters/index.js";
+import type { SshConnection, SshConnectionGiven } from "#provider/core/inputs.js";
+import { withSshDefaults } from "#provider/core/inputs.js";
 import { connectionTo, useSandbox } from "../support/sandbox";
 
 const sandbox = useSandbox({ disks: 0 });

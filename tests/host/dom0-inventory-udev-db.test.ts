@@ -1,9 +1,9 @@
 // Host tier: the inventory reads udev's database directly (/run/udev/data) and falls back to
 // `udevadm info --export-db` where that directory is missing. Both must describe the disks alike.
-import { parseInventory, type Dom0Inventory } from "pulumi-xen-passthrough/dist/core/dom0-inventory.js";
-import { INVENTORY_SCRIPT } from "pulumi-xen-passthrough/dist/dom0/inventory.js";
+import { parseInventory, type Dom0Inventory } from "#provider/core/dom0-inventory.js";
+import { INVENTORY_SCRIPT } from "#provider/dom0/inventory.js";
 
-import { NAMING_PROPERTIES } from "pulumi-xen-passthrough/dist/core/rule.js";
+import { NAMING_PROPERTIES } from "#provider/core/rule.js";
 
 import { useSandbox } from "../support/sandbox";
 

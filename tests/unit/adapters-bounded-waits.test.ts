@@ -13,10 +13,10 @@ import {
   SshConnectionError,
   XapiSession,
   XapiTransportError,
-} from "pulumi-xen-passthrough/dist/adapters/index.js";
-import { loadXapiClient } from "pulumi-xen-passthrough/dist/adapters/xapi.js";
-import type { SshConnection, SshConnectionGiven } from "pulumi-xen-passthrough/dist/core/inputs.js";
-import { withSshDefaults } from "pulumi-xen-passthrough/dist/core/inputs.js";
+} from "#provider/adapters/index.js";
+import { loadXapiClient } from "#provider/adapters/xapi.js";
+import type { SshConnection, SshConnectionGiven } from "#provider/core/inputs.js";
+import { withSshDefaults } from "#provider/core/inputs.js";
 import type { SshPeer } from "./adapters-peer-fixture";
 import { startSshPeer } from "./adapters-peer-fixture";
 import { useXapiSimulator } from "./xapi-fixture";

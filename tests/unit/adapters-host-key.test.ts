@@ -6,9 +6,9 @@ import {
   parseHostKey,
   parseHostKeyPin,
   publicKeyLine,
-} from "pulumi-xen-passthrough/dist/adapters/index.js";
-import { hostKeyAlgorithmsFor, presentedKey } from "pulumi-xen-passthrough/dist/adapters/host-key.js";
-import { RESOURCE_SETTING_NAMES } from "pulumi-xen-passthrough/dist/core/inputs.js";
+} from "#provider/adapters/index.js";
+import { hostKeyAlgorithmsFor, presentedKey } from "#provider/adapters/host-key.js";
+import { RESOURCE_SETTING_NAMES } from "#provider/core/inputs.js";
 
 const ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILwEYbtVdD7aJxcJ0w9Q5mnlULV7wKwLy6MJzb7EOH+i";
 const ED25519_FINGERPRINT = "SHA256:SqVgj44cqofX4JmXiqEOAvOLf1Q5a7G+1aSPL3AR9mA";

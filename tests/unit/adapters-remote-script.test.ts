@@ -11,8 +11,8 @@ import {
   readFileScript,
   TIMED_OUT_EXIT_CODE,
   writeFileAtomicScript,
-} from "pulumi-xen-passthrough/dist/adapters/remote-script.js";
-import { firstLine } from "pulumi-xen-passthrough/dist/adapters/index.js";
+} from "#provider/adapters/remote-script.js";
+import { firstLine } from "#provider/adapters/index.js";
 
 function runLikeSshd(
   script: string,

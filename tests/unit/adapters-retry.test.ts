@@ -1,4 +1,4 @@
-import { backoffDelayMs, retry } from "pulumi-xen-passthrough/dist/adapters/retry.js";
+import { backoffDelayMs, retry } from "#provider/adapters/retry.js";
 
 const noDelay = () => 0;
 

@@ -2,7 +2,7 @@
 import { once } from "node:events";
 import { connect, createServer } from "node:net";
 import type { AddressInfo, Server, Socket } from "node:net";
-import { openLocalTunnel } from "pulumi-xen-passthrough/dist/adapters/index.js";
+import { openLocalTunnel } from "#provider/adapters/index.js";
 
 let echo: Server;
 let echoPort: number;

@@ -8,12 +8,12 @@ import {
   XAPI_ORIGINATOR,
   XapiError,
   XapiSession,
-} from "pulumi-xen-passthrough/dist/adapters/index.js";
-import type { XapiDirect } from "pulumi-xen-passthrough/dist/core/inputs.js";
-import { withXapiDefaults } from "pulumi-xen-passthrough/dist/core/inputs.js";
+} from "#provider/adapters/index.js";
+import type { XapiDirect } from "#provider/core/inputs.js";
+import { withXapiDefaults } from "#provider/core/inputs.js";
 
 type HttpsXapiSettings = XapiDirect & { ca?: string };
-import { CLI_SETTING_NAMES } from "pulumi-xen-passthrough/dist/cli/connection.js";
+import { CLI_SETTING_NAMES } from "#provider/cli/connection.js";
 import { useXapiSimulator } from "./xapi-fixture";
 
 const sim = useXapiSimulator();

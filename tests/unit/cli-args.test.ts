@@ -1,8 +1,8 @@
 // The discovery CLI's command line: parsing, checks with the resource's allow-lists, and how
 // files and secret environment variables become connection settings.
-import { parseCommandLine, type DisksOptions } from "pulumi-xen-passthrough/dist/cli/args.js";
-import { CLI_DIAL_ATTEMPTS, resolveConnection } from "pulumi-xen-passthrough/dist/cli/connection.js";
-import { UsageError } from "pulumi-xen-passthrough/dist/cli/usage-error.js";
+import { parseCommandLine, type DisksOptions } from "#provider/cli/args.js";
+import { CLI_DIAL_ATTEMPTS, resolveConnection } from "#provider/cli/connection.js";
+import { UsageError } from "#provider/cli/usage-error.js";
 
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIF2OabigtqaXzAjMcD6HGKd6hIij+MDfXeqt/sm5/ovX";
 

@@ -1,17 +1,11 @@
 // The discovery CLI's pure core: which disks it lists, the identity it suggests, how it sees
 // dom0's use and existing passthroughs, and how it prints them (table and JSON).
-import { parseInventory, type Dom0Inventory } from "pulumi-xen-passthrough/dist/core/dom0-inventory.js";
-import { renderRule } from "pulumi-xen-passthrough/dist/core/rule.js";
-import {
-  alignColumns,
-  formatJson,
-  formatSize,
-  formatTable,
-  pasteLine,
-} from "pulumi-xen-passthrough/dist/cli/disk-format.js";
-import { buildDiskReport, type DiskRow, type XapiView } from "pulumi-xen-passthrough/dist/cli/disk-report.js";
-import { suggestIdentity } from "pulumi-xen-passthrough/dist/cli/suggest-identity.js";
-import type { VbdRecord, VdiRecord, VmRecord, WithRef } from "pulumi-xen-passthrough/dist/xapi/records.js";
+import { parseInventory, type Dom0Inventory } from "#provider/core/dom0-inventory.js";
+import { renderRule } from "#provider/core/rule.js";
+import { alignColumns, formatJson, formatSize, formatTable, pasteLine } from "#provider/cli/disk-format.js";
+import { buildDiskReport, type DiskRow, type XapiView } from "#provider/cli/disk-report.js";
+import { suggestIdentity } from "#provider/cli/suggest-identity.js";
+import type { VbdRecord, VdiRecord, VmRecord, WithRef } from "#provider/xapi/records.js";
 
 const OUR_RULE = renderRule({ serial: "ZA1" });
 const HAND_RULE = 'KERNEL=="sdg", SYMLINK+="xapi/block/%k"\n';

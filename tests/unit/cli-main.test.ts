@@ -1,11 +1,11 @@
 // The CLI's shell without a host: usage errors exit 2 with a hint, help and version exit 0,
 // host key problems print the fingerprint and the --host-key line, nothing prints a stack.
-import { HostKeyError } from "pulumi-xen-passthrough/dist/adapters/index.js";
-import { parseHostKey } from "pulumi-xen-passthrough/dist/adapters/host-key.js";
-import { CLI_SETTING_NAMES } from "pulumi-xen-passthrough/dist/cli/connection.js";
-import { describeFailure, EXIT_FAILED, EXIT_USAGE } from "pulumi-xen-passthrough/dist/cli/failure.js";
-import { main } from "pulumi-xen-passthrough/dist/cli/main.js";
-import { UsageError } from "pulumi-xen-passthrough/dist/cli/usage-error.js";
+import { HostKeyError } from "#provider/adapters/index.js";
+import { parseHostKey } from "#provider/adapters/host-key.js";
+import { CLI_SETTING_NAMES } from "#provider/cli/connection.js";
+import { describeFailure, EXIT_FAILED, EXIT_USAGE } from "#provider/cli/failure.js";
+import { main } from "#provider/cli/main.js";
+import { UsageError } from "#provider/cli/usage-error.js";
 
 const LINE = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIF2OabigtqaXzAjMcD6HGKd6hIij+MDfXeqt/sm5/ovX";
 

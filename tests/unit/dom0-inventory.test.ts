@@ -8,8 +8,8 @@ import {
   resolveDisk,
   type Dom0Disk,
   type Dom0Inventory,
-} from "pulumi-xen-passthrough/dist/core/dom0-inventory.js";
-import { INVENTORY_SCRIPT } from "pulumi-xen-passthrough/dist/dom0/inventory.js";
+} from "#provider/core/dom0-inventory.js";
+import { INVENTORY_SCRIPT } from "#provider/dom0/inventory.js";
 
 const SAMPLE = [
   "@xensource",

@@ -2,13 +2,13 @@
 // (bash 4.2.46, systemd 219's udevadm, util-linux 2.23.2, coreutils 8.22, findutils 4.5.11).
 // The sandbox runs this machine's newer userland, so the host tests cannot catch a flag or a
 // builtin that dom0 lacks: this test reads the scripts and checks each use against the list.
-import { renderRule } from "pulumi-xen-passthrough/dist/core/rule.js";
-import { DOM0_SCRIPTS } from "pulumi-xen-passthrough/dist/dom0/scripts.js";
+import { renderRule } from "#provider/core/rule.js";
+import { DOM0_SCRIPTS } from "#provider/dom0/scripts.js";
 import {
   BOOTSTRAP_COMMAND,
   readFileScript,
   writeFileAtomicScript,
-} from "pulumi-xen-passthrough/dist/adapters/remote-script.js";
+} from "#provider/adapters/remote-script.js";
 import { compatProblems, toolUses } from "../support/dom0-compat";
 import {
   COMMANDS,

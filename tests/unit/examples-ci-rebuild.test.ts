@@ -4,7 +4,7 @@
 // and that the sample CI workflow previews pull requests and repairs on main.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { checkInputs } from "pulumi-xen-passthrough/dist/core/check.js";
+import { checkInputs } from "#provider/core/check.js";
 import {
   configDeclarationProblems,
   isSecretValue,

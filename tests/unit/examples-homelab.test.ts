@@ -3,7 +3,7 @@
 // secret, and that its Pulumi.yaml (and the repository's) documents every setting it reads.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { checkInputs } from "pulumi-xen-passthrough/dist/core/check.js";
+import { checkInputs } from "#provider/core/check.js";
 
 import {
   configDeclarationProblems,

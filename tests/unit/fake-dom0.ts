@@ -14,10 +14,10 @@ import {
   BOOT_REPAIR_STATE_DIR,
   BOOT_REPAIR_UNIT,
   BOOT_REPAIR_WANTS,
-} from "pulumi-xen-passthrough/dist/core/boot-repair.js";
-import type { Remote } from "pulumi-xen-passthrough/dist/dom0/remote.js";
-import { DOM0_SCRIPTS } from "pulumi-xen-passthrough/dist/dom0/scripts.js";
-import { DISABLED_SUFFIX } from "pulumi-xen-passthrough/dist/dom0/udev-round.js";
+} from "#provider/core/boot-repair.js";
+import type { Remote } from "#provider/dom0/remote.js";
+import { DOM0_SCRIPTS } from "#provider/dom0/scripts.js";
+import { DISABLED_SUFFIX } from "#provider/dom0/udev-round.js";
 import type { DeviceDirectory, DeviceEntry } from "xen-sandbox";
 
 export interface FakeDisk {

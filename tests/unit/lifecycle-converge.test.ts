@@ -1,9 +1,9 @@
 // create and update without root: convergeFrom against the XAPI simulator and a fake dom0. Each
 // step's failure, the rollback of a create, partial state for what cannot be undone, and resume.
-import { PartialResourceError, RollbackIncompleteError } from "pulumi-xen-passthrough/dist/core/errors.js";
-import { renderRule } from "pulumi-xen-passthrough/dist/core/rule.js";
-import { convergeFrom } from "pulumi-xen-passthrough/dist/lifecycle/converge.js";
-import { DISABLED_SUFFIX } from "pulumi-xen-passthrough/dist/dom0/udev-round.js";
+import { PartialResourceError, RollbackIncompleteError } from "#provider/core/errors.js";
+import { renderRule } from "#provider/core/rule.js";
+import { convergeFrom } from "#provider/lifecycle/converge.js";
+import { DISABLED_SUFFIX } from "#provider/dom0/udev-round.js";
 import { diskInputs, look, PV_GUEST, useLifecycleHost } from "./lifecycle-fixture.js";
 
 const host = useLifecycleHost();

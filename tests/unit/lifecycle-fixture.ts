@@ -1,9 +1,9 @@
 // The lifecycle without root: the real XAPI simulator, whose udev SR lists the symlinks of a
 // fake dom0 (fake-dom0.ts), and the provider's own lifecycle functions over both.
-import { checkInputs } from "pulumi-xen-passthrough/dist/core/check.js";
-import type { PassthroughDiskInputs } from "pulumi-xen-passthrough/dist/core/inputs.js";
-import { hostAccess, look, type HostAccess } from "pulumi-xen-passthrough/dist/lifecycle/connect.js";
-import type { XapiCaller } from "pulumi-xen-passthrough/dist/xapi/caller.js";
+import { checkInputs } from "#provider/core/check.js";
+import type { PassthroughDiskInputs } from "#provider/core/inputs.js";
+import { hostAccess, look, type HostAccess } from "#provider/lifecycle/connect.js";
+import type { XapiCaller } from "#provider/xapi/caller.js";
 import type { Xapi } from "xen-api";
 import type { XapiSimulator } from "xen-sandbox";
 import { FakeDom0 } from "./fake-dom0.js";

@@ -1,9 +1,9 @@
 // HVM guests and XAPI's GC window, without root: convergeFrom and read's outputs against the XAPI
 // simulator (which refuses what real XAPI refuses: xapi_vbd.ml, xapi_vbd_helpers.ml) and a fake dom0.
-import { RefusedError } from "pulumi-xen-passthrough/dist/core/errors.js";
-import { renderRule } from "pulumi-xen-passthrough/dist/core/rule.js";
-import { convergeFrom } from "pulumi-xen-passthrough/dist/lifecycle/converge.js";
-import { stateFromView } from "pulumi-xen-passthrough/dist/lifecycle/outputs.js";
+import { RefusedError } from "#provider/core/errors.js";
+import { renderRule } from "#provider/core/rule.js";
+import { convergeFrom } from "#provider/lifecycle/converge.js";
+import { stateFromView } from "#provider/lifecycle/outputs.js";
 import { diskInputs, look, useLifecycleHost } from "./lifecycle-fixture.js";
 
 const host = useLifecycleHost([

@@ -1,10 +1,10 @@
 // Symlink names per host (issue 12) without root: the host's sm version in the view, stable
 // names where the udev SR resolves symlinks, the migration of kernel-named passthroughs, and the
 // repair of VBDs left on another disk after two disks swapped kernel names.
-import { planDiff } from "pulumi-xen-passthrough/dist/core/diff-plan.js";
-import { renderRule } from "pulumi-xen-passthrough/dist/core/rule.js";
-import { convergeFrom } from "pulumi-xen-passthrough/dist/lifecycle/converge.js";
-import { stateFromView } from "pulumi-xen-passthrough/dist/lifecycle/outputs.js";
+import { planDiff } from "#provider/core/diff-plan.js";
+import { renderRule } from "#provider/core/rule.js";
+import { convergeFrom } from "#provider/lifecycle/converge.js";
+import { stateFromView } from "#provider/lifecycle/outputs.js";
 import { diskInputs, look, PV_GUEST, useLifecycleHost } from "./lifecycle-fixture.js";
 
 const host = useLifecycleHost();

@@ -1,14 +1,14 @@
 // One owner per disk, without root: the claim decided by dom0's udev round (the fake dom0 applies
 // the manifest in order, as the script does), refusals before any change, and the migration of a
 // state written before owners existed (no owner anywhere) by read, update and delete.
-import { PartialResourceError, RefusedError } from "pulumi-xen-passthrough/dist/core/errors.js";
-import { MIGRATING_FROM } from "pulumi-xen-passthrough/dist/core/owner.js";
-import { renderRule } from "pulumi-xen-passthrough/dist/core/rule.js";
-import { convergeFrom, previousOwnerOf } from "pulumi-xen-passthrough/dist/lifecycle/converge.js";
-import { anythingOurs } from "pulumi-xen-passthrough/dist/lifecycle/outputs.js";
-import { removeFrom } from "pulumi-xen-passthrough/dist/lifecycle/remove.js";
-import { VBD_OWNER_KEY } from "pulumi-xen-passthrough/dist/xapi/vbd.js";
-import { viewOf } from "pulumi-xen-passthrough/dist/core/host-view.js";
+import { PartialResourceError, RefusedError } from "#provider/core/errors.js";
+import { MIGRATING_FROM } from "#provider/core/owner.js";
+import { renderRule } from "#provider/core/rule.js";
+import { convergeFrom, previousOwnerOf } from "#provider/lifecycle/converge.js";
+import { anythingOurs } from "#provider/lifecycle/outputs.js";
+import { removeFrom } from "#provider/lifecycle/remove.js";
+import { VBD_OWNER_KEY } from "#provider/xapi/vbd.js";
+import { viewOf } from "#provider/core/host-view.js";
 import { diskInputs, look, useLifecycleHost } from "./lifecycle-fixture.js";
 
 const host = useLifecycleHost();

@@ -1,10 +1,6 @@
 // Long waits report themselves every few seconds (issue: "waiting for udev to link sdb: 10/60 s"
 // rather than one line and then silence). Fake timers: no test waits for real time.
-import {
-  PROGRESS_EVERY_MS,
-  progressLine,
-  withProgress,
-} from "pulumi-xen-passthrough/dist/lifecycle/progress.js";
+import { PROGRESS_EVERY_MS, progressLine, withProgress } from "#provider/lifecycle/progress.js";
 
 describe("progress of long waits", () => {
   beforeEach(() => jest.useFakeTimers());

@@ -1,10 +1,10 @@
 // delete without root: removeFrom against the XAPI simulator and a fake dom0. It removes what is
 // ours, succeeds when pieces are already gone, and a failure leaves the rest for the retry.
-import { renderRule } from "pulumi-xen-passthrough/dist/core/rule.js";
-import { DOM0_SCRIPTS, REMOTE_SCRIPT_NAMES } from "pulumi-xen-passthrough/dist/dom0/scripts.js";
-import { convergeFrom } from "pulumi-xen-passthrough/dist/lifecycle/converge.js";
-import { anythingOurs } from "pulumi-xen-passthrough/dist/lifecycle/outputs.js";
-import { removeFrom } from "pulumi-xen-passthrough/dist/lifecycle/remove.js";
+import { renderRule } from "#provider/core/rule.js";
+import { DOM0_SCRIPTS, REMOTE_SCRIPT_NAMES } from "#provider/dom0/scripts.js";
+import { convergeFrom } from "#provider/lifecycle/converge.js";
+import { anythingOurs } from "#provider/lifecycle/outputs.js";
+import { removeFrom } from "#provider/lifecycle/remove.js";
 import { diskInputs, look, useLifecycleHost } from "./lifecycle-fixture.js";
 
 const host = useLifecycleHost();

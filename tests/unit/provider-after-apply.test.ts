@@ -1,11 +1,8 @@
 // The host as a successful apply left it, derived without a second look.
-import { NO_BOOT_REPAIR } from "pulumi-xen-passthrough/dist/core/boot-repair.js";
-import type { Dom0Inventory } from "pulumi-xen-passthrough/dist/core/dom0-inventory.js";
-import {
-  inventoryAfterRound,
-  snapshotAfterVbdChanges,
-} from "pulumi-xen-passthrough/dist/lifecycle/after-apply.js";
-import type { VbdRecord, WithRef } from "pulumi-xen-passthrough/dist/xapi/records.js";
+import { NO_BOOT_REPAIR } from "#provider/core/boot-repair.js";
+import type { Dom0Inventory } from "#provider/core/dom0-inventory.js";
+import { inventoryAfterRound, snapshotAfterVbdChanges } from "#provider/lifecycle/after-apply.js";
+import type { VbdRecord, WithRef } from "#provider/xapi/records.js";
 
 const inventory: Dom0Inventory = {
   xensource: { INSTALLATION_UUID: "host-uuid" },

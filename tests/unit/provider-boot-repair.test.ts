@@ -19,24 +19,20 @@ import {
   NO_BOOT_REPAIR,
   renderBootRepairRecord,
   type BootRepairFound,
-} from "pulumi-xen-passthrough/dist/core/boot-repair.js";
-import { planConverge, type PlanView, type Step } from "pulumi-xen-passthrough/dist/core/converge-plan.js";
-import { parseInventory } from "pulumi-xen-passthrough/dist/core/dom0-inventory.js";
-import { findDrift } from "pulumi-xen-passthrough/dist/core/drift.js";
-import type { DiskIdentity } from "pulumi-xen-passthrough/dist/core/inputs.js";
-import { printfUnescaped } from "pulumi-xen-passthrough/dist/core/printf-escape.js";
-import { ruleSelectsDisk, type DiskFacts } from "pulumi-xen-passthrough/dist/core/rule.js";
-import type { ObservedState } from "pulumi-xen-passthrough/dist/core/state.js";
-import {
-  BOOT_REPAIR_MARKER,
-  BOOT_REPAIR_SCRIPT,
-  BOOT_REPAIR_UNIT_TEXT,
-} from "pulumi-xen-passthrough/dist/dom0/boot-repair.js";
-import { INVENTORY_SCRIPT } from "pulumi-xen-passthrough/dist/dom0/inventory.js";
-import { renderManifest } from "pulumi-xen-passthrough/dist/dom0/udev-round.js";
-import { inventoryAfterRound } from "pulumi-xen-passthrough/dist/lifecycle/after-apply.js";
-import { udevRequestOf } from "pulumi-xen-passthrough/dist/lifecycle/apply.js";
-import { bootRepairRemoval } from "pulumi-xen-passthrough/dist/lifecycle/remove.js";
+} from "#provider/core/boot-repair.js";
+import { planConverge, type PlanView, type Step } from "#provider/core/converge-plan.js";
+import { parseInventory } from "#provider/core/dom0-inventory.js";
+import { findDrift } from "#provider/core/drift.js";
+import type { DiskIdentity } from "#provider/core/inputs.js";
+import { printfUnescaped } from "#provider/core/printf-escape.js";
+import { ruleSelectsDisk, type DiskFacts } from "#provider/core/rule.js";
+import type { ObservedState } from "#provider/core/state.js";
+import { BOOT_REPAIR_MARKER, BOOT_REPAIR_SCRIPT, BOOT_REPAIR_UNIT_TEXT } from "#provider/dom0/boot-repair.js";
+import { INVENTORY_SCRIPT } from "#provider/dom0/inventory.js";
+import { renderManifest } from "#provider/dom0/udev-round.js";
+import { inventoryAfterRound } from "#provider/lifecycle/after-apply.js";
+import { udevRequestOf } from "#provider/lifecycle/apply.js";
+import { bootRepairRemoval } from "#provider/lifecycle/remove.js";
 import { inputs, VM_UUID } from "./provider-plan-fixture.js";
 
 const OWNER = "homelab/dev/nas data";

@@ -1,8 +1,8 @@
 // planConverge: the ordered steps from an observation to the wanted state, and the refusals.
-import { bootRepairFacts, NO_BOOT_REPAIR } from "pulumi-xen-passthrough/dist/core/boot-repair.js";
-import { planConverge, type PlanView, type VbdView } from "pulumi-xen-passthrough/dist/core/converge-plan.js";
-import { RefusedError } from "pulumi-xen-passthrough/dist/core/errors.js";
-import { renderRule } from "pulumi-xen-passthrough/dist/core/rule.js";
+import { bootRepairFacts, NO_BOOT_REPAIR } from "#provider/core/boot-repair.js";
+import { planConverge, type PlanView, type VbdView } from "#provider/core/converge-plan.js";
+import { RefusedError } from "#provider/core/errors.js";
+import { renderRule } from "#provider/core/rule.js";
 import { inputs, VM_UUID } from "./provider-plan-fixture.js";
 
 const wanted = inputs();

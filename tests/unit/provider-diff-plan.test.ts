@@ -1,7 +1,7 @@
 // planDiff: replace vs update vs nothing, from the stored state and the checked new inputs.
-import { planDiff } from "pulumi-xen-passthrough/dist/core/diff-plan.js";
-import { findDrift } from "pulumi-xen-passthrough/dist/core/drift.js";
-import { UNKNOWN } from "pulumi-xen-passthrough/dist/core/unknown.js";
+import { planDiff } from "#provider/core/diff-plan.js";
+import { findDrift } from "#provider/core/drift.js";
+import { UNKNOWN } from "#provider/core/unknown.js";
 import { inputs, state, VM_UUID } from "./provider-plan-fixture.js";
 
 const base = inputs();

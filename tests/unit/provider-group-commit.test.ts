@@ -1,4 +1,4 @@
-import { GroupCommit } from "pulumi-xen-passthrough/dist/core/group-commit.js";
+import { GroupCommit } from "#provider/core/group-commit.js";
 
 function recorder() {
   const batches: number[][] = [];

@@ -1,10 +1,10 @@
 // Issue 12 in the pure core: the migration to a stable name plans as an update with one unplug and
 // one plug, a VBD on another disk (a swap) is drift in words and is repaired before anything else.
-import { bootRepairFacts, NO_BOOT_REPAIR } from "pulumi-xen-passthrough/dist/core/boot-repair.js";
-import { planConverge, type PlanView, type VbdView } from "pulumi-xen-passthrough/dist/core/converge-plan.js";
-import { planDiff } from "pulumi-xen-passthrough/dist/core/diff-plan.js";
-import { findDrift } from "pulumi-xen-passthrough/dist/core/drift.js";
-import { renderRule } from "pulumi-xen-passthrough/dist/core/rule.js";
+import { bootRepairFacts, NO_BOOT_REPAIR } from "#provider/core/boot-repair.js";
+import { planConverge, type PlanView, type VbdView } from "#provider/core/converge-plan.js";
+import { planDiff } from "#provider/core/diff-plan.js";
+import { findDrift } from "#provider/core/drift.js";
+import { renderRule } from "#provider/core/rule.js";
 import { inputs, state, VM_UUID } from "./provider-plan-fixture.js";
 
 const wanted = inputs();

@@ -1,8 +1,8 @@
 // Shared fixtures of the plan tests: checked inputs and a state in sync with them.
-import { checkInputs } from "pulumi-xen-passthrough/dist/core/check.js";
-import type { PassthroughDiskInputs } from "pulumi-xen-passthrough/dist/core/inputs.js";
-import { renderRule } from "pulumi-xen-passthrough/dist/core/rule.js";
-import type { ObservedState, VmPowerState } from "pulumi-xen-passthrough/dist/core/state.js";
+import { checkInputs } from "#provider/core/check.js";
+import type { PassthroughDiskInputs } from "#provider/core/inputs.js";
+import { renderRule } from "#provider/core/rule.js";
+import type { ObservedState, VmPowerState } from "#provider/core/state.js";
 
 export const VM_UUID = "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d";
 

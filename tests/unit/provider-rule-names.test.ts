@@ -1,6 +1,6 @@
 // Stable symlink names (issue 12): the name form, its safety for every identity the inputs allow,
 // and the two forms of the rule.
-import { checkInputs } from "pulumi-xen-passthrough/dist/core/check.js";
+import { checkInputs } from "#provider/core/check.js";
 import {
   KERNEL_NAME_RULE_FORMAT_VERSION,
   renderRule,
@@ -11,7 +11,7 @@ import {
   stableSymlinkName,
   symlinkName,
   symlinkNamingFor,
-} from "pulumi-xen-passthrough/dist/core/rule.js";
+} from "#provider/core/rule.js";
 
 describe("stableSymlinkName", () => {
   test.each([

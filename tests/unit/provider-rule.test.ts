@@ -10,7 +10,7 @@ import {
   ruleStatus,
   symlinkPath,
   type DiskFacts,
-} from "pulumi-xen-passthrough/dist/core/rule.js";
+} from "#provider/core/rule.js";
 
 const GOLDEN_SERIAL = `# Managed by pulumi-xen-passthrough (PassthroughDisk). Do not edit: \`pulumi up\` rewrites it,
 # \`pulumi destroy\` removes it.

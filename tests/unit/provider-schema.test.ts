@@ -1,7 +1,7 @@
 // check: every input field valid and invalid, injection attempts, defaults, preview unknowns.
-import { checkInputs, parseInputs } from "pulumi-xen-passthrough/dist/core/check.js";
-import { InvalidInputsError } from "pulumi-xen-passthrough/dist/core/errors.js";
-import { UNKNOWN } from "pulumi-xen-passthrough/dist/core/unknown.js";
+import { checkInputs, parseInputs } from "#provider/core/check.js";
+import { InvalidInputsError } from "#provider/core/errors.js";
+import { UNKNOWN } from "#provider/core/unknown.js";
 
 type Props = Record<string, unknown>;
 

@@ -1,9 +1,5 @@
 // Which storage-manager versions resolve symlinks in the udev SR's directory (sm >= 3.0.6).
-import {
-  compareDotted,
-  parseSmVersion,
-  smResolvesSymlinks,
-} from "pulumi-xen-passthrough/dist/core/sm-version.js";
+import { compareDotted, parseSmVersion, smResolvesSymlinks } from "#provider/core/sm-version.js";
 
 describe("smResolvesSymlinks", () => {
   test.each([

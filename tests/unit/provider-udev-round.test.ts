@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import type { Step } from "pulumi-xen-passthrough/dist/core/converge-plan.js";
+import type { Step } from "#provider/core/converge-plan.js";
 import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,8 +8,8 @@ import {
   parseOutcomes,
   printfEscaped,
   renderManifest,
-} from "pulumi-xen-passthrough/dist/dom0/udev-round.js";
-import { udevRequestOf } from "pulumi-xen-passthrough/dist/lifecycle/apply.js";
+} from "#provider/dom0/udev-round.js";
+import { udevRequestOf } from "#provider/lifecycle/apply.js";
 
 const RULE = "/etc/udev/rules.d/65-xen-passthrough-serial-A-12345678.rules";
 
