@@ -148,6 +148,7 @@ describe("resolveDisk", () => {
     const resolution = resolveDisk(inventory, { serial: "NOPE" });
     expect(resolution).toEqual({
       ok: false,
+      code: "DISK_ABSENT",
       reason: expect.stringMatching(/no disk with serial NOPE.*sde \(serial ZA1\)/) as unknown,
     });
   });
@@ -155,6 +156,7 @@ describe("resolveDisk", () => {
   test("refuses an identity that matches several disks", () => {
     expect(resolveDisk(inventory, { serial: "TWIN" })).toEqual({
       ok: false,
+      code: "DISK_AMBIGUOUS",
       reason: expect.stringMatching(/matches several disks \(sdf, sdg\)/) as unknown,
     });
   });
@@ -162,6 +164,7 @@ describe("resolveDisk", () => {
   test("refuses a partition named by kernel name", () => {
     expect(resolveDisk(inventory, { kernelName: "sdc1" })).toEqual({
       ok: false,
+      code: "DISK_IS_PARTITION",
       reason: expect.stringMatching(/partition of \/dev\/sdc/) as unknown,
     });
   });

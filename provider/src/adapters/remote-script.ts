@@ -52,3 +52,11 @@ export function writeFileAtomicScript(path: string, mode: number): string {
     "",
   ].join("\n");
 }
+
+/** The first non-empty, non-comment line of a script: how errors name it. */
+export function firstLine(script: string): string {
+  const line = script
+    .split("\n")
+    .find((candidate) => candidate.trim() !== "" && !candidate.trim().startsWith("#"));
+  return (line ?? "").trim();
+}

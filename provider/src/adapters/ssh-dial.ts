@@ -6,13 +6,12 @@ import type { ConnectConfig, ServerHostKeyAlgorithm } from "ssh2";
 import type { SettingNames, SshConnection, SshHop } from "../core/inputs.js";
 import { RESOURCE_SETTING_NAMES } from "../core/inputs.js";
 import { describeTarget } from "./ssh-target.js";
-import { HostKeyError } from "./host-key-error.js";
 import type { HostKeyPin, HostPublicKey } from "./host-key.js";
 import { hostKeyAlgorithmsFor, matchesPin, parseHostKeyPin, presentedKey } from "./host-key.js";
 import { retry } from "./retry.js";
-import { causeMessage, toError } from "./error-text.js";
-import { SshConnectionError } from "./ssh-connect-error.js";
-import type { RemoteStage } from "./ssh-connect-error.js";
+import { messageOf, toError } from "../core/error-base.js";
+import { HostKeyError, SshConfigError, SshConnectionError } from "./errors.js";
+import type { RemoteStage } from "./errors.js";
 
 /** One authenticated SSH connection, possibly through a jump host. */
 export interface SshLink {
@@ -60,7 +59,7 @@ export async function dialSsh(
     const stage = error instanceof SshConnectionError ? error.stage : undefined;
     throw new SshConnectionError(
       "SSH_CONNECT_FAILED",
-      `failed to connect to ${target}: ${causeMessage(error)}`,
+      `failed to connect to ${target}: ${messageOf(error)}`,
       {
         cause: error,
         ...(stage === undefined ? {} : { stage }),
@@ -78,11 +77,6 @@ function isFinal(error: unknown): boolean {
   if (error instanceof HostKeyError || error instanceof SshConfigError) return true;
   const level = (error as { level?: unknown }).level;
   return level === "client-authentication";
-}
-
-/** A connection setting that cannot work (unparseable key...): reported before any dial. */
-class SshConfigError extends Error {
-  override readonly name = "SshConfigError";
 }
 
 /**
@@ -188,7 +182,7 @@ function dialHop(
         });
       } catch (error) {
         // ssh2 throws synchronously for unusable keys; its messages never contain the key.
-        fail(new SshConfigError(causeMessage(error)));
+        fail(new SshConfigError(messageOf(error)));
       }
     }, fail);
   });

@@ -4,7 +4,7 @@ import { ConcurrencyLimit } from "./concurrency-limit.js";
 import type { SettingNames, SshConnection } from "../core/inputs.js";
 import { DEFAULT_OPERATION_TIMEOUT_SECONDS, RESOURCE_SETTING_NAMES } from "../core/inputs.js";
 import { describeTarget } from "./ssh-target.js";
-import { firstLine, RemoteCommandError } from "./remote-command-error.js";
+import { firstLine } from "./remote-script.js";
 import {
   ABSENT_EXIT_CODE,
   BOOTSTRAP_COMMAND,
@@ -15,9 +15,9 @@ import {
 } from "./remote-script.js";
 import type { SshLink } from "./ssh-dial.js";
 import { dialSsh } from "./ssh-dial.js";
-import { causeMessage } from "./error-text.js";
-import { SshConnectionError } from "./ssh-connect-error.js";
-import type { RemoteStage } from "./ssh-connect-error.js";
+import { messageOf } from "../core/error-base.js";
+import { RemoteCommandError, SshConnectionError } from "./errors.js";
+import type { RemoteStage } from "./errors.js";
 
 /** OpenSSH allows 10 sessions per connection (MaxSessions); stay under it and queue the rest. */
 export const MAX_CONCURRENT_EXECS = 8;
@@ -233,14 +233,14 @@ export class RemoteHost {
         }
         // sshd refuses a session while it still counts one that just closed (MaxSessions):
         // nothing ran yet, so waiting a moment and asking again is safe.
-        if (!linkDead && attempt <= CHANNEL_OPEN_RETRIES && /open failed/i.test(causeMessage(error))) {
+        if (!linkDead && attempt <= CHANNEL_OPEN_RETRIES && isOpenRefused(error)) {
           await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
           continue;
         }
         const stage: RemoteStage = "channel open";
         throw new SshConnectionError(
           unanswered ? "SSH_TIMEOUT" : "SSH_CHANNEL_FAILED",
-          `failed to ${action} on ${this.target} (${stage}): ${causeMessage(error)}`,
+          `failed to ${action} on ${this.target} (${stage}): ${messageOf(error)}`,
           { cause: error, stage },
         );
       }
@@ -304,7 +304,7 @@ function collect(
     channel.on("error", (error: unknown) => {
       clearTimeout(fallback);
       reject(
-        new SshConnectionError("SSH_CHANNEL_FAILED", `${describe()} failed: ${causeMessage(error)}`, {
+        new SshConnectionError("SSH_CHANNEL_FAILED", `${describe()} failed: ${messageOf(error)}`, {
           cause: error,
           stage: "command",
         }),
@@ -343,4 +343,16 @@ function collect(
     });
     channel.end(framedStdin(script, options.stdin, timeoutMs));
   });
+}
+
+/**
+ * SSH_OPEN_CONNECT_FAILED (RFC 4254 section 5.1), which ssh2 puts in the error's `reason`: what
+ * OpenSSH's sshd answers when it cannot open a session or a stream-local forward right now
+ * (serverloop.c, server_input_channel_open: its default reason, sent with "open failed").
+ * See docs/ssh.md.
+ */
+const SSH_OPEN_CONNECT_FAILED = 2;
+
+function isOpenRefused(error: unknown): boolean {
+  return (error as { reason?: unknown } | undefined)?.reason === SSH_OPEN_CONNECT_FAILED;
 }

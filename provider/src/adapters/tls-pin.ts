@@ -4,9 +4,8 @@ import type { TLSSocket } from "node:tls";
 import type { SettingNames } from "../core/inputs.js";
 import { RESOURCE_SETTING_NAMES } from "../core/inputs.js";
 import { normalizeFingerprint } from "../core/patterns.js";
-import { toError } from "./error-text.js";
-import { SettingError } from "./setting-error.js";
-import { TlsFingerprintError } from "./tls-fingerprint-error.js";
+import { toError } from "../core/error-base.js";
+import { SettingError, TlsFingerprintError } from "./errors.js";
 
 /** How to trust an XAPI server's certificate. */
 export interface TlsTrust {

@@ -1,7 +1,7 @@
 import { createServer } from "node:net";
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { toError } from "./error-text.js";
+import { toError } from "../core/error-base.js";
 
 export interface LocalTunnel {
   /** "http://127.0.0.1:<port>": what an HTTP client should be pointed at. */

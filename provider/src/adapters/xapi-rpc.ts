@@ -1,6 +1,6 @@
 import { request } from "node:http";
-import { toError } from "./error-text.js";
-import { XapiError } from "./xapi-error.js";
+import { toError } from "../core/error-base.js";
+import { XapiError } from "./errors.js";
 
 /**
  * One JSON-RPC call to XAPI over plain HTTP (our tunnel's end), without a session. Only for

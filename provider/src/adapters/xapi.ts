@@ -6,14 +6,11 @@ import type { RemoteHost } from "./ssh.js";
 import { sleep } from "./retry.js";
 import type { TlsTrust } from "./tls-pin.js";
 import { connectTrusted, pinnedFingerprint } from "./tls-pin.js";
-import { TlsFingerprintError } from "./tls-fingerprint-error.js";
-import { HostKeyError } from "./host-key-error.js";
 import type { LocalTunnel } from "./tunnel.js";
 import { openLocalTunnel } from "./tunnel.js";
-import { causeMessage } from "./error-text.js";
-import { XapiError, XapiTransportError } from "./xapi-error.js";
+import { messageOf } from "../core/error-base.js";
+import { HostKeyError, SettingError, TlsFingerprintError, XapiError, XapiTransportError } from "./errors.js";
 import { retryRuleFor } from "./xapi-retry.js";
-import { SettingError } from "./setting-error.js";
 import { jsonRpcCall } from "./xapi-rpc.js";
 
 let xapiClientModule: Promise<typeof XenApi> | undefined;
@@ -240,7 +237,7 @@ export class XapiSession {
       cause instanceof SettingError
     )
       return cause;
-    return new XapiTransportError(this.target, method, causeMessage(cause), { cause });
+    return new XapiTransportError(this.target, method, messageOf(cause), { cause });
   }
 
   private withHint(error: XapiError): XapiError {

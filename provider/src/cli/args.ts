@@ -3,6 +3,7 @@
 // (core/patterns.ts), so the CLI accepts what a PassthroughDisk accepts.
 import { parseArgs } from "node:util";
 import { parseHostKeyPin } from "../adapters/host-key.js";
+import { messageOf } from "../core/error-base.js";
 import type { AllowList } from "../core/patterns.js";
 import { ALLOW } from "../core/patterns.js";
 import { LIMITS, SSH_DEFAULTS, XAPI_DEFAULTS } from "../core/inputs.js";
@@ -70,12 +71,13 @@ export function parseCommandLine(argv: readonly string[]): Command {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
     // parseArgs names the option, never a secret (secrets are never option values).
-    // Read as a field: under test runners the error may come from another realm (not instanceof Error).
-    const raw = (error as { message?: unknown }).message;
-    const message = typeof raw === "string" ? raw : String(error);
-    // parseArgs adds advice about "--" that does not apply to this command.
-    const unknown = /^Unknown option '([^']+)'/.exec(message);
-    throw new UsageError(unknown === null ? message : `unknown option ${unknown[1] ?? ""}`);
+    const message = messageOf(error);
+    // parseArgs adds advice about "--" that does not apply to this command: name the option alone.
+    const unknown =
+      (error as { code?: unknown }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
+        ? /'([^']+)'/.exec(message)?.[1]
+        : undefined;
+    throw new UsageError(unknown === undefined ? message : `unknown option ${unknown}`);
   }
   const { values, positionals } = parsed;
   if (values.help === true || positionals[0] === "help") return { command: "help" };

@@ -1,6 +1,7 @@
 // `xen-passthrough disks`: one SSH connection and one XAPI session (the provider's own
 // adapters), one inventory exec on dom0, a few XAPI reads, then the report.
 import { closeAll, describeTarget, hostSession } from "../adapters/index.js";
+import { RefusedError } from "../core/errors.js";
 import { readInventory } from "../dom0/inventory.js";
 import { NO_REMOVABLE_STORAGE_SR } from "../xapi/sr.js";
 import type { DisksOptions } from "./args.js";
@@ -23,7 +24,9 @@ export async function listDisks(options: DisksOptions, io: CliIo): Promise<void>
     const inventory = await readInventory(session.remote);
     const hostUuid = inventory.xensource["INSTALLATION_UUID"];
     if (hostUuid === undefined || hostUuid === "") {
-      throw new Error(
+      throw new RefusedError(
+        "NOT_A_DOM0",
+        { target },
         `${target} has no INSTALLATION_UUID in /etc/xensource-inventory: is it a XenServer / XCP-ng host (dom0)?`,
       );
     }

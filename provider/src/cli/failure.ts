@@ -1,6 +1,7 @@
 // How the CLI reports a failure: expected ones (usage, connection, host key, XAPI) as one clear
 // message without a stack trace. Adapter errors are already worded with the CLI's flags
 // (CLI_SETTING_NAMES), so they are shown as they are.
+import { messageOf } from "../core/error-base.js";
 import { UsageError } from "./usage-error.js";
 
 export const EXIT_OK = 0;
@@ -20,5 +21,5 @@ export function describeFailure(error: unknown): Failure {
       message: `${error.message}\nRun \`xen-passthrough --help\` for the options.`,
     };
   }
-  return { exitCode: EXIT_FAILED, message: error instanceof Error ? error.message : String(error) };
+  return { exitCode: EXIT_FAILED, message: messageOf(error) };
 }

@@ -3,20 +3,12 @@
 
 import type { BootRepairFound } from "./boot-repair.js";
 import { BOOT_REPAIR_UNIT } from "./boot-repair.js";
+import { InventoryCutShortError } from "./errors.js";
 import { describeDisk } from "./identity.js";
 import { printfUnescaped } from "./printf-escape.js";
 import type { DiskIdentity } from "./inputs.js";
 import { ruleSelectsDisk } from "./rule.js";
 import { parseSmVersion } from "./sm-version.js";
-
-/** The inventory script's output ended before its "@end" marker. */
-export class InventoryCutShortError extends Error {
-  override readonly name = "InventoryCutShortError";
-  readonly code = "INVENTORY_CUT_SHORT";
-  constructor() {
-    super("the dom0 inventory script did not run to its end (output was cut short)");
-  }
-}
 
 export interface Dom0Disk {
   readonly kernelName: string;
@@ -230,8 +222,12 @@ export function dom0Use(inventory: Dom0Inventory, disk: Dom0Disk): string | unde
   return undefined;
 }
 
+/** Why an identity names no single whole disk. */
+export type DiskLookupCode = "DISK_ABSENT" | "DISK_IS_PARTITION" | "DISK_AMBIGUOUS";
+
 export type DiskResolution =
-  { readonly ok: true; readonly disk: Dom0Disk } | { readonly ok: false; readonly reason: string };
+  | { readonly ok: true; readonly disk: Dom0Disk }
+  | { readonly ok: false; readonly code: DiskLookupCode; readonly reason: string };
 
 /** Finds exactly one whole disk for the identity, or says why not (in words a user can act on). */
 export function resolveDisk(inventory: Dom0Inventory, identity: DiskIdentity): DiskResolution {
@@ -240,6 +236,7 @@ export function resolveDisk(inventory: Dom0Inventory, identity: DiskIdentity): D
   if (partitionOf !== undefined) {
     return {
       ok: false,
+      code: "DISK_IS_PARTITION",
       reason: `${wanted} is a partition of /dev/${partitionOf}: pass through whole disks only`,
     };
   }
@@ -252,12 +249,13 @@ export function resolveDisk(inventory: Dom0Inventory, identity: DiskIdentity): D
           `${disk.kernelName} (serial ${disk.properties["ID_SERIAL_SHORT"] ?? disk.properties["ID_SERIAL"]})`,
       );
     const hint = known.length > 0 ? `; disks with a serial: ${known.join(", ")}` : "";
-    return { ok: false, reason: `no disk with ${wanted} on this host${hint}` };
+    return { ok: false, code: "DISK_ABSENT", reason: `no disk with ${wanted} on this host${hint}` };
   }
   if (matches.length > 1) {
     const names = matches.map((disk) => disk.kernelName).join(", ");
     return {
       ok: false,
+      code: "DISK_AMBIGUOUS",
       reason: `${wanted} matches several disks (${names}): name the disk by WWN or by-id instead`,
     };
   }

@@ -1,5 +1,7 @@
-// Typed errors of the core. Each carries a stable `code` and its parameters; the message says
-// what failed, on what, and what to do.
+// The core's errors: inputs, refusals, the host's state, our own bugs. Each is a PassthroughError
+// (core/error-base.ts): a stable `code` and its `params`; the message says what failed, on what,
+// and what to do.
+import { messageOf, PassthroughError } from "./error-base.js";
 
 /** One check failure, in the shape Pulumi's CheckResult wants. */
 export interface CheckFailure {
@@ -10,11 +12,14 @@ export interface CheckFailure {
 }
 
 /** Inputs that fail validation (raised where check did not run first, e.g. a state from an old version). */
-export class InvalidInputsError extends Error {
+export class InvalidInputsError extends PassthroughError<"INVALID_INPUTS"> {
   override readonly name = "InvalidInputsError";
-  readonly code = "INVALID_INPUTS";
   constructor(readonly failures: readonly CheckFailure[]) {
-    super(`invalid PassthroughDisk inputs: ${failures.map((f) => `${f.property} ${f.reason}`).join("; ")}`);
+    super(
+      "INVALID_INPUTS",
+      { properties: failures.map((f) => f.property).join(", ") },
+      `invalid PassthroughDisk inputs: ${failures.map((f) => `${f.property} ${f.reason}`).join("; ")}`,
+    );
   }
 }
 
@@ -23,9 +28,8 @@ export class InvalidInputsError extends Error {
  * as "resource initialization failed" and keeps `properties` as the resource's state, so the next
  * `pulumi up` resumes from there instead of losing track of what was made.
  */
-export class PartialResourceError extends Error {
+export class PartialResourceError extends PassthroughError<"PARTIAL_RESOURCE"> {
   override readonly name = "PartialResourceError";
-  readonly code = "PARTIAL_RESOURCE";
   readonly reasons: string[];
   constructor(
     message: string,
@@ -33,7 +37,7 @@ export class PartialResourceError extends Error {
     readonly properties: Record<string, unknown>,
     options?: { readonly cause?: unknown },
   ) {
-    super(message, options);
+    super("PARTIAL_RESOURCE", { id }, message, options);
     this.reasons = [message];
   }
 }
@@ -58,56 +62,49 @@ export type RefusalCode =
   | "VM_CANNOT_HOTPLUG";
 
 /** A refusal before anything changed on the host; the message says what to do. */
-export class RefusedError extends Error {
+export class RefusedError extends PassthroughError<RefusalCode> {
   override readonly name = "RefusedError";
-  constructor(
-    readonly code: RefusalCode,
-    readonly params: Readonly<Record<string, string>>,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** A broken invariant of our own code (a bug), never a fault of the host or the inputs. */
-export class InternalError extends Error {
+export class InternalError extends PassthroughError<"INTERNAL"> {
   override readonly name = "InternalError";
-  readonly code = "INTERNAL";
   constructor(message: string, options?: { readonly cause?: unknown }) {
-    super(`internal error: ${message}`, options);
+    super("INTERNAL", {}, `internal error: ${message}`, options);
   }
 }
 
 /** A create failed, and undoing what it had done failed too: `leftovers` says what stays on the host. */
-export class RollbackIncompleteError extends Error {
+export class RollbackIncompleteError extends PassthroughError<"ROLLBACK_INCOMPLETE"> {
   override readonly name = "RollbackIncompleteError";
-  readonly code = "ROLLBACK_INCOMPLETE";
   constructor(
     readonly leftovers: readonly string[],
     options: { readonly cause: unknown },
   ) {
     super(
-      `${causeText(options.cause)}; the rollback could not undo everything: ${leftovers.join("; ")}`,
+      "ROLLBACK_INCOMPLETE",
+      { leftovers: leftovers.join("; ") },
+      `${messageOf(options.cause)}; the rollback could not undo everything: ${leftovers.join("; ")}`,
       options,
     );
   }
 }
 
 /** The host did not end up as a step expected (after the change was made, so not a refusal). */
-export class HostStateError extends Error {
+export class HostStateError extends PassthroughError<
+  "VDI_NOT_LISTED" | "VBD_NOT_COLLECTED" | "DEVICE_NOT_PRESENT" | "DISK_PLUGGED_BY_OTHER_RESOURCE"
+> {
   override readonly name = "HostStateError";
-  constructor(
-    readonly code:
-      "VDI_NOT_LISTED" | "VBD_NOT_COLLECTED" | "DEVICE_NOT_PRESENT" | "DISK_PLUGGED_BY_OTHER_RESOURCE",
-    readonly params: Readonly<Record<string, string>>,
-    message: string,
-    options?: { readonly cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
-/** The message of a caught value, whatever was thrown. */
-export function causeText(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause);
+/** The dom0 inventory script's output ended before its "@end" marker. */
+export class InventoryCutShortError extends PassthroughError<"INVENTORY_CUT_SHORT"> {
+  override readonly name = "InventoryCutShortError";
+  constructor() {
+    super(
+      "INVENTORY_CUT_SHORT",
+      {},
+      "the dom0 inventory script did not run to its end (output was cut short)",
+    );
+  }
 }

@@ -5,7 +5,7 @@
 // about the host is added here, in HostView and viewOf, and nowhere else. Pure.
 import { BOOT_REPAIR_MARKER } from "../dom0/boot-repair.js";
 import { bootRepairFacts, type BootRepairFacts } from "./boot-repair.js";
-import type { Dom0Disk, Dom0Inventory } from "./dom0-inventory.js";
+import type { DiskLookupCode, Dom0Disk, Dom0Inventory } from "./dom0-inventory.js";
 import { dom0Use, resolveDisk } from "./dom0-inventory.js";
 import { RefusedError } from "./errors.js";
 import type { PassthroughDiskInputs, VbdMode } from "./inputs.js";
@@ -107,6 +107,8 @@ export interface HostView {
   readonly disk: Dom0Disk | undefined;
   /** Why the disk was not resolved (not found, ambiguous, a partition). */
   readonly diskProblem: string | undefined;
+  /** What kind of problem diskProblem is (undefined: none, or not known). */
+  readonly diskProblemCode?: DiskLookupCode;
   /** Why dom0 itself uses the disk (boot disk, mounted, swap, held); undefined when free. */
   readonly diskUse: string | undefined;
   /** Content of our rule file (undefined: no file, or another owner's). */
@@ -265,6 +267,7 @@ export function viewOf(
     foreignOwner: owners.find((who) => who !== undefined && !ours(who)),
     disk,
     diskProblem: resolution.ok ? undefined : resolution.reason,
+    ...(resolution.ok ? {} : { diskProblemCode: resolution.code }),
     diskUse: disk === undefined ? undefined : dom0Use(inventory, disk),
     ruleText,
     otherRules,

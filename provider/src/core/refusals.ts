@@ -11,7 +11,7 @@ import { NO_REMOVABLE_STORAGE_SR } from "../xapi/sr.js";
 /** The part of the view the refusals read (tests build it without a host). */
 export type RefusalView = Pick<
   HostView,
-  "hostUuid" | "hostName" | "diskProblem" | "diskUse" | "otherRules" | "foreignOwner"
+  "hostUuid" | "hostName" | "diskProblem" | "diskProblemCode" | "diskUse" | "otherRules" | "foreignOwner"
 > & {
   readonly otherVbds: readonly Pick<VbdFacts, "uuid" | "vmUuid">[];
   readonly disk: Pick<Dom0Disk, "kernelName"> | undefined;
@@ -44,7 +44,7 @@ export function refuseUnsafe(view: RefusalView, inputs: PassthroughDiskInputs): 
   if (view.disk === undefined) {
     const problem = view.diskProblem ?? `no disk with ${disk} on this host`;
     // A disk that is simply absent (unplugged, dead, another host's) is said so, naming the host.
-    const absent = problem.startsWith("no disk with");
+    const absent = view.diskProblem === undefined || view.diskProblemCode === "DISK_ABSENT";
     throw new RefusedError(
       "DISK_NOT_FOUND",
       { disk, host: view.hostUuid },

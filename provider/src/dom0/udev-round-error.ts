@@ -1,11 +1,12 @@
+import { PassthroughError } from "../core/error-base.js";
+
 /**
  * A udev round failed for one request (or for all of them). It still says which rules of others
  * the round had set aside for that request, so a rollback can move them back, and it keeps what
  * the script printed and its exit status.
  */
-export class UdevRoundError extends Error {
+export class UdevRoundError extends PassthroughError<"UDEV_ROUND_FAILED"> {
   override readonly name = "UdevRoundError";
-  readonly code = "UDEV_ROUND_FAILED";
   constructor(
     message: string,
     /** Rules set aside before the failure: original path -> where it went. */
@@ -15,6 +16,6 @@ export class UdevRoundError extends Error {
     /** The disk's claim is held by this other owner: the round changed nothing for the request. */
     readonly claimedBy?: string,
   ) {
-    super(message);
+    super("UDEV_ROUND_FAILED", claimedBy === undefined ? {} : { claimedBy }, message);
   }
 }

@@ -1,6 +1,8 @@
 // What an apply changed on the host: the value from which a failed create decides between undoing
 // its changes (rollback.ts) and keeping partial state (converge.ts).
 
+import { messageOf, PassthroughError } from "../core/error-base.js";
+
 export interface Changes {
   /** Our rule file was written where none was (also when the round failed after sending it). */
   readonly ruleWritten: boolean;
@@ -18,12 +20,12 @@ export function noChanges(vbdExists: boolean): Changes {
 }
 
 /** An apply failed: its cause, and what it had changed by then. */
-export class ApplyError extends Error {
+export class ApplyError extends PassthroughError<"APPLY_FAILED"> {
   override readonly name = "ApplyError";
   constructor(
     readonly changes: Changes,
     options: { readonly cause: unknown },
   ) {
-    super(options.cause instanceof Error ? options.cause.message : String(options.cause), options);
+    super("APPLY_FAILED", {}, messageOf(options.cause), options);
   }
 }

@@ -1,7 +1,8 @@
 // create and update: look, plan (refusing what is unsafe), apply; the outputs describe the host
 // as the apply left it. A failure undoes a create's changes or keeps partial state, decided from
 // what the apply says it changed.
-import { causeText, PartialResourceError, RefusedError, RollbackIncompleteError } from "../core/errors.js";
+import { messageOf } from "../core/error-base.js";
+import { PartialResourceError, RefusedError, RollbackIncompleteError } from "../core/errors.js";
 import { planConverge } from "../core/converge-plan.js";
 import { MIGRATING_FROM } from "../core/owner.js";
 import type { HostView } from "../core/host-view.js";
@@ -71,7 +72,7 @@ export async function convergeFrom(
     if (view.previousOwner !== undefined && view.previousOwner !== view.owner)
       state[MIGRATING_FROM] = view.previousOwner;
     throw new PartialResourceError(
-      `${causeText(cause)} (partly done: the next \`pulumi up\` resumes from the recorded state)`,
+      `${messageOf(cause)} (partly done: the next \`pulumi up\` resumes from the recorded state)`,
       view.tag,
       state,
       { cause },

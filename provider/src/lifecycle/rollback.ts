@@ -1,5 +1,5 @@
 // Undo of a create that failed before its VBD existed: nothing of it may stay on the host.
-import { causeText } from "../core/errors.js";
+import { messageOf } from "../core/error-base.js";
 import type { HostView } from "../core/host-view.js";
 import type { PassthroughDiskInputs } from "../core/inputs.js";
 import { rulePath as rulePathOf, symlinkName, symlinkPath } from "../core/rule.js";
@@ -31,7 +31,7 @@ export async function rollback(
     try {
       await action();
     } catch (error) {
-      failures.push(`${what}: ${causeText(error)}`);
+      failures.push(`${what}: ${messageOf(error)}`);
     }
   };
   // The boot repair this create installed (its record; the unit if it was the host's first).
