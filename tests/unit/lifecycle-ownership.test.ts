@@ -7,8 +7,8 @@ import { renderRule } from "#provider/core/rule.js";
 import { convergeFrom, previousOwnerOf } from "#provider/lifecycle/converge.js";
 import { anythingOurs } from "#provider/lifecycle/outputs.js";
 import { removeFrom } from "#provider/lifecycle/remove.js";
-import { VBD_OWNER_KEY } from "#provider/xapi/vbd.js";
-import { viewOf } from "#provider/core/host-view.js";
+import { VBD_OWNER_KEY } from "#provider/core/owner.js";
+import { viewOf } from "#provider/look/host-view.js";
 import { diskInputs, look, useLifecycleHost } from "./lifecycle-fixture.js";
 
 const host = useLifecycleHost();

@@ -7,7 +7,7 @@ import type { DiskIdentity } from "../core/inputs.js";
 import type { ConflictingRule } from "../core/rule.js";
 import { conflictingRules, symlinkPath } from "../core/rule.js";
 import type { Ref, VbdRecord, VdiRecord, VmRecord, WithRef } from "../xapi/records.js";
-import { VBD_TAG_KEY } from "../xapi/vbd.js";
+import { VBD_TAG_KEY } from "../core/owner.js";
 import { byIdNames, suggestIdentity } from "./suggest-identity.js";
 
 /** The XAPI side, read once: the host's udev SR (if any) and the records that hang off it. */

@@ -2,8 +2,8 @@
 // adapters), one inventory exec on dom0, a few XAPI reads, then the report.
 import { closeAll, describeTarget, hostSession } from "../adapters/index.js";
 import { RefusedError } from "../core/errors.js";
+import { NO_REMOVABLE_STORAGE_SR } from "../core/refusals.js";
 import { readInventory } from "../dom0/inventory.js";
-import { NO_REMOVABLE_STORAGE_SR } from "../xapi/sr.js";
 import type { DisksOptions } from "./args.js";
 import type { CliEnvironment } from "./connection.js";
 import { CLI_SETTING_NAMES, resolveConnection } from "./connection.js";

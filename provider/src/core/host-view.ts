@@ -1,38 +1,18 @@
 // What one look at a host saw, for one resource: the single description of the host. dom0's
 // side (the disk, our rule, others' rules, the symlink) and XAPI's (the udev SR, the VM, the VDI
 // at the symlink, our VBDs and others'). The planner reads it (converge-plan.ts), the outputs and
-// drift are derived from it (lifecycle/outputs.ts), delete and rollback act on it. A new fact
-// about the host is added here, in HostView and viewOf, and nowhere else. Pure.
-import { BOOT_REPAIR_MARKER } from "../dom0/boot-repair.js";
-import { bootRepairFacts, type BootRepairFacts } from "./boot-repair.js";
+// drift are derived from it (lifecycle/outputs.ts), delete and rollback act on it. look/host-view.ts
+// assembles it from dom0's inventory and XAPI's records; a new fact about the host is added here,
+// in HostView, and there, in viewOf. Pure types; references are XAPI's "OpaqueRef:..." strings.
+import type { BootRepairFacts } from "./boot-repair.js";
 import type { DiskLookupCode, Dom0Disk, Dom0Inventory } from "./dom0-inventory.js";
-import { dom0Use, resolveDisk } from "./dom0-inventory.js";
-import { RefusedError } from "./errors.js";
 import type { PassthroughDiskInputs, VbdMode } from "./inputs.js";
-import { claimKey, legacyOwner, ownerOf } from "./owner.js";
-import {
-  conflictingRules,
-  ruleNaming,
-  ruleOwner,
-  rulePath,
-  stableSymlinkName,
-  symlinkName,
-  symlinkNamingFor,
-  symlinkPath,
-  type ConflictingRule,
-  type SymlinkNaming,
-} from "./rule.js";
-import { smResolvesSymlinks } from "./sm-version.js";
+import { legacyOwner } from "./owner.js";
+import type { ConflictingRule, SymlinkNaming } from "./rule.js";
 import type { VmPowerState } from "./state.js";
-import { canHotplugDisks, hostUuidOf, isHvm } from "../xapi/guest.js";
-import { hostByUuid } from "../xapi/host.js";
-import type { Ref, VbdRecord } from "../xapi/records.js";
-import type { XapiSnapshot } from "../xapi/snapshot.js";
-import { uuidOf } from "../xapi/snapshot.js";
-import { removableStorageSr } from "../xapi/sr.js";
-import { isTagged, VBD_TAG_KEY, vbdOwnerKey } from "../xapi/vbd.js";
-import { vdiAt } from "../xapi/vdi.js";
-import { findVm } from "../xapi/vm.js";
+
+/** An XAPI object reference ("OpaqueRef:..."). */
+type Ref = string;
 
 export interface SrFacts {
   readonly ref: Ref;
@@ -144,188 +124,11 @@ export interface HostView {
   readonly misplacedVbds: readonly VbdFacts[];
   /** Another disk of this host that our VBD's VDI resolves to now (two disks swapped kernel names). */
   readonly vbdOtherDisk: Dom0Disk | undefined;
-  /** What the look read, from which an apply derives the host it leaves (lifecycle/after-apply.ts). */
+  /** What dom0 reported, from which an apply derives the host it leaves (lifecycle/after-apply.ts). */
   readonly inventory: Dom0Inventory;
-  readonly snapshot: XapiSnapshot;
 }
 
 /** The resource id and VBD tag: host and disk identity (the legacy owner id, core/owner.ts). */
 export function resourceTag(hostUuid: string, inputs: PassthroughDiskInputs): string {
   return legacyOwner(hostUuid, inputs.disk);
-}
-
-/**
- * The view of one resource from what dom0 and XAPI reported. `previous` is the owner an update's
- * old state names (its `owner`, or undefined for a state of an earlier version): pieces it owns
- * are this resource's too, and get migrated.
- */
-export function viewOf(
-  inventory: Dom0Inventory,
-  snapshot: XapiSnapshot,
-  inputs: PassthroughDiskInputs,
-  previous?: { readonly owner: string | undefined },
-): HostView {
-  const hostUuid = inventory.xensource["INSTALLATION_UUID"];
-  if (hostUuid === undefined || hostUuid === "") {
-    throw new RefusedError(
-      "NOT_A_DOM0",
-      {},
-      "/etc/xensource-inventory on the SSH host has no INSTALLATION_UUID: is this a XenServer / XCP-ng dom0?",
-    );
-  }
-  const tag = resourceTag(hostUuid, inputs);
-  const owner = ownerOf(hostUuid, inputs);
-  const previousOwner = previous === undefined ? undefined : (previous.owner ?? tag);
-  const ours = (who: string | undefined) => who === owner || (who !== undefined && who === previousOwner);
-  const resolution = resolveDisk(inventory, inputs.disk);
-  const disk = resolution.ok ? resolution.disk : undefined;
-  const host = hostByUuid(snapshot, hostUuid);
-  const sr = removableStorageSr(snapshot, host.$ref);
-  const vm = findVm(snapshot, inputs.vm);
-  const ruleFound = inventory.passthroughRules.get(rulePath(inputs.disk));
-  // A rule of ours written before owners existed belongs to the host-and-identity owner.
-  const ruleOwnedBy = ruleFound === undefined ? undefined : (ruleOwner(ruleFound) ?? tag);
-  const ruleText = ours(ruleOwnedBy) ? ruleFound : undefined;
-  const resolvesSymlinks = smResolvesSymlinks(inventory.smVersion);
-  const wantedNaming = symlinkNamingFor(inputs.disk, resolvesSymlinks);
-  // Without a rule of ours, a kernel-named link of the disk (a hand-made passthrough to adopt)
-  // is the naming in place; the plan moves it to the wanted one.
-  const linkedAs = (name: string | undefined) =>
-    disk !== undefined && name !== undefined && inventory.xapiBlock.get(name) === disk.kernelName;
-  const naming =
-    ruleText !== undefined
-      ? ruleNaming(ruleText)
-      : linkedAs(disk?.kernelName) && !linkedAs(stableSymlinkName(inputs.disk))
-        ? "kernelName"
-        : wantedNaming;
-  const linkName = disk === undefined ? undefined : symlinkName(inputs.disk, disk.kernelName, naming);
-  const vdi =
-    sr !== undefined && linkName !== undefined ? vdiAt(snapshot, sr.$ref, symlinkPath(linkName)) : undefined;
-  const key = disk === undefined ? undefined : claimKey(disk);
-  const claimOwner = key === undefined ? undefined : inventory.claims.get(key);
-  // A VBD's owner key; without one (earlier versions, or a re-tag cut short), a VBD with our tag
-  // belongs to the holder of the disk's claim, and with no claim to its tag (the legacy owner).
-  const vbdOwner = (vbd: VbdRecord): string | undefined => {
-    const tagged = vbd.other_config[VBD_TAG_KEY];
-    return vbdOwnerKey(vbd) ?? (tagged === tag && claimOwner !== undefined ? claimOwner : tagged);
-  };
-  const facts = (vbd: VbdRecord & { readonly $ref: Ref }): VbdFacts => ({
-    ref: vbd.$ref,
-    uuid: vbd.uuid,
-    vmUuid: uuidOf(snapshot, vbd.VM),
-    vdiUuid: uuidOf(snapshot, vbd.VDI),
-    mode: vbd.mode,
-    userdevice: vbd.userdevice,
-    device: vbd.device,
-    bootable: vbd.bootable,
-    currentlyAttached: vbd.currently_attached,
-    tag: vbd.other_config[VBD_TAG_KEY],
-    owner: vbdOwner(vbd),
-    ownerKey: vbdOwnerKey(vbd),
-  });
-  const ownVbds = snapshot.vbds.filter((vbd) => isTagged(vbd, tag) && ours(vbdOwner(vbd))).map(facts);
-  const rank = (vbd: VbdFacts) =>
-    (vm !== undefined && vbd.vmUuid === vm.uuid ? 2 : 0) +
-    (vdi !== undefined && vbd.vdiUuid === vdi.uuid ? 1 : 0);
-  // Another resource's VBD on our disk while the claim is ours: misplaced by a swap, not a claim.
-  const misplaced = (vbd: VbdRecord): boolean => {
-    const owner = vbdOwner(vbd);
-    return (
-      vbd.other_config[VBD_TAG_KEY] !== undefined && owner !== undefined && !ours(owner) && ours(claimOwner)
-    );
-  };
-  const onVdi =
-    vdi === undefined
-      ? []
-      : snapshot.vbds.filter((vbd) => vbd.VDI === vdi.$ref && !(isTagged(vbd, tag) && ours(vbdOwner(vbd))));
-  const otherVbds = onVdi.filter((vbd) => !misplaced(vbd)).map(facts);
-  const misplacedVbds = onVdi.filter(misplaced).map(facts);
-  const otherRules =
-    disk === undefined ? [] : conflictingRules(inventory.passthroughRules, disk, rulePath(inputs.disk));
-  const owners = [
-    claimOwner,
-    ruleOwnedBy,
-    ...otherRules.map((rule) =>
-      rule.identity === undefined ? undefined : (rule.owner ?? legacyOwner(hostUuid, rule.identity)),
-    ),
-    ...snapshot.vbds
-      .filter((vbd) => isTagged(vbd, tag) || (vdi !== undefined && vbd.VDI === vdi.$ref && !misplaced(vbd)))
-      .map(vbdOwner),
-  ];
-  const vbd = [...ownVbds].sort((a, b) => rank(b) - rank(a))[0];
-  return {
-    hostUuid,
-    smVersion: inventory.smVersion,
-    resolvesSymlinks,
-    hostName: host.name_label,
-    hostRef: host.$ref,
-    tag,
-    owner,
-    previousOwner,
-    claimKey: key,
-    claimOwner,
-    foreignOwner: owners.find((who) => who !== undefined && !ours(who)),
-    disk,
-    diskProblem: resolution.ok ? undefined : resolution.reason,
-    ...(resolution.ok ? {} : { diskProblemCode: resolution.code }),
-    diskUse: disk === undefined ? undefined : dom0Use(inventory, disk),
-    ruleText,
-    otherRules,
-    wantedNaming,
-    symlinkNaming: naming,
-    symlinkName: linkName,
-    symlinkPresent:
-      disk !== undefined && linkName !== undefined && inventory.xapiBlock.get(linkName) === disk.kernelName,
-    sr: sr === undefined ? undefined : { ref: sr.$ref, uuid: sr.uuid, nameLabel: sr.name_label },
-    vm:
-      vm === undefined
-        ? undefined
-        : {
-            ref: vm.$ref,
-            uuid: vm.uuid,
-            powerState: vm.power_state,
-            isControlDomain: vm.is_control_domain,
-            hvm: isHvm(vm),
-            canHotplug: canHotplugDisks(snapshot, vm),
-            residentOnUuid: hostUuidOf(snapshot, vm.resident_on),
-            residentOnName: snapshot.hosts.find((h) => h.$ref === vm.resident_on)?.name_label ?? "",
-            affinityUuid: hostUuidOf(snapshot, vm.affinity),
-          },
-    vdi: vdi === undefined ? undefined : { ref: vdi.$ref, uuid: vdi.uuid, location: vdi.location },
-    ownVbds,
-    vbd,
-    otherVbds,
-    bootRepair: bootRepairFacts(inventory.bootRepair, {
-      // Where the udev SR resolves symlinks, the names are stable: nothing to repair at boot.
-      needed: !resolvesSymlinks,
-      marker: BOOT_REPAIR_MARKER,
-      identity: inputs.disk,
-      tag,
-      owner,
-    }),
-    misplacedVbds,
-    vbdOtherDisk:
-      vbd === undefined || disk === undefined ? undefined : diskAtVdi(inventory, snapshot, vbd, disk),
-    inventory,
-    snapshot,
-  };
-}
-
-/**
- * The disk, other than ours, that a VBD's VDI resolves to through its /dev/xapi/block entry now
- * (two passed-through disks swapped kernel names: both locations still exist, each on the other
- * disk); undefined when it resolves to ours, to nothing, or the VDI is gone.
- */
-function diskAtVdi(
-  inventory: Dom0Inventory,
-  snapshot: XapiSnapshot,
-  vbd: VbdFacts,
-  ours: Dom0Disk,
-): Dom0Disk | undefined {
-  const location = snapshot.vdis.find((vdi) => vdi.uuid === vbd.vdiUuid && vbd.vdiUuid !== "")?.location;
-  const prefix = symlinkPath("");
-  if (location === undefined || !location.startsWith(prefix)) return undefined;
-  const kernelName = inventory.xapiBlock.get(location.slice(prefix.length));
-  if (kernelName === undefined || kernelName === ours.kernelName) return undefined;
-  return inventory.disks.find((disk) => disk.kernelName === kernelName);
 }

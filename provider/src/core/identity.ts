@@ -1,5 +1,4 @@
 // Naming helpers for the two identities in the inputs: words for messages, keys for state.
-import type { Dom0Disk } from "./dom0-inventory.js";
 import type { DiskIdentity, VmIdentity } from "./inputs.js";
 
 /** The kind of a disk identity: which one field is set. */
@@ -42,10 +41,7 @@ export function describeDisk(identity: DiskIdentity): string {
  * Another disk in words, by the same kind of identity as `like` where the disk has one (as a
  * user would write it: "serial ZS4A", "WWN 0x5000...", a by-id path), else by its kernel name.
  */
-export function describeDiskAs(
-  like: DiskIdentity,
-  disk: Pick<Dom0Disk, "kernelName" | "properties" | "links">,
-): string {
+export function describeDiskAs(like: DiskIdentity, disk: DiskNames): string {
   const p = disk.properties;
   const byId = disk.links.find((link) => link.startsWith("/dev/disk/by-id/"));
   const value = {
@@ -61,4 +57,13 @@ export function describeDiskAs(
 /** The VM identity in words, e.g. 'VM "nas"' or "VM 0a1b...". */
 export function describeVm(identity: VmIdentity): string {
   return "uuid" in identity ? `VM ${identity.uuid}` : `VM "${identity.nameLabel}"`;
+}
+
+/** What a disk is known by on dom0 (a Dom0Disk of core/dom0-inventory.ts has all of it). */
+export interface DiskNames {
+  readonly kernelName: string;
+  /** udev properties (ID_SERIAL, ID_WWN, DEVLINKS, ...). */
+  readonly properties: Readonly<Record<string, string>>;
+  /** Paths from DEVLINKS. */
+  readonly links: readonly string[];
 }

@@ -8,6 +8,11 @@ import type { Dom0Disk } from "./dom0-inventory.js";
 import type { DiskIdentity, PassthroughDiskInputs } from "./inputs.js";
 import { ruleSlug } from "./rule.js";
 
+/** other_config key that marks the VBDs this provider manages; its value names the disk. */
+export const VBD_TAG_KEY = "xen-passthrough";
+/** other_config key of the resource that owns the VBD; absent on earlier versions' VBDs. */
+export const VBD_OWNER_KEY = "xen-passthrough-owner";
+
 /** Where dom0 keeps the claims: one symlink per disk, named by its key, pointing at the owner. */
 export const CLAIMS_DIR = "/etc/xen-passthrough/claims";
 

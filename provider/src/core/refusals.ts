@@ -5,8 +5,31 @@ import { RefusedError } from "./errors.js";
 import type { HostView, SrFacts, VbdFacts, VmFacts } from "./host-view.js";
 import { describeDisk, describeVm } from "./identity.js";
 import { describeOwner } from "./owner.js";
-import type { PassthroughDiskInputs } from "./inputs.js";
-import { NO_REMOVABLE_STORAGE_SR } from "../xapi/sr.js";
+import type { PassthroughDiskInputs, VmIdentity } from "./inputs.js";
+
+export const NO_REMOVABLE_STORAGE_SR =
+  'this host has no udev "Removable storage" SR for block devices. Create it on the host with: ' +
+  'xe sr-create name-label="Removable storage" type=udev content-type=disk ' +
+  "device-config:location=/dev/xapi/block sm-config:type=block host-uuid=<host uuid>";
+
+/** XAPI knows no host with dom0's INSTALLATION_UUID: the two endpoints are not one pool. */
+export function hostUnknownToXapi(hostUuid: string): RefusedError {
+  return new RefusedError(
+    "HOST_UNKNOWN_TO_XAPI",
+    { host: hostUuid },
+    `XAPI does not know host ${hostUuid} (INSTALLATION_UUID of the dom0 reached over SSH): ` +
+      "the XAPI endpoint and the SSH host are not the same pool",
+  );
+}
+
+/** Several VMs answer to the name: which one is meant cannot be told. */
+export function vmAmbiguous(identity: VmIdentity, uuids: readonly string[]): RefusedError {
+  return new RefusedError(
+    "VM_AMBIGUOUS",
+    { vm: describeVm(identity) },
+    `${describeVm(identity)} is ambiguous: ${uuids.length} VMs have that name (${uuids.join(", ")}); use vm.uuid`,
+  );
+}
 
 /** The part of the view the refusals read (tests build it without a host). */
 export type RefusalView = Pick<

@@ -28,7 +28,7 @@ import {
   BOOT_REPAIR_STATE_DIR,
 } from "../core/boot-repair.js";
 import { XAPI_BLOCK_DIR } from "../core/rule.js";
-import { VBD_OWNER_KEY, VBD_TAG_KEY } from "../xapi/vbd.js";
+import { VBD_OWNER_KEY, VBD_TAG_KEY } from "../core/owner.js";
 
 const SCRIPT_BODY = String.raw`set -u
 # Installed by pulumi-xen-passthrough (PassthroughDisk) on a host whose storage manager does not

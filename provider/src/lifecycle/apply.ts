@@ -6,7 +6,7 @@ import { basename } from "node:path/posix";
 import { BOOT_REPAIR_SCRIPT_PATH, BOOT_REPAIR_UNIT, BOOT_REPAIR_WANTS } from "../core/boot-repair.js";
 import { isDom0Step, type Dom0Step, type Step, type XapiStep } from "../core/converge-plan.js";
 import { InternalError } from "../core/errors.js";
-import { viewOf, type HostView } from "../core/host-view.js";
+import { viewOf, type HostLook } from "../look/host-view.js";
 import { describeDisk } from "../core/identity.js";
 import { ownedElsewhere } from "../core/refusals.js";
 import type { Dom0Inventory } from "../core/dom0-inventory.js";
@@ -69,11 +69,11 @@ export function udevRequestOf(steps: readonly Step[]): UdevRequest {
 /** Applies the steps; returns the host as they left it (no second look needed) and what changed. */
 export async function applySteps(
   access: HostAccess,
-  view: HostView,
+  view: HostLook,
   inputs: PassthroughDiskInputs,
   steps: readonly Step[],
   log: Log,
-): Promise<{ readonly view: HostView; readonly changes: Changes }> {
+): Promise<{ readonly view: HostLook; readonly changes: Changes }> {
   // The plan's shape (core/converge-plan.ts): XAPI steps that release our VBD, dom0, the rest.
   const firstDom0Step = steps.findIndex(isDom0Step);
   const lastDom0Step = steps.length - 1 - [...steps].reverse().findIndex(isDom0Step);
@@ -111,7 +111,7 @@ export async function applySteps(
 
 async function applyDom0Steps(
   access: HostAccess,
-  view: HostView,
+  view: HostLook,
   inputs: PassthroughDiskInputs,
   steps: readonly Dom0Step[],
   log: Log,

@@ -2,7 +2,7 @@
 // connection and one XAPI session per host), the XAPI settings from stack config that
 // `configure` received, and the look that produces the host's view (core/host-view.ts).
 import { openHostSessions } from "../adapters/host-pool.js";
-import { viewOf, type HostView } from "../core/host-view.js";
+import { viewOf, type HostLook } from "../look/host-view.js";
 import type { PassthroughDiskInputs, XapiDirect } from "../core/inputs.js";
 import type { Log, Remote } from "../dom0/remote.js";
 import type { XapiCaller } from "../xapi/caller.js";
@@ -46,7 +46,7 @@ export async function connectAndLook(
   log: Log,
   previous?: { readonly owner: string | undefined },
   settling: ClientSettling = "awaited",
-): Promise<{ access: HostAccess; view: HostView }> {
+): Promise<{ access: HostAccess; view: HostLook }> {
   const sessions = openHostSessions(inputs.connection, inputs.xapi ?? stackXapi, log);
   const inventory = sessions.remote.then((remote) => dom0BatchesOf(remote).inventory());
   const both = Promise.all([sessions.remote, sessions.xapi]);
@@ -65,7 +65,7 @@ export async function look(
   access: HostAccess,
   inputs: PassthroughDiskInputs,
   previous?: { readonly owner: string | undefined },
-): Promise<HostView> {
+): Promise<HostLook> {
   const [inventory, snapshot] = await Promise.all([access.batches.inventory(), access.batches.snapshot()]);
   return viewOf(inventory, snapshot, inputs, previous);
 }

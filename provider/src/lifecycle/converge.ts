@@ -5,7 +5,7 @@ import { messageOf } from "../core/error-base.js";
 import { PartialResourceError, RefusedError, RollbackIncompleteError } from "../core/errors.js";
 import { planConverge } from "../core/converge-plan.js";
 import { MIGRATING_FROM } from "../core/owner.js";
-import type { HostView } from "../core/host-view.js";
+import type { HostLook } from "../look/host-view.js";
 import type { PassthroughDiskInputs } from "../core/inputs.js";
 import type { PassthroughDiskState } from "../core/state.js";
 import type { Log } from "../dom0/remote.js";
@@ -47,13 +47,13 @@ export async function converge(inputs: PassthroughDiskInputs, options: ConvergeO
  */
 export async function convergeFrom(
   access: HostAccess,
-  view: HostView,
+  view: HostLook,
   inputs: PassthroughDiskInputs,
   options: ConvergeOptions,
   log: Log,
 ): Promise<Converged> {
   const steps = planConverge(view, inputs);
-  let after: HostView;
+  let after: HostLook;
   try {
     ({ view: after } = await applySteps(access, view, inputs, steps, log));
   } catch (error) {

@@ -4,7 +4,7 @@
 // destroyVbd drops it, the others act on it.
 import { VBD_GC_WAIT_SECONDS, type XapiStep } from "../core/converge-plan.js";
 import { HostStateError, InternalError } from "../core/errors.js";
-import type { HostView } from "../core/host-view.js";
+import type { HostLook } from "../look/host-view.js";
 import type { Log } from "../dom0/remote.js";
 import { xapiErrorCode } from "../xapi/caller.js";
 import type { Ref } from "../xapi/records.js";
@@ -48,7 +48,7 @@ interface Progress {
 
 interface Context {
   readonly access: HostAccess;
-  readonly view: HostView;
+  readonly view: HostLook;
   readonly log: Log;
 }
 
@@ -248,7 +248,7 @@ async function waitForGc(
  */
 async function ensureVdi(
   access: HostAccess,
-  view: HostView,
+  view: HostLook,
   before: XapiSnapshot,
   location: string,
   log: Log,

@@ -14,11 +14,6 @@ export function removableStorageSr(snapshot: XapiSnapshot, host: Ref): WithRef<S
   );
 }
 
-export const NO_REMOVABLE_STORAGE_SR =
-  'this host has no udev "Removable storage" SR for block devices. Create it on the host with: ' +
-  'xe sr-create name-label="Removable storage" type=udev content-type=disk ' +
-  "device-config:location=/dev/xapi/block sm-config:type=block host-uuid=<host uuid>";
-
 /**
  * Re-reads the SR's location directory: the udev SR's scan introduces a VDI for each new entry
  * and forgets those whose entry is gone (xapi-project/sm, drivers/udevSR.py, UdevSR.scan).

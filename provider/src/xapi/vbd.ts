@@ -1,12 +1,8 @@
+import { VBD_OWNER_KEY, VBD_TAG_KEY } from "../core/owner.js";
 import type { XapiCaller } from "./caller.js";
 import { xapiErrorCode } from "./caller.js";
 import { idempotent } from "./idempotent.js";
 import type { Ref, VbdRecord, WithRef } from "./records.js";
-
-/** other_config key that marks the VBDs this provider manages; its value names the disk. */
-export const VBD_TAG_KEY = "xen-passthrough";
-/** other_config key of the resource that owns the VBD (core/owner.ts); absent on earlier versions' VBDs. */
-export const VBD_OWNER_KEY = "xen-passthrough-owner";
 
 export interface VbdSettings {
   readonly userdevice: string;
