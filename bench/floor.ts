@@ -51,7 +51,7 @@ export function floorOf(operation: Operation, shape: Shape, profile: FloorProfil
   if (operation === "preview") return { ms: 0, terms: [] };
   // Hosts work in parallel (each its own SSH connection, dom0, udev SR and VMs), so the floor is
   // the slowest host's chain. A pool is no different but for one thing: VBD.create takes a mutex
-  // on the pool master (DESIGN.md: "one global device-autodetect mutex on the pool master"), so
+  // on the pool master (docs/timing.md: "one global device-autodetect mutex on the pool master"), so
   // in a pool that queue holds every host's creates. Left out: a member forwards its calls to the
   // master (xen-api api_server.ml), a hop the simulator does not charge; the floor follows the
   // simulator's profile, so it stays a lower bound of what the simulator allows.

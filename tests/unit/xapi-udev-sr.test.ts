@@ -153,7 +153,7 @@ test("forgetting or destroying a VDI with an attached VBD fails VDI_IN_USE", asy
   const vbd = await call<string>("VBD.create", vbdRecord(media, vdi));
   await call("VBD.plug", vbd);
   expect(await failure("VDI.forget", vdi)).toEqual(["VDI_IN_USE", vdi, "forget"]);
-  // Even attached, a udev VDI's destroy fails on the SR's capabilities first (DESIGN.md, corrected).
+  // Even attached, a udev VDI's destroy fails on the SR's capabilities first (docs/host.md).
   expect(await failure("VDI.destroy", vdi)).toEqual(["SR_OPERATION_NOT_SUPPORTED", removable]);
   // What local-device-change does on remove: force-unplug, then forget; the GC takes the VBD later.
   await call("VBD.unplug_force", vbd);

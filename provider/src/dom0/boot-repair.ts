@@ -3,7 +3,7 @@
 // version marker is a hash of both texts, so any change to either reads as "outdated" on hosts
 // that have the old one, and `pulumi up` rewrites it.
 //
-// What the script does, in order (DESIGN.md "Facts: host reboots and symlink names"): at this
+// What the script does, in order (docs/host.md "Host reboots and symlink names"): at this
 // point of the boot xapi runs, the udev SR's PBD is plugged and nothing has scanned the SR, so the
 // VDI records and our VBDs are the ones from before the reboot, while /dev/xapi/block is new.
 // 1. For each record, where its disk is now: the /dev/xapi/block entry whose device udev

@@ -1,6 +1,6 @@
 /**
  * Pure: systemd unit files as dom0's boot reads them, for the units a reboot runs between
- * xapi-init-complete.target and xapi-domains.service (DESIGN.md "host reboots"; EL7's systemd 219).
+ * xapi-init-complete.target and xapi-domains.service (docs/host.md "Host reboots and symlink names"; EL7's systemd 219).
  */
 
 /** Where `systemctl enable` (or an `ln -s`) puts the units multi-user.target pulls in. */

@@ -62,7 +62,7 @@ function hostPbds(world: World, host: string): string[] {
 }
 
 /**
- * Reboots pool host `host`, in a real host's order (DESIGN.md "host reboots"):
+ * Reboots pool host `host`, in a real host's order (docs/host.md "Host reboots and symlink names"):
  * 1. the VMs resident on it halt (their domains die with the host; xapi's resync at start shows
  *    them Halted: done first here, our choice) and its XAPI stops answering;
  * 2. dom0 (hooks): disks detach, /dev empties, disks re-attach, udev coldplug while XAPI is down;

@@ -1,6 +1,6 @@
 /**
  * Pure: the dom0 programs the sandbox installs under /opt/xensource, written for the sandbox
- * (they behave as DESIGN.md describes XenServer's own, they are not copies of them).
+ * (they behave as docs/host.md describes XenServer's own, they are not copies of them).
  */
 
 /** /opt/xensource/bin/xe: runs the Node xe stand-in with this machine's Node. */

@@ -29,7 +29,7 @@ export const zeroProfile: ServiceTimeProfile = {
 };
 
 /**
- * Values from DESIGN.md's timing facts where a public figure exists; "choice" marks values for
+ * Values from docs/timing.md where a public figure exists; "choice" marks values for
  * which no public figure was found (kept here, in one place, so they are easy to revisit).
  */
 export const realisticProfile: ServiceTimeProfile = {
