@@ -1,7 +1,7 @@
 // The public resource: PassthroughDisk, its arguments and its outputs.
 import * as pulumi from "@pulumi/pulumi";
 import type { DiskIdentity, SshHopGiven, VbdMode, VmIdentity, XapiDirectGiven } from "./core/inputs.js";
-import type { ObservedState } from "./core/state.js";
+import { OUTPUT_KEYS, type PassthroughDiskOutputs } from "./core/state.js";
 import { passthroughDiskProvider } from "./serialized-provider.js";
 
 /** `pulumi.Input<>` of every field: the Args types are mapped from the one settings type, so they cannot drift. */
@@ -88,8 +88,18 @@ export interface PassthroughDiskArgs {
   symlinkTimeoutSeconds?: pulumi.Input<number>;
 }
 
+/** `pulumi.Output<>` of every output (arrays as users had them: mutable). */
+type OutputsOf<T> = {
+  readonly [K in keyof T]-?: pulumi.Output<T[K] extends readonly (infer E)[] ? E[] : T[K]>;
+};
+
 /** Inputs that hold credentials: secret in the state and in outputs. */
 const SECRET_PROPERTIES = ["connection", "xapi"];
+
+// The outputs are mapped from the one description of them (core/state.ts): this interface merges
+// into the class below, so each output's type and documentation come from there.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type -- declarations only: the members come from OutputsOf
+export interface PassthroughDisk extends OutputsOf<PassthroughDiskOutputs> {}
 
 /**
  * Passes a physical disk of a XenServer / XCP-ng host through to a VM: a udev rule on dom0 gives
@@ -109,33 +119,8 @@ const SECRET_PROPERTIES = ["connection", "xapi"];
  * });
  * export const device = disk.device;
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class PassthroughDisk extends pulumi.dynamic.Resource {
-  /** UUID of the host whose disk is passed through. */
-  declare public readonly hostUuid: pulumi.Output<string>;
-  /** UUID of the VM the disk is attached to. */
-  declare public readonly vmUuid: pulumi.Output<string>;
-  /** UUID of the disk's VDI in the udev SR (changes whenever udev re-adds the disk). */
-  declare public readonly vdiUuid: pulumi.Output<string>;
-  /** UUID of the VBD. */
-  declare public readonly vbdUuid: pulumi.Output<string>;
-  /** Device name in the guest as XAPI reports it (e.g. "xvdb"); "" until first plugged. */
-  declare public readonly device: pulumi.Output<string>;
-  /** Kernel name of the disk in dom0 (e.g. "sdb"). */
-  declare public readonly kernelName: pulumi.Output<string>;
-  /** "/dev/xapi/block/<kernelName>": the VDI's location. */
-  declare public readonly symlinkPath: pulumi.Output<string>;
-  /** Path of the udev rule file on dom0. */
-  declare public readonly rulePath: pulumi.Output<string>;
-  /** Content of the udev rule file. */
-  declare public readonly ruleText: pulumi.Output<string>;
-  /** Whether the VBD is plugged. */
-  declare public readonly currentlyAttached: pulumi.Output<boolean>;
-  /** Size of the disk in bytes. */
-  declare public readonly sizeBytes: pulumi.Output<number>;
-  /** What the last create, update or refresh saw on the host. */
-  declare public readonly observed: pulumi.Output<ObservedState>;
-  /** Drift found by the last refresh, in words (empty when all is as wanted). */
-  declare public readonly drift: pulumi.Output<string[]>;
   /** The SSH connection, as checked (defaults applied). Secret. */
   declare public readonly connection: pulumi.Output<ConnectionArgs>;
   /** Direct XAPI settings, when given. Secret. */
@@ -166,19 +151,7 @@ export class PassthroughDisk extends pulumi.dynamic.Resource {
       // URN). A rename or alias changes it, and the update takes the pieces over.
       owner: `${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
       // Outputs: listed (as undefined, never sent as inputs) so the engine fills them in.
-      hostUuid: undefined,
-      vmUuid: undefined,
-      vdiUuid: undefined,
-      vbdUuid: undefined,
-      device: undefined,
-      kernelName: undefined,
-      symlinkPath: undefined,
-      rulePath: undefined,
-      ruleText: undefined,
-      currentlyAttached: undefined,
-      sizeBytes: undefined,
-      observed: undefined,
-      drift: undefined,
+      ...Object.fromEntries(OUTPUT_KEYS.map((key) => [key, undefined])),
     };
     const secretOutputs = pulumi.mergeOptions(opts, { additionalSecretOutputs: SECRET_PROPERTIES });
     super(passthroughDiskProvider, name, props, secretOutputs, "xen-passthrough", "PassthroughDisk");

@@ -244,29 +244,27 @@ function vmSchema(wrap: Wrap) {
   return wrap(vm);
 }
 
+/** The inputs' properties: their one description (INPUT_KEYS are its keys). */
+function inputsShape(wrap: Wrap) {
+  return {
+    connection: connectionSchema(wrap),
+    xapi: xapiSchema(wrap).optional(),
+    disk: diskSchema(wrap),
+    vm: vmSchema(wrap),
+    mode: wrap(z.enum(["RW", "RO"], { error: 'must be "RW" or "RO"' })).default(DEFAULTS.mode),
+    userdevice: allowListed(ALLOW.userdevice, wrap).default(DEFAULTS.userdevice),
+    bootable: flag(wrap, DEFAULTS.bootable),
+    attach: flag(wrap, DEFAULTS.attach),
+    adopt: flag(wrap, DEFAULTS.adopt),
+    setAffinity: flag(wrap, DEFAULTS.setAffinity),
+    symlinkTimeoutSeconds: wholeNumber(wrap, LIMITS.symlinkTimeoutSeconds, DEFAULTS.symlinkTimeoutSeconds),
+    owner: allowListed(ALLOW.owner, wrap).optional(),
+  };
+}
+
 function inputsSchema(wrap: Wrap) {
   return z
-    .strictObject(
-      {
-        connection: connectionSchema(wrap),
-        xapi: xapiSchema(wrap).optional(),
-        disk: diskSchema(wrap),
-        vm: vmSchema(wrap),
-        mode: wrap(z.enum(["RW", "RO"], { error: 'must be "RW" or "RO"' })).default(DEFAULTS.mode),
-        userdevice: allowListed(ALLOW.userdevice, wrap).default(DEFAULTS.userdevice),
-        bootable: flag(wrap, DEFAULTS.bootable),
-        attach: flag(wrap, DEFAULTS.attach),
-        adopt: flag(wrap, DEFAULTS.adopt),
-        setAffinity: flag(wrap, DEFAULTS.setAffinity),
-        symlinkTimeoutSeconds: wholeNumber(
-          wrap,
-          LIMITS.symlinkTimeoutSeconds,
-          DEFAULTS.symlinkTimeoutSeconds,
-        ),
-        owner: allowListed(ALLOW.owner, wrap).optional(),
-      },
-      { error: unknownKeyOrType },
-    )
+    .strictObject(inputsShape(wrap), { error: unknownKeyOrType })
     .transform((inputs) => compact(inputs) as PassthroughDiskInputs);
 }
 
@@ -277,18 +275,15 @@ export const exactInputsSchema = inputsSchema(exact);
 /** Schema of fully known direct-XAPI settings (also used for the stack config). */
 export const exactXapiSchema = xapiSchema(exact);
 
-/** The names of the input properties (the rest of the state is outputs). */
-export const INPUT_KEYS = [
-  "connection",
-  "xapi",
-  "disk",
-  "vm",
-  "mode",
-  "userdevice",
-  "bootable",
-  "attach",
-  "adopt",
-  "setAffinity",
-  "symlinkTimeoutSeconds",
-  "owner",
-] as const satisfies readonly (keyof PassthroughDiskInputs)[];
+/** The names of the input properties (the rest of the state is outputs): the schema's own keys. */
+export const INPUT_KEYS = Object.keys(exactInputsSchema.in.shape) as readonly (keyof PassthroughDiskInputs)[];
+
+// Compile-time: the schema describes exactly the properties of PassthroughDiskInputs.
+type SchemaKeys = keyof ReturnType<typeof inputsShape>;
+const sameKeys: [
+  Exclude<SchemaKeys, keyof PassthroughDiskInputs>,
+  Exclude<keyof PassthroughDiskInputs, SchemaKeys>,
+] extends [never, never]
+  ? true
+  : never = true;
+void sameKeys;

@@ -72,13 +72,18 @@ export interface ObservedState {
   readonly vbdOtherDisk?: string;
 }
 
-/** Outputs of a PassthroughDisk (also its state in the Pulumi checkpoint). */
-export interface PassthroughDiskState extends PassthroughDiskInputs {
+/**
+ * What a PassthroughDisk reports beyond its inputs: the one description of its outputs (the
+ * resource's output properties are mapped from it, and listed by {@link OUTPUT_KEYS}).
+ */
+export interface PassthroughDiskOutputs {
   /** UUID of the host whose disk is passed through (INSTALLATION_UUID of its xensource-inventory). */
   readonly hostUuid: string;
+  /** UUID of the VM the disk is attached to. */
   readonly vmUuid: string;
   /** UUID of the VDI in the host's udev SR; changes whenever udev re-adds the disk. */
   readonly vdiUuid: string;
+  /** UUID of the VBD. */
   readonly vbdUuid: string;
   /** Device name in the guest as XAPI reports it (VBD.device, e.g. "xvdb"); "" until first plugged. */
   readonly device: string;
@@ -89,11 +94,42 @@ export interface PassthroughDiskState extends PassthroughDiskInputs {
   readonly kernelName: string;
   /** The VDI's location: "/dev/xapi/block/<stable name>" or "/dev/xapi/block/<kernelName>" (observed.symlinkNaming). */
   readonly symlinkPath: string;
+  /** Path of the udev rule file on dom0. */
   readonly rulePath: string;
+  /** Content of the udev rule file. */
   readonly ruleText: string;
+  /** Whether the VBD is plugged. */
   readonly currentlyAttached: boolean;
+  /** Size of the disk in bytes. */
   readonly sizeBytes: number;
+  /** What the last create, update or refresh saw on the host. */
   readonly observed: ObservedState;
   /** Drift found by the last read, in words (empty when host and inputs agree). */
   readonly drift: readonly string[];
 }
+
+/** Outputs of a PassthroughDisk and its inputs echoed: its state in the Pulumi checkpoint. */
+export interface PassthroughDiskState extends PassthroughDiskInputs, PassthroughDiskOutputs {}
+
+/** The names of the outputs: the resource lists them (as undefined) so the engine fills them in. */
+export const OUTPUT_KEYS = [
+  "hostUuid",
+  "vmUuid",
+  "vdiUuid",
+  "vbdUuid",
+  "device",
+  "kernelName",
+  "symlinkPath",
+  "rulePath",
+  "ruleText",
+  "currentlyAttached",
+  "sizeBytes",
+  "observed",
+  "drift",
+] as const satisfies readonly (keyof PassthroughDiskOutputs)[];
+
+// Compile-time: OUTPUT_KEYS names every output.
+const everyOutputListed: Exclude<keyof PassthroughDiskOutputs, (typeof OUTPUT_KEYS)[number]> extends never
+  ? true
+  : never = true;
+void everyOutputListed;
