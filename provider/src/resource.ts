@@ -1,6 +1,15 @@
 // The public resource: PassthroughDisk, its arguments and its outputs.
 import * as pulumi from "@pulumi/pulumi";
-import type { DiskIdentity, SshHopGiven, VbdMode, VmIdentity, XapiDirectGiven } from "./core/inputs.js";
+import type {
+  DEFAULTS,
+  DiskIdentity,
+  Given,
+  PassthroughDiskInputs,
+  SshHopGiven,
+  VbdMode,
+  VmIdentity,
+  XapiDirectGiven,
+} from "./core/inputs.js";
 import { OUTPUT_KEYS, type PassthroughDiskOutputs } from "./core/state.js";
 import { passthroughDiskProvider } from "./serialized-provider.js";
 
@@ -57,36 +66,19 @@ export type XapiArgs = ArgsOf<XapiDirectGiven>;
  *   vm: { nameLabel: "nas" },
  * };
  */
-export interface PassthroughDiskArgs {
+export interface PassthroughDiskArgs extends OwnArgs {
   /** SSH to dom0. Secret. */
   connection: pulumi.Input<ConnectionArgs>;
   /** Omit (default) to reach XAPI through the SSH connection. Secret. */
   xapi?: pulumi.Input<XapiArgs>;
-  /**
-   * The disk, by exactly one of `serial` (ID_SERIAL_SHORT or ID_SERIAL of `udevadm info`), `wwn`,
-   * `byId` (a name in /dev/disk/by-id) or `kernelName` (last resort: it can change on reboot).
-   */
-  disk: pulumi.Input<DiskIdentity>;
-  /** The VM, by exactly one of `uuid` or `nameLabel`. */
-  vm: pulumi.Input<VmIdentity>;
-  /** "RW" (default) or "RO". */
-  mode?: pulumi.Input<VbdMode>;
-  /** "autodetect" (default: the first free device) or "0".."254". */
-  userdevice?: pulumi.Input<string>;
-  /** Default false. */
-  bootable?: pulumi.Input<boolean>;
-  /** Plug the disk whenever the VM is Running. Default true. */
-  attach?: pulumi.Input<boolean>;
-  /** Take over an existing hand-made rule or VBD for this disk instead of failing. Default false. */
-  adopt?: pulumi.Input<boolean>;
-  /**
-   * Set the VM's affinity to the disk's host, so XAPI starts the VM where its disk is. Default
-   * false: the VM (which another tool may manage) is never changed silently; `observed` reports it.
-   */
-  setAffinity?: pulumi.Input<boolean>;
-  /** How long to wait for udev to create /dev/xapi/block/<disk> (1..600). Default 60. */
-  symlinkTimeoutSeconds?: pulumi.Input<number>;
 }
+
+/**
+ * The resource's own inputs as given (each field with a default may be left out), mapped from
+ * `PassthroughDiskInputs` in core/inputs.ts: each field's documentation comes from there.
+ * `owner` is set by the constructor, never by users.
+ */
+type OwnArgs = ArgsOf<Given<Omit<PassthroughDiskInputs, "connection" | "xapi" | "owner">, typeof DEFAULTS>>;
 
 /** `pulumi.Output<>` of every output (arrays as users had them: mutable). */
 type OutputsOf<T> = {

@@ -2,7 +2,8 @@
 // users already have (a @pulumi/command connection).
 import type { types } from "@pulumi/command";
 import * as pkg from "pulumi-xen-passthrough";
-import type { ConnectionArgs, PassthroughDiskArgs } from "pulumi-xen-passthrough";
+import type { Output } from "@pulumi/pulumi";
+import type { ConnectionArgs, ObservedState, PassthroughDiskArgs } from "pulumi-xen-passthrough";
 
 /** Compile-time check: the first type is assignable to the second. */
 function assignable<_From extends To, To>(): true {
@@ -31,4 +32,14 @@ test("disk and vm take exactly one identity (a second one does not compile)", ()
   // @ts-expect-error mode is "RW" or "RO"
   const badMode: PassthroughDiskArgs["mode"] = "rw";
   expect([twoDisks, badMode]).toHaveLength(2);
+});
+
+test("the outputs are typed from their one description, as users had them", () => {
+  type Disk = InstanceType<typeof pkg.PassthroughDisk>;
+  expect(assignable<Disk["hostUuid"], Output<string>>()).toBe(true);
+  expect(assignable<Output<string>, Disk["device"]>()).toBe(true);
+  expect(assignable<Disk["drift"], Output<string[]>>()).toBe(true);
+  expect(assignable<Disk["observed"], Output<ObservedState>>()).toBe(true);
+  expect(assignable<Disk["sizeBytes"], Output<number>>()).toBe(true);
+  expect(assignable<Disk["currentlyAttached"], Output<boolean>>()).toBe(true);
 });

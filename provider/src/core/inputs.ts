@@ -171,20 +171,39 @@ export type VmIdentity = ExactlyOne<{ uuid: string; nameLabel: string }>;
  */
 export type VbdMode = "RW" | "RO";
 
-/** Checked inputs of a PassthroughDisk. */
+/**
+ * Checked inputs of a PassthroughDisk: the one description of the resource's own inputs. Field
+ * comments are what users read (the resource's Args are mapped from this type); each default
+ * stated in them is the one of {@link DEFAULTS}, each range the one of {@link LIMITS} (a unit test
+ * holds them equal).
+ */
 export interface PassthroughDiskInputs {
   readonly connection: SshConnection;
+  /** Undefined: XAPI through the SSH connection. */
   readonly xapi?: XapiDirect;
+  /**
+   * The disk, by exactly one of `serial` (ID_SERIAL_SHORT or ID_SERIAL of `udevadm info`), `wwn`,
+   * `byId` (a name in /dev/disk/by-id) or `kernelName` (last resort: it can change on reboot).
+   */
   readonly disk: DiskIdentity;
+  /** The VM, by exactly one of `uuid` or `nameLabel`. */
   readonly vm: VmIdentity;
+  /** "RW" or "RO". Default "RW". */
   readonly mode: VbdMode;
-  /** "autodetect" or "0".."254". */
+  /** "autodetect" (the first free device) or "0".."254". Default "autodetect". */
   readonly userdevice: string;
+  /** Whether the guest may boot from the disk. Default false. */
   readonly bootable: boolean;
+  /** Plug the disk whenever the VM is Running. Default true. */
   readonly attach: boolean;
+  /** Take over an existing hand-made rule or VBD for this disk instead of failing. Default false. */
   readonly adopt: boolean;
-  /** Point the VM's affinity at the disk's host, so XAPI starts the VM where its disk is. */
+  /**
+   * Set the VM's affinity to the disk's host, so XAPI starts the VM where its disk is. Default
+   * false: the VM (which another tool may manage) is never changed silently; `observed` reports it.
+   */
   readonly setAffinity: boolean;
+  /** How long to wait for udev to create /dev/xapi/block/<disk> (1..600). Default 60. */
   readonly symlinkTimeoutSeconds: number;
   /**
    * Who owns the disk's pieces on the host: `<project>/<stack>/<name>`, passed by the resource's
