@@ -3,7 +3,8 @@
 import { parseInventory, type Dom0Inventory } from "#provider/core/dom0-inventory.js";
 import { renderRule } from "#provider/core/rule.js";
 import { alignColumns, formatJson, formatSize, formatTable, pasteLine } from "#provider/cli/disk-format.js";
-import { buildDiskReport, type DiskRow, type XapiView } from "#provider/cli/disk-report.js";
+import { buildDiskReport, type DiskRow } from "#provider/cli/disk-report.js";
+import type { HostSide } from "#provider/look/host-side.js";
 import { suggestIdentity } from "#provider/cli/suggest-identity.js";
 import type { VbdRecord, VdiRecord, VmRecord, WithRef } from "#provider/xapi/records.js";
 
@@ -97,7 +98,8 @@ const vbd = (
   other_config: {},
   ...extra,
 });
-const vm = (name: string, power_state: VmRecord["power_state"]): VmRecord => ({
+const vm = (ref: string, name: string, power_state: VmRecord["power_state"]): WithRef<VmRecord> => ({
+  $ref: ref,
   uuid: `uuid-${name}`,
   name_label: name,
   power_state,
@@ -110,23 +112,34 @@ const vm = (name: string, power_state: VmRecord["power_state"]): VmRecord => ({
   affinity: "OpaqueRef:NULL",
 });
 
-const VIEW: XapiView = {
-  hostUuid: "7d1c7f36-6b0b-4d0e-9a4b-0c1c2b3a4d5e",
-  sr: { ref: SR, uuid: "sr-uuid", nameLabel: "Removable storage" },
-  vdis: [vdi("vdi-sde", "/dev/xapi/block/sde"), vdi("vdi-sdg", "/dev/xapi/block/sdg")],
-  vbds: [
-    vbd("vbd-sde", "vdi-sde", "OpaqueRef:media", { other_config: { "xen-passthrough": "disk-id-1" } }),
-    vbd("vbd-sdg", "vdi-sdg", "OpaqueRef:archive", {
-      device: "",
-      userdevice: "2",
-      currently_attached: false,
-    }),
-  ],
-  vms: new Map([
-    ["OpaqueRef:media", vm("media-server", "Running")],
-    ["OpaqueRef:archive", vm("archive", "Halted")],
-  ]),
-};
+/** The host's side of a look, as the CLI reads it: the SR and the records it was found in. */
+const hostSide = (
+  hostUuid: string,
+  sr: HostSide["sr"],
+  records: Pick<HostSide["snapshot"], "vdis" | "vbds" | "vms">,
+): HostSide => ({
+  hostUuid,
+  host: { $ref: "OpaqueRef:host", uuid: hostUuid, name_label: "xen1" },
+  sr,
+  snapshot: { hosts: [], srs: [], pbds: [], guestMetrics: [], ...records },
+});
+
+const VIEW: HostSide = hostSide(
+  "7d1c7f36-6b0b-4d0e-9a4b-0c1c2b3a4d5e",
+  { ref: SR, uuid: "sr-uuid", nameLabel: "Removable storage" },
+  {
+    vdis: [vdi("vdi-sde", "/dev/xapi/block/sde"), vdi("vdi-sdg", "/dev/xapi/block/sdg")],
+    vbds: [
+      vbd("vbd-sde", "vdi-sde", "OpaqueRef:media", { other_config: { "xen-passthrough": "disk-id-1" } }),
+      vbd("vbd-sdg", "vdi-sdg", "OpaqueRef:archive", {
+        device: "",
+        userdevice: "2",
+        currently_attached: false,
+      }),
+    ],
+    vms: [vm("OpaqueRef:media", "media-server", "Running"), vm("OpaqueRef:archive", "archive", "Halted")],
+  },
+);
 
 const inventory: Dom0Inventory = parseInventory(SAMPLE);
 const report = buildDiskReport("root@xen1:22", inventory, VIEW, { all: false, noSrWarning: "NO SR" });
@@ -201,15 +214,10 @@ describe("buildDiskReport", () => {
   });
 
   test("no udev SR: a warning, and no VM can be named", () => {
-    const bare = buildDiskReport(
-      "t",
-      inventory,
-      { hostUuid: "h", vdis: [], vbds: [], vms: new Map() },
-      {
-        all: false,
-        noSrWarning: "NO SR",
-      },
-    );
+    const bare = buildDiskReport("t", inventory, hostSide("h", undefined, { vdis: [], vbds: [], vms: [] }), {
+      all: false,
+      noSrWarning: "NO SR",
+    });
     expect(bare.warnings).toEqual(["NO SR"]);
     expect(bare.removableStorageSr).toBeUndefined();
     expect(bare.disks.find((d) => d.kernelName === "sde")?.passthrough?.attachments).toEqual([]);

@@ -1,23 +1,16 @@
-// What `xen-passthrough disks` reports, decided without I/O from dom0's inventory and a few XAPI
-// records: one row per whole disk with its names, whether dom0 uses it, and whether (and to
+// What `xen-passthrough disks` reports, decided without I/O from dom0's inventory and the host's
+// side of a look (look/host-side.ts, as the lifecycle sees it): one row per whole disk with its names, whether dom0 uses it, and whether (and to
 // which VM) it is passed through already.
 import type { Dom0Disk, Dom0Inventory } from "../core/dom0-inventory.js";
 import { dom0Use } from "../core/dom0-inventory.js";
 import type { DiskIdentity } from "../core/inputs.js";
 import type { ConflictingRule } from "../core/rule.js";
 import { conflictingRules, symlinkPath } from "../core/rule.js";
-import type { Ref, VbdRecord, VdiRecord, VmRecord, WithRef } from "../xapi/records.js";
 import { VBD_TAG_KEY } from "../core/owner.js";
+import type { HostSide } from "../look/host-side.js";
+import type { VbdRecord, VdiRecord, WithRef } from "../xapi/records.js";
+import { vdisAt } from "../xapi/vdi.js";
 import { byIdNames, suggestIdentity } from "./suggest-identity.js";
-
-/** The XAPI side, read once: the host's udev SR (if any) and the records that hang off it. */
-export interface XapiView {
-  readonly hostUuid: string;
-  readonly sr?: { readonly ref: Ref; readonly uuid: string; readonly nameLabel: string };
-  readonly vdis: readonly WithRef<VdiRecord>[];
-  readonly vbds: readonly WithRef<VbdRecord>[];
-  readonly vms: ReadonlyMap<Ref, VmRecord>;
-}
 
 /** One VBD that attaches the disk's VDI to a VM. */
 export interface Attachment {
@@ -80,7 +73,7 @@ export function isListed(disk: Dom0Disk, all: boolean): boolean {
 export function buildDiskReport(
   target: string,
   inventory: Dom0Inventory,
-  xapi: XapiView,
+  xapi: HostSide,
   options: { readonly all: boolean; readonly noSrWarning: string },
 ): DiskReport {
   const disks = inventory.disks
@@ -98,7 +91,7 @@ export function buildDiskReport(
   };
 }
 
-function diskRow(inventory: Dom0Inventory, xapi: XapiView, disk: Dom0Disk): DiskRow {
+function diskRow(inventory: Dom0Inventory, xapi: HostSide, disk: Dom0Disk): DiskRow {
   const p = disk.properties;
   const byIds = byIdNames(disk);
   const { identity, warning } = suggestIdentity(inventory, disk);
@@ -132,24 +125,23 @@ function modelOf(p: Readonly<Record<string, string>>): string | undefined {
   return model === "" ? undefined : model;
 }
 
-function passthroughOf(inventory: Dom0Inventory, xapi: XapiView, disk: Dom0Disk): Passthrough | undefined {
+function passthroughOf(inventory: Dom0Inventory, xapi: HostSide, disk: Dom0Disk): Passthrough | undefined {
   const symlinks = [...inventory.xapiBlock]
     .filter(([, target]) => target === disk.kernelName)
     .map(([name]) => symlinkPath(name));
   const rules = conflictingRules(inventory.passthroughRules, disk, "");
   // A VDI may outlive its symlink (until the next SR scan): its location still names the disk.
   const locations = new Set([...symlinks, symlinkPath(disk.kernelName)]);
-  const attachments = xapi.vdis
-    .filter((vdi) => locations.has(vdi.location))
-    .flatMap((vdi) =>
-      xapi.vbds.filter((vbd) => vbd.VDI === vdi.$ref).map((vbd) => attachment(xapi, vdi, vbd)),
-    );
+  const vdis = xapi.sr === undefined ? [] : vdisAt(xapi.snapshot, xapi.sr.ref, locations);
+  const attachments = vdis.flatMap((vdi) =>
+    xapi.snapshot.vbds.filter((vbd) => vbd.VDI === vdi.$ref).map((vbd) => attachment(xapi, vdi, vbd)),
+  );
   if (symlinks.length === 0 && rules.length === 0 && attachments.length === 0) return undefined;
   return { symlinks, rules, attachments };
 }
 
-function attachment(xapi: XapiView, vdi: WithRef<VdiRecord>, vbd: WithRef<VbdRecord>): Attachment {
-  const vm = xapi.vms.get(vbd.VM);
+function attachment(xapi: HostSide, vdi: WithRef<VdiRecord>, vbd: WithRef<VbdRecord>): Attachment {
+  const vm = xapi.snapshot.vms.find((candidate) => candidate.$ref === vbd.VM);
   const tag = vbd.other_config[VBD_TAG_KEY];
   return {
     vdiUuid: vdi.uuid,

@@ -8,7 +8,7 @@ import { RefusedError } from "../core/errors.js";
 import { resourceTag, type HostView, type VbdFacts } from "../core/host-view.js";
 import type { PassthroughDiskInputs } from "../core/inputs.js";
 import { claimKey, legacyOwner, ownerOf, VBD_TAG_KEY } from "../core/owner.js";
-import { hostUnknownToXapi, vmAmbiguous } from "../core/refusals.js";
+import { vmAmbiguous } from "../core/refusals.js";
 import {
   conflictingRules,
   ruleNaming,
@@ -22,14 +22,13 @@ import {
 import { smResolvesSymlinks } from "../core/sm-version.js";
 import { BOOT_REPAIR_MARKER } from "../dom0/boot-repair.js";
 import { canHotplugDisks, hostUuidOf, isHvm } from "../xapi/guest.js";
-import { hostByUuid } from "../xapi/host.js";
 import type { Ref, VbdRecord } from "../xapi/records.js";
 import type { XapiSnapshot } from "../xapi/snapshot.js";
 import { uuidOf } from "../xapi/snapshot.js";
-import { removableStorageSr } from "../xapi/sr.js";
 import { isTagged, vbdOwnerKey } from "../xapi/vbd.js";
 import { vdiAt } from "../xapi/vdi.js";
 import { vmsNamed } from "../xapi/vm.js";
+import { hostSide } from "./host-side.js";
 
 /** The view, with the XAPI records it was read from (an apply carries them on). */
 export interface HostLook extends HostView {
@@ -61,9 +60,7 @@ export function viewOf(
   const ours = (who: string | undefined) => who === owner || (who !== undefined && who === previousOwner);
   const resolution = resolveDisk(inventory, inputs.disk);
   const disk = resolution.ok ? resolution.disk : undefined;
-  const host = hostByUuid(snapshot, hostUuid);
-  if (host === undefined) throw hostUnknownToXapi(hostUuid);
-  const sr = removableStorageSr(snapshot, host.$ref);
+  const { host, sr } = hostSide(snapshot, hostUuid);
   const vms = vmsNamed(snapshot, inputs.vm);
   if (vms.length > 1)
     throw vmAmbiguous(
@@ -89,7 +86,7 @@ export function viewOf(
         : wantedNaming;
   const linkName = disk === undefined ? undefined : symlinkName(inputs.disk, disk.kernelName, naming);
   const vdi =
-    sr !== undefined && linkName !== undefined ? vdiAt(snapshot, sr.$ref, symlinkPath(linkName)) : undefined;
+    sr !== undefined && linkName !== undefined ? vdiAt(snapshot, sr.ref, symlinkPath(linkName)) : undefined;
   const key = disk === undefined ? undefined : claimKey(disk);
   const claimOwner = key === undefined ? undefined : inventory.claims.get(key);
   // A VBD's owner key; without one (earlier versions, or a re-tag cut short), a VBD with our tag
@@ -165,7 +162,7 @@ export function viewOf(
     symlinkName: linkName,
     symlinkPresent:
       disk !== undefined && linkName !== undefined && inventory.xapiBlock.get(linkName) === disk.kernelName,
-    sr: sr === undefined ? undefined : { ref: sr.$ref, uuid: sr.uuid, nameLabel: sr.name_label },
+    sr,
     vm:
       vm === undefined
         ? undefined

@@ -6,7 +6,16 @@ import type { XapiSnapshot } from "./snapshot.js";
 
 /** udev SR VDIs are matched by location, never by a stored UUID: a re-added disk gets a new one. */
 export function vdiAt(snapshot: XapiSnapshot, sr: Ref, location: string): WithRef<VdiRecord> | undefined {
-  return snapshot.vdis.find((vdi) => vdi.SR === sr && vdi.location === location);
+  return vdisAt(snapshot, sr, new Set([location]))[0];
+}
+
+/** The SR's VDIs at any of the locations, in XAPI's order. */
+export function vdisAt(
+  snapshot: XapiSnapshot,
+  sr: Ref,
+  locations: ReadonlySet<string>,
+): WithRef<VdiRecord>[] {
+  return snapshot.vdis.filter((vdi) => vdi.SR === sr && locations.has(vdi.location));
 }
 
 /**
