@@ -168,19 +168,20 @@ function connectionSchema(wrap: Wrap) {
   );
 }
 
+function xapiShape(wrap: Wrap) {
+  return {
+    url: allowListed(ALLOW.xapiUrl, wrap),
+    username: allowListed(ALLOW.user, wrap).default(XAPI_DEFAULTS.username),
+    password: secretText(wrap, 1024),
+    tlsFingerprint: allowListed(ALLOW.tlsFingerprint, wrap).optional(),
+    allowUnauthorized: flag(wrap, XAPI_DEFAULTS.allowUnauthorized),
+  };
+}
+
 function xapiSchema(wrap: Wrap) {
   return wrap(
     z
-      .strictObject(
-        {
-          url: allowListed(ALLOW.xapiUrl, wrap),
-          username: allowListed(ALLOW.user, wrap).default(XAPI_DEFAULTS.username),
-          password: secretText(wrap, 1024),
-          tlsFingerprint: allowListed(ALLOW.tlsFingerprint, wrap).optional(),
-          allowUnauthorized: flag(wrap, XAPI_DEFAULTS.allowUnauthorized),
-        },
-        { error: unknownKeyOrType },
-      )
+      .strictObject(xapiShape(wrap), { error: unknownKeyOrType })
       .superRefine((xapi, ctx) => {
         if (xapi.tlsFingerprint !== undefined && xapi.allowUnauthorized === true) {
           ctx.addIssue({
@@ -278,12 +279,19 @@ export const exactXapiSchema = xapiSchema(exact);
 /** The names of the input properties (the rest of the state is outputs): the schema's own keys. */
 export const INPUT_KEYS = Object.keys(exactInputsSchema.in.shape) as readonly (keyof PassthroughDiskInputs)[];
 
-// Compile-time: the schema describes exactly the properties of PassthroughDiskInputs.
-type SchemaKeys = keyof ReturnType<typeof inputsShape>;
-const sameKeys: [
-  Exclude<SchemaKeys, keyof PassthroughDiskInputs>,
-  Exclude<keyof PassthroughDiskInputs, SchemaKeys>,
-] extends [never, never]
+/** True when the schema's shape and the type name the same properties (else a compile error). */
+type SameKeys<Shape, T> = [Exclude<keyof Shape, keyof T>, Exclude<keyof T, keyof Shape>] extends [
+  never,
+  never,
+]
   ? true
-  : never = true;
+  : never;
+
+// Compile-time: each schema describes exactly the properties of the type its transform returns.
+const sameKeys: [
+  SameKeys<ReturnType<typeof inputsShape>, PassthroughDiskInputs>,
+  SameKeys<ReturnType<typeof hopShape>, SshHop>,
+  SameKeys<ReturnType<typeof hopShape> & { proxy: unknown }, SshConnection>,
+  SameKeys<ReturnType<typeof xapiShape>, XapiDirect>,
+] = [true, true, true, true];
 void sameKeys;
