@@ -121,6 +121,38 @@ test("VDI.introduce of a known location fails LOCATION_NOT_UNIQUE; a new one rea
   expect(await failure("VDI.get_by_uuid", uuid)).toEqual(["UUID_INVALID", "VDI", uuid]);
 });
 
+test("SR.scan with the SR's only PBD unplugged fails SR_HAS_NO_PBDS and changes nothing", async () => {
+  sim().control.devices.add({ name: "sdj", sizeBytes: GiB });
+  const [pbd = ""] = await call<string[]>("SR.get_PBDs", removable);
+  const before = await call<string[]>("SR.get_VDIs", removable);
+  // xen-api message_forwarding.ml choose_pbd_for_sr: SR.scan runs only where a PBD is plugged.
+  sim().control.drift.setPbdAttached(pbd, false);
+  try {
+    expect(await failure("SR.scan", removable)).toEqual(["SR_HAS_NO_PBDS", removable]);
+    expect(await call("SR.get_VDIs", removable)).toEqual(before);
+  } finally {
+    sim().control.drift.setPbdAttached(pbd, true);
+  }
+  await call("SR.scan", removable);
+  expect(await vdiAt("/dev/xapi/block/sdj")).toBeDefined();
+  sim().control.devices.remove("sdj");
+  await call("SR.scan", removable);
+});
+
+test("a scan keeps a VDI's name_label as the user set it", async () => {
+  sim().control.devices.add({ name: "sdk", sizeBytes: GiB, nameLabel: "SCSI 5:0:0:0" });
+  await call("SR.scan", removable);
+  const vdi = (await vdiAt("/dev/xapi/block/sdk")) as string;
+  expect(await call("VDI.get_name_label", vdi)).toBe("SCSI 5:0:0:0");
+  await call("VDI.set_name_label", vdi, "backup disk");
+  // sm VDI.py _db_update (run by SR.py ScanRecord for kept VDIs) writes sizes, read_only,
+  // sm_config and cbt_enabled, never the name; xapi's update_vdis then reads back the same record.
+  await call("SR.scan", removable);
+  expect(await call("VDI.get_name_label", vdi)).toBe("backup disk");
+  sim().control.devices.remove("sdk");
+  await call("SR.scan", removable);
+});
+
 test("a scan forgets VDIs whose entry vanished", async () => {
   sim().control.devices.remove("sdc");
   sim().control.devices.remove("sdd");
@@ -176,7 +208,8 @@ test("VDI.introduce needs the SR's PBD plugged, keeps the caller's other_config 
 
   // xen-api xapi_vdi.ml introduce: Sm.assert_pbd_is_plugged, before anything else.
   sim().control.drift.setPbdAttached(String(pbd), false);
-  expect(await failure("VDI.introduce", ...args)).toEqual(["SR_NO_PBDS", removable]);
+  // The wire code of xen-api's Api_errors.sr_no_pbds is SR_HAS_NO_PBDS (api_errors.ml).
+  expect(await failure("VDI.introduce", ...args)).toEqual(["SR_HAS_NO_PBDS", removable]);
   sim().control.drift.setPbdAttached(String(pbd), true);
 
   const vdi = await call<string>("VDI.introduce", ...args);

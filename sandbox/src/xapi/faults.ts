@@ -42,6 +42,8 @@ export const Faults = {
   operationNotAllowed: (reason: string) => fail("OPERATION_NOT_ALLOWED", reason),
   locationNotUnique: (sr: string, location: string) => fail("LOCATION_NOT_UNIQUE", sr, location),
   srOperationNotSupported: (sr: string) => fail("SR_OPERATION_NOT_SUPPORTED", sr),
+  /** xen-api api_errors.ml: the OCaml name is sr_no_pbds, the code on the wire SR_HAS_NO_PBDS. */
+  srHasNoPbds: (sr: string) => fail("SR_HAS_NO_PBDS", sr),
   eventsLost: () => fail("EVENTS_LOST"),
   internalError: (message: string) => fail("INTERNAL_ERROR", message),
 } as const;

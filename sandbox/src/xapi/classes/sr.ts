@@ -1,5 +1,5 @@
 import type { ClassSchema, Database } from "../database";
-import { ok } from "../faults";
+import { Faults, ok } from "../faults";
 import type { MethodSpec } from "../dispatch/method";
 import { asStringMap } from "../values";
 import { genericMethods } from "./generic";
@@ -34,8 +34,9 @@ export const srSchema: ClassSchema = {
 /**
  * The udev SR scan (sm `drivers/udevSR.py` `update`/`scan`, `drivers/SR.py` ScanRecord): one VDI
  * per directory entry, matched by location only (a kept location keeps its VDI and UUID; a new
- * one gets a fresh UUID); a VDI whose location vanished is forgotten. Sizes and labels are what
- * the host's sm reads (see udev-vdi.ts). Choice: an entry whose link dangles counts as gone.
+ * one gets a fresh UUID); a VDI whose location vanished is forgotten. Sizes and a new VDI's label
+ * are what the host's sm reads (see udev-vdi.ts); a kept VDI keeps its label. Choice: an entry
+ * whose link dangles counts as gone.
  */
 export function reconcileUdevSr(db: Database, sr: string, views: readonly UdevVdiView[]): void {
   const entries = views.filter((view) => view.available);
@@ -48,11 +49,9 @@ export function reconcileUdevSr(db: Database, sr: string, views: readonly UdevVd
       continue;
     }
     byLocation.delete(entry.location);
-    db.update(vdi, {
-      virtual_size: entry.sizeBytes,
-      physical_utilisation: entry.sizeBytes,
-      name_label: entry.nameLabel,
-    });
+    // sm `libs/sm/VDI.py` _db_update (ScanRecord.synchronise_existing): sizes, read_only,
+    // sm_config and cbt_enabled only; the name a user gave the VDI survives the scan.
+    db.update(vdi, { virtual_size: entry.sizeBytes, physical_utilisation: entry.sizeBytes });
   }
   for (const entry of byLocation.values()) {
     db.create("VDI", {
@@ -82,6 +81,10 @@ export const srMethods: MethodSpec[] = [
     locks: (args) => [`SR:${String(args[0])}`],
     handler: async ({ db, world }, [sr]) => {
       const ref = sr as string;
+      // xen-api `message_forwarding.ml` SR.scan -> forward_sr_op -> choose_pbd_for_sr: the scan runs
+      // on a host whose PBD of the SR is plugged; with none, SR_HAS_NO_PBDS [sr] and nothing changes.
+      const plugged = db.find("PBD", (pbd) => pbd["SR"] === ref && pbd["currently_attached"] === true);
+      if (plugged.length === 0) return Faults.srHasNoPbds(ref);
       // Only a removable-storage SR lists a device directory (its host's); the DVD SR has no drives here
       // and local storage keeps the VDIs it has.
       if (isUdevSr(db, ref)) reconcileUdevSr(db, ref, (await udevSrView(world, ref)) ?? []);

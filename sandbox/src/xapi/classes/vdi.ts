@@ -1,5 +1,5 @@
 import type { ClassSchema, Database } from "../database";
-import { Faults, fail, ok } from "../faults";
+import { Faults, ok } from "../faults";
 import type { Outcome } from "../faults";
 import type { MethodSpec } from "../dispatch/method";
 import { NEVER, NULL_REF, asBool, asStringMap, asText, isStruct } from "../values";
@@ -93,7 +93,7 @@ export function hotpluggedAt(): string {
 }
 
 /**
- * VDI.introduce (xen-api `xapi_vdi.ml` `introduce`): the SR needs a plugged PBD (SR_NO_PBDS,
+ * VDI.introduce (xen-api `xapi_vdi.ml` `introduce`): the SR needs a plugged PBD (SR_HAS_NO_PBDS,
  * `Sm.assert_pbd_is_plugged`); a location already in the SR fails LOCATION_NOT_UNIQUE unless it is
  * the same VDI (same uuid), which is accepted as it is; then the SM backend introduces it, and a
  * failure there (bad or duplicate uuid) reaches the client as INTERNAL_ERROR. The caller's
@@ -106,7 +106,7 @@ async function introduce(db: Database, world: World, args: readonly unknown[]): 
     0, 1, 2, 3, 4, 8,
   ].map((i) => asText(args[i]));
   const plugged = db.find("PBD", (pbd) => pbd["SR"] === sr && pbd["currently_attached"] === true);
-  if (plugged.length === 0) return fail("SR_NO_PBDS", sr);
+  if (plugged.length === 0) return Faults.srHasNoPbds(sr);
   const sameLocation = db.find("VDI", (vdi) => vdi["SR"] === sr && vdi["location"] === location);
   for (const vdi of sameLocation)
     if (db.str(vdi, "uuid") !== uuid) return Faults.locationNotUnique(sr, location);

@@ -26,7 +26,7 @@ export interface DriftOperations {
   forgetVdi(vdi: string): void;
   /** Deletes a VM and its VBDs. */
   destroyVm(vm: string): void;
-  /** Marks a PBD plugged or unplugged (an SR whose PBD is unplugged answers SR_NO_PBDS). */
+  /** Marks a PBD plugged or unplugged (an SR whose PBD is unplugged answers SR_HAS_NO_PBDS). */
   setPbdAttached(pbd: string, attached: boolean): void;
   /**
    * Makes the guest report as `kind` (e.g. PV drivers installed in a running HVM guest). A
