@@ -18,6 +18,8 @@ export interface SrFacts {
   readonly ref: Ref;
   readonly uuid: string;
   readonly nameLabel: string;
+  /** The uuid of this host's PBD of the SR when it is unplugged (XAPI then refuses to scan it). */
+  readonly unpluggedPbd?: string;
 }
 
 export interface VmFacts {

@@ -38,7 +38,7 @@ export type RefusalView = Pick<
 > & {
   readonly otherVbds: readonly Pick<VbdFacts, "uuid" | "vmUuid">[];
   readonly disk: Pick<Dom0Disk, "kernelName"> | undefined;
-  readonly sr: Pick<SrFacts, "ref"> | undefined;
+  readonly sr: Pick<SrFacts, "ref" | "unpluggedPbd"> | undefined;
   readonly vm: GuestView | undefined;
 };
 
@@ -87,6 +87,8 @@ export function refuseUnsafe(view: RefusalView, inputs: PassthroughDiskInputs): 
   if (view.sr === undefined) {
     throw new RefusedError("NO_REMOVABLE_STORAGE_SR", { host: view.hostUuid }, NO_REMOVABLE_STORAGE_SR);
   }
+  if (view.sr.unpluggedPbd !== undefined)
+    throw srUnplugged(view.hostName, view.hostUuid, view.sr.unpluggedPbd);
   if (view.vm?.isControlDomain === true) {
     throw new RefusedError(
       "VM_IS_CONTROL_DOMAIN",
@@ -104,6 +106,19 @@ export function refuseUnsafe(view: RefusalView, inputs: PassthroughDiskInputs): 
   refuseGuest(view, inputs, view.vm);
   refuseOthers(view, inputs, view.vm.uuid);
   return { disk: view.disk, vm: view.vm };
+}
+
+/**
+ * The host's udev SR is unplugged there: XAPI would refuse its scan with SR_HAS_NO_PBDS (xen-api
+ * `message_forwarding.ml` choose_pbd_for_sr), so no VDI could appear for the disk.
+ */
+export function srUnplugged(hostName: string, hostUuid: string, pbd: string): RefusedError {
+  return new RefusedError(
+    "REMOVABLE_STORAGE_SR_UNPLUGGED",
+    { host: hostUuid, pbd },
+    `the udev "Removable storage" SR of host "${hostName}" (${hostUuid}) is unplugged there (PBD ${pbd}), ` +
+      `so XAPI cannot scan it for the disk: plug it with xe pbd-plug uuid=${pbd}, then run this again`,
+  );
 }
 
 /** Another resource owns the disk (core/owner.ts): one disk, one owner. */

@@ -6,7 +6,7 @@ import { hostUnknownToXapi } from "../core/refusals.js";
 import { hostByUuid } from "../xapi/host.js";
 import type { HostRecord, WithRef } from "../xapi/records.js";
 import type { XapiSnapshot } from "../xapi/snapshot.js";
-import { removableStorageSr } from "../xapi/sr.js";
+import { removableStorageSr, type RemovableStorage } from "../xapi/sr.js";
 
 export interface HostSide {
   /** INSTALLATION_UUID of dom0's xensource-inventory. */
@@ -21,11 +21,11 @@ export interface HostSide {
 export function hostSide(snapshot: XapiSnapshot, hostUuid: string): HostSide {
   const host = hostByUuid(snapshot, hostUuid);
   if (host === undefined) throw hostUnknownToXapi(hostUuid);
-  const sr = removableStorageSr(snapshot, host.$ref);
-  return {
-    hostUuid,
-    host,
-    sr: sr === undefined ? undefined : { ref: sr.$ref, uuid: sr.uuid, nameLabel: sr.name_label },
-    snapshot,
-  };
+  const found = removableStorageSr(snapshot, host.$ref);
+  return { hostUuid, host, sr: found === undefined ? undefined : srFacts(found), snapshot };
+}
+
+function srFacts({ sr, pbd }: RemovableStorage): SrFacts {
+  const facts = { ref: sr.$ref, uuid: sr.uuid, nameLabel: sr.name_label };
+  return pbd.currently_attached ? facts : { ...facts, unpluggedPbd: pbd.uuid };
 }

@@ -43,8 +43,11 @@ export interface SrRecord {
 }
 
 export interface PbdRecord {
+  uuid: string;
   host: Ref;
   SR: Ref;
+  /** The SR is attached on that host (xe pbd-plug / pbd-unplug). */
+  currently_attached: boolean;
 }
 
 export interface VdiRecord {
