@@ -82,6 +82,41 @@ test("create refuses a taken userdevice (in any spelling) and a malformed one", 
   ]);
 });
 
+test("slots clash by (bus, disk, partition) over every VBD's device and userdevice", async () => {
+  // media-server has userdevice "0" and, from the first test, "1" plugged as device "xvdb".
+  const vdi = await newDisk("sde");
+  const refused = async (userdevice: string) =>
+    expect(await failure("VBD.create", taggedVbd(media, vdi, { userdevice }))).toEqual([
+      "DEVICE_ALREADY_EXISTS",
+      userdevice,
+    ]);
+  const created = async (userdevice: string) => {
+    const vbd = await call<string>("VBD.create", taggedVbd(media, vdi, { userdevice }));
+    return vbd;
+  };
+  await refused("xvdb");
+  // xen-api device_number.ml of_string: "1" is Ide 1 (as for an HVM guest) and Xen 1 (as for a PV
+  // one); "sdb" is Scsi 1, another slot; "hdc" (Ide 2) and "xvdc" (Xen 2) differ, and "2" takes both.
+  const scsi = await created("sdb");
+  const ide = await created("hdc");
+  const xen = await created("xvdc");
+  await refused("2");
+  await refused("d2");
+  // A partition is a slot of its own.
+  const partition = await created("xvdd1");
+  for (const vbd of [scsi, ide, xen, partition]) await call("VBD.destroy", vbd);
+
+  // xapi_vm_helpers.ml all_used_VBD_devices: a VBD's device counts as well as its userdevice.
+  const plugged = await created("5");
+  await call("VBD.plug", plugged);
+  expect(await call("VBD.get_device", plugged)).toBe("xvdf");
+  await call("VBD.set_userdevice", plugged, "6");
+  await refused("5");
+  await refused("6");
+  await call("VBD.unplug", plugged);
+  await call("VBD.destroy", plugged);
+});
+
 test("plug and unplug need a running VM", async () => {
   const vdi = await newDisk("sdd");
   const vbd = await call<string>("VBD.create", taggedVbd(archive, vdi));

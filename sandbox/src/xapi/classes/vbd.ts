@@ -4,13 +4,13 @@ import type { Outcome } from "../faults";
 import type { CallContext, MethodSpec } from "../dispatch/method";
 import { NULL_REF, asBool, asStringMap, asText, isStruct } from "../values";
 import type { XapiStruct, XapiValue } from "../values";
-import { equivalentDevices, isValidUserdevice, linuxDeviceName } from "./device-names";
+import { deviceSlots, isValidUserdevice, linuxDeviceName } from "./device-names";
 import { genericMethods } from "./generic";
 import { checkPlugReachesSr } from "./placement";
 import { udevAttachFailure } from "./udev-attach";
 import { vbdAllowedOperations, vbdOperationError } from "./vbd-operations";
 import type { VbdOperation } from "./vbd-operations";
-import { allowedVbdDevices } from "./vm";
+import { allowedVbdDevices, vmSlots } from "./vm";
 
 export const vbdSchema: ClassSchema = {
   name: "VBD",
@@ -76,11 +76,10 @@ function create(db: Database, record: XapiStruct): Outcome<XapiValue> {
     return Faults.invalidDevice(requested);
   }
   const userdevice = requested === "autodetect" ? (possible[0] as string) : requested;
-  const used = new Set(
-    db.find("VBD", (vbd) => vbd["VM"] === vm).flatMap((vbd) => equivalentDevices(db.str(vbd, "userdevice"))),
-  );
-  if (equivalentDevices(userdevice).some((device) => used.has(device)))
-    return Faults.deviceAlreadyExists(userdevice);
+  // xen-api `xapi_vbd.ml` create: the requested device's slots against those of every VBD of the
+  // VM, by its device and its userdevice (device_number.ml: "1" and "xvdb" are one slot).
+  const used = vmSlots(db, vm);
+  if (deviceSlots(userdevice).some((slot) => used.has(slot))) return Faults.deviceAlreadyExists(userdevice);
   return ok(
     db.create("VBD", {
       VM: vm,
@@ -144,7 +143,9 @@ function unplugMethod(name: "unplug" | "unplug_force"): MethodSpec {
 }
 
 export const vbdMethods: MethodSpec[] = [
-  ...genericMethods(vbdSchema, { settable: ["unpluggable", "bootable"] }),
+  // userdevice is a plain RW field upstream (xen-api datamodel.ml VBD fields): its setter has no
+  // checks, and the VBD keeps its device until the next plug.
+  ...genericMethods(vbdSchema, { settable: ["unpluggable", "bootable", "userdevice"] }),
   {
     name: "VBD.create",
     params: [{ name: "args", kind: "struct" }],

@@ -5,7 +5,7 @@ import type { MethodSpec } from "../dispatch/method";
 import { NULL_REF, asBool, isStruct } from "../values";
 import type { XapiValue } from "../values";
 import type { World } from "../world";
-import { equivalentDevices, linuxDeviceName } from "./device-names";
+import { deviceSlots, linuxDeviceName, usedSlots } from "./device-names";
 import { genericMethods } from "./generic";
 import { updateVmMetrics } from "./metrics";
 import { checkHostSeesSrs, chooseHostForVm } from "./placement";
@@ -132,12 +132,22 @@ function diskNumbers(db: Database, vm: string): string[] {
   return Array.from({ length: last + 1 }, (_, n) => String(n));
 }
 
-/** VM.get_allowed_VBD_devices: disk numbers not yet used by any VBD of the VM, in order. */
-export function allowedVbdDevices(db: Database, vm: string): string[] {
-  const used = new Set(
-    db.find("VBD", (vbd) => vbd["VM"] === vm).flatMap((vbd) => equivalentDevices(db.str(vbd, "userdevice"))),
+/** The slots the VM's VBDs take (by device and userdevice). */
+export function vmSlots(db: Database, vm: string): Set<string> {
+  const vbds = db.find("VBD", (vbd) => vbd["VM"] === vm);
+  return usedSlots(
+    vbds.map((vbd) => ({ device: db.str(vbd, "device"), userdevice: db.str(vbd, "userdevice") })),
   );
-  return diskNumbers(db, vm).filter((n) => !used.has(n));
+}
+
+/**
+ * VM.get_allowed_VBD_devices: disk numbers none of whose slots a VBD of the VM takes, in order.
+ * Choice: a number is offered only when free on every bus it can denote, so that "autodetect"
+ * never picks a number VBD.create would then refuse.
+ */
+export function allowedVbdDevices(db: Database, vm: string): string[] {
+  const used = vmSlots(db, vm);
+  return diskNumbers(db, vm).filter((n) => !deviceSlots(n).some((slot) => used.has(slot)));
 }
 
 function powerState(db: Database, vm: string): PowerState {
