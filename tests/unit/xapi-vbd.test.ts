@@ -117,6 +117,28 @@ test("slots clash by (bus, disk, partition) over every VBD's device and userdevi
   await call("VBD.destroy", plugged);
 });
 
+test("a plug that meets another operation on its VDI waits for it to end, then checks again", async () => {
+  const vdi = await newDisk("sdf");
+  const vbd = await call<string>("VBD.create", taggedVbd(media, vdi, { userdevice: "7" }));
+  const saved = sim().control.profile.get();
+  const slowForget = { ...saved.methodExtraMs, "VDI.forget": 300 };
+  sim().control.profile.set({ ...saved, name: "slow-forget", methodExtraMs: slowForget });
+  try {
+    await call("Async.VDI.forget", vdi);
+    const forgetting = async () =>
+      Object.values(await call<Record<string, string>>("VDI.get_current_operations", vdi)).includes("forget");
+    while (!(await forgetting())) await new Promise((resolve) => setTimeout(resolve, 5));
+    const started = Date.now();
+    // xen-api message_forwarding.ml with_vbd_marked retries OTHER_OPERATION_IN_PROGRESS
+    // (helpers.ml retry_with_global_lock): the plug sees the VDI gone, not the forget running.
+    expect(await failure("VBD.plug", vbd)).toEqual(["HANDLE_INVALID", "VDI", vdi]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+  } finally {
+    sim().control.profile.set(saved);
+  }
+  await call("VBD.destroy", vbd);
+});
+
 test("plug and unplug need a running VM", async () => {
   const vdi = await newDisk("sdd");
   const vbd = await call<string>("VBD.create", taggedVbd(archive, vdi));

@@ -135,6 +135,7 @@ function unplugMethod(name: "unplug" | "unplug_force"): MethodSpec {
     locks: vmLockOfVbd,
     precheck: operationCheck(name),
     marks: name,
+    waitsForOtherOperations: true,
     handler: ({ db }, [vbd]) => {
       db.update(vbd as string, { currently_attached: false });
       return ok("");
@@ -161,6 +162,7 @@ export const vbdMethods: MethodSpec[] = [
     locks: vmLockOfVbd,
     precheck: operationCheck("plug"),
     marks: "plug",
+    waitsForOtherOperations: true,
     handler: (context, [vbd]) => plug(context, vbd as string),
   },
   unplugMethod("unplug"),

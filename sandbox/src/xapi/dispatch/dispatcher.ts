@@ -220,14 +220,34 @@ export class Dispatcher {
     facts: { lockWaitMs?: number },
     task: string,
   ): Promise<Outcome<XapiValue>> {
+    for (;;) {
+      const outcome = await this.runLockedOnce(spec, context, args, facts, task);
+      if (!("busy" in outcome)) return outcome;
+      // Waited with the locks released, as upstream waits outside its global lock.
+      await operationEnded(context.db, outcome.busy, context.signal);
+      if (context.signal.aborted) return { ok: false, fault: outcome.busy };
+    }
+  }
+
+  /** One attempt under the locks; `busy`: the precheck met another operation worth waiting for. */
+  private async runLockedOnce(
+    spec: MethodSpec,
+    context: CallContext,
+    args: readonly unknown[],
+    facts: { lockWaitMs?: number },
+    task: string,
+  ): Promise<Outcome<XapiValue> | { busy: XapiFault }> {
     const keys = spec.locks?.(args, context.db) ?? [];
     const queuedAt = Date.now();
     return this.locks.run(keys, async () => {
-      if (keys.length > 0) facts.lockWaitMs = Date.now() - queuedAt;
+      if (keys.length > 0) facts.lockWaitMs = (facts.lockWaitMs ?? 0) + Date.now() - queuedAt;
       // The objects may have gone while this call waited for the lock.
       const invalid = this.invalidRef(spec, args);
       if (invalid !== undefined) return invalid;
       const refused = spec.precheck?.(context, args);
+      if (refused !== undefined && !refused.ok && spec.waitsForOtherOperations === true) {
+        if (refused.fault.code === "OTHER_OPERATION_IN_PROGRESS") return { busy: refused.fault };
+      }
       if (refused !== undefined) return refused;
       const { marks } = spec;
       const target = marks === undefined ? undefined : String(args[0]);
@@ -240,6 +260,24 @@ export class Dispatcher {
       }
     });
   }
+}
+
+/** How often a waiting call looks again (choice: upstream is woken when the object is unmarked). */
+const OPERATION_POLL_MS = 20;
+
+/**
+ * Until the operation named by OTHER_OPERATION_IN_PROGRESS [class, ref, op, task] has left the
+ * object's current_operations (or the object is gone). Choice: no 2-hour cap, as upstream's
+ * standard policy has; the simulator's stop ends the wait.
+ */
+async function operationEnded(db: Database, busy: XapiFault, signal: AbortSignal): Promise<void> {
+  const [, ref = "", , task = ""] = busy.params;
+  const running = () => {
+    if (!db.has(ref)) return false;
+    const current = db.raw(ref, "current_operations");
+    return isStruct(current) && (task === "" ? Object.keys(current).length > 0 : task in current);
+  };
+  while (running() && !signal.aborted) await sleep(OPERATION_POLL_MS, signal);
 }
 
 /**

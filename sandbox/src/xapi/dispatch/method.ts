@@ -50,6 +50,12 @@ export interface MethodSpec {
    * it runs, as XAPI's with_<class>_marked does.
    */
   marks?: string;
+  /**
+   * An OTHER_OPERATION_IN_PROGRESS from the precheck is waited out and the precheck run again,
+   * rather than returned: xen-api `message_forwarding.ml` with_vbd_marked / with_sr_marked mark
+   * under `Helpers.retry_with_global_lock` (helpers.ml), which retries that one error.
+   */
+  waitsForOtherOperations?: boolean;
   handler: (ctx: CallContext, args: readonly unknown[]) => HandlerResult;
 }
 
