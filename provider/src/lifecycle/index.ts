@@ -10,13 +10,23 @@ import type { dynamic } from "@pulumi/pulumi";
 import { checkInputs, parseInputs } from "../core/check.js";
 import { PartialResourceError } from "../core/errors.js";
 import { MIGRATING_FROM } from "../core/owner.js";
-import { converge, previousOwnerOf } from "./converge.js";
-import { connectAndLook, progressLog } from "./connect.js";
-import { anythingOurs, stateFromView } from "./outputs.js";
-import { removePassthrough } from "./remove.js";
 
 export { diff } from "./diff.js";
-export { configure } from "./configure.js";
+
+// The parts that talk to the host (ssh2, xen-api and their dependencies) load on first use:
+// previews run only check and diff, and the process start-up is part of every operation's time.
+const converging = () => import("./converge.js");
+const connecting = () => import("./connect.js");
+const outputs = () => import("./outputs.js");
+const removing = () => import("./remove.js");
+
+/** Stack config (configure.ts); without a direct XAPI URL there is nothing to load or set. */
+export async function configure(request: dynamic.ConfigureRequest): Promise<void> {
+  if (request.config.get("xen-passthrough:xapiUrl") === undefined && !connectLoaded) return;
+  connectLoaded = true;
+  await (await import("./configure.js")).configure(request);
+}
+let connectLoaded = false;
 
 /** Validates and defaults the inputs; failures name the property and what is allowed. Pure (previews run it offline). */
 export function check(
@@ -28,6 +38,8 @@ export function check(
 }
 
 export async function create(props: Record<string, unknown>): Promise<dynamic.CreateResult> {
+  const { converge } = await converging();
+  connectLoaded = true;
   const { id, state } = await keepingProvider(props, converge(parseInputs(props), { rollbackEarly: true }));
   return { id, outs: state };
 }
@@ -35,6 +47,11 @@ export async function create(props: Record<string, unknown>): Promise<dynamic.Cr
 /** Refresh: reports what is on the host now; drift shows in `observed` and `drift`. */
 export async function read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
   const inputs = parseInputs(props);
+  const [{ connectAndLook, progressLog }, { anythingOurs, stateFromView }] = await Promise.all([
+    connecting(),
+    outputs(),
+  ]);
+  connectLoaded = true;
   // A migration cut short (converge.ts) stays recorded until an update finishes it.
   const migrating = props[MIGRATING_FROM];
   const previous = typeof migrating === "string" ? { owner: migrating } : undefined;
@@ -58,6 +75,8 @@ export async function update(
   olds: Record<string, unknown>,
   news: Record<string, unknown>,
 ): Promise<dynamic.UpdateResult> {
+  const { converge, previousOwnerOf } = await converging();
+  connectLoaded = true;
   const previous = previousOwnerOf(olds);
   const { state } = await keepingProvider(
     news,
@@ -81,6 +100,8 @@ async function keepingProvider<T>(props: Record<string, unknown>, work: Promise<
 
 async function remove(_id: string, props: Record<string, unknown>): Promise<void> {
   const migrating = props[MIGRATING_FROM];
+  const { removePassthrough } = await removing();
+  connectLoaded = true;
   await removePassthrough(
     parseInputs(props),
     typeof migrating === "string" ? { owner: migrating } : undefined,
