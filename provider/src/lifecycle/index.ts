@@ -1,8 +1,9 @@
-// The provider methods as the dynamic-provider host calls them (through provider/src/shell.ts).
+// The provider methods as the dynamic-provider host calls them (through the serialized provider,
+// provider/src/serialized-provider.ts, which loads this module by package name at run time).
 // check and diff are pure; create, read, update and delete talk to the host.
 //
 // One create, file by file: converge.ts -> connect.ts (connect, look: dom0/inventory.ts and
-// xapi/snapshot.ts, shared per host by host-batches.ts) -> core/host-view.ts (what was seen) ->
+// xapi/snapshot.ts, shared per host by host-batches.ts) -> look/host-view.ts (what was seen) ->
 // core/converge-plan.ts (refusals in core/refusals.ts, then the steps) -> apply.ts (the dom0
 // steps as one dom0/udev-round.ts request, then xapi-steps.ts) -> after-apply.ts -> outputs.ts.
 // On failure, changes.ts says what was changed: rollback.ts undoes it, or partial state is kept.
