@@ -13,7 +13,7 @@ import { PartialResourceError } from "../core/errors.js";
 import { MIGRATING_FROM } from "../core/owner.js";
 import { converge, previousOwnerOf } from "./converge.js";
 import { connectAndLook, progressLog } from "./connect.js";
-import { anythingOurs, stateFromView } from "./outputs.js";
+import { anythingOurs, kernelNameToRecord, stateFromView } from "./outputs.js";
 import { removePassthrough } from "./remove.js";
 
 export { diff } from "./diff.js";
@@ -43,9 +43,7 @@ export async function read(id: string, props: Record<string, unknown>): Promise<
   // Nothing of ours left at all: the resource is gone (the next `pulumi up` creates it again).
   if (!anythingOurs(view)) return { id: "" };
   const recordedKernelName = typeof props["kernelName"] === "string" ? props["kernelName"] : "";
-  // A stable name survives kernel renames: the current kernel name is then just a fact.
-  const kernelName =
-    view.symlinkNaming === "stable" ? (view.disk?.kernelName ?? recordedKernelName) : recordedKernelName;
+  const kernelName = kernelNameToRecord(view, inputs, recordedKernelName);
   const state = stateFromView(view, inputs, kernelName);
   return { id, props: previous === undefined ? state : { ...state, [MIGRATING_FROM]: migrating } };
 }
