@@ -4,7 +4,7 @@
 import { planDiff } from "#provider/core/diff-plan.js";
 import { renderRule } from "#provider/core/rule.js";
 import { convergeFrom } from "#provider/lifecycle/converge.js";
-import { stateFromView } from "#provider/lifecycle/outputs.js";
+import { kernelNameToRecord, stateFromView } from "#provider/lifecycle/outputs.js";
 import { diskInputs, look, PV_GUEST, useLifecycleHost } from "./lifecycle-fixture.js";
 
 const host = useLifecycleHost();
@@ -43,7 +43,7 @@ async function refresh(serial: string, recordedKernelName: string, overrides: Re
   const { access } = host();
   const inputs = diskInputs(serial, overrides);
   const view = await look(access, inputs);
-  const kernelName = view.symlinkNaming === "stable" ? (view.disk?.kernelName ?? "") : recordedKernelName;
+  const kernelName = kernelNameToRecord(view, inputs, recordedKernelName);
   return stateFromView(view, inputs, kernelName);
 }
 
@@ -180,5 +180,23 @@ describe("two disks swap kernel names on a host that keeps kernel names (sm 2.30
     ).toEqual([]);
     expect(repairedA.state.drift).toEqual([]);
     expect(repairedB.state.drift).toEqual([]);
+  });
+
+  test("a rename already repaired (as the boot repair does) is a fact, not drift: refresh records the new name", async () => {
+    const { dom0 } = host();
+    dom0.smVersion = "2.30.8";
+    dom0.addDisk("sdi", "REPAIRED-1", 128);
+    await converge("REPAIRED-1");
+    dom0.renameDisks({ "REPAIRED-1": "sdj" });
+    // Before the repair: the disk is back under another name and the VBD is on a VDI that is gone.
+    const before = await refresh("REPAIRED-1", "sdi");
+    expect(before.drift).toContain("the disk came back as sdj (it was sdi)");
+    await converge("REPAIRED-1", {}, false); // puts the VBD on the new name's VDI, as the boot repair does
+    const after = await refresh("REPAIRED-1", "sdi");
+    expect(after.drift).toEqual([]);
+    expect(after).toMatchObject({ kernelName: "sdj", symlinkPath: "/dev/xapi/block/sdj" });
+    expect(
+      planDiff(after as unknown as Record<string, unknown>, diskInputs("REPAIRED-1") as never).changes,
+    ).toBe(false);
   });
 });

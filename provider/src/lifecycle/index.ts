@@ -1,8 +1,9 @@
-// The provider methods as the dynamic-provider host calls them (through provider/src/shell.ts).
+// The provider methods as the dynamic-provider host calls them (through the serialized provider,
+// provider/src/serialized-provider.ts, which loads this module by package name at run time).
 // check and diff are pure; create, read, update and delete talk to the host.
 //
 // One create, file by file: converge.ts -> connect.ts (connect, look: dom0/inventory.ts and
-// xapi/snapshot.ts, shared per host by host-batches.ts) -> core/host-view.ts (what was seen) ->
+// xapi/snapshot.ts, shared per host by host-batches.ts) -> look/host-view.ts (what was seen) ->
 // core/converge-plan.ts (refusals in core/refusals.ts, then the steps) -> apply.ts (the dom0
 // steps as one dom0/udev-round.ts request, then xapi-steps.ts) -> after-apply.ts -> outputs.ts.
 // On failure, changes.ts says what was changed: rollback.ts undoes it, or partial state is kept.
@@ -47,10 +48,8 @@ export async function create(props: Record<string, unknown>): Promise<dynamic.Cr
 /** Refresh: reports what is on the host now; drift shows in `observed` and `drift`. */
 export async function read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
   const inputs = parseInputs(props);
-  const [{ connectAndLook, progressLog }, { anythingOurs, stateFromView }] = await Promise.all([
-    connecting(),
-    outputs(),
-  ]);
+  const [{ connectAndLook, progressLog }, { anythingOurs, kernelNameToRecord, stateFromView }] =
+    await Promise.all([connecting(), outputs()]);
   connectLoaded = true;
   // A migration cut short (converge.ts) stays recorded until an update finishes it.
   const migrating = props[MIGRATING_FROM];
@@ -59,9 +58,7 @@ export async function read(id: string, props: Record<string, unknown>): Promise<
   // Nothing of ours left at all: the resource is gone (the next `pulumi up` creates it again).
   if (!anythingOurs(view)) return { id: "" };
   const recordedKernelName = typeof props["kernelName"] === "string" ? props["kernelName"] : "";
-  // A stable name survives kernel renames: the current kernel name is then just a fact.
-  const kernelName =
-    view.symlinkNaming === "stable" ? (view.disk?.kernelName ?? recordedKernelName) : recordedKernelName;
+  const kernelName = kernelNameToRecord(view, inputs, recordedKernelName);
   const state = stateFromView(view, inputs, kernelName);
   return { id, props: previous === undefined ? state : { ...state, [MIGRATING_FROM]: migrating } };
 }

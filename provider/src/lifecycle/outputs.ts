@@ -37,6 +37,23 @@ export function observedState(view: HostView, inputs: PassthroughDiskInputs): Ob
 }
 
 /**
+ * The kernel name refresh records. A stable symlink survives kernel renames, so the current name
+ * is just a fact. A kernel-named one keeps the recorded name (a disk back under another name is
+ * drift), unless the rename was already repaired (the boot repair of sm 2.x hosts): the symlink
+ * is there and the VBD is on the VDI of this very disk, so only the name moved and nothing is left
+ * for an update to change.
+ */
+export function kernelNameToRecord(view: HostView, inputs: PassthroughDiskInputs, recorded: string): string {
+  const current = view.disk?.kernelName;
+  if (current === undefined) return recorded;
+  if (view.symlinkNaming === "stable") return current;
+  const observed = observedState(view, inputs);
+  const repaired =
+    observed.symlinkPresent && observed.vbdOnCurrentVdi && (observed.vbdOtherDisk ?? "") === "";
+  return repaired ? current : recorded;
+}
+
+/**
  * `kernelName` is the one the passthrough was made for: create and update pass the current one,
  * read keeps the recorded one, so a disk back under another name stays visible as drift.
  */
