@@ -63,6 +63,8 @@ async function serialBehind(sandbox: Sandbox, path: string): Promise<string> {
 
 /** What the boot unit recorded: guests running, the init cookie, /dev/xapi/block, XAPI's answer. */
 const RECORDING_SCRIPT = `#!/bin/sh
+# A boot unit gets systemd's PATH, without XAPI's bin directory.
+PATH=/opt/xensource/bin:$PATH
 echo "running guests: $(xe vm-list is-control-domain=false power-state=running --minimal)"
 [ -e /run/xapi_init_complete.cookie ] && echo "init complete: yes"
 echo "links: $(ls /dev/xapi/block | tr '\\n' ' ')"
@@ -272,9 +274,11 @@ describe("boot units and refused reboots", () => {
     await writeBootUnit(
       sandbox(),
       "xp-a-fails.service",
-      "#!/bin/sh\necho trying\nxe vm-list uuid=not-a-uuid params=nope\nexit 3",
+      "#!/bin/sh\necho trying\n/opt/xensource/bin/xe vm-list uuid=not-a-uuid params=nope\nexit 3",
     );
     await writeBootUnit(sandbox(), "xp-b-ok.service", "#!/bin/sh\necho fine");
+    // systemd's own PATH has no /opt/xensource/bin: a bare xe is not found.
+    await writeBootUnit(sandbox(), "xp-c-bare-xe.service", "#!/bin/sh\nxe host-list --minimal");
     await sandbox().exec(
       "ln -sf /etc/systemd/system/gone.service /etc/systemd/system/multi-user.target.wants/gone.service && " +
         "printf '[Unit]\\nAfter=xapi-init-complete.target\\n[Service]\\nExecStart=/bin/false\\n' > /etc/systemd/system/xp-unordered.service && " +
@@ -288,8 +292,10 @@ describe("boot units and refused reboots", () => {
     expect(report.bootUnits.map(({ unit, exitCode }) => ({ unit, exitCode }))).toEqual([
       { unit: "xp-a-fails.service", exitCode: 3 },
       { unit: "xp-b-ok.service", exitCode: 0 },
+      { unit: "xp-c-bare-xe.service", exitCode: 127 },
     ]);
     expect(report.bootUnits[0]?.output).toMatch(/^trying\n.*nope/s);
+    expect(report.bootUnits[2]?.output).toMatch(/xe: .*not found/);
     expect(report.autoStart).toEqual([{ vm: (await vmNamed(call, "media-server")).uuid, started: true }]);
   });
 });

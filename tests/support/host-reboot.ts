@@ -39,17 +39,25 @@ function jsonRpc(url: string, method: string, params: unknown[]): Promise<unknow
 
 export type XapiCall = <T = unknown>(method: string, ...args: unknown[]) => Promise<T>;
 
-/** A logged-in XAPI caller on the sandbox's own HTTPS listener. */
+/**
+ * A logged-in XAPI caller on the sandbox's own HTTPS listener. A reboot of the master ends every
+ * session (SESSION_INVALID): the caller then logs in again and repeats the call once, as any
+ * XAPI client must.
+ */
 export async function xapiOf(sandbox: Pick<Sandbox, "describe">): Promise<XapiCall> {
   const { xapi } = sandbox.describe();
-  const session = await jsonRpc(xapi.url, "session.login_with_password", [
-    xapi.username,
-    xapi.password,
-    "1.0",
-    "xp-tests",
-  ]);
-  return <T>(method: string, ...args: unknown[]) =>
-    jsonRpc(xapi.url, method, [session, ...args]) as Promise<T>;
+  const login = () =>
+    jsonRpc(xapi.url, "session.login_with_password", [xapi.username, xapi.password, "1.0", "xp-tests"]);
+  let session = await login();
+  return async <T>(method: string, ...args: unknown[]) => {
+    try {
+      return (await jsonRpc(xapi.url, method, [session, ...args])) as T;
+    } catch (error) {
+      if (!(error instanceof XapiFailure) || error.code !== "SESSION_INVALID") throw error;
+      session = await login();
+      return (await jsonRpc(xapi.url, method, [session, ...args])) as T;
+    }
+  };
 }
 
 /**

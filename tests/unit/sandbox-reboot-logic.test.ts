@@ -11,6 +11,8 @@ import {
   parseExecStart,
   parseUnitFile,
   runsBetweenInitAndDomains,
+  startTimeoutOf,
+  SYSTEMD_SERVICE_PATH,
 } from "xen-sandbox/dist/dom0/boot-units";
 import type { BootUnit } from "xen-sandbox/dist/dom0/boot-units";
 import { planBootNames } from "xen-sandbox/dist/dom0/reboot-plan";
@@ -49,8 +51,29 @@ describe("unit files", () => {
       after: ["xapi-init-complete.target"],
       before: ["xapi-domains.service"],
       execStart: ["/opt/xen-passthrough/boot-repair --quiet"],
+      startTimeoutMs: undefined,
     });
     expect(runsBetweenInitAndDomains(unit)).toBe(true);
+  });
+
+  test("a oneshot unit has no start timeout unless it names one; other types get 90 s", () => {
+    expect(startTimeoutOf("oneshot", undefined)).toBeUndefined();
+    expect(startTimeoutOf("simple", undefined)).toBe(90_000);
+    expect(startTimeoutOf("oneshot", "20")).toBe(20_000);
+    expect(startTimeoutOf("oneshot", "2min")).toBe(120_000);
+    expect(startTimeoutOf("simple", "0")).toBeUndefined();
+    expect(startTimeoutOf("simple", "infinity")).toBeUndefined();
+    expect(startTimeoutOf("simple", "soon")).toBe(90_000);
+    const timed = bootUnitOf(
+      "t.service",
+      "[Service]\nType=oneshot\nTimeoutStartSec=5s\nExecStart=/bin/true\n",
+    );
+    expect(timed.startTimeoutMs).toBe(5_000);
+  });
+
+  test("a boot unit's PATH is systemd's own: XAPI's bin directory is not on it", () => {
+    expect(SYSTEMD_SERVICE_PATH.split(":")).not.toContain("/opt/xensource/bin");
+    expect(SYSTEMD_SERVICE_PATH.split(":")).toContain("/usr/bin");
   });
 
   test("a unit missing either ordering does not run between init-complete and auto-start", () => {
@@ -77,6 +100,7 @@ describe("the order boot units run in", () => {
     after,
     before,
     execStart: [],
+    startTimeoutMs: undefined,
   });
 
   test("unordered units run by name", () => {

@@ -6,6 +6,7 @@ import type { BootUnitRun, RebootOptions, RebootReport, SimulatorState } from "x
 
 import {
   eventually,
+  jsonFailure,
   jsonResult,
   login,
   rawPost,
@@ -71,6 +72,8 @@ function recordingHooks(seen: Seen, units: BootUnitRun[] = []) {
       return { ZS01: "loop3" };
     },
     async afterInitComplete() {
+      // The master's restart ended every session: a boot unit's xe logs in afresh, so do we.
+      session = await login(sim());
       const state = sim().control.state();
       seen.initComplete = {
         answers: await xapiAnswers(),
@@ -264,4 +267,13 @@ test("a long poll open across the reboot has its connection reset", async () => 
   );
   await sim().control.hosts.reboot(hostUuid());
   expect(await outcome).toMatch(/socket hang up|ECONNRESET/);
+});
+
+test("no session survives the master's restart: an old ref answers SESSION_INVALID", async () => {
+  const before = await login(sim());
+  await sim().control.hosts.reboot(hostUuid());
+  expect(await jsonFailure({ sim: sim() }, "VM.get_all", [before])).toEqual(["SESSION_INVALID", before]);
+  // A fresh login works at once (the hooks of earlier tests log in during the boot, as xe does).
+  session = await login(sim());
+  expect(await call<string[]>("VM.get_all")).not.toHaveLength(0);
 });

@@ -6,6 +6,7 @@ import type { BootUnitRun } from "../xapi";
 import type { BootUnit } from "./boot-units";
 import {
   MULTI_USER_WANTS,
+  SYSTEMD_SERVICE_PATH,
   bootUnitOf,
   orderBootUnits,
   parseExecStart,
@@ -13,10 +14,6 @@ import {
 } from "./boot-units";
 import type { Namespace } from "./namespace";
 import { nsenterArgs } from "./run";
-import { DOM0_PATH } from "./sshd";
-
-/** systemd's DefaultTimeoutStartSec (90 s): a start that takes longer is killed and fails. */
-const START_TIMEOUT_MS = 90_000;
 
 /**
  * The enabled units of dom0 ordered After=xapi-init-complete.target and Before=xapi-domains.service,
@@ -39,26 +36,33 @@ export async function enabledBootUnits(namespace: Namespace): Promise<BootUnit[]
   return orderBootUnits(units);
 }
 
-/** Runs one program in dom0 with a service's clean environment; output in arrival order. */
+/**
+ * Runs one program in dom0 with a service's clean environment; output in arrival order. Killed
+ * after `timeoutMs` (the unit's start timeout; undefined: never).
+ */
 function runProgram(
   namespace: Namespace,
   argv: readonly string[],
+  timeoutMs: number | undefined,
 ): Promise<{ exitCode: number; output: string }> {
   const [program = "", ...args] = argv;
   return new Promise((resolve) => {
     const child = spawn("nsenter", nsenterArgs(namespace.holderPid, program, args), {
-      // systemd starts services with an empty environment plus PATH (contract C3: dom0's PATH).
-      env: { PATH: DOM0_PATH, LANG: "C" },
+      // systemd starts services with an empty environment plus its own default PATH.
+      env: { PATH: SYSTEMD_SERVICE_PATH, LANG: "C" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
     const collect = (chunk: Buffer) => (output += chunk.toString("utf8"));
     child.stdout.on("data", collect);
     child.stderr.on("data", collect);
-    const timer = setTimeout(() => {
-      output += `\n(killed: no exit within ${START_TIMEOUT_MS / 1000} s, systemd's start timeout)\n`;
-      child.kill("SIGKILL");
-    }, START_TIMEOUT_MS);
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            output += `\n(killed: no exit within ${timeoutMs / 1000} s, systemd's start timeout)\n`;
+            child.kill("SIGKILL");
+          }, timeoutMs);
     child.on("error", (error) => (output += `${error.message}\n`));
     child.on("close", (code, signal) => {
       clearTimeout(timer);
@@ -87,7 +91,7 @@ export async function runBootUnits(namespace: Namespace, units: readonly BootUni
         output += `${command.error}\n`;
         break;
       }
-      const result = await runProgram(namespace, command.argv);
+      const result = await runProgram(namespace, command.argv, unit.startTimeoutMs);
       output += result.output;
       if (result.exitCode !== 0 && !command.ignoreFailure) {
         exitCode = result.exitCode;

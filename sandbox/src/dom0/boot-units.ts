@@ -18,6 +18,45 @@ export interface BootUnit {
   before: string[];
   /** Each ExecStart= line, in order (a oneshot runs them one after the other). */
   execStart: string[];
+  /** Milliseconds before systemd kills the start and fails the unit; undefined: no limit. */
+  startTimeoutMs: number | undefined;
+}
+
+/**
+ * systemd's compiled-in service PATH on EL7 (split /usr: src/basic/path-util.h DEFAULT_PATH). A
+ * unit gets this and nothing else: no /opt/xensource/bin, unlike an SSH login on dom0.
+ */
+export const SYSTEMD_SERVICE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** systemd's DefaultTimeoutStartSec= (90 s, system.conf) for units that name no TimeoutStartSec=. */
+export const DEFAULT_START_TIMEOUT_MS = 90_000;
+
+const TIME_UNITS_MS: Record<string, number> = {
+  "": 1000,
+  s: 1000,
+  sec: 1000,
+  ms: 1,
+  min: 60_000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+/**
+ * Pure: the start timeout of a unit. systemd's src/core/service.c (service_add_extras, in 219 as
+ * now) disables the start timeout of a Type=oneshot unit that sets no TimeoutStartSec=; other
+ * types get DefaultTimeoutStartSec=. "0" (219's way) and "infinity" mean no limit. A value
+ * systemd cannot parse is ignored with a warning, so the default applies.
+ */
+export function startTimeoutOf(type: string, timeoutStartSec: string | undefined): number | undefined {
+  if (timeoutStartSec === undefined) return type === "oneshot" ? undefined : DEFAULT_START_TIMEOUT_MS;
+  if (timeoutStartSec === "infinity") return undefined;
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/.exec(timeoutStartSec);
+  const scale = match?.[2] === undefined ? undefined : TIME_UNITS_MS[match[2]];
+  if (match?.[1] === undefined || scale === undefined) {
+    return type === "oneshot" ? undefined : DEFAULT_START_TIMEOUT_MS;
+  }
+  const ms = Number(match[1]) * scale;
+  return ms === 0 ? undefined : ms;
 }
 
 /**
@@ -53,12 +92,14 @@ export function bootUnitOf(name: string, text: string): BootUnit {
   const unit = sections.get("Unit");
   const service = sections.get("Service");
   const words = (values: string[] | undefined) => (values ?? []).flatMap((value) => value.split(/\s+/));
+  const type = service?.get("Type")?.at(-1) ?? "simple";
   return {
     name,
-    type: service?.get("Type")?.at(-1) ?? "simple",
+    type,
     after: words(unit?.get("After")),
     before: words(unit?.get("Before")),
     execStart: service?.get("ExecStart") ?? [],
+    startTimeoutMs: startTimeoutOf(type, service?.get("TimeoutStartSec")?.at(-1)),
   };
 }
 

@@ -66,7 +66,7 @@ function hostPbds(world: World, host: string): string[] {
  * 1. the VMs resident on it halt (their domains die with the host; xapi's resync at start shows
  *    them Halted: done first here, our choice) and its XAPI stops answering;
  * 2. dom0 (hooks): disks detach, /dev empties, disks re-attach, udev coldplug while XAPI is down;
- * 3. XAPI starts: on the master, the initial `Db_gc.single_pass` (xen-api `ocaml/xapi/xapi.ml`
+ * 3. XAPI starts: on the master, no session survives (sessions are not persisted), the initial `Db_gc.single_pass` (xen-api `ocaml/xapi/xapi.ml`
  *    `start_database_engine`), then the GC timer; storage init plugs the host's PBDs with
  *    `Xapi_pbd.plug` (sm `scripts/storage-init`): the udev SR's attach does nothing and no SR is
  *    scanned, so every VDI keeps its location, gone or not;
@@ -106,6 +106,9 @@ export async function rebootHost(
   try {
     kernelNames = hooks === undefined ? {} : await hooks.whileXapiDown(options);
   } finally {
+    // The session class is PersistNothing (xen-api ocaml/idl/datamodel.ml): the master's XAPI
+    // starts with no session, every session ref held before answers SESSION_INVALID.
+    if (isMaster) for (const session of db.refs("session")) db.destroy(session);
     initialGc = isMaster ? deps.gc.startWithInitialPass() : undefined;
     for (const pbd of hostPbds(world, host)) db.update(pbd, { currently_attached: true });
     world.down.delete(host);
