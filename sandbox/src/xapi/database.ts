@@ -14,7 +14,10 @@ export type XapiClass =
   | "VDI"
   | "VBD"
   | "task"
-  | "session";
+  | "session"
+  | "PUSB"
+  | "USB_group"
+  | "VUSB";
 
 /** A class's record layout: field defaults, and the set-of-ref fields XAPI derives from other classes. */
 export interface ClassSchema {

@@ -25,3 +25,5 @@ export {
 export { UNRECOGNISED_BUS_LABEL, udevVdiView } from "./classes/udev-vdi";
 export type { UdevVdiView } from "./classes/udev-vdi";
 export type { AutoStartResult, BootUnitRun, Dom0BootHooks, RebootOptions, RebootReport } from "./host-reboot";
+export { DEFAULT_USB_DEVICE, DEFAULT_USB_POLICY, usbPolicyAllows } from "./classes/usb-policy";
+export type { UsbDevice } from "./classes/usb-policy";

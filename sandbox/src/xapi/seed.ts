@@ -1,5 +1,8 @@
 import type { Database } from "./database";
 import { createHostMetrics, createVmMetrics } from "./classes/metrics";
+import { seedUsbDevices } from "./classes/pusb";
+import { DEFAULT_USB_DEVICE } from "./classes/usb-policy";
+import type { UsbDevice } from "./classes/usb-policy";
 import { guestVmFields, reportGuestMetrics } from "./classes/vm-guest-metrics";
 import type { GuestKind } from "./classes/vm-guest-metrics";
 import { UDEV_BLOCK_DIRECTORY } from "./devices";
@@ -20,6 +23,11 @@ export interface ModelOptions {
     affinity?: number;
     guest?: GuestKind;
   }>;
+  /**
+   * The USB devices plugged into each pool host (index as for `vms`); a host without an entry
+   * has none, except the master, which has DEFAULT_USB_DEVICE (a Zigbee coordinator) by default.
+   */
+  usbDevices?: UsbDevice[][];
 }
 
 export const DEFAULT_VMS: NonNullable<ModelOptions["vms"]> = [
@@ -206,6 +214,10 @@ export function seedPool(db: Database, hosts: readonly HostIdentity[], model: Mo
     if (host === undefined) throw new Error(`${what} names host ${index}, but the pool has ${seeded.length}`);
     return host;
   };
+  seeded.forEach((host, index) => {
+    const devices = model.usbDevices?.[index] ?? (index === 0 ? [DEFAULT_USB_DEVICE] : []);
+    seedUsbDevices(db, host.host, devices);
+  });
   let domid = 1;
   const guests = (model.vms ?? defaultPoolVms(hosts)).map(
     ({ nameLabel, powerState, host, affinity, guest = "hvm" }) => {

@@ -5,13 +5,16 @@ import { hostMethods, hostSchema } from "./host";
 import { hostMetricsSchema, metricsMethods, vmMetricsSchema } from "./metrics";
 import { pbdMethods, pbdSchema } from "./pbd";
 import { poolMethods, poolSchema } from "./pool";
+import { pusbMethods, pusbSchema } from "./pusb";
 import { sessionMethods, sessionSchema } from "./session";
 import { srMethods, srSchema } from "./sr";
 import { systemMethods } from "./system";
 import { taskMethods, taskSchema } from "./task";
+import { usbGroupMethods, usbGroupSchema } from "./usb-group";
 import { vbdMethods, vbdSchema } from "./vbd";
 import { vdiMethods, vdiSchema } from "./vdi";
 import { vmMethods, vmSchema } from "./vm";
+import { vusbMethods, vusbSchema } from "./vusb";
 import { vmGuestMetricsMethods, vmGuestMetricsSchema } from "./vm-guest-metrics";
 
 /** Every modelled class, in the order get_all_records callers usually fetch them. */
@@ -26,6 +29,9 @@ export const ALL_SCHEMAS: ClassSchema[] = [
   pbdSchema,
   vdiSchema,
   vbdSchema,
+  pusbSchema,
+  usbGroupSchema,
+  vusbSchema,
   taskSchema,
   sessionSchema,
 ];
@@ -43,6 +49,9 @@ export function buildMethodTable(): MethodTable {
     ...pbdMethods,
     ...vdiMethods,
     ...vbdMethods,
+    ...pusbMethods,
+    ...usbGroupMethods,
+    ...vusbMethods,
     ...taskMethods,
     ...sessionMethods,
     ...eventMethods,

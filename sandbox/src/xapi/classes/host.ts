@@ -28,6 +28,7 @@ export const hostSchema: ClassSchema = {
   },
   backRefs: {
     PBDs: { from: "PBD", via: "host" },
+    PUSBs: { from: "PUSB", via: "host" },
     resident_VMs: { from: "VM", via: "resident_on" },
   },
 };

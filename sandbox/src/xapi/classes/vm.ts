@@ -11,6 +11,7 @@ import { updateVmMetrics } from "./metrics";
 import { checkHostSeesSrs, chooseHostForVm } from "./placement";
 import { udevAttachFailure } from "./udev-attach";
 import { VM_UPSTREAM_FIELDS } from "./upstream-fields";
+import { attachVusbsAtBoot, detachVusbs } from "./vusb";
 
 export type PowerState = "Halted" | "Running" | "Paused" | "Suspended";
 
@@ -46,7 +47,7 @@ export const vmSchema: ClassSchema = {
     allowed_operations: [],
     current_operations: {},
   },
-  backRefs: { VBDs: { from: "VBD", via: "VM" } },
+  backRefs: { VBDs: { from: "VBD", via: "VM" }, VUSBs: { from: "VUSB", via: "VM" } },
   derived: { allowed_operations: vmAllowedOperations },
 };
 
@@ -162,6 +163,7 @@ function halt(db: Database, vm: string): void {
   )) {
     db.update(vbd, { currently_attached: false });
   }
+  detachVusbs(db, vm);
   db.update(vm, { power_state: "Halted", resident_on: NULL_REF, domid: -1 });
   updateVmMetrics(db, vm);
 }
@@ -182,6 +184,7 @@ async function boot(world: World, vm: string, host: string, paused: boolean): Pr
   for (const vbd of db.find("VBD", (record) => record["VM"] === vm && record["empty"] !== true)) {
     db.update(vbd, { currently_attached: true, device: linuxDeviceName(db.str(vbd, "userdevice")) });
   }
+  attachVusbsAtBoot(db, vm, host);
   return ok("");
 }
 

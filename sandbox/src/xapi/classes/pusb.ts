@@ -1,0 +1,109 @@
+import type { ClassSchema, Database } from "../database";
+import { fail, ok } from "../faults";
+import type { Outcome } from "../faults";
+import type { MethodSpec } from "../dispatch/method";
+import { NULL_REF, XapiFloat, asBool } from "../values";
+import type { XapiValue } from "../values";
+import { genericMethods } from "./generic";
+import { createUsbGroup } from "./usb-group";
+import { usbPolicyAllows } from "./usb-policy";
+import type { UsbDevice } from "./usb-policy";
+import { destroyVusb, vusbsOfGroup } from "./vusb";
+
+// xen-api datamodel PUSB (XenServer 7.3; `speed` came later). XAPI's internal `attached` (the
+// VUSB using the device) is not on the wire; we derive it from the group's VUSB when needed.
+export const pusbSchema: ClassSchema = {
+  name: "PUSB",
+  fields: {
+    uuid: "",
+    USB_group: NULL_REF,
+    host: NULL_REF,
+    path: "",
+    vendor_id: "",
+    vendor_desc: "",
+    product_id: "",
+    product_desc: "",
+    serial: "",
+    version: "",
+    description: "",
+    passthrough_enabled: false,
+    other_config: {},
+    speed: new XapiFloat(-1),
+  },
+};
+
+/**
+ * What dom0's scan makes of `devices` on `host` (xapi_pusb.ml scan_start): one PUSB with
+ * passthrough disabled and its own group per device the USB policy lets through. The description
+ * is "<vendor desc>_<serial>", as in xen-api's PUSB scan test data.
+ */
+export function seedUsbDevices(db: Database, host: string, devices: readonly UsbDevice[]): string[] {
+  return devices
+    .filter((device) => usbPolicyAllows(device))
+    .map((device) =>
+      db.create("PUSB", {
+        USB_group: createUsbGroup(db, device.vendorId, device.productId),
+        host,
+        path: device.path,
+        vendor_id: device.vendorId,
+        vendor_desc: device.vendorDesc,
+        product_id: device.productId,
+        product_desc: device.productDesc,
+        serial: device.serial,
+        version: device.version,
+        description: `${device.vendorDesc}_${device.serial}`,
+        speed: new XapiFloat(device.speed),
+      }),
+    );
+}
+
+/** The VM a PUSB is passed to right now, if any (XAPI's PUSB.attached). */
+function attachedVm(db: Database, pusb: string): string | undefined {
+  const [vusb] = vusbsOfGroup(db, db.str(pusb, "USB_group")).filter((ref) =>
+    db.bool(ref, "currently_attached"),
+  );
+  return vusb === undefined ? undefined : db.str(vusb, "VM");
+}
+
+/**
+ * xapi_pusb.ml set_passthrough_enabled. Enabling forgets the udev SR's VDIs for the same stick
+ * (sm_config usb_path = PUSB.path), refused with PUSB_VDI_CONFLICT while such a VDI has a VBD.
+ * Disabling is refused with USB_ALREADY_ATTACHED while a VM holds the device, and destroys the
+ * group's VUSBs. XAPI then rescans udev SRs to bring the disk back; the simulated udev SR never
+ * lists USB sticks, so that rescan is not modelled.
+ */
+function setPassthroughEnabled(db: Database, pusb: string, value: boolean): Outcome<XapiValue> {
+  if (value) {
+    const path = db.str(pusb, "path");
+    const udevSrs = new Set(db.find("SR", (record) => record["type"] === "udev"));
+    const stickVdis = db.find("VDI", (record, ref) => {
+      const smConfig = record["sm_config"] as Record<string, string> | undefined;
+      return udevSrs.has(db.str(ref, "SR")) && smConfig?.["usb_path"] === path;
+    });
+    const inUse = stickVdis.find((vdi) => db.find("VBD", (record) => record["VDI"] === vdi).length > 0);
+    if (inUse !== undefined) return fail("PUSB_VDI_CONFLICT", pusb, inUse);
+    for (const vdi of stickVdis) db.destroy(vdi);
+  } else {
+    const vm = attachedVm(db, pusb);
+    if (vm !== undefined) return fail("USB_ALREADY_ATTACHED", pusb, vm);
+    for (const vusb of vusbsOfGroup(db, db.str(pusb, "USB_group"))) {
+      const destroyed = destroyVusb(db, vusb);
+      if (!destroyed.ok) return destroyed;
+    }
+  }
+  db.update(pusb, { passthrough_enabled: value });
+  return ok("");
+}
+
+export const pusbMethods: MethodSpec[] = [
+  ...genericMethods(pusbSchema),
+  {
+    name: "PUSB.set_passthrough_enabled",
+    params: [
+      { name: "self", kind: "ref", cls: "PUSB" },
+      { name: "value", kind: "bool" },
+    ],
+    hasAsync: true,
+    handler: ({ db }, [pusb, value]) => setPassthroughEnabled(db, pusb as string, asBool(value) ?? false),
+  },
+];
