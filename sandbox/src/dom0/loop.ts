@@ -1,14 +1,54 @@
-import { readFile, readdir } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import { SandboxError } from "./errors";
 import { run } from "./run";
 
-/** Attaches an image file to the first free loop device; returns the kernel name ("loop3"). */
+/**
+ * Attaches an image file to `device`, or to the first free loop device that no rebooting sandbox
+ * has reserved; returns the kernel name ("loop3").
+ */
 export async function attachLoop(imagePath: string, device?: string): Promise<string> {
-  const args = device === undefined ? ["--find", "--show", imagePath] : [`/dev/${device}`, imagePath];
-  const { stdout } = await run("losetup", args);
-  return device ?? kernelNameOf(stdout.trim());
+  if (device === undefined) return attachLoopAvoiding(imagePath, new Set());
+  await run("losetup", [`/dev/${device}`, imagePath]);
+  return device;
+}
+
+// Loop devices are the machine's, not a sandbox's: while a rebooting sandbox has its disks
+// detached, another sandbox's attach could take a name a disk must come back under. The
+// rebooting one reserves those names here first (one file per name, holding its pid); every
+// attach without a named device avoids them. Our choice: a directory under /run, so a machine
+// restart clears it, and a reservation whose process is gone counts for nothing.
+const RESERVATIONS_DIR = "/run/xen-sandbox/loop-reservations";
+
+/** Reserves loop device names until the returned release is called. */
+export async function reserveLoops(names: Iterable<string>): Promise<() => Promise<void>> {
+  const reserved = [...names];
+  await mkdir(RESERVATIONS_DIR, { recursive: true });
+  for (const name of reserved) await writeFile(`${RESERVATIONS_DIR}/${name}`, String(process.pid));
+  return async () => {
+    for (const name of reserved) await rm(`${RESERVATIONS_DIR}/${name}`, { force: true });
+  };
+}
+
+/** Names reserved by a live process. */
+async function reservedLoops(): Promise<Set<string>> {
+  const reserved = new Set<string>();
+  const names = await readdir(RESERVATIONS_DIR).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = Number(await readFile(`${RESERVATIONS_DIR}/${name}`, "utf8").catch(() => ""));
+    if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) reserved.add(name);
+  }
+  return reserved;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const DETACH_TIMEOUT_MS = 10_000;
@@ -55,7 +95,11 @@ export async function attachLoopAvoiding(imagePath: string, avoid: ReadonlySet<s
   const tried = new Set(avoid);
   for (let attempt = 0; ; attempt += 1) {
     // No free device left (other sandboxes hold them): losetup creates a new one on demand.
-    const [candidate = await unusedLoopName(tried)] = await freeLoopDevices(tried);
+    // Reservations are read after the free list: a device freed after a reservation was written
+    // is then always seen reserved.
+    const free = await freeLoopDevices(tried);
+    for (const name of await reservedLoops()) tried.add(name);
+    const [candidate = await unusedLoopName(tried)] = free.filter((name) => !tried.has(name));
     if (attempt >= MAX_ATTACH_ATTEMPTS) {
       const names = [...avoid].join(", ");
       throw new SandboxError(
@@ -93,8 +137,4 @@ export async function backingFile(kernelName: string): Promise<string | undefine
 /** The size of a block device, from sysfs (512-byte sectors), as the udev SR reads it. */
 export async function blockDeviceSize(kernelName: string): Promise<number> {
   return Number((await readFile(`/sys/block/${kernelName}/size`, "utf8")).trim()) * 512;
-}
-
-function kernelNameOf(devicePath: string): string {
-  return devicePath.replace(/^\/dev\//, "");
 }

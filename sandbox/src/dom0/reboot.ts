@@ -9,7 +9,7 @@ import { PRIVATE_DEV_DIRS } from "./dev-mountpoints";
 import type { DiskEvents } from "./disk-events";
 import { IN_USE_MOUNTPOINT, mountInUseDisk } from "./disks";
 import { SandboxError } from "./errors";
-import { backingFile } from "./loop";
+import { backingFile, reserveLoops } from "./loop";
 import type { Namespace } from "./namespace";
 import { planBootNames } from "./reboot-plan";
 import type { BootName } from "./reboot-plan";
@@ -116,8 +116,13 @@ export function dom0BootHooks(parts: Dom0Parts): Dom0BootHooks {
       // one a disk must come back under.
       for (const dir of PRIVATE_DEV_DIRS) await emptyDirectory(namespace.outside(dir));
       await emptyDirectory(namespace.outside("/run/udev"));
-      await parts.events.detachAll();
-      await parts.events.attachPlanned(names);
+      const release = await reserveLoops(names.flatMap((boot) => boot.kernelName ?? []));
+      try {
+        await parts.events.detachAll();
+        await parts.events.attachPlanned(names);
+      } finally {
+        await release();
+      }
       if (inUse !== undefined) await mountInUseDisk(namespace, inUse.kernelName);
       parts.udevd.current = await startUdevd(namespace, parts.teardown);
       const plugged = parts.disks.filter((disk) => disk.kernelName !== "");
