@@ -91,12 +91,12 @@ export async function applySteps(
           (error: unknown) => {
             // What the release did stays done: a VBD it destroyed is not ours to roll back to.
             if (released !== undefined && error instanceof ApplyError)
-              throw new ApplyError({ ...error.changes, vbdExists: true }, { cause: error.cause });
+              throw new ApplyError({ ...error.changes, pastPointOfNoReturn: true }, { cause: error.cause });
             throw error;
           },
         )
       : { inventory: view.inventory, changes: noChanges(view.vbd !== undefined) };
-  const changes = released === undefined ? dom0.changes : { ...dom0.changes, vbdExists: true };
+  const changes = released === undefined ? dom0.changes : { ...dom0.changes, pastPointOfNoReturn: true };
   const xapi = await runXapiSteps(context, xapiSteps, changes, released);
   return {
     view: viewOf(
@@ -105,7 +105,7 @@ export async function applySteps(
       inputs,
       view.previousOwner === undefined ? undefined : { owner: view.previousOwner },
     ),
-    changes: { ...dom0.changes, vbdExists: xapi.vbdExists },
+    changes: { ...dom0.changes, pastPointOfNoReturn: xapi.pastPointOfNoReturn },
   };
 }
 
@@ -122,7 +122,7 @@ async function applyDom0Steps(
   for (const wait of waits) log(`waiting up to ${wait.timeoutSeconds} s for udev to create ${wait.path}`);
   // A round that fails half-way may have written the file: it counts as written.
   const ruleWritten = (request.writes ?? []).length > 0 && view.ruleText === undefined;
-  const vbdExists = view.vbd !== undefined;
+  const pastPointOfNoReturn = view.vbd !== undefined;
   try {
     const round = access.batches.udev(request);
     const [wait] = waits;
@@ -139,20 +139,20 @@ async function applyDom0Steps(
       changes: {
         ruleWritten,
         rulesSetAside: outcome.disabled,
-        vbdExists,
+        pastPointOfNoReturn,
         claimed: request.claim !== undefined,
       },
     };
   } catch (cause) {
     // Another resource holds the disk's claim: the round ran nothing of ours.
     if (cause instanceof UdevRoundError && cause.claimedBy !== undefined) {
-      throw new ApplyError(noChanges(vbdExists), {
+      throw new ApplyError(noChanges(pastPointOfNoReturn), {
         cause: ownedElsewhere(describeDisk(inputs.disk), cause.claimedBy),
       });
     }
     const rulesSetAside = cause instanceof UdevRoundError ? cause.disabled : new Map<string, string>();
     throw new ApplyError(
-      { ruleWritten, rulesSetAside, vbdExists, claimed: request.claim !== undefined },
+      { ruleWritten, rulesSetAside, pastPointOfNoReturn, claimed: request.claim !== undefined },
       { cause },
     );
   }

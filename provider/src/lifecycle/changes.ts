@@ -8,15 +8,16 @@ export interface Changes {
   readonly ruleWritten: boolean;
   /** Rules of others set aside (adopt): original path -> where it went. */
   readonly rulesSetAside: ReadonlyMap<string, string>;
-  /** A VBD of ours exists (found, adopted or created): from here on, failures keep partial state. */
-  readonly vbdExists: boolean;
+  /** Past the point of no return: a VBD of ours was found, adopted or created (it stays true after
+   * the VBD is destroyed); from here on, failures keep partial state instead of rolling back. */
+  readonly pastPointOfNoReturn: boolean;
   /** This run claimed the disk (or may have: the round failed after sending the claim). */
   readonly claimed?: boolean;
 }
 
-/** Nothing changed yet; `vbdExists` says whether the look found our VBD. */
-export function noChanges(vbdExists: boolean): Changes {
-  return { ruleWritten: false, rulesSetAside: new Map(), vbdExists };
+/** Nothing changed yet; `pastPointOfNoReturn` is true when the look already found our VBD (a VBD, once made, is never rolled back). */
+export function noChanges(pastPointOfNoReturn: boolean): Changes {
+  return { ruleWritten: false, rulesSetAside: new Map(), pastPointOfNoReturn };
 }
 
 /** An apply failed: its cause, and what it had changed by then. */

@@ -61,7 +61,7 @@ export async function convergeFrom(
     const cause = error instanceof ApplyError ? error.cause : error;
     // Refused by the host (another owner holds the claim): nothing of this run was changed.
     if (cause instanceof RefusedError) throw cause;
-    if (options.rollbackEarly && !changes.vbdExists) {
+    if (options.rollbackEarly && !changes.pastPointOfNoReturn) {
       const leftovers = await rollback(access, view, changes, inputs, log);
       if (leftovers.length === 0) throw cause;
       throw new RollbackIncompleteError(leftovers, { cause });

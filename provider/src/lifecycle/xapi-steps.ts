@@ -30,7 +30,7 @@ import type { HostAccess } from "./connect.js";
 /** What a run of XAPI steps leaves: the newest records, and our VBD (undefined: none now). */
 export interface XapiStepsResult {
   readonly snapshot: XapiSnapshot;
-  readonly vbdExists: boolean;
+  readonly pastPointOfNoReturn: boolean;
   readonly vbd: Ref | undefined;
 }
 
@@ -39,7 +39,7 @@ interface Progress {
   readonly vdi: Ref | undefined;
   readonly vbd: Ref | undefined;
   /** Our VBD exists (found, adopted or created). */
-  readonly vbdExists: boolean;
+  readonly pastPointOfNoReturn: boolean;
   readonly destroyed: readonly Ref[];
   /** XAPI's GC removed our VBD during the apply (its VDI went in the scan): nothing to destroy. */
   readonly collected?: boolean;
@@ -73,7 +73,7 @@ const RUNNERS: { readonly [K in XapiStep["kind"]]: Runner<K> } = {
     if (found === undefined) throw new InternalError(`VBD ${step.vbdUuid} to adopt is not in the view`);
     log(`tagging VBD ${step.vbdUuid} as owned by ${view.owner}`);
     await tagVbd(access.xapi, found.ref, { tag: view.tag, owner: view.owner }, found);
-    return { ...progress, vbd: found.ref, vbdExists: true };
+    return { ...progress, vbd: found.ref, pastPointOfNoReturn: true };
   },
   unplugVbd: async ({ access, view, log }, _step, progress) => {
     log("unplugging the VBD");
@@ -136,7 +136,7 @@ const RUNNERS: { readonly [K in XapiStep["kind"]]: Runner<K> } = {
       { vm: view.vm.ref, vdi: progress.vdi, tag: view.tag, owner: view.owner },
       step,
     );
-    return { ...progress, vbd, vbdExists: true };
+    return { ...progress, vbd, pastPointOfNoReturn: true };
   },
   setVbdBootable: async ({ access }, step, progress) => {
     await setVbdBootable(access.xapi, ourVbd(progress), step.bootable);
@@ -194,7 +194,7 @@ export async function runXapiSteps(
   let progress: Progress = {
     vdi: view.vdi?.ref,
     vbd: start === undefined ? view.vbd?.ref : start.vbd,
-    vbdExists: changes.vbdExists,
+    pastPointOfNoReturn: changes.pastPointOfNoReturn,
     destroyed: [],
     snapshot: start?.snapshot ?? view.snapshot,
   };
@@ -208,9 +208,9 @@ export async function runXapiSteps(
       log(`VBD ${reread.uuid}: userdevice ${reread.userdevice}, ${plugged}`);
     }
     const snapshot = snapshotAfterVbdChanges(progress.snapshot, { destroyed: progress.destroyed, reread });
-    return { snapshot, vbdExists: progress.vbdExists, vbd: progress.vbd };
+    return { snapshot, pastPointOfNoReturn: progress.pastPointOfNoReturn, vbd: progress.vbd };
   } catch (cause) {
-    throw new ApplyError({ ...changes, vbdExists: progress.vbdExists }, { cause });
+    throw new ApplyError({ ...changes, pastPointOfNoReturn: progress.pastPointOfNoReturn }, { cause });
   }
 }
 
