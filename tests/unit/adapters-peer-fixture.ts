@@ -48,8 +48,21 @@ export interface SshPeer {
 
 const IDENT = "SSH-2.0-OpenSSH_9.6\r\n";
 
+/**
+ * A throw-away ed25519 host key that ssh2 can read back. ssh2's generator strips leading zero
+ * bytes from the public key, so about one key in 256 comes out malformed (mscdex/ssh2#1390,
+ * #1513); it failed a CI run. Draw again until the key parses.
+ */
+function hostKeyPair(): { private: string; public: string } {
+  for (;;) {
+    const keys = utils.generateKeyPairSync("ed25519");
+    const readable = [keys.private, keys.public].every((key) => !(utils.parseKey(key) instanceof Error));
+    if (readable) return keys;
+  }
+}
+
 export async function startSshPeer(): Promise<SshPeer> {
-  const keys = utils.generateKeyPairSync("ed25519");
+  const keys = hostKeyPair();
   const open = new Set<{ client: Socket; upstream?: Socket }>();
   const held: Socket[] = [];
   const pipes: { channel: ServerChannel; target: Socket }[] = [];
