@@ -117,7 +117,14 @@ describe("sm 2.30.8 (XCP-ng 8.2): the boot repair keeps each VM on its own disk"
       for (const line of stored.state["drift"] as string[]) expect(line).toMatch(/came back as/);
     }
     passthroughs.forEach((p, i) => (p.stored = refreshed[i] ?? p.stored));
+    control().trace.reset();
     for (const p of passthroughs) p.stored = await engine().up(p.stored, p.args);
+    // Recording the new kernel name changes nothing in XAPI (up did look: the trace has its reads).
+    expect(control().trace.get().countsByMethod["VBD.get_all_records"] ?? 0).toBeGreaterThan(0);
+    const changing = Object.keys(control().trace.get().countsByMethod).filter((method) =>
+      /\.(create|destroy|plug|unplug|scan|introduce|forget|set_|add_|remove_)/.test(method),
+    );
+    expect(changing).toEqual([]);
     for (const stored of await refreshAll()) expect(stored.state["drift"]).toEqual([]);
   });
 
@@ -140,7 +147,14 @@ describe("sm 2.30.8 (XCP-ng 8.2): the boot repair keeps each VM on its own disk"
       for (const line of stored.state["drift"] as string[]) expect(line).toMatch(/came back as/);
     }
     passthroughs.forEach((p, i) => (p.stored = refreshed[i] ?? p.stored));
+    control().trace.reset();
     for (const p of passthroughs) p.stored = await engine().up(p.stored, p.args);
+    // Recording the new kernel name changes nothing in XAPI (up did look: the trace has its reads).
+    expect(control().trace.get().countsByMethod["VBD.get_all_records"] ?? 0).toBeGreaterThan(0);
+    const changing = Object.keys(control().trace.get().countsByMethod).filter((method) =>
+      /\.(create|destroy|plug|unplug|scan|introduce|forget|set_|add_|remove_)/.test(method),
+    );
+    expect(changing).toEqual([]);
     for (const stored of await refreshAll()) expect(stored.state["drift"]).toEqual([]);
   }
 
