@@ -1,12 +1,14 @@
 // Host tier: the boot repair on a host whose storage manager does not resolve symlinks (sm
 // 2.30.8, XCP-ng 8.2), through the real dynamic-provider host and whole-host reboots of the
 // sandbox (real udevd coldplug, boot units between xapi's init and the VMs' auto-start). Two
-// passthroughs to two auto_poweron VMs: a reboot that renames a disk, one that swaps the two
-// disks' kernel names, one where xe fails during the repair; then the last destroy removes it.
+// passthroughs to two auto_poweron VMs: reboots that rename a disk (XAPI's boot scan forgets the
+// old name's VDI; the database GC destroys the VBD before or after the repair runs), one that
+// swaps the two disks' kernel names, one where xe fails during the repair; then the last destroy
+// removes it.
 // No provider call happens between a reboot and the checks of where each VM's disk is.
 import type { RebootReport, Sandbox, SandboxDisk } from "xen-sandbox";
 import { useEngine, type Stored } from "../support/engine";
-import { enableAutoPoweron, unusedLoopNames, xapiOf } from "../support/host-reboot";
+import { enableAutoPoweron, unusedLoopNames, writeBootUnit, xapiOf } from "../support/host-reboot";
 import { connectionTo, useSandbox } from "../support/sandbox";
 
 const UNIT = "/etc/systemd/system/xen-passthrough-boot-repair.service";
@@ -115,8 +117,82 @@ describe("sm 2.30.8 (XCP-ng 8.2): the boot repair keeps each VM on its own disk"
       for (const line of stored.state["drift"] as string[]) expect(line).toMatch(/came back as/);
     }
     passthroughs.forEach((p, i) => (p.stored = refreshed[i] ?? p.stored));
+    control().trace.reset();
     for (const p of passthroughs) p.stored = await engine().up(p.stored, p.args);
+    // Recording the new kernel name changes nothing in XAPI (up did look: the trace has its reads).
+    expect(control().trace.get().countsByMethod["VBD.get_all_records"] ?? 0).toBeGreaterThan(0);
+    const changing = Object.keys(control().trace.get().countsByMethod).filter((method) =>
+      /\.(create|destroy|plug|unplug|scan|introduce|forget|set_|add_|remove_)/.test(method),
+    );
+    expect(changing).toEqual([]);
     for (const stored of await refreshAll()) expect(stored.state["drift"]).toEqual([]);
+  });
+
+  /** Reboots renaming the second passthrough's disk; checks the VMs, the disks and refresh. */
+  async function rebootRenamingOne(): Promise<RebootReport> {
+    const renamed = passthroughs[1] as Passthrough;
+    const [newName] = unusedLoopNames(1) as [string];
+    const report = await sandbox().reboot({ kernelNames: { [renamed.disk.serial]: newName } });
+    expect(repairRun(report)).toMatchObject({ exitCode: 0 });
+    expect(repairRun(report)?.output).toMatch(new RegExp(`re-created VBD .* on /dev/xapi/block/${newName} `));
+    expect(report.autoStart.map((start) => start.started)).toEqual([true, true]);
+    expect(await disksOfTaggedVbds(sandbox())).toEqual(expected());
+    return report;
+  }
+
+  /** Refresh reports no more than the rename the repair followed (no XAPI change needed); up records it. */
+  async function refreshAndRecord(): Promise<void> {
+    const refreshed = await refreshAll();
+    for (const stored of refreshed) {
+      for (const line of stored.state["drift"] as string[]) expect(line).toMatch(/came back as/);
+    }
+    passthroughs.forEach((p, i) => (p.stored = refreshed[i] ?? p.stored));
+    control().trace.reset();
+    for (const p of passthroughs) p.stored = await engine().up(p.stored, p.args);
+    // Recording the new kernel name changes nothing in XAPI (up did look: the trace has its reads).
+    expect(control().trace.get().countsByMethod["VBD.get_all_records"] ?? 0).toBeGreaterThan(0);
+    const changing = Object.keys(control().trace.get().countsByMethod).filter((method) =>
+      /\.(create|destroy|plug|unplug|scan|introduce|forget|set_|add_|remove_)/.test(method),
+    );
+    expect(changing).toEqual([]);
+    for (const stored of await refreshAll()) expect(stored.state["drift"]).toEqual([]);
+  }
+
+  test("a rename where XAPI's GC runs after the repair: the repair replaces the VBD left on the forgotten VDI", async () => {
+    // gcIntervalMs is 0: no GC pass between the boot scan and the repair.
+    const report = await rebootRenamingOne();
+    expect(repairRun(report)?.output).toMatch(/destroyed VBD .*: its VDI no longer holds its disk/);
+    // The GC's pass now finds nothing of ours to destroy: the repaired VBDs name live VDIs.
+    const ours = control()
+      .state()
+      .vbds.filter((vbd) => vbd.otherConfig["xen-passthrough"] !== undefined)
+      .map((vbd) => vbd.ref);
+    expect(
+      control()
+        .gc.run()
+        .destroyedVbds.filter((vbd) => ours.includes(vbd)),
+    ).toEqual([]);
+    expect(await disksOfTaggedVbds(sandbox())).toEqual(expected());
+    await refreshAndRecord();
+  });
+
+  test("a rename where XAPI's GC destroys the VBD before the repair runs: the repair re-creates it from its record", async () => {
+    // A real host's GC timer (30 s) can fire between the boot scan and the repair; the simulator
+    // has no control to run a pass in the middle of a reboot, so: a 50 ms timer, and a boot unit
+    // ordered before the repair (by name) that waits long enough for a pass.
+    await writeBootUnit(sandbox(), "00-xp-gc-window.service", "#!/bin/sh\nsleep 1");
+    control().gc.setIntervalMs(50);
+    try {
+      const report = await rebootRenamingOne();
+      expect(repairRun(report)?.output).toMatch(/no VBD of .* is left .*: re-created from its record/);
+      expect(repairRun(report)?.output).not.toMatch(/destroyed VBD/);
+    } finally {
+      control().gc.setIntervalMs(0);
+      await sandbox().exec(
+        "rm -f /etc/systemd/system/00-xp-gc-window.service /etc/systemd/system/multi-user.target.wants/00-xp-gc-window.service",
+      );
+    }
+    await refreshAndRecord();
   });
 
   test("a reboot where the two disks swap kernel names: each VM still gets its own disk", async () => {

@@ -244,7 +244,7 @@ describe("a host that keeps kernel names (sm 2.30.8, XCP-ng 8.2)", () => {
     await autoPowerOn(sandbox(), ["nas", "media"]);
 
     // Without the boot repair (removed by hand here; a swap is reported on every host anyway),
-    // both locations survive (nothing scans at boot): each VM starts with the other's disk.
+    // both locations survive (the boot scan matches by location only): each VM starts with the other's disk.
     await sandbox().exec(
       "rm -f /etc/systemd/system/multi-user.target.wants/xen-passthrough-boot-repair.service",
     );

@@ -139,6 +139,32 @@ describe("the record", () => {
     expect(renderBootRepairRecord(wanted.disk, { tag: TAG, owner: OWNER })).toEqual(record);
   });
 
+  test("names the VBD to re-create when XAPI has removed it (the VM known): VM uuid, userdevice, mode, bootable", () => {
+    const vbd = {
+      vmUuid: "0a1b2c3d-0000-4000-8000-000000000001",
+      userdevice: "3",
+      mode: "RO",
+      bootable: true,
+    } as const;
+    const withVbd = renderBootRepairRecord(wanted.disk, { tag: TAG, owner: OWNER, vbd });
+    expect(withVbd.path).toBe(record.path);
+    expect(withVbd.text.split("\n")).toContain(`vbd ${vbd.vmUuid} 3 RO true`);
+    // Another VM or slot is another record: the next look finds the host's one outdated.
+    const found = new Map([[recordName, withVbd.text]]);
+    const judged = bootRepairFacts(
+      { ...current, records: found },
+      {
+        needed: true,
+        marker: BOOT_REPAIR_MARKER,
+        identity: wanted.disk,
+        tag: TAG,
+        owner: OWNER,
+        vbd: { ...vbd, userdevice: "4" },
+      },
+    );
+    expect(judged.status).toBe("outdated");
+  });
+
   // The script checks a disk with the matchers; the rule selects it with ruleSelectsDisk: the two
   // must agree on every disk, or the repair would move a VBD to a disk the rule never linked.
   const disks: DiskFacts[] = [

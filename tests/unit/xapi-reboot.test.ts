@@ -1,6 +1,7 @@
 // A host reboot as XAPI lives it (the simulator's side; the dom0 side is faked by hooks that
 // record what they see): VMs halt, XAPI stops answering, XAPI starts with an initial GC pass and
-// plugged PBDs but no SR scan, boot units run before any VM starts, then auto_poweron VMs start.
+// plugged PBDs and the udev SR's boot scan, boot units run before any VM starts, then auto_poweron
+// VMs start.
 import { InMemoryDeviceDirectory } from "xen-sandbox";
 import type { BootUnitRun, RebootOptions, RebootReport, SimulatorState } from "xen-sandbox";
 
@@ -52,8 +53,28 @@ const running = (state: SimulatorState) =>
 
 interface Seen {
   down?: { answers: boolean; running: string[] };
-  initComplete?: { answers: boolean; running: string[]; pbdsAttached: boolean[]; vbds: number };
+  initComplete?: {
+    answers: boolean;
+    running: string[];
+    pbdsAttached: boolean[];
+    vbds: number;
+    /** Every VDI's location. */
+    vdis: string[];
+    /** VBDs whose VDI ref is dead (not empty). */
+    deadVdiVbds: string[];
+  };
 }
+
+/** VBDs whose VDI ref no longer names a VDI. */
+async function deadVdiVbds(): Promise<string[]> {
+  const vdis = await call<Record<string, unknown>>("VDI.get_all_records");
+  const vbds = await call<Record<string, { VDI: string; empty: boolean }>>("VBD.get_all_records");
+  return Object.entries(vbds)
+    .filter(([, vbd]) => !vbd.empty && !(vbd.VDI in vdis))
+    .map(([ref]) => ref);
+}
+
+const vdiRefOf = (vbd: string) => call<string>("VBD.get_VDI", vbd);
 
 /** Fake dom0 hooks: record what XAPI looks like at each step. */
 function recordingHooks(seen: Seen, units: BootUnitRun[] = []) {
@@ -80,6 +101,10 @@ function recordingHooks(seen: Seen, units: BootUnitRun[] = []) {
         running: running(state),
         pbdsAttached: await pbds(),
         vbds: state.vbds.length,
+        vdis: Object.values(await call<Record<string, { location: string }>>("VDI.get_all_records")).map(
+          (vdi) => vdi.location,
+        ),
+        deadVdiVbds: await deadVdiVbds(),
       };
       return units;
     },
@@ -98,7 +123,7 @@ beforeAll(async () => {
 
 afterEach(() => sim().control.faults.clear());
 
-test("each step in a real host's order, with no SR scan at boot", async () => {
+test("each step in a real host's order, with the udev SR scanned at boot", async () => {
   const [sr] = await call<string[]>("SR.get_by_name_label", "Removable storage");
   const vdiAt = async (location: string) =>
     Object.entries(await call<Record<string, { location: string }>>("VDI.get_all_records")).find(
@@ -114,7 +139,7 @@ test("each step in a real host's order, with no SR scan at boot", async () => {
   );
   const mediaVbd = await call<string>("VBD.create", vbdRecord(media, await vdiAt("/dev/xapi/block/loop4")));
   await call("VDI.forget", await vdiAt("/dev/xapi/block/loop4"));
-  // The disk behind loop3 comes back as loop5: nothing scans, so the VDI keeps the old location.
+  // The disk behind loop3 comes back as loop5: the boot scan forgets loop3's VDI, introduces loop5's.
   devices.remove("loop3");
   devices.add({ name: "loop5", sizeBytes: 8 * GiB, nameLabel: "SCSI 2:0:0:0" });
 
@@ -129,15 +154,18 @@ test("each step in a real host's order, with no SR scan at boot", async () => {
   expect(report.haltedVms).toEqual([await call("VM.get_uuid", media)]);
   expect(report.bootUnits).toEqual([{ unit: "x.service", exitCode: 0, output: "ok\n" }]);
   expect(report.kernelNames).toEqual({ ZS01: "loop3" });
-  expect(await vdiAt("/dev/xapi/block/loop3")).toBeDefined();
-  expect(await vdiAt("/dev/xapi/block/loop5")).toBeUndefined();
-  // xapi-autostart-vms: media-server starts; archive's VDI location is gone, its attach fails.
+  expect(seen.initComplete?.vdis).toEqual(expect.arrayContaining(["/dev/xapi/block/loop5"]));
+  expect(seen.initComplete?.vdis).not.toContain("/dev/xapi/block/loop3");
+  // archive's VBD is still there at init complete, its VDI ref dead: only the next GC pass (30 s
+  // on a real host, none here) destroys it.
+  expect(seen.initComplete?.deadVdiVbds).toEqual([archiveVbd]);
+  // xapi-autostart-vms: media-server starts; archive's VBD names a VDI that no longer exists.
   expect(report.autoStart).toEqual([
     { vm: await call("VM.get_uuid", media), started: true },
     {
       vm: await call("VM.get_uuid", archive),
       started: false,
-      error: "SR_BACKEND_FAILURE_46 [, The VDI is not available, ]",
+      error: `HANDLE_INVALID [VDI, ${await vdiRefOf(archiveVbd)}]`,
     },
   ]);
   expect(running(sim().control.state())).toEqual(["media-server"]);

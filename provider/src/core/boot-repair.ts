@@ -48,18 +48,35 @@ export function bootRepairRecordPath(identity: DiskIdentity): string {
 }
 
 /**
+ * The VBD a record re-creates when XAPI has already removed it at boot (the udev SR's boot scan
+ * forgets the old name's VDI, then the database GC destroys the VBD): the VM's uuid and the
+ * inputs' userdevice ("autodetect": the first free slot then), mode and bootable.
+ */
+export interface BootRepairVbd {
+  readonly vmUuid: string;
+  readonly userdevice: string;
+  readonly mode: "RW" | "RO";
+  readonly bootable: boolean;
+}
+
+/**
  * A passthrough's record: the tag its VBDs carry (xapi/vbd.ts VBD_TAG_KEY), the owner to tag a
- * re-created VBD with (printf %b escaped: it may hold blanks), and the matchers of its disk.
- * Same inputs, same bytes.
+ * re-created VBD with (printf %b escaped: it may hold blanks), the VBD to re-create (when the VM
+ * is known) and the matchers of its disk. Same inputs, same bytes.
  */
 export function renderBootRepairRecord(
   identity: DiskIdentity,
-  vbd: { readonly tag: string; readonly owner: string },
+  vbd: { readonly tag: string; readonly owner: string; readonly vbd?: BootRepairVbd | undefined },
 ): { readonly path: string; readonly text: string } {
+  const wanted = vbd.vbd;
   const lines = [
     "# xen-passthrough boot-repair record: written by `pulumi up`, removed by `pulumi destroy`.",
     `tag ${vbd.tag}`,
     `owner ${printfEscaped(vbd.owner)}`,
+    // The values passed the inputs' patterns (uuid, device number, RO|RW): no blanks.
+    ...(wanted === undefined
+      ? []
+      : [`vbd ${wanted.vmUuid} ${wanted.userdevice} ${wanted.mode} ${String(wanted.bootable)}`]),
     ...identityMatchers(identity).map((matcher) => `match ${matcher}`),
   ];
   return { path: bootRepairRecordPath(identity), text: `${lines.join("\n")}\n` };
@@ -119,6 +136,7 @@ export function bootRepairFacts(
     readonly identity: DiskIdentity;
     readonly tag: string;
     readonly owner: string;
+    readonly vbd?: BootRepairVbd | undefined;
   },
 ): BootRepairFacts {
   const record = renderBootRepairRecord(options.identity, options);

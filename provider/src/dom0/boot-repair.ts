@@ -4,17 +4,20 @@
 // that have the old one, and `pulumi up` rewrites it.
 //
 // What the script does, in order (docs/host.md "Host reboots and symlink names"): at this
-// point of the boot xapi runs, the udev SR's PBD is plugged and nothing has scanned the SR, so the
-// VDI records and our VBDs are the ones from before the reboot, while /dev/xapi/block is new.
+// point of the boot xapi runs and has plugged the udev SR's PBD, which scanned the SR (sm's
+// after_master_attach): a vanished name's VDI is already forgotten, and XAPI's database GC may
+// or may not have destroyed its VBDs yet. So the script works from its own records.
 // 1. For each record, where its disk is now: the /dev/xapi/block entry whose device udev
 //    describes with the record's matchers (ID_SERIAL..., a by-id link, or the kernel name).
-// 2. Each VBD with the record's tag whose VDI location does not hold that disk any more is
-//    written to a pending entry, then destroyed. If the destroy fails, the symlink is removed, so
-//    that no VM attaches another disk through it (its VM then fails to start instead).
-// 3. One SR scan (only when a VBD was destroyed): VDIs follow the new names.
-// 4. For each pending entry, the VBD again (same VM, userdevice, mode, bootable, unpluggable,
-//    tags) on the VDI where its disk is now. A pending entry outlives a failed run: the next
-//    boot finishes it, unless the provider has made the VBD meanwhile.
+// 2. Each VBD with the record's tag whose VDI location does not hold that disk any more (VDI
+//    gone, or another disk: a swap) is written to a pending entry, then destroyed. If the
+//    destroy fails, the symlink is removed, so that no VM attaches another disk through it (its
+//    VM then fails to start instead). A record with no tagged VBD at all (the GC destroyed it)
+//    gets a pending entry from its own "vbd" line.
+// 3. One SR scan (only when something is pending): VDIs follow the new names.
+// 4. For each pending entry, the VBD again (same VM, userdevice, mode, bootable, unpluggable when
+//    known, tags) on the VDI where its disk is now. A pending entry outlives a failed run: the
+//    next boot finishes it, unless the provider has made the VBD meanwhile.
 // Every step is logged to stdout (the journal) and to the log file; a failure is also left in
 // <state>/failed/<record> for refresh to report; the exit status is 1 if anything failed.
 // Only CentOS 7 dom0 tools (bash 4.2, systemd 219 udevadm, coreutils 8.22): no functions, no
@@ -99,7 +102,13 @@ nl=$'\n'
   # 2. VBDs whose VDI location no longer holds their disk: recorded as pending, then destroyed.
   for name in $names; do
     tag=""
-    while read -r key value; do [ "$key" = tag ] && tag=$value; done < "$records/$name"
+    want=""
+    while read -r key value; do
+      case "$key" in
+        tag) tag=$value ;;
+        vbd) want=$value ;;
+      esac
+    done < "$records/$name"
     if [ -z "$tag" ]; then
       echo "FAILED: $records/$name has no tag line"
       echo "its record has no tag" > "$state/failed/$name"
@@ -111,6 +120,13 @@ nl=$'\n'
       echo "xe vbd-list failed" > "$state/failed/$name"
       failed=1
       continue
+    fi
+    if [ -z "$vbds" ] && [ -n "$want" ]; then
+      # XAPI's GC has destroyed the VBD (its VDI was forgotten by the boot scan): the record says
+      # which VBD to make again ("-": unpluggable as XAPI's default, as the provider created it).
+      read -r vm userdevice mode bootable <<< "$want"
+      echo "$name $vm $userdevice $mode $bootable - none" > "$state/pending/record.$name" || failed=1
+      echo "no VBD of $name is left (VM $vm, device $userdevice): re-created from its record"
     fi
     for vbd in ${"$"}{vbds//,/ }; do
       if ! { vm=$(xe vbd-param-get uuid="$vbd" param-name=vm-uuid) &&
@@ -207,8 +223,10 @@ nl=$'\n'
       echo "FAILED: VBD $vbd of VM $vm (device $userdevice) not re-created: $reason"
       continue
     fi
+    plug=""
+    [ "$unpluggable" != - ] && plug="unpluggable=$unpluggable"
     if ! new=$(xe vbd-create vm-uuid="$vm" vdi-uuid="$vdi" device="$userdevice" mode="$mode" \
-      bootable="$bootable" unpluggable="$unpluggable" type=Disk); then
+      bootable="$bootable" $plug type=Disk); then
       failed=1
       echo "xe vbd-create failed: VBD of VM $vm not re-created" > "$state/failed/$name"
       echo "FAILED: xe vbd-create for VM $vm (device $userdevice) on $loc"

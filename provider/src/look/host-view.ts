@@ -188,6 +188,10 @@ export function viewOf(
       identity: inputs.disk,
       tag,
       owner,
+      vbd:
+        vm === undefined
+          ? undefined
+          : { vmUuid: vm.uuid, userdevice: inputs.userdevice, mode: inputs.mode, bootable: inputs.bootable },
     }),
     misplacedVbds,
     vbdOtherDisk:

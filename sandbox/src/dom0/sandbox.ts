@@ -81,7 +81,7 @@ export interface Sandbox extends SandboxDescription {
    * Reboots the whole host, in a real host's order: its VMs halt, XAPI stops, every disk detaches,
    * /dev empties, disks re-attach (those in `kernelNames`, by serial, at those names: two disks
    * can swap), udev coldplug runs while XAPI is down, XAPI starts (initial GC on the master, PBDs
-   * plugged, no SR scan), the enabled boot units between xapi-init-complete.target and
+   * plugged, the udev SR scanned), the enabled boot units between xapi-init-complete.target and
    * xapi-domains.service run, then VMs with other-config:auto_poweron=true start (when the pool's
    * other-config:auto_poweron is true). Bad options are refused before anything changes.
    */

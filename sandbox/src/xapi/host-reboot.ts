@@ -1,3 +1,6 @@
+import { reconcileUdevSr } from "./classes/sr";
+import { udevSrView } from "./classes/udev-vdi";
+import { isUdevSr } from "./classes/vdi";
 import { haltVm } from "./classes/vm";
 import type { GcReport } from "./gc";
 import { autoStartCandidates } from "./autostart";
@@ -62,14 +65,32 @@ function hostPbds(world: World, host: string): string[] {
 }
 
 /**
+ * Storage init at XAPI's start re-plugs the host's PBDs (xen-api `ocaml/xapi/xapi.ml`), a local
+ * SR with `SRmaster=true` (`helpers.ml` `get_srmaster`). sm's `SRCommand.py` `sr_attach` then marks
+ * the SR dirty and calls `after_master_attach`, whose default (`SR.py`, sm 2.30.8 to master) is
+ * `self.scan`; udevSR does not override it: the udev SR is scanned at every boot. (The dirty mark
+ * also makes the master's scan thread scan it again within ~30 s: not modelled, the boot scan has
+ * already done the same.) The simulated backends have nothing else to attach.
+ */
+async function plugAtStart(world: World, host: string): Promise<void> {
+  const { db } = world;
+  for (const pbd of hostPbds(world, host)) {
+    db.update(pbd, { currently_attached: true });
+    const sr = db.str(pbd, "SR");
+    if (db.has(sr, "SR") && isUdevSr(db, sr)) reconcileUdevSr(db, sr, (await udevSrView(world, sr)) ?? []);
+  }
+}
+
+/**
  * Reboots pool host `host`, in a real host's order (docs/host.md "Host reboots and symlink names"):
  * 1. the VMs resident on it halt (their domains die with the host; xapi's resync at start shows
  *    them Halted: done first here, our choice) and its XAPI stops answering;
  * 2. dom0 (hooks): disks detach, /dev empties, disks re-attach, udev coldplug while XAPI is down;
- * 3. XAPI starts: on the master, no session survives (sessions are not persisted), the initial `Db_gc.single_pass` (xen-api `ocaml/xapi/xapi.ml`
- *    `start_database_engine`), then the GC timer; storage init plugs the host's PBDs with
- *    `Xapi_pbd.plug` (sm `scripts/storage-init`): the udev SR's attach does nothing and no SR is
- *    scanned, so every VDI keeps its location, gone or not;
+ * 3. XAPI starts: on the master, no session survives (sessions are not persisted), the initial
+ *    `Db_gc.single_pass` (xen-api `ocaml/xapi/xapi.ml` `start_database_engine`), then the GC
+ *    timer; storage init plugs the host's PBDs (see plugAtStart): the udev SR is scanned, so a
+ *    VDI whose location is gone is forgotten (its VBDs stay, with a dead VDI ref, until the next
+ *    GC pass) and a new name gets a new VDI;
  * 4. init complete (xapi-init-complete.target): the enabled boot units (hooks);
  * 5. xapi-domains.service: xapi-autostart-vms (see autoStartCandidates).
  */
@@ -110,8 +131,11 @@ export async function rebootHost(
     // starts with no session, every session ref held before answers SESSION_INVALID.
     if (isMaster) for (const session of db.refs("session")) db.destroy(session);
     initialGc = isMaster ? deps.gc.startWithInitialPass() : undefined;
-    for (const pbd of hostPbds(world, host)) db.update(pbd, { currently_attached: true });
-    world.down.delete(host);
+    try {
+      await plugAtStart(world, host);
+    } finally {
+      world.down.delete(host);
+    }
   }
 
   const bootUnits = hooks === undefined ? [] : await hooks.afterInitComplete();
