@@ -22,6 +22,8 @@ export type { Stored } from "xen-sandbox";
 
 export interface OursResult {
   readonly wallMs: number;
+  /** performance.now() just before the provider process was started. */
+  readonly spawnedAt: number;
   readonly peakRssKiB: number;
   /** The resources' state after the command (undefined after delete). */
   readonly stored: readonly Stored[] | undefined;
@@ -86,7 +88,7 @@ export async function runOurs(
   mode: "RW" | "RO",
   before: readonly Stored[] | undefined,
 ): Promise<OursResult> {
-  const { engine, pid } = await startProviderEngine(provider);
+  const { engine, pid, spawnedAt } = await startProviderEngine(provider);
   try {
     const started = performance.now();
     const after = await Promise.all(
@@ -94,7 +96,7 @@ export async function runOurs(
     );
     const wallMs = performance.now() - started;
     const stored = operation === "delete" ? undefined : after.map(required);
-    return { wallMs, peakRssKiB: peakRssKiB(pid), stored };
+    return { wallMs, spawnedAt, peakRssKiB: peakRssKiB(pid), stored };
   } finally {
     await engine.host.stop();
   }
