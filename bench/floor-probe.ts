@@ -39,17 +39,19 @@ until udevadm control --reload 2>/dev/null; do
 done`;
 
 /**
- * Triggers the disks, settles on their events alone (`trigger --settle`, systemd >= 238), then
- * waits for every link to be there (`want=present`) or gone: udevds of several sandboxes share one
- * kernel, and now and then a settled event has not made its link yet, so the event is replayed
- * after a second, as the provider does.
+ * Triggers the disks and waits for their events alone (`trigger --settle`, systemd 238 and later;
+ * an older udevadm refuses the option and the probe triggers plainly), then waits for every link
+ * to be there (`want=present`) or gone: udevds of several sandboxes share one kernel, and now and
+ * then a settled event has not made its link yet, so the event is replayed each second, as the
+ * provider does.
  */
 function triggerAndWait(kernelNames: readonly string[], want: "present" | "gone"): string {
   const matches = kernelNames.map((name) => `--sysname-match=${q(name)}`).join(" ");
   const links = kernelNames.map((name) => q(`${PROBE_LINK_DIR}/${name}`)).join(" ");
   const ready =
     want === "present" ? `[ -L "$l" ] || missing=1` : `{ [ ! -e "$l" ] && [ ! -L "$l" ]; } || missing=1`;
-  return `udevadm trigger --settle --action=change --subsystem-match=block ${matches}
+  return `udevadm trigger --settle --action=change --subsystem-match=block ${matches} 2>/dev/null ||
+  udevadm trigger --action=change --subsystem-match=block ${matches}
 tries=0
 while :; do
   missing=

@@ -101,7 +101,10 @@ async function main(): Promise<void> {
     profile,
     oneWayDelayMs: cli.oneWayDelayMs,
     handRolled: cli.handRolled,
-    progress: (line) => process.stderr.write(`bench: ${line}\n`),
+    progress: (line) =>
+      process.stderr.write(
+        `bench: [${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`,
+      ),
   });
   const rows = toRows(results);
   const totalSeconds = (performance.now() - started) / 1000;
@@ -114,7 +117,8 @@ async function main(): Promise<void> {
     `xen-passthrough benchmark: profile "${profile.name}", latency proxy ${cli.oneWayDelayMs} ms each way, ` +
       `total ${totalSeconds.toFixed(0)} s\n` +
       `each run: the floor's probe, ours, hand; "med"/"min" = median/least of the runs; "x floor" = ours med / floor; ` +
-      `"1st SSH byte" = ms from the provider process's start to its first SSH byte (median); ` +
+      `"ready"/"1st SSH byte" = ms from the provider process's start to ready for the first call ` +
+      `(where "ours" starts) / to its first SSH byte (medians); ` +
       `counts are per command, all hosts together (median run), and SSH connections/XAPI logins per host; ` +
       `"hand" = hand-rolled ssh + udev + xe per disk; speed-up = hand med / ours med\n\n` +
       `${formatTable(rows)}\n\n${floorNotes(results, cli.oneWayDelayMs)}\n`,

@@ -41,6 +41,11 @@ export interface Sample {
    * the first byte of its first SSH connection, as the latency proxy saw it.
    */
   readonly firstSshByteMs?: number;
+  /**
+   * Ours only: from the bench starting the provider process to the process ready for the
+   * engine's first call (started and configured); wallMs starts there.
+   */
+  readonly readyMs?: number;
 }
 
 export interface ScenarioResult {
@@ -158,6 +163,7 @@ async function runLayout(
         wallMs: result.wallMs,
         counts: total,
         perHost,
+        readyMs: result.readyAt - result.spawnedAt,
         ...(firstByte === undefined ? {} : { firstSshByteMs: firstByte - result.spawnedAt }),
       });
       rss.set(operation, Math.max(rss.get(operation) ?? 0, result.peakRssKiB));

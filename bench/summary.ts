@@ -18,6 +18,8 @@ export interface Row {
   readonly ratioToFloor: number | undefined;
   /** Median over the runs of the provider process's start to its first SSH byte; undefined when it sent none (preview). */
   readonly firstSshByteMs: number | undefined;
+  /** Median over the runs of the provider process's start to ready for the engine's first call. */
+  readonly readyMs: number | undefined;
   /** Counts of the median run. */
   readonly counts: Counts;
   /** The same run's counts on each host of the layout. */
@@ -58,6 +60,7 @@ export function toRows(results: readonly ScenarioResult[]): Row[] {
     const firstBytes = result.ours.samples.flatMap((s) =>
       s.firstSshByteMs === undefined ? [] : [s.firstSshByteMs],
     );
+    const ready = result.ours.samples.flatMap((s) => (s.readyMs === undefined ? [] : [s.readyMs]));
     const theirs = result.handRolled;
     const theirMedian = theirs === undefined ? undefined : median(theirs.samples.map((s) => s.wallMs));
     const typical = medianSample(result.ours.samples);
@@ -70,6 +73,7 @@ export function toRows(results: readonly ScenarioResult[]): Row[] {
       floorMs: result.floorMs,
       ratioToFloor: result.floorMs > 0 ? medianMs / result.floorMs : undefined,
       firstSshByteMs: firstBytes.length > 0 ? median(firstBytes) : undefined,
+      readyMs: ready.length > 0 ? median(ready) : undefined,
       counts: typical.counts,
       perHost: typical.perHost,
       peakRssMiB: result.ours.peakRssKiB / 1024,
@@ -97,6 +101,7 @@ const HEADER = [
   "ours min",
   "floor ms",
   "x floor",
+  "ready",
   "1st SSH byte",
   "ssh conn",
   "ssh exec",
@@ -119,6 +124,7 @@ export function formatTable(rows: readonly Row[]): string {
     row.minMs.toFixed(0),
     row.floorMs.toFixed(0),
     row.ratioToFloor === undefined ? "-" : `${row.ratioToFloor.toFixed(2)}x`,
+    row.readyMs === undefined ? "-" : row.readyMs.toFixed(0),
     row.firstSshByteMs === undefined ? "-" : row.firstSshByteMs.toFixed(0),
     String(row.counts.sshConnections),
     String(row.counts.sshExecs),
