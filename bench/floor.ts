@@ -1,14 +1,18 @@
 /**
  * The floor: the least wall time a scenario can take on the host, whatever the client does.
  * It is the longest chain of work the host itself serializes (plugs per VM, scans per SR, the
- * global VBD.create mutex) plus the round trips no client can avoid (SSH connection set-up, one
- * SSH exec, one XAPI login). Pure: from the simulator's profile, the network and the layout.
+ * global VBD.create mutex), from the simulator's profile, plus what the host's sshd and udevd
+ * cost, measured on the same hosts through the same latency proxy by a minimal client
+ * (floor-probe.ts): SSH connection set-up, a bare exec, one udev round for the layout's disks and
+ * its removal. Pure: from the profile, the network, the layout and the measured least costs.
  *
- * What is left out on purpose (so the floor stays a lower bound): udev's own work (reload,
- * trigger, settle: no public figure, the profile has none), SSH crypto time, jitter, and the
- * engine's own gRPC calls to the provider host.
+ * Each term says where it comes from: "probe" (measured, the least of the samples) or "profile"
+ * (the simulator's service times plus the proxy's round trips). What is left out on purpose (so
+ * the floor stays a lower bound): jitter, the provider host's own start-up, and the engine's
+ * gRPC calls to it.
  */
 import type { ServiceTimeProfile } from "xen-sandbox";
+import type { ProbeSample } from "./host-costs";
 
 export type Operation = "create" | "refresh" | "update" | "delete" | "preview";
 
@@ -27,9 +31,14 @@ export interface Network {
 /** The parts of the profile the floor uses. */
 export type FloorProfile = Pick<ServiceTimeProfile, "baseLatencyMs" | "loginMs" | "methodExtraMs">;
 
+/** "probe": measured on the host by the floor's probe; "profile": the simulator's profile and the network. */
+export type TermSource = "probe" | "profile";
+
 export interface FloorTerm {
   readonly name: string;
   readonly ms: number;
+  /** Where the term's figure comes from (for a max or min: the branch that won). */
+  readonly source: TermSource;
 }
 
 export interface Floor {
@@ -38,15 +47,16 @@ export interface Floor {
   readonly terms: readonly FloorTerm[];
 }
 
-/**
- * Round trips of an SSH connection's set-up: key exchange, service request, public-key auth
- * (TCP's own handshake to the proxy is local and free). A real client needs at least these.
- */
-export const SSH_CONNECT_ROUND_TRIPS = 3;
-/** One exec: open a session channel, then the exec request whose reply carries output and exit. */
-export const SSH_EXEC_ROUND_TRIPS = 2;
+/** What the probe measured on each host of the shape, in its order: the least of the samples. */
+export type MeasuredHosts = readonly ProbeSample[];
 
-export function floorOf(operation: Operation, shape: Shape, profile: FloorProfile, network: Network): Floor {
+export function floorOf(
+  operation: Operation,
+  shape: Shape,
+  profile: FloorProfile,
+  network: Network,
+  measured: MeasuredHosts,
+): Floor {
   // Preview is check + diff in the provider host: no remote call is needed at all.
   if (operation === "preview") return { ms: 0, terms: [] };
   // Hosts work in parallel (each its own SSH connection, dom0, udev SR and VMs), so the floor is
@@ -56,9 +66,11 @@ export function floorOf(operation: Operation, shape: Shape, profile: FloorProfil
   // master (xen-api api_server.ml), a hop the simulator does not charge; the floor follows the
   // simulator's profile, so it stays a lower bound of what the simulator allows.
   const poolCreates = shape.pool === true ? sum(shape.hosts.flatMap((host) => host.disksPerVm)) : undefined;
-  const chains = shape.hosts.map((host) =>
-    hostChain(operation, host.disksPerVm, profile, network, poolCreates),
-  );
+  const chains = shape.hosts.map((host, index) => {
+    const costs = measured[index];
+    if (costs === undefined) throw new Error(`internal error: no measured host costs for host ${index + 1}`);
+    return hostChain(operation, host.disksPerVm, profile, network, costs, poolCreates);
+  });
   return chains.reduce<Floor>((slowest, chain) => (chain.ms > slowest.ms ? chain : slowest), {
     ms: 0,
     terms: [],
@@ -70,6 +82,7 @@ function hostChain(
   disksPerVm: readonly number[],
   profile: FloorProfile,
   network: Network,
+  host: ProbeSample,
   /** In a pool: the creates of every host, which queue on the master's VBD.create mutex. */
   poolCreates: number | undefined,
 ): Floor {
@@ -83,25 +96,31 @@ function hostChain(
   const busiestVm = Math.max(0, ...disksPerVm);
 
   const terms: FloorTerm[] = [];
-  const add = (name: string, ms: number) => terms.push({ name, ms });
+  const add = (name: string, ms: number, source: TermSource) => terms.push({ name, ms, source });
+  /** The longer of a measured and a profile branch that run side by side. */
+  const addMax = (name: string, probe: number, fromProfile: number) =>
+    add(name, Math.max(probe, fromProfile), probe >= fromProfile ? "probe" : "profile");
 
-  add("SSH connection set-up", SSH_CONNECT_ROUND_TRIPS * rtt);
+  // Everything goes over the one SSH connection (XAPI through a forwarded channel), so its set-up
+  // comes first; the measured figure includes the proxy's round trips.
+  add("SSH connection set-up", host.sshSetupMs, "probe");
   // The XAPI login (through a forwarded channel: one round trip to open it) and the one lookup
-  // every operation needs (records of VMs/VBDs/VDIs in one batch) run while the SSH exec runs.
+  // every operation needs (records of VMs/VBDs/VDIs in one batch) run while an SSH exec runs.
   const login = rtt + call + profile.loginMs.local;
   const lookup = call;
-  const exec = SSH_EXEC_ROUND_TRIPS * rtt;
 
   switch (operation) {
     case "create": {
       // Nothing may change before bad input is refused (the boot disk, a disk in use, a VM that
-      // cannot take it): one look at dom0 and one at XAPI come first, side by side.
-      add("max(one SSH exec: dom0 look, XAPI login + lookup)", Math.max(exec, login + lookup));
-      // The rule write + reload + trigger + wait is one exec; XAPI only sees the VDI after it.
-      add("one SSH exec: rules + trigger + wait", exec);
+      // cannot take it): one look at dom0 (an exec: at least a bare one) and one at XAPI come
+      // first, side by side.
+      addMax("max(exec of `true` for the dom0 look, XAPI login + lookup)", host.bareExecMs, login + lookup);
+      // Rules written, udev reloaded, the disks triggered, the links there: one exec, measured
+      // whole. XAPI only sees the VDI after it.
+      add("udev round: rules, reload, trigger, links (one exec)", host.udevAddMs, "probe");
       // One scan of the udev SR finds every new VDI (scans on one SR serialize: one is the least).
-      add("SR.scan (serialized per SR)", call + extra("SR.scan"));
-      add("VDI lookup after the scan", call);
+      add("SR.scan (serialized per SR)", call + extra("SR.scan"), "profile");
+      add("VDI lookup after the scan", call, "profile");
       // Creates queue on one global mutex; plugs queue per VM and start once their VBD exists.
       // Longest of: every create then one plug, or one create then the busiest VM's plugs.
       const createExtra = extra("VBD.create");
@@ -109,29 +128,39 @@ function hostChain(
       add(
         "max(VBD.create mutex chain + 1 plug, 1 create + busiest VM's plug chain)",
         call + Math.max(queuedCreates * createExtra + plug, createExtra + busiestVm * plug) + call,
+        "profile",
       );
       break;
     }
     case "refresh":
       // One probe exec (rules, symlinks, disks) and one batched XAPI read, in parallel.
-      add("max(one SSH exec probe, XAPI login + one batched read)", Math.max(exec, login + lookup));
+      addMax(
+        "max(exec of `true` for the dom0 probe, XAPI login + one batched read)",
+        host.bareExecMs,
+        login + lookup,
+      );
       break;
     case "update": {
       // A mode change means a new VBD: unplug, destroy, create, plug, on the VM's queue.
-      add("max(one SSH exec probe, XAPI login + lookup)", Math.max(exec, login + lookup));
+      addMax("max(exec of `true` for the dom0 probe, XAPI login + lookup)", host.bareExecMs, login + lookup);
       const perVm = busiestVm * (extra("VBD.unplug") + extra("VBD.plug"));
-      add("busiest VM's unplug + plug chain", call + perVm + call);
-      add("VBD.destroy + VBD.create (mutex chain)", 2 * call + queuedCreates * extra("VBD.create"));
+      add("busiest VM's unplug + plug chain", call + perVm + call, "profile");
+      add(
+        "VBD.destroy + VBD.create (mutex chain)",
+        2 * call + queuedCreates * extra("VBD.create"),
+        "profile",
+      );
       break;
     }
     case "delete":
-      add("XAPI login + lookup", login + lookup);
-      add("busiest VM's unplug chain", call + busiestVm * extra("VBD.unplug"));
-      add("VBD.destroy", call + extra("VBD.destroy"));
-      // The symlink must stay until the VBD is gone; then one exec removes rules and triggers.
-      add("one SSH exec: remove rules + trigger", exec);
+      add("XAPI login + lookup", login + lookup, "profile");
+      add("busiest VM's unplug chain", call + busiestVm * extra("VBD.unplug"), "profile");
+      add("VBD.destroy", call + extra("VBD.destroy"), "profile");
+      // The symlink must stay until the VBD is gone; then one exec removes the rules, reloads,
+      // triggers and waits for the links to go (the SR can only forget a VDI whose link is gone).
+      add("udev round: remove rules, reload, trigger, links gone (one exec)", host.udevRemoveMs, "probe");
       // Then the SR forgets the VDI: by a scan, or by VDI.forget (a record only), whichever is cheaper.
-      add("min(SR.scan, VDI.forget)", call + Math.min(extra("SR.scan"), extra("VDI.forget")));
+      add("min(SR.scan, VDI.forget)", call + Math.min(extra("SR.scan"), extra("VDI.forget")), "profile");
       break;
   }
   return { ms: terms.reduce((sum, term) => sum + term.ms, 0), terms };

@@ -1,55 +1,50 @@
 /**
- * What the sandbox host's sshd costs by itself, measured by a warm client (this process, ssh2
- * already loaded, nothing else to do): an SSH connection's set-up, and one exec of `true` on an
- * open connection. The floor counts round trips alone for both (the profile has no figure for
- * sshd's fork, key exchange and session start), so these say how much of the gap between our
- * time and the floor belongs to the host whatever the client. Printed beside the table; never
- * part of the floor.
+ * Pure: what the host itself costs, as the floor's probe (floor-probe.ts) measured it, and the
+ * least of the samples, which is what the floor counts. A minimum, not a median: the floor must
+ * stay below what any client can reach, and a quiet moment of the machine is the host's real
+ * cost, a busy one is not.
  */
-import type { Client } from "ssh2";
-import { dial, type SshTarget } from "./ssh-command";
-import { median } from "./summary";
 
-export interface HostCosts {
-  /** Median time from dial to an authenticated connection. */
+/** One probe of one host: a minimal client's steps, each timed alone. */
+export interface ProbeSample {
+  /** From dialling (through the latency proxy) to an authenticated connection. */
   readonly sshSetupMs: number;
-  /** Median time of `exec true` on an open connection, from the request to the channel's close. */
+  /** `exec true` on the open connection, from the request to the channel's close. */
   readonly bareExecMs: number;
-  readonly samples: number;
+  /** One exec: write the rules of the host's disks in the layout, reload, trigger them, wait for the links. */
+  readonly udevAddMs: number;
+  /** One exec: remove those rules, reload, trigger the disks, wait for the links to go. */
+  readonly udevRemoveMs: number;
 }
 
-/** Choice: five of each, enough for a median that one slow dial does not move. */
-export const HOST_COST_SAMPLES = 5;
+export const PROBE_STEPS: readonly (keyof ProbeSample)[] = [
+  "sshSetupMs",
+  "bareExecMs",
+  "udevAddMs",
+  "udevRemoveMs",
+];
 
-export async function measureHostCosts(target: SshTarget, samples = HOST_COST_SAMPLES): Promise<HostCosts> {
-  const setups: number[] = [];
-  const execs: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    const started = performance.now();
-    const client = await dial(target);
-    setups.push(performance.now() - started);
-    try {
-      const execStarted = performance.now();
-      await execTrue(client);
-      execs.push(performance.now() - execStarted);
-    } finally {
-      // A reset can still arrive after we are done with the connection: nothing to report.
-      client.on("error", () => undefined);
-      client.end();
-    }
-  }
-  return { sshSetupMs: median(setups), bareExecMs: median(execs), samples };
+/** One host of a layout: every probe sample of the bench's runs, and their least. */
+export interface HostCosts {
+  /** The layout's disks on this host (the udev round's size). */
+  readonly disks: number;
+  readonly samples: readonly ProbeSample[];
+  /** Each step's least over the samples (steps apart: the least set-up may come from another run than the least exec). */
+  readonly least: ProbeSample;
 }
 
-function execTrue(client: Client): Promise<void> {
-  return new Promise((resolve, reject) => {
-    client.exec("true", (error, channel) => {
-      if (error !== undefined) return reject(error);
-      channel.resume();
-      channel.stderr.resume();
-      channel.once("close", (code: number | null) =>
-        code === 0 ? resolve() : reject(new Error(`\`true\` exited ${String(code)} on the sandbox host`)),
-      );
-    });
-  });
+export function hostCostsOf(disks: number, samples: readonly ProbeSample[]): HostCosts {
+  return { disks, samples: [...samples], least: leastOf(samples) };
+}
+
+/** Each step's minimum over the samples. */
+export function leastOf(samples: readonly ProbeSample[]): ProbeSample {
+  if (samples.length === 0) throw new Error("internal error: the floor's probe took no sample");
+  const least = (step: keyof ProbeSample) => Math.min(...samples.map((sample) => sample[step]));
+  return {
+    sshSetupMs: least("sshSetupMs"),
+    bareExecMs: least("bareExecMs"),
+    udevAddMs: least("udevAddMs"),
+    udevRemoveMs: least("udevRemoveMs"),
+  };
 }

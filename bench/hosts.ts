@@ -26,6 +26,8 @@ export interface BenchHost {
   readonly vmUuids: readonly string[];
   /** The host's own udev "Removable storage" SR. */
   readonly srUuid: string;
+  /** When each client of the host's latency proxy sent its first byte (performance.now()). */
+  firstClientBytes(): readonly number[];
   /** The host's reference in its simulator: the trace names the host of each call by it. */
   readonly hostRef: string;
   readonly sandbox: Sandbox;
@@ -145,6 +147,7 @@ function describeHost(index: number, sandbox: Sandbox, proxy: LatencyProxy, vmNa
     vmNames,
     vmUuids,
     srUuid: sr.uuid,
+    firstClientBytes: () => proxy.firstClientBytes(),
     hostRef: self.ref,
     sandbox,
   };

@@ -6,7 +6,7 @@
 import { profiles } from "xen-sandbox";
 import { LAYOUTS, type Layout } from "./layouts";
 import { runBench } from "./run";
-import { formatTable, hostCostsText, toRows } from "./summary";
+import { floorNotes, formatTable, toRows } from "./summary";
 
 /**
  * Choice: 1 ms each way (2 ms round trip), a homelab network between the CI runner and the host
@@ -14,9 +14,12 @@ import { formatTable, hostCostsText, toRows } from "./summary";
  */
 export const DEFAULT_ONE_WAY_DELAY_MS = 1;
 
-/** Choice: enough runs for a median while the whole benchmark stays under ~10 minutes on 2 cores. */
+/**
+ * Choice: five runs, enough for a median that one disturbed run does not move and a least that
+ * the floor can trust, while the whole benchmark stays under ~25 minutes on 2 cores.
+ */
 export function defaultRuns(_layout: Layout): number {
-  return 3;
+  return 5;
 }
 
 interface Cli {
@@ -98,7 +101,10 @@ async function main(): Promise<void> {
     profile,
     oneWayDelayMs: cli.oneWayDelayMs,
     handRolled: cli.handRolled,
-    progress: (line) => process.stderr.write(`bench: ${line}\n`),
+    progress: (line) =>
+      process.stderr.write(
+        `bench: [${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`,
+      ),
   });
   const rows = toRows(results);
   const totalSeconds = (performance.now() - started) / 1000;
@@ -109,10 +115,13 @@ async function main(): Promise<void> {
   }
   process.stdout.write(
     `xen-passthrough benchmark: profile "${profile.name}", latency proxy ${cli.oneWayDelayMs} ms each way, ` +
-      `median of "runs" runs, total ${totalSeconds.toFixed(0)} s\n` +
+      `total ${totalSeconds.toFixed(0)} s\n` +
+      `each run: the floor's probe, ours, hand; "med"/"min" = median/least of the runs; "x floor" = ours med / floor; ` +
+      `"ready"/"1st SSH byte" = ms from the provider process's start to ready for the first call ` +
+      `(where "ours" starts) / to its first SSH byte (medians); ` +
       `counts are per command, all hosts together (median run), and SSH connections/XAPI logins per host; ` +
-      `"hand" = hand-rolled ssh + udev + xe per disk\n\n` +
-      `${formatTable(rows)}\n\n${hostCostsText(results, cli.oneWayDelayMs)}\n`,
+      `"hand" = hand-rolled ssh + udev + xe per disk; speed-up = hand med / ours med\n\n` +
+      `${formatTable(rows)}\n\n${floorNotes(results, cli.oneWayDelayMs)}\n`,
   );
 }
 

@@ -22,6 +22,10 @@ export type { Stored } from "xen-sandbox";
 
 export interface OursResult {
   readonly wallMs: number;
+  /** performance.now() just before the provider process was started. */
+  readonly spawnedAt: number;
+  /** performance.now() once it was started and configured: the first call goes out then. */
+  readonly readyAt: number;
   readonly peakRssKiB: number;
   /** The resources' state after the command (undefined after delete). */
   readonly stored: readonly Stored[] | undefined;
@@ -86,15 +90,15 @@ export async function runOurs(
   mode: "RW" | "RO",
   before: readonly Stored[] | undefined,
 ): Promise<OursResult> {
-  const { engine, pid } = await startProviderEngine(provider);
+  const { engine, pid, spawnedAt } = await startProviderEngine(provider);
   try {
-    const started = performance.now();
+    const readyAt = performance.now();
     const after = await Promise.all(
       disks.map((disk, index) => STEPS[operation](engine, args(disk, mode), before?.[index])),
     );
-    const wallMs = performance.now() - started;
+    const wallMs = performance.now() - readyAt;
     const stored = operation === "delete" ? undefined : after.map(required);
-    return { wallMs, peakRssKiB: peakRssKiB(pid), stored };
+    return { wallMs, spawnedAt, readyAt, peakRssKiB: peakRssKiB(pid), stored };
   } finally {
     await engine.host.stop();
   }

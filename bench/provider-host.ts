@@ -24,17 +24,20 @@ export async function serializedProvider(): Promise<string> {
 export interface RunningEngine {
   readonly engine: Engine;
   readonly pid: number;
+  /** performance.now() just before the process was started. */
+  readonly spawnedAt: number;
 }
 
 export async function startProviderEngine(provider: string): Promise<RunningEngine> {
   const before = new Set(childHostPids());
+  const spawnedAt = performance.now();
   const engine = await startEngine(provider, { cwd: REPO_ROOT });
   const pid = childHostPids().find((candidate) => !before.has(candidate));
   if (pid === undefined) {
     await engine.host.stop();
     throw new Error("started a dynamic-provider host but found no new child process running it");
   }
-  return { engine, pid };
+  return { engine, pid, spawnedAt };
 }
 
 /** Child processes of this one that run the dynamic-provider host. */

@@ -1,13 +1,16 @@
 /**
- * The benchmark: for each layout and run, every scenario by our provider and by the hand-rolled
- * baseline, against the same hosts, with counts of the remote work each did.
+ * The benchmark: for each layout and run, the floor's probe of the hosts, then every scenario by
+ * our provider, then by the hand-rolled baseline (probe, ours, hand, probe, ours, hand...: a
+ * machine that drifts during the bench hits all three alike), against the same hosts, with counts
+ * of the remote work each did.
  */
 import type { ServiceTimeProfile } from "xen-sandbox";
-import { floorOf, type Operation } from "./floor";
+import { floorOf, type Floor, type Operation } from "./floor";
+import { probeHost } from "./floor-probe";
 import { runHandRolled } from "./handrolled";
 import type { HandRolledOutputs } from "./handrolled-scripts";
-import { startHosts, type Counts, type Hosts } from "./hosts";
-import { measureHostCosts, type HostCosts } from "./host-costs";
+import { startHosts, type BenchHost, type Counts, type Hosts } from "./hosts";
+import { hostCostsOf, type HostCosts, type ProbeSample } from "./host-costs";
 import { hostNeeds, placements, type Layout } from "./layouts";
 import { runOurs, type PlacedDisk, type Stored } from "./ours";
 import { serializedProvider } from "./provider-host";
@@ -33,18 +36,34 @@ export interface Sample {
   readonly counts: Counts;
   /** Each host of the layout, in its order. */
   readonly perHost: readonly Counts[];
+  /**
+   * Ours only, for operations that reach a host: from the bench starting the provider process to
+   * the first byte of its first SSH connection, as the latency proxy saw it.
+   */
+  readonly firstSshByteMs?: number;
+  /**
+   * Ours only: from the bench starting the provider process to the process ready for the
+   * engine's first call (started and configured); wallMs starts there.
+   */
+  readonly readyMs?: number;
 }
 
 export interface ScenarioResult {
   readonly layout: string;
   readonly operation: Operation;
   readonly runs: number;
+  /** floor.ms, kept apart for readers of the JSON. */
   readonly floorMs: number;
+  /** The floor's terms, each with its source (floor.ts). */
+  readonly floor: Floor;
   readonly ours: { readonly samples: Sample[]; readonly peakRssKiB: number };
   /** Absent for preview (nothing remote to run) and when the baseline was not asked for. */
   readonly handRolled?: { readonly samples: Sample[] };
-  /** The first host's sshd by itself (host-costs.ts), measured on the hosts this layout ran on. */
-  readonly hostCosts: HostCosts;
+  /**
+   * What each host of the layout costs by itself, every probe sample (one per run) and their least
+   * (host-costs.ts); the same object for every operation of the layout.
+   */
+  readonly hostCosts: readonly HostCosts[];
 }
 
 export async function runBench(options: BenchOptions): Promise<ScenarioResult[]> {
@@ -85,12 +104,9 @@ async function runOnHosts(
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    const first = hosts.hosts[0];
-    if (first === undefined) throw new Error("internal error: no host started");
-    const hostCosts = await measureHostCosts(first.ssh);
     const results: ScenarioResult[] = [];
     for (const layout of layouts) {
-      results.push(...(await runLayout(layout, hosts, provider, options, say, hostCosts)));
+      results.push(...(await runLayout(layout, hosts, provider, options, say)));
     }
     return results;
   } finally {
@@ -120,23 +136,36 @@ async function runLayout(
   provider: string,
   options: BenchOptions,
   say: (line: string) => void,
-  hostCosts: HostCosts,
 ): Promise<ScenarioResult[]> {
   const disks = placeDisks(layout, hosts);
+  const layoutHosts = hosts.hosts.slice(0, layout.hosts.length);
+  const disksOn = (host: number) => disks.filter((disk) => disk.host.index === host);
   const runs = options.runs(layout);
+  const probes: ProbeSample[][] = layoutHosts.map(() => []);
   const ours = new Map<Operation, Sample[]>(RUN_ORDER.map((op) => [op, []]));
   const theirs = new Map<Operation, Sample[]>(RUN_ORDER.map((op) => [op, []]));
   const rss = new Map<Operation, number>();
 
   for (let run = 1; run <= runs; run++) {
     say(`${layout.name}: run ${run}/${runs}`);
+    say(`${layout.name}: the floor's probe`);
+    // Every host at once, as the scenarios reach them.
+    const sampled = await Promise.all(layoutHosts.map((host) => probeHost(host.ssh, disksOn(host.index))));
+    sampled.forEach((sample, index) => probes[index]?.push(sample));
     let stored: readonly Stored[] | undefined;
     for (const operation of RUN_ORDER) {
       say(`${layout.name}: ours ${operation}`);
       const count = hosts.startCounting(layout.hosts.length);
       const result = await runOurs(operation, disks, provider, operation === "update" ? "RO" : "RW", stored);
       const { total, perHost } = count();
-      ours.get(operation)?.push({ wallMs: result.wallMs, counts: total, perHost });
+      const firstByte = firstByteAfter(layoutHosts, result.spawnedAt);
+      ours.get(operation)?.push({
+        wallMs: result.wallMs,
+        counts: total,
+        perHost,
+        readyMs: result.readyAt - result.spawnedAt,
+        ...(firstByte === undefined ? {} : { firstSshByteMs: firstByte - result.spawnedAt }),
+      });
       rss.set(operation, Math.max(rss.get(operation) ?? 0, result.peakRssKiB));
       stored = result.stored;
     }
@@ -153,16 +182,32 @@ async function runLayout(
     }
   }
 
+  const hostCosts = probes.map((samples, index) => hostCostsOf(disksOn(index).length, samples));
+  const least = hostCosts.map((costs) => costs.least);
   return RUN_ORDER.map((operation) => {
     const handRolled = theirs.get(operation) ?? [];
+    const floor = floorOf(
+      operation,
+      layout,
+      options.profile,
+      { oneWayDelayMs: options.oneWayDelayMs },
+      least,
+    );
     return {
       layout: layout.name,
       operation,
       runs,
-      floorMs: floorOf(operation, layout, options.profile, { oneWayDelayMs: options.oneWayDelayMs }).ms,
+      floorMs: floor.ms,
+      floor,
       ours: { samples: ours.get(operation) ?? [], peakRssKiB: rss.get(operation) ?? 0 },
       ...(handRolled.length > 0 ? { handRolled: { samples: handRolled } } : {}),
       hostCosts,
     };
   });
+}
+
+/** The first client byte any of the hosts' proxies saw since `since` (only ours runs meanwhile). */
+function firstByteAfter(hosts: readonly BenchHost[], since: number): number | undefined {
+  const after = hosts.flatMap((host) => host.firstClientBytes().filter((at) => at >= since));
+  return after.length === 0 ? undefined : Math.min(...after);
 }

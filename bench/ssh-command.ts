@@ -42,27 +42,33 @@ export async function runOverFreshConnection(target: SshTarget, script: string):
 
 async function runOnce(target: SshTarget, script: string): Promise<string> {
   const client = await dial(target);
+  try {
+    return await execOn(client, script, `hand-rolled command on ${target.host}:${target.port}`);
+  } finally {
+    // A reset can still arrive after we are done with the connection: nothing to report.
+    client.on("error", () => undefined);
+    client.end();
+  }
+}
+
+/** Runs `command` on an open connection; resolves with stdout, rejects (naming `what`) on a non-zero exit. */
+export function execOn(client: Client, command: string, what: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const fail = (error: Error) => {
-      client.end();
+      client.off("error", fail);
       reject(error);
     };
     client.once("error", fail);
-    client.exec(script, (error, channel) => {
+    client.exec(command, (error, channel) => {
       if (error !== undefined) return fail(error);
       let stdout = "";
       let stderr = "";
       channel.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
       channel.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
       channel.once("close", (code: number | null) => {
-        client.end();
+        client.off("error", fail);
         if (code === 0) resolve(stdout);
-        else
-          reject(
-            new Error(
-              `hand-rolled command on ${target.host}:${target.port} exited ${String(code)}: ${stderr.trim()}`,
-            ),
-          );
+        else reject(new Error(`${what} exited ${String(code)}: ${stderr.trim()}`));
       });
     });
   });

@@ -1,8 +1,9 @@
 /**
- * Pure: the table's rows from the raw samples (medians, ratios), and the table as text.
+ * Pure: the table's rows from the raw samples (medians, minima, ratios), the table as text, and
+ * the notes that say where each term of the floor comes from.
  */
 import { perHostText, type Counts } from "./counts";
-import { SSH_CONNECT_ROUND_TRIPS, SSH_EXEC_ROUND_TRIPS, type Operation } from "./floor";
+import type { Operation } from "./floor";
 import type { HostCosts } from "./host-costs";
 import type { Sample, ScenarioResult } from "./run";
 
@@ -11,15 +12,26 @@ export interface Row {
   readonly layout: string;
   readonly runs: number;
   readonly medianMs: number;
+  readonly minMs: number;
   readonly floorMs: number;
   /** medianMs / floorMs; undefined when the floor is 0 (preview). */
   readonly ratioToFloor: number | undefined;
+  /** Median over the runs of the provider process's start to its first SSH byte; undefined when it sent none (preview). */
+  readonly firstSshByteMs: number | undefined;
+  /** Median over the runs of the provider process's start to ready for the engine's first call. */
+  readonly readyMs: number | undefined;
   /** Counts of the median run. */
   readonly counts: Counts;
   /** The same run's counts on each host of the layout. */
   readonly perHost: readonly Counts[];
   readonly peakRssMiB: number;
-  readonly handRolled?: { readonly medianMs: number; readonly counts: Counts; readonly speedUp: number };
+  readonly handRolled?: {
+    readonly medianMs: number;
+    readonly minMs: number;
+    readonly counts: Counts;
+    /** Their median / our median. */
+    readonly speedUp: number;
+  };
 }
 
 /** The order rows are printed in. */
@@ -43,7 +55,12 @@ function medianSample(samples: readonly Sample[]): Sample {
 
 export function toRows(results: readonly ScenarioResult[]): Row[] {
   const rows = results.map((result): Row => {
-    const medianMs = median(result.ours.samples.map((s) => s.wallMs));
+    const walls = result.ours.samples.map((s) => s.wallMs);
+    const medianMs = median(walls);
+    const firstBytes = result.ours.samples.flatMap((s) =>
+      s.firstSshByteMs === undefined ? [] : [s.firstSshByteMs],
+    );
+    const ready = result.ours.samples.flatMap((s) => (s.readyMs === undefined ? [] : [s.readyMs]));
     const theirs = result.handRolled;
     const theirMedian = theirs === undefined ? undefined : median(theirs.samples.map((s) => s.wallMs));
     const typical = medianSample(result.ours.samples);
@@ -52,8 +69,11 @@ export function toRows(results: readonly ScenarioResult[]): Row[] {
       layout: result.layout,
       runs: result.runs,
       medianMs,
+      minMs: Math.min(...walls),
       floorMs: result.floorMs,
       ratioToFloor: result.floorMs > 0 ? medianMs / result.floorMs : undefined,
+      firstSshByteMs: firstBytes.length > 0 ? median(firstBytes) : undefined,
+      readyMs: ready.length > 0 ? median(ready) : undefined,
       counts: typical.counts,
       perHost: typical.perHost,
       peakRssMiB: result.ours.peakRssKiB / 1024,
@@ -62,6 +82,7 @@ export function toRows(results: readonly ScenarioResult[]): Row[] {
         : {
             handRolled: {
               medianMs: theirMedian,
+              minMs: Math.min(...theirs.samples.map((s) => s.wallMs)),
               counts: medianSample(theirs.samples).counts,
               speedUp: theirMedian / medianMs,
             },
@@ -76,16 +97,20 @@ const HEADER = [
   "scenario",
   "layout",
   "runs",
-  "ours ms",
+  "ours med",
+  "ours min",
   "floor ms",
   "x floor",
+  "ready",
+  "1st SSH byte",
   "ssh conn",
   "ssh exec",
   "xapi login",
   "xapi calls",
   "per host conn/login",
   "host RSS MiB",
-  "hand ms",
+  "hand med",
+  "hand min",
   "hand conn/exec/login/calls",
   "speed-up",
 ];
@@ -96,8 +121,11 @@ export function formatTable(rows: readonly Row[]): string {
     row.layout,
     String(row.runs),
     row.medianMs.toFixed(0),
+    row.minMs.toFixed(0),
     row.floorMs.toFixed(0),
     row.ratioToFloor === undefined ? "-" : `${row.ratioToFloor.toFixed(2)}x`,
+    row.readyMs === undefined ? "-" : row.readyMs.toFixed(0),
+    row.firstSshByteMs === undefined ? "-" : row.firstSshByteMs.toFixed(0),
     String(row.counts.sshConnections),
     String(row.counts.sshExecs),
     String(row.counts.xapiLogins),
@@ -105,6 +133,7 @@ export function formatTable(rows: readonly Row[]): string {
     perHostText(row.perHost),
     row.peakRssMiB.toFixed(0),
     row.handRolled === undefined ? "-" : row.handRolled.medianMs.toFixed(0),
+    row.handRolled === undefined ? "-" : row.handRolled.minMs.toFixed(0),
     row.handRolled === undefined
       ? "-"
       : [
@@ -129,27 +158,45 @@ export function formatTable(rows: readonly Row[]): string {
 }
 
 /**
- * One line per set of hosts: what their sshd costs alone, next to what the floor counts for the
- * same step (round trips alone), so a reader sees which part of the gap is the host's.
+ * The notes under the table: per layout, what each host cost by itself (least and median of the
+ * probe's samples) and each operation's floor as its terms, each tagged with where it comes from.
  */
-export function hostCostsText(
-  results: readonly Pick<ScenarioResult, "layout" | "hostCosts">[],
+export function floorNotes(
+  results: readonly Pick<ScenarioResult, "layout" | "operation" | "floor" | "hostCosts">[],
   oneWayDelayMs: number,
 ): string {
-  const layoutsOf = new Map<HostCosts, string[]>();
-  for (const { layout, hostCosts } of results) {
-    const layouts = layoutsOf.get(hostCosts) ?? [];
-    if (!layouts.includes(layout)) layouts.push(layout);
-    layoutsOf.set(hostCosts, layouts);
+  const lines = [
+    `Floor terms: [probe] measured on the layout's hosts before each run by a minimal client through ` +
+      `the latency proxy, the least of the runs' samples; [profile] the simulator's service-time profile ` +
+      `plus the proxy's round trips (${oneWayDelayMs} ms each way). Hosts work in parallel: the floor is ` +
+      `the slowest host's chain.`,
+  ];
+  const layouts = [...new Set(results.map((result) => result.layout))];
+  for (const layout of layouts) {
+    const ofLayout = results.filter((result) => result.layout === layout);
+    lines.push(`"${layout}"`);
+    ofLayout[0]?.hostCosts.forEach((costs, index) => lines.push(`  ${hostCostsLine(costs, index)}`));
+    for (const operation of SCENARIO_ORDER) {
+      const result = ofLayout.find((candidate) => candidate.operation === operation);
+      if (result === undefined || result.floor.terms.length === 0) continue;
+      const terms = result.floor.terms.map((term) => `${term.name} ${term.ms.toFixed(0)} [${term.source}]`);
+      lines.push(`  ${operation.padEnd(7)} ${result.floor.ms.toFixed(0)} ms = ${terms.join(" + ")}`);
+    }
   }
-  const rtt = 2 * oneWayDelayMs;
-  return [...layoutsOf]
-    .map(
-      ([costs, layouts]) =>
-        `sshd alone on the hosts of ${layouts.map((name) => `"${name}"`).join(", ")} (a warm client, median of ` +
-        `${costs.samples}): connection set-up ${costs.sshSetupMs.toFixed(0)} ms, exec of \`true\` ` +
-        `${costs.bareExecMs.toFixed(0)} ms; the floor counts ${SSH_CONNECT_ROUND_TRIPS * rtt} ms and ` +
-        `${SSH_EXEC_ROUND_TRIPS * rtt} ms for them (round trips alone)`,
-    )
-    .join("\n");
+  return lines.join("\n");
+}
+
+function hostCostsLine(costs: HostCosts, index: number): string {
+  const step = (name: string, pick: (sample: HostCosts["least"]) => number) =>
+    `${name} ${pick(costs.least).toFixed(0)} / ${median(costs.samples.map(pick)).toFixed(0)} ms`;
+  const disks = `${costs.disks} disk${costs.disks === 1 ? "" : "s"}`;
+  return (
+    `host ${index + 1}, least / median of ${costs.samples.length}: ` +
+    [
+      step("SSH set-up", (s) => s.sshSetupMs),
+      step("exec of `true`", (s) => s.bareExecMs),
+      step(`udev round for ${disks}`, (s) => s.udevAddMs),
+      step("its removal", (s) => s.udevRemoveMs),
+    ].join(", ")
+  );
 }

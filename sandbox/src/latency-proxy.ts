@@ -23,6 +23,12 @@ export interface LatencyProxy {
   readonly port: number;
   /** Connections accepted so far. */
   connections(): number;
+  /**
+   * When each accepted connection's client sent its first byte (`performance.now()` of this
+   * process, on arrival, before the delay), in the order the bytes came: how long a client took
+   * from its own start to its first byte on the wire.
+   */
+  firstClientBytes(): readonly number[];
   /** Stops listening and closes every open connection. */
   stop(): Promise<void>;
 }
@@ -34,6 +40,7 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
   }
   const open = new Set<Socket>();
   let accepted = 0;
+  const firstBytes: number[] = [];
   let stopping = false;
   const server = createServer({ allowHalfOpen: true }, (client) => {
     // A connection the kernel accepted just before stop() would otherwise keep close() waiting.
@@ -54,6 +61,7 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
         upstream.destroy();
       });
     }
+    client.once("data", () => firstBytes.push(performance.now()));
     pipeDelayed(client, upstream, oneWayDelayMs);
     pipeDelayed(upstream, client, oneWayDelayMs);
   });
@@ -61,6 +69,7 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
   return {
     port,
     connections: () => accepted,
+    firstClientBytes: () => [...firstBytes],
     stop: () =>
       new Promise<void>((resolve) => {
         stopping = true;

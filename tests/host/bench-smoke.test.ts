@@ -112,14 +112,31 @@ describe("a pool: each resource reaches its own host", () => {
   });
 });
 
-test("sshd's own costs were measured once on each set of hosts (standalone, pool)", () => {
+test("the floor's probe measured each host of each layout once per run, and the floor counts its least", () => {
   const standalone = scenario("create").hostCosts;
   const pool = scenario("create", SMALL_POOL.name).hostCosts;
-  for (const costs of [standalone, pool]) {
-    expect(costs.samples).toBe(5);
-    expect(costs.sshSetupMs).toBeGreaterThan(0);
-    expect(costs.bareExecMs).toBeGreaterThan(0);
+  expect(standalone).toHaveLength(1);
+  expect(pool).toHaveLength(3);
+  for (const costs of [...standalone, ...pool]) {
+    expect(costs.disks).toBe(1);
+    expect(costs.samples).toHaveLength(1);
+    for (const step of ["sshSetupMs", "bareExecMs", "udevAddMs", "udevRemoveMs"] as const) {
+      expect(costs.least[step]).toBeGreaterThan(0);
+    }
   }
-  expect(pool).not.toBe(standalone);
+  // One measurement per layout, shared by its operations; the floor's first term is the least set-up.
   expect(scenario("delete").hostCosts).toBe(standalone);
+  expect(scenario("create").floor.terms[0]).toEqual({
+    name: "SSH connection set-up",
+    ms: standalone[0]?.least.sshSetupMs,
+    source: "probe",
+  });
+});
+
+test("the provider's time to its first SSH byte is there for every operation that reaches a host", () => {
+  for (const operation of ["create", "refresh", "update", "delete"]) {
+    const firstByte = scenario(operation).ours.samples[0]?.firstSshByteMs;
+    expect(firstByte).toBeGreaterThan(0);
+  }
+  expect(scenario("preview").ours.samples[0]?.firstSshByteMs).toBeUndefined();
 });

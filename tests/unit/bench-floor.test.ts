@@ -1,13 +1,35 @@
-// The benchmark's floor: the least time the host's own serialization allows, on cases small
-// enough to work out by hand.
+// The benchmark's floor: the least time the host's own serialization allows plus what the host's
+// sshd and udevd cost as the floor's probe measured them, on cases small enough to work out by
+// hand; and why it stays a lower bound.
 import { join } from "node:path";
 import type * as FloorModule from "../../bench/dist/floor";
+import type * as HostCostsModule from "../../bench/dist/host-costs";
 
 // Loaded from the compiled benchmark: tests/dist and bench/dist sit side by side at run time.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { floorOf, SSH_CONNECT_ROUND_TRIPS, SSH_EXEC_ROUND_TRIPS } = require(
-  join(__dirname, "..", "..", "..", "bench", "dist", "floor.js"),
-) as typeof FloorModule;
+const bench = (name: string): unknown =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require(join(__dirname, "..", "..", "..", "bench", "dist", `${name}.js`));
+const { floorOf: floorWith } = bench("floor") as typeof FloorModule;
+const { leastOf, hostCostsOf } = bench("host-costs") as typeof HostCostsModule;
+type ProbeSample = HostCostsModule.ProbeSample;
+type Shape = FloorModule.Shape;
+type Operation = FloorModule.Operation;
+
+const FREE_HOST: ProbeSample = { sshSetupMs: 0, bareExecMs: 0, udevAddMs: 0, udevRemoveMs: 0 };
+/** The floor with a host that costs nothing by itself: the profile's chains alone. */
+const floorOf = (
+  operation: Operation,
+  shape: Shape,
+  p: FloorModule.FloorProfile,
+  network: FloorModule.Network,
+) =>
+  floorWith(
+    operation,
+    shape,
+    p,
+    network,
+    shape.hosts.map(() => FREE_HOST),
+  );
 
 const profile = {
   baseLatencyMs: 10,
@@ -103,28 +125,108 @@ describe("floorOf", () => {
     expect(floorOf("delete", oneHost(2), scanOnly, noNetwork).ms).toBe(25 + (10 + 1400) + 10 + 0 + 510);
   });
 
-  test("the network adds the SSH set-up and exec round trips and one per call", () => {
+  test("the network adds one round trip per XAPI call, none to the measured SSH and udev steps", () => {
     const rtt = 2 * 3;
-    const slow = floorOf("delete", oneHost(1), profile, { oneWayDelayMs: 3 }).ms;
-    const fast = floorOf("delete", oneHost(1), profile, noNetwork).ms;
-    // set-up, login (channel + call), lookup, unplug, destroy, exec, scan
-    const roundTrips = SSH_CONNECT_ROUND_TRIPS + 2 + 1 + 1 + 1 + SSH_EXEC_ROUND_TRIPS + 1;
-    expect(slow - fast).toBe(roundTrips * rtt);
+    const measured = [{ sshSetupMs: 100, bareExecMs: 1, udevAddMs: 300, udevRemoveMs: 200 }];
+    const slow = floorWith("delete", oneHost(1), profile, { oneWayDelayMs: 3 }, measured).ms;
+    const fast = floorWith("delete", oneHost(1), profile, noNetwork, measured).ms;
+    // login (channel + call), lookup, unplug, destroy, scan: the probe's figures already hold
+    // the proxy's round trips of the SSH set-up and the udev exec.
+    expect(slow - fast).toBe((2 + 1 + 1 + 1 + 1) * rtt);
   });
 
-  test("create changes nothing before both looks: the rules exec follows them", () => {
-    const rtt = 2 * 3;
-    const withNetwork = floorOf("create", oneHost(1), profile, { oneWayDelayMs: 3 });
-    const names = withNetwork.terms.map((term) => term.name);
-    expect(names.indexOf("one SSH exec: rules + trigger + wait")).toBe(
-      names.indexOf("max(one SSH exec: dom0 look, XAPI login + lookup)") + 1,
-    );
-    expect(withNetwork.terms.find((term) => term.name.startsWith("one SSH exec: rules"))?.ms).toBe(2 * rtt);
+  test("create changes nothing before both looks: the measured udev round follows them", () => {
+    const measured = [{ sshSetupMs: 100, bareExecMs: 20, udevAddMs: 300, udevRemoveMs: 200 }];
+    const floor = floorWith("create", oneHost(1), profile, { oneWayDelayMs: 3 }, measured);
+    expect(floor.terms.map((term) => [term.source, term.ms]).slice(0, 3)).toEqual([
+      ["probe", 100],
+      // login (6 + 6 + 10 + 5) + lookup (6 + 10) beat the exec of 20
+      ["profile", 43],
+      ["probe", 300],
+    ]);
   });
 
   test("every term is named and the terms add up to the floor", () => {
     const floor = floorOf("create", oneHost(4, 4), profile, { oneWayDelayMs: 1 });
     expect(floor.terms.every((term) => term.name.length > 0 && term.ms >= 0)).toBe(true);
     expect(floor.terms.reduce((sum, term) => sum + term.ms, 0)).toBe(floor.ms);
+  });
+});
+
+describe("the measured terms keep the floor a lower bound", () => {
+  /** A deterministic stream of samples (no flaky seeds): linear congruential, 31 bits. */
+  function samplesOf(seed: number, count: number): ProbeSample[] {
+    let state = seed;
+    const next = (low: number, high: number) => {
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      return low + (state / 2 ** 31) * (high - low);
+    };
+    return Array.from({ length: count }, () => ({
+      sshSetupMs: next(80, 140),
+      bareExecMs: next(8, 30),
+      udevAddMs: next(150, 600),
+      udevRemoveMs: next(120, 500),
+    }));
+  }
+
+  /** The steps a client of each operation must take on the host, in one probe's figures. */
+  const stepsOf: Record<Exclude<Operation, "preview">, (sample: ProbeSample) => number> = {
+    create: (s) => s.sshSetupMs + s.bareExecMs + s.udevAddMs,
+    refresh: (s) => s.sshSetupMs + s.bareExecMs,
+    update: (s) => s.sshSetupMs + s.bareExecMs,
+    delete: (s) => s.sshSetupMs + s.udevRemoveMs,
+  };
+  const free = { baseLatencyMs: 0, loginMs: { remote: 0, local: 0 }, methodExtraMs: {} };
+
+  test("each step's least is the minimum of its samples, steps taken apart", () => {
+    const samples = [
+      { sshSetupMs: 90, bareExecMs: 30, udevAddMs: 400, udevRemoveMs: 300 },
+      { sshSetupMs: 120, bareExecMs: 10, udevAddMs: 350, udevRemoveMs: 310 },
+    ];
+    expect(leastOf(samples)).toEqual({ sshSetupMs: 90, bareExecMs: 10, udevAddMs: 350, udevRemoveMs: 300 });
+    expect(hostCostsOf(2, samples)).toEqual({ disks: 2, samples, least: leastOf(samples) });
+    expect(() => leastOf([])).toThrow(/no sample/);
+  });
+
+  test.each(["create", "refresh", "update", "delete"] as const)(
+    "%s: with a free profile, the floor never exceeds the steps of any single probe",
+    (operation) => {
+      for (let seed = 1; seed <= 50; seed++) {
+        const samples = samplesOf(seed, 5);
+        const floor = floorWith(operation, oneHost(4), free, noNetwork, [leastOf(samples)]).ms;
+        // A median, a mean or a round trip counted on top of a measured step would break this.
+        for (const sample of samples) expect(floor).toBeLessThanOrEqual(stepsOf[operation](sample) + 1e-9);
+        expect(floor).toBeGreaterThan(0);
+      }
+    },
+  );
+
+  test.each(["create", "refresh", "update", "delete"] as const)(
+    "%s: the floor is at most the host's steps plus the profile's chain, and at least the larger of the two",
+    (operation) => {
+      const least = leastOf(samplesOf(7, 5));
+      const both = floorWith(operation, oneHost(2, 1), profile, noNetwork, [least]).ms;
+      const hostOnly = floorWith(operation, oneHost(2, 1), free, noNetwork, [least]).ms;
+      const profileOnly = floorOf(operation, oneHost(2, 1), profile, noNetwork).ms;
+      expect(both).toBeLessThanOrEqual(hostOnly + profileOnly + 1e-9);
+      expect(both).toBeGreaterThanOrEqual(Math.max(hostOnly, profileOnly));
+    },
+  );
+
+  test("every term names its source, and a measured term is the least of the samples", () => {
+    const samples = samplesOf(3, 5);
+    const floor = floorWith("create", oneHost(1), free, noNetwork, [leastOf(samples)]);
+    expect(floor.terms.every((term) => term.source === "probe" || term.source === "profile")).toBe(true);
+    const setUp = floor.terms.find((term) => term.name === "SSH connection set-up");
+    expect(setUp).toMatchObject({ source: "probe", ms: Math.min(...samples.map((s) => s.sshSetupMs)) });
+  });
+
+  test("each host's chain uses that host's own measured costs: the slowest host sets the floor", () => {
+    const fast = { sshSetupMs: 50, bareExecMs: 5, udevAddMs: 100, udevRemoveMs: 100 };
+    const slow = { sshSetupMs: 150, bareExecMs: 5, udevAddMs: 600, udevRemoveMs: 100 };
+    const shape = { hosts: [{ disksPerVm: [1] }, { disksPerVm: [1] }] };
+    const floor = floorWith("create", shape, free, noNetwork, [fast, slow]);
+    expect(floor.ms).toBe(150 + 5 + 600);
+    expect(() => floorWith("create", shape, free, noNetwork, [fast])).toThrow(/host 2/);
   });
 });

@@ -75,6 +75,19 @@ test("concurrent connections stay apart, and each is counted", async () => {
   expect(proxy.connections() - before).toBe(4);
 });
 
+test("the first byte of each client is timed on arrival; a silent client has none", async () => {
+  const before = proxy.firstClientBytes().length;
+  const silent = await dial(proxy.port);
+  const sentAt = performance.now();
+  await roundTrip(proxy.port, ["first", "second"]);
+  const times = proxy.firstClientBytes().slice(before);
+  silent.destroy();
+  // One time for the client that wrote (two chunks), none for the one that only connected.
+  expect(times).toHaveLength(1);
+  expect(times[0]).toBeGreaterThanOrEqual(sentAt);
+  expect(times[0]).toBeLessThanOrEqual(performance.now());
+});
+
 test("a large transfer arrives whole", async () => {
   const big = "x".repeat(1024 * 1024);
   const reply = await roundTrip(proxy.port, [big]);
