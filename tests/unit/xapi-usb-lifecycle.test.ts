@@ -226,3 +226,17 @@ test("the control endpoint plugs, moves and pulls sticks, and refuses a taken po
   expect((await controlRequest(sim(), "POST", `/usb/${master}/unplug`, { path: "3-2" })).status).toBe(200);
   expect((await controlRequest(sim(), "POST", `/usb/${master}/unplug`, { path: "3-2" })).status).toBe(400);
 });
+
+test("USB_group.create makes a bare group; USB_group.destroy refuses a group that holds a PUSB", async () => {
+  const group = await call<string>("USB_group.create", "spare", "", { note: "x" });
+  expect(await call<Rec>("USB_group.get_record", group)).toMatchObject({
+    name_label: "spare",
+    PUSBs: [],
+    VUSBs: [],
+    other_config: { note: "x" },
+  });
+  expect(await call("USB_group.destroy", group)).toBe("");
+  const [pusb = ""] = (await pusbAt("master", "1-2")) ?? [];
+  const inUse = await call<string>("PUSB.get_USB_group", pusb);
+  expect(await failure("USB_group.destroy", inUse)).toEqual(["USB_GROUP_CONTAINS_PUSB", pusb]);
+});
