@@ -240,3 +240,21 @@ test("USB_group.create makes a bare group; USB_group.destroy refuses a group tha
   const inUse = await call<string>("PUSB.get_USB_group", pusb);
   expect(await failure("USB_group.destroy", inUse)).toEqual(["USB_GROUP_CONTAINS_PUSB", pusb]);
 });
+
+test("VM.start attaches a VUSB whatever passthrough_enabled says, and finds no host for a VUSB whose group has no PUSB", async () => {
+  const pvGuest = await vmRef("pv-guest");
+  for (const vusb of await call<string[]>("VM.get_VUSBs", pvGuest)) await call("VUSB.destroy", vusb);
+  const [pusb = ""] = (await pusbAt("master", "1-2")) ?? [];
+  expect(await call("PUSB.get_passthrough_enabled", pusb)).toBe(false);
+  const vm = await vmRef("home-assistant");
+  const vusb = await call<string>("VUSB.create", vm, await call("PUSB.get_USB_group", pusb), {});
+  await call("VM.start", vm, false, false);
+  expect(await call("VUSB.get_currently_attached", vusb)).toBe(true);
+  await call("VM.hard_shutdown", vm);
+  await call("VUSB.destroy", vusb);
+
+  const bare = await call<string>("USB_group.create", "no stick", "", {});
+  await call("VUSB.create", vm, bare, {});
+  expect(await failure("VM.start", vm, false, false)).toEqual(["NO_HOSTS_AVAILABLE"]);
+  expect(await call("VM.get_power_state", vm)).toBe("Halted");
+});
