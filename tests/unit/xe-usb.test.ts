@@ -57,7 +57,7 @@ test("pusb-list shows xe's default fields; usb-group-list the group; passthrough
       "     vendor-desc ( RO): Silicon Labs",
       `          serial ( RO): ${DEFAULT_USB_DEVICE.serial}`,
       "         version ( RO): 2.00",
-      `     description ( RO): Silicon Labs_${DEFAULT_USB_DEVICE.serial}`,
+      `     description ( RO): Silicon Labs_CP210x UART Bridge_${DEFAULT_USB_DEVICE.serial}`,
       "           speed ( RO): 12.",
       "",
       "",

@@ -36,11 +36,13 @@ function identityOfPusb(db: Database, pusb: string): string {
   });
 }
 
-/**
- * usb_scan.py's description field: xen-api's own scan test data has "<vendor desc>_<serial>",
- * which we follow for every device (the script's exact format for a device without a serial:
- * our choice, the same pattern).
- */
+/** usb_scan.py to_pusb: the vendor description, then "_<product desc>" and "_<serial>" when not empty. */
+function descriptionOf(device: UsbDevice): string {
+  return [device.vendorDesc, device.productDesc, device.serial]
+    .filter((part, index) => index === 0 || part !== "")
+    .join("_");
+}
+
 function createPusb(db: Database, host: string, device: UsbDevice): string {
   const pusb = db.create("PUSB", {
     host,
@@ -51,7 +53,7 @@ function createPusb(db: Database, host: string, device: UsbDevice): string {
     product_desc: device.productDesc,
     serial: device.serial,
     version: device.version,
-    description: `${device.vendorDesc}_${device.serial}`,
+    description: descriptionOf(device),
     speed: new XapiFloat(device.speed),
   });
   // xapi_pusb_helpers.ml find_or_create: every new PUSB gets a group of its own.
