@@ -258,3 +258,20 @@ test("VM.start attaches a VUSB whatever passthrough_enabled says, and finds no h
   expect(await failure("VM.start", vm, false, false)).toEqual(["NO_HOSTS_AVAILABLE"]);
   expect(await call("VM.get_power_state", vm)).toBe("Halted");
 });
+
+test("a host reboot with the stick still in place keeps its PUSB (passthrough on) and the VUSB, detached until the VM starts again", async () => {
+  const [pusb = ""] = (await pusbAt("master", "1-2")) ?? [];
+  await call("PUSB.set_passthrough_enabled", pusb, true);
+  const vm = await vmRef("nut");
+  const vusb = await call<string>("VUSB.create", vm, await call("PUSB.get_USB_group", pusb), {});
+  await call("VM.start", vm, false, false);
+  expect(await call("VM.get_resident_on", vm)).toBe(hostRef("master"));
+
+  await sim().control.hosts.reboot(hostUuid("master"));
+  session = await login(sim());
+  expect(await call("VM.get_power_state", vm)).toBe("Halted");
+  expect(await call<Rec>("VUSB.get_record", vusb)).toMatchObject({ VM: vm, currently_attached: false });
+  expect(await call<Rec>("PUSB.get_record", pusb)).toMatchObject({ path: "1-2", passthrough_enabled: true });
+  await call("VM.start", vm, false, false);
+  expect(await call("VUSB.get_currently_attached", vusb)).toBe(true);
+});
