@@ -1,6 +1,7 @@
 // Host tier: what dom0 looks like inside the sandbox: SATA-like loop disks with udev
 // identities, the disk dom0 uses, the inventory, and the xe / libexec stand-ins.
 import { existsSync } from "node:fs";
+import { DEFAULT_USB_DEVICE } from "xen-sandbox";
 
 import { useSandbox } from "../support/sandbox";
 
@@ -105,6 +106,26 @@ describe("xe", () => {
     expect(result.stderr).toMatch(
       /^Error code: UUID_INVALID\nError parameters: .*00000000-0000-0000-0000-000000000000/,
     );
+  });
+
+  test("the USB chain by hand: pusb-list, pusb-param-set, vusb-create, vusb-list, vusb-destroy, pusb-scan", async () => {
+    const pusb = await dom0("xe pusb-list vendor-id=10c4 product-id=ea60 --minimal");
+    expect(pusb).toMatch(/^[0-9a-f-]{36}$/);
+    await dom0(`xe pusb-param-set uuid=${pusb} passthrough-enabled=true`);
+    expect(await dom0(`xe pusb-param-get uuid=${pusb} param-name=passthrough-enabled`)).toBe("true");
+    const group = await dom0(`xe pusb-list uuid=${pusb} params=usb-group-uuid --minimal`);
+    const halted = sandbox().vms.find((vm) => vm.powerState === "Halted")!;
+    const vusb = await dom0(`xe vusb-create usb-group-uuid=${group} vm-uuid=${halted.uuid}`);
+    expect(await dom0(`xe vusb-list vm-uuid=${halted.uuid} --minimal`)).toBe(vusb);
+    await dom0(`xe vusb-destroy uuid=${vusb}`);
+    expect(await dom0("xe vusb-list --minimal")).toBe("");
+
+    sandbox().simulator.control.usb.unplug(sandbox().host.uuid, "1-2");
+    await dom0(`xe pusb-scan host-uuid=${sandbox().host.uuid}`);
+    let left = pusb;
+    for (let attempt = 0; attempt < 50 && left !== ""; attempt++) left = await dom0("xe pusb-list --minimal");
+    expect(left).toBe("");
+    sandbox().simulator.control.usb.plug(sandbox().host.uuid, DEFAULT_USB_DEVICE, { scan: true });
   });
 
   test("logs in and out on every invocation", async () => {

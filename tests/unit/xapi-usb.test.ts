@@ -8,12 +8,12 @@ type Rec = Record<string, unknown>;
 
 const device = (overrides: Partial<UsbDevice>): UsbDevice => ({ ...DEFAULT_USB_DEVICE, ...overrides });
 const hub = device({ vendorId: "05e3", productId: "0608", deviceClass: "09", path: "1-1", serial: "" });
+// A keyboard and a ConBee II as their descriptors read: the policy judges their interfaces.
 const keyboard = device({
   vendorId: "046d",
   productId: "c31c",
-  deviceClass: "03",
-  subclass: "01",
-  protocol: "01",
+  deviceClass: "00",
+  interfaces: [{ class: "03", subclass: "01", protocol: "01" }],
 });
 const conbee = device({
   vendorId: "1cf1",
@@ -21,6 +21,10 @@ const conbee = device({
   deviceClass: "02",
   path: "1-3",
   serial: "DE2123456",
+  interfaces: [
+    { class: "02", subclass: "02", protocol: "01" },
+    { class: "0a", subclass: "00", protocol: "00" },
+  ],
 });
 const sticks = Array.from({ length: 7 }, (_, n) => device({ path: `2-${n + 1}`, serial: `S${n}` }));
 
@@ -51,7 +55,49 @@ test("dom0's policy hides hubs, HID boot keyboards and CDC devices, and lets a C
   expect(usbPolicyAllows(hub)).toBe(false);
   expect(usbPolicyAllows(keyboard)).toBe(false);
   expect(usbPolicyAllows(conbee)).toBe(false);
-  expect(usbPolicyAllows(device({ deviceClass: "03", subclass: "00", protocol: "00" }))).toBe(true);
+  // Shorthand: without interfaces, the device counts as one interface of its own class.
+  const shorthand = (subclass: string, protocol: string): UsbDevice => ({
+    vendorId: "1234",
+    productId: "5678",
+    serial: "",
+    version: "2.00",
+    vendorDesc: "",
+    productDesc: "",
+    path: "1-9",
+    deviceClass: "03",
+    subclass,
+    protocol,
+    speed: 12,
+  });
+  expect(usbPolicyAllows(shorthand("01", "01"))).toBe(false);
+  expect(usbPolicyAllows(shorthand("00", "00"))).toBe(true);
+});
+
+test("the policy judges each interface: one denied interface hides the device; class rules ignore the device's own class", () => {
+  const vendorSpecific = { class: "ff", subclass: "00", protocol: "00" };
+  const bootKeyboard = { class: "03", subclass: "01", protocol: "01" };
+  expect(usbPolicyAllows(device({ interfaces: [vendorSpecific] }))).toBe(true);
+  expect(usbPolicyAllows(device({ interfaces: [vendorSpecific, bootKeyboard] }))).toBe(false);
+  // A ConBee II: CDC-ACM control and data interfaces.
+  const cdc = [
+    { class: "02", subclass: "02", protocol: "01" },
+    { class: "0a", subclass: "00", protocol: "00" },
+  ];
+  expect(usbPolicyAllows(device({ deviceClass: "02", interfaces: cdc }))).toBe(false);
+  expect(usbPolicyAllows(device({ deviceClass: "02", interfaces: [vendorSpecific] }))).toBe(true);
+  // The Wacom rule comes before the boot-mouse DENY.
+  const wacomMouse = { class: "03", subclass: "01", protocol: "02" };
+  expect(usbPolicyAllows(device({ vendorId: "056a", productId: "0315", interfaces: [wacomMouse] }))).toBe(
+    true,
+  );
+  expect(usbPolicyAllows(device({ vendorId: "056a", productId: "0316", interfaces: [wacomMouse] }))).toBe(
+    false,
+  );
+  // A device with no interface, or with a hub interface, is not listed.
+  expect(usbPolicyAllows(device({ interfaces: [] }))).toBe(false);
+  expect(usbPolicyAllows(device({ interfaces: [{ class: "09", subclass: "00", protocol: "00" }] }))).toBe(
+    false,
+  );
 });
 
 test("the master has one PUSB for the default Zigbee coordinator, with its own group and every datamodel field", async () => {
@@ -82,7 +128,7 @@ test("the master has one PUSB for the default Zigbee coordinator, with its own g
     serial: DEFAULT_USB_DEVICE.serial,
     path: "1-2",
     passthrough_enabled: false,
-    description: `Silicon Labs_${DEFAULT_USB_DEVICE.serial}`,
+    description: `Silicon Labs_CP210x UART Bridge_${DEFAULT_USB_DEVICE.serial}`,
     speed: 12,
   });
   const [host] = await std.call<string[]>("host.get_all");

@@ -1,9 +1,11 @@
 import { reconcileUdevSr } from "./classes/sr";
 import { udevSrView } from "./classes/udev-vdi";
 import { isUdevSr } from "./classes/vdi";
+import { scanHostUsb } from "./classes/usb-scan";
 import { haltVm } from "./classes/vm";
 import type { GcReport } from "./gc";
 import { autoStartCandidates } from "./autostart";
+import { poolHost } from "./world";
 import type { World } from "./world";
 
 /** What a reboot is asked to do: kernel names some disks come back under (by serial). */
@@ -133,6 +135,9 @@ export async function rebootHost(
     initialGc = isMaster ? deps.gc.startWithInitialPass() : undefined;
     try {
       await plugAtStart(world, host);
+      // xapi.ml start-up: the "PUSB scanning" thread scans once, so a stick unplugged or moved
+      // while the host was down loses its PUSB (and the VUSB on it) before any VM starts.
+      scanHostUsb(db, host, poolHost(world, host).usbDevices);
     } finally {
       world.down.delete(host);
     }

@@ -5,6 +5,8 @@ export type { DeviceDirectory, DeviceEntry } from "./devices";
 export { InMemoryDeviceDirectory, UDEV_BLOCK_DIRECTORY } from "./devices";
 export type { SimulatorControl, SimulatorState } from "./control/control";
 export type { DriftOperations } from "./control/drift";
+export type { UsbChangeOptions, UsbChangeReport, UsbControl } from "./control/usb";
+export type { UsbScanReport } from "./classes/usb-scan";
 export type { ActiveFaultRule, FaultAction, FaultRule } from "./control/fault-rules";
 export type { ServiceTimeProfile } from "./control/profile";
 export { profiles, realisticProfile, zeroProfile } from "./control/profile";

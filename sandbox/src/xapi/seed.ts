@@ -1,8 +1,8 @@
 import type { Database } from "./database";
 import { createHostMetrics, createVmMetrics } from "./classes/metrics";
-import { seedUsbDevices } from "./classes/pusb";
 import { DEFAULT_USB_DEVICE } from "./classes/usb-policy";
 import type { UsbDevice } from "./classes/usb-policy";
+import { scanHostUsb } from "./classes/usb-scan";
 import { guestVmFields, reportGuestMetrics } from "./classes/vm-guest-metrics";
 import type { GuestKind } from "./classes/vm-guest-metrics";
 import { UDEV_BLOCK_DIRECTORY } from "./devices";
@@ -28,6 +28,11 @@ export interface ModelOptions {
    * has none, except the master, which has DEFAULT_USB_DEVICE (a Zigbee coordinator) by default.
    */
   usbDevices?: UsbDevice[][];
+}
+
+/** The USB devices host `index` starts with (a copy: the control surface changes it). */
+export function hostUsbDevices(model: ModelOptions, index: number): UsbDevice[] {
+  return [...(model.usbDevices?.[index] ?? (index === 0 ? [DEFAULT_USB_DEVICE] : []))];
 }
 
 export const DEFAULT_VMS: NonNullable<ModelOptions["vms"]> = [
@@ -214,10 +219,8 @@ export function seedPool(db: Database, hosts: readonly HostIdentity[], model: Mo
     if (host === undefined) throw new Error(`${what} names host ${index}, but the pool has ${seeded.length}`);
     return host;
   };
-  seeded.forEach((host, index) => {
-    const devices = model.usbDevices?.[index] ?? (index === 0 ? [DEFAULT_USB_DEVICE] : []);
-    seedUsbDevices(db, host.host, devices);
-  });
+  // XAPI's start-up scan (xapi.ml starts the "PUSB scanning" thread, which scans once at once).
+  seeded.forEach((host, index) => scanHostUsb(db, host.host, hostUsbDevices(model, index)));
   let domid = 1;
   const guests = (model.vms ?? defaultPoolVms(hosts)).map(
     ({ nameLabel, powerState, host, affinity, guest = "hvm" }) => {

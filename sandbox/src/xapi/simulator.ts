@@ -23,7 +23,7 @@ import { DEFAULT_GC_INTERVAL_MS, GcTimer } from "./gc";
 import { startVmAsXe } from "./autostart";
 import { rebootHost } from "./host-reboot";
 import type { Dom0BootHooks, RebootOptions } from "./host-reboot";
-import { seedPool } from "./seed";
+import { hostUsbDevices, seedPool } from "./seed";
 import { DEFAULT_SM_VERSION, checkSmVersion, softwareVersionOf } from "./sm-version";
 import type { ModelOptions } from "./seed";
 import { xapiRequestHandler } from "./wire/http";
@@ -200,6 +200,7 @@ export async function startXapiSimulator(options: XapiSimulatorOptions = {}): Pr
     controlDomain: host.controlDomain,
     removableSr: host.removableSr,
     devices: devices[index] as DeviceDirectory,
+    usbDevices: hostUsbDevices(options.model ?? {}, index),
     smVersion: smVersions[index] ?? DEFAULT_SM_VERSION,
   }));
   for (const host of hosts) setSoftwareVersion(db, host.ref, host.smVersion);

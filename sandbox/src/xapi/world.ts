@@ -1,3 +1,4 @@
+import type { UsbDevice } from "./classes/usb-policy";
 import type { Database } from "./database";
 import type { DeviceDirectory } from "./devices";
 import type { MethodTable } from "./dispatch/method";
@@ -9,6 +10,8 @@ export interface PoolHost {
   /** This host's udev "Removable storage" SR (its PBD is on this host only). */
   removableSr: string;
   devices: DeviceDirectory;
+  /** The USB devices plugged into the host right now (what dom0's usb_scan.py would see). */
+  usbDevices: UsbDevice[];
   /** The version of the host's storage manager (the `sm` package): see sm-version.ts. */
   smVersion: string;
 }

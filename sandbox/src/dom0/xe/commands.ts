@@ -99,7 +99,12 @@ async function paramSet(call: Call, className: string, invocation: XeInvocation)
       await call(`${cls.xapiClass}.add_to_${xapiName}`, ref, key, value);
     } else {
       if (field.access !== "RW") return usage(`Field '${name}' is read-only.`);
-      await call(`${cls.xapiClass}.set_${xapiName}`, ref, value);
+      if (field.set === undefined) await call(`${cls.xapiClass}.set_${xapiName}`, ref, value);
+      else {
+        // xapi_cli.ml prints a Record_failure as "Error: <message>".
+        const refused = await field.set(call, ref, value);
+        if (refused !== undefined) return usage(`Error: ${refused}`);
+      }
     }
   }
   return ok("");
@@ -198,6 +203,34 @@ const ACTIONS: Record<string, Action> = {
     await call(force ? "VBD.unplug_force" : "VBD.unplug", await call("VBD.get_by_uuid", args[0]));
     return ok("");
   },
+  // cli_operations.ml PUSB.scan / VUSB.create / unplug / destroy, with cli_frontend.ml's
+  // required parameters. vusb-create prints the new VUSB's uuid.
+  "pusb-scan": async (call, invocation) => {
+    const args = required(invocation, ["host-uuid"]);
+    if (!Array.isArray(args)) return args;
+    await call("PUSB.scan", await call("host.get_by_uuid", args[0]));
+    return ok("");
+  },
+  "vusb-create": async (call, invocation) => {
+    const args = required(invocation, ["usb-group-uuid", "vm-uuid"]);
+    if (!Array.isArray(args)) return args;
+    const [groupUuid, vmUuid] = args;
+    const vm = await call("VM.get_by_uuid", vmUuid);
+    const group = await call("USB_group.get_by_uuid", groupUuid);
+    return uuidOf(call, "VUSB", await call("VUSB.create", vm, group, {}));
+  },
+  "vusb-unplug": async (call, invocation) => {
+    const args = required(invocation, ["uuid"]);
+    if (!Array.isArray(args)) return args;
+    await call("VUSB.unplug", await call("VUSB.get_by_uuid", args[0]));
+    return ok("");
+  },
+  "vusb-destroy": async (call, invocation) => {
+    const args = required(invocation, ["uuid"]);
+    if (!Array.isArray(args)) return args;
+    await call("VUSB.destroy", await call("VUSB.get_by_uuid", args[0]));
+    return ok("");
+  },
   "vbd-destroy": async (call, invocation) => {
     const args = required(invocation, ["uuid"]);
     if (!Array.isArray(args)) return args;
@@ -211,11 +244,11 @@ export function runXeCommand(call: Call, invocation: XeInvocation): Promise<XeOu
   const { command } = invocation;
   const action = ACTIONS[command];
   if (action !== undefined) return action(call, invocation);
-  const listMatch = /^([a-z]+)-list$/.exec(command);
+  const listMatch = /^([a-z-]+)-list$/.exec(command);
   if (listMatch?.[1] !== undefined) return list(call, listMatch[1], invocation);
-  const getMatch = /^([a-z]+)-param-get$/.exec(command);
+  const getMatch = /^([a-z-]+)-param-get$/.exec(command);
   if (getMatch?.[1] !== undefined) return paramGet(call, getMatch[1], invocation);
-  const setMatch = /^([a-z]+)-param-set$/.exec(command);
+  const setMatch = /^([a-z-]+)-param-set$/.exec(command);
   if (setMatch?.[1] !== undefined) return paramSet(call, setMatch[1], invocation);
   return Promise.resolve(usage(`Unknown command: ${command}`));
 }
@@ -223,6 +256,6 @@ export function runXeCommand(call: Call, invocation: XeInvocation): Promise<XeOu
 /** Whether a command exists (checked before logging in, like xe's own syntax check). */
 export function isKnownCommand(command: string): boolean {
   if (command in ACTIONS) return true;
-  const match = /^([a-z]+)-(list|param-get|param-set)$/.exec(command);
+  const match = /^([a-z-]+?)-(list|param-get|param-set)$/.exec(command);
   return match?.[1] !== undefined && match[1] in XE_CLASSES;
 }

@@ -4,11 +4,19 @@ export type XapiRecord = Record<string, unknown>;
 /** Every record xe has fetched, by opaque reference, to follow references (VBD.VM -> VM uuid). */
 export type RecordsByRef = ReadonlyMap<string, XapiRecord>;
 
+/** An XAPI call in xe's session (see rpc.ts). */
+type Call = (method: string, ...params: unknown[]) => Promise<unknown>;
+
 /** One field of an xe class: its xe name, how xe labels its access, and how it reads a record. */
 export interface XeField {
   name: string;
   access: "RO" | "RW" | "MRO" | "MRW" | "SRO";
   read(record: XapiRecord, all: RecordsByRef): string;
+  /**
+   * A field xe sets through a call of its own instead of `set_<field>` (records.ml `~set`), e.g.
+   * PUSB passthrough-enabled -> PUSB.set_passthrough_enabled. Returns an error message for bad input.
+   */
+  set?(call: Call, ref: string, value: string): Promise<string | undefined>;
 }
 
 /** One xe class ("vm", "vbd", ...) and the XAPI class behind it. */
@@ -76,6 +84,38 @@ const hostOfSr: XeField = {
     const hostRef = pbds.length > 0 ? all.get(String(pbds[0]))?.["host"] : undefined;
     const host = typeof hostRef === "string" ? all.get(hostRef) : undefined;
     return host === undefined ? "<not in database>" : formatValue(host["name_label"]);
+  },
+};
+
+/** Pure: a float as OCaml's string_of_float prints it (xe's PUSB speed): 12 -> "12.", 1.5 -> "1.5". */
+export function ocamlFloat(value: number): string {
+  const text = String(Number(value.toPrecision(12)));
+  return /^-?\d+$/.test(text) ? `${text}.` : text;
+}
+
+/** The operations of a current_operations map (task -> operation), as xe lists them. */
+const currentOperations: XeField = {
+  name: "current-operations",
+  access: "SRO",
+  read: (record) => {
+    const ops = record["current_operations"];
+    return typeof ops === "object" && ops !== null ? Object.values(ops).map(formatValue).join("; ") : "";
+  },
+};
+
+/**
+ * PUSB passthrough-enabled: records.ml reads the value with safe_bool_of_string, which uses
+ * OCaml's own bool_of_string (exactly "true" or "false"; the same in xapi v1.249.x and v25.x).
+ */
+const passthroughEnabled: XeField = {
+  name: "passthrough-enabled",
+  access: "RW",
+  read: (record) => formatValue(record["passthrough_enabled"]),
+  async set(call, ref, value) {
+    if (value !== "true" && value !== "false")
+      return "Failed to parse parameter 'passthrough-enabled': expecting a boolean (true or false)";
+    await call("PUSB.set_passthrough_enabled", ref, value === "true");
+    return undefined;
   },
 };
 
@@ -175,5 +215,67 @@ export const XE_CLASSES: Record<string, XeClass> = {
     ],
     defaults: ["uuid", "vm-uuid", "vm-name-label", "vdi-uuid", "empty", "device"],
     follows: ["VM", "VDI"],
+  },
+  // The USB classes: fields and list defaults as xen-api's records.ml (pusb_record,
+  // usb_group_record, vusb_record) and cli_operations.ml gen_cmds list them, in their order; the
+  // same in xapi v1.249.x (XCP-ng 8.2) and v25.x (8.3).
+  pusb: {
+    xapiClass: "PUSB",
+    fields: [
+      plain("uuid", "uuid"),
+      follow("usb-group-uuid", "USB_group", "uuid"),
+      follow("host-uuid", "host", "uuid"),
+      follow("host-name-label", "host", "name_label"),
+      plain("path", "path"),
+      plain("vendor-id", "vendor_id"),
+      plain("vendor-desc", "vendor_desc"),
+      plain("product-id", "product_id"),
+      plain("product-desc", "product_desc"),
+      plain("serial", "serial"),
+      plain("version", "version"),
+      plain("description", "description"),
+      { name: "speed", access: "RO", read: (record) => ocamlFloat(Number(record["speed"])) },
+      passthroughEnabled,
+    ],
+    defaults: [
+      "uuid",
+      "path",
+      "product-id",
+      "product-desc",
+      "vendor-id",
+      "vendor-desc",
+      "serial",
+      "version",
+      "description",
+      "speed",
+    ],
+    follows: ["USB_group", "host"],
+  },
+  "usb-group": {
+    xapiClass: "USB_group",
+    fields: [
+      ...COMMON,
+      followSet("VUSB-uuids", "VUSBs", "uuid"),
+      followSet("PUSB-uuids", "PUSBs", "uuid"),
+      plain("other-config", "other_config", "MRW"),
+    ],
+    defaults: ["uuid", "name-label", "name-description"],
+    follows: ["VUSB", "PUSB"],
+  },
+  vusb: {
+    xapiClass: "VUSB",
+    fields: [
+      plain("uuid", "uuid"),
+      follow("vm-uuid", "VM", "uuid"),
+      follow("vm-name-label", "VM", "name_label"),
+      follow("usb-group-uuid", "USB_group", "uuid"),
+      follow("usb-group-name-label", "USB_group", "name_label"),
+      plain("other-config", "other_config", "MRW"),
+      plain("currently-attached", "currently_attached"),
+      { ...plain("allowed-operations", "allowed_operations"), access: "SRO" },
+      currentOperations,
+    ],
+    defaults: ["uuid", "vm-uuid", "usb-group-uuid"],
+    follows: ["VM", "USB_group"],
   },
 };

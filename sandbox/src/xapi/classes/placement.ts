@@ -5,6 +5,7 @@ import type { Database } from "../database";
 import { fail } from "../faults";
 import type { Outcome } from "../faults";
 import { NULL_REF } from "../values";
+import { usbsUnavailableOn } from "./vusb";
 
 /** SRs a host reaches: those of its PBDs that are currently attached. */
 export function srsReachableFrom(db: Database, host: string): Set<string> {
@@ -37,8 +38,8 @@ export function checkHostSeesSrs(db: Database, vm: string, host: string): Outcom
 }
 
 /**
- * The host VM.start places a VM on: its affinity host when that host can run it, else a host
- * that can; `NO_HOSTS_AVAILABLE []` when none can. Among several fitting hosts upstream draws at
+ * The host VM.start places a VM on: its affinity host when that host can run it (reaches its SRs
+ * and holds the PUSBs of its VUSBs, assert_can_boot_here), else a host that can; `NO_HOSTS_AVAILABLE []` when none can. Among several fitting hosts upstream draws at
  * random, biased towards free memory; we take the first in pool order (master first), our choice,
  * so that tests are deterministic.
  */
@@ -48,7 +49,9 @@ export function chooseHostForVm(db: Database, vm: string, hosts: readonly string
     affinity !== NULL_REF && hosts.includes(affinity)
       ? [affinity, ...hosts.filter((host) => host !== affinity)]
       : hosts;
-  const chosen = candidates.find((host) => firstUnreachableSr(db, vm, host) === undefined);
+  const chosen = candidates.find(
+    (host) => firstUnreachableSr(db, vm, host) === undefined && usbsUnavailableOn(db, vm, host) === undefined,
+  );
   return chosen === undefined ? fail("NO_HOSTS_AVAILABLE") : { ok: true, value: chosen };
 }
 

@@ -5,9 +5,7 @@ import type { MethodSpec } from "../dispatch/method";
 import { NULL_REF, XapiFloat, asBool } from "../values";
 import type { XapiValue } from "../values";
 import { genericMethods } from "./generic";
-import { createUsbGroup } from "./usb-group";
-import { usbPolicyAllows } from "./usb-policy";
-import type { UsbDevice } from "./usb-policy";
+import { scanHostUsb } from "./usb-scan";
 import { destroyVusb, vusbsOfGroup } from "./vusb";
 
 // xen-api datamodel PUSB (XenServer 7.3; `speed` came later). XAPI's internal `attached` (the
@@ -31,31 +29,6 @@ export const pusbSchema: ClassSchema = {
     speed: new XapiFloat(-1),
   },
 };
-
-/**
- * What dom0's scan makes of `devices` on `host` (xapi_pusb.ml scan_start): one PUSB with
- * passthrough disabled and its own group per device the USB policy lets through. The description
- * is "<vendor desc>_<serial>", as in xen-api's PUSB scan test data.
- */
-export function seedUsbDevices(db: Database, host: string, devices: readonly UsbDevice[]): string[] {
-  return devices
-    .filter((device) => usbPolicyAllows(device))
-    .map((device) =>
-      db.create("PUSB", {
-        USB_group: createUsbGroup(db, device.vendorId, device.productId),
-        host,
-        path: device.path,
-        vendor_id: device.vendorId,
-        vendor_desc: device.vendorDesc,
-        product_id: device.productId,
-        product_desc: device.productDesc,
-        serial: device.serial,
-        version: device.version,
-        description: `${device.vendorDesc}_${device.serial}`,
-        speed: new XapiFloat(device.speed),
-      }),
-    );
-}
 
 /** The VM a PUSB is passed to right now, if any (XAPI's PUSB.attached). */
 function attachedVm(db: Database, pusb: string): string | undefined {
@@ -97,6 +70,19 @@ function setPassthroughEnabled(db: Database, pusb: string, value: boolean): Outc
 
 export const pusbMethods: MethodSpec[] = [
   ...genericMethods(pusbSchema),
+  {
+    // xapi_pusb.ml scan only wakes the host's scan thread and returns: the records change
+    // afterwards (here on the next turn of the event loop), so a caller polls for the result.
+    // message_forwarding.ml runs it on `host`, which scans its own devices.
+    name: "PUSB.scan",
+    params: [{ name: "host", kind: "ref", cls: "host" }],
+    hasAsync: true,
+    handler: ({ db, world }, [host]) => {
+      const poolHost = world.hosts.find((each) => each.ref === host);
+      if (poolHost !== undefined) setImmediate(() => scanHostUsb(db, poolHost.ref, poolHost.usbDevices));
+      return ok("");
+    },
+  },
   {
     name: "PUSB.set_passthrough_enabled",
     params: [

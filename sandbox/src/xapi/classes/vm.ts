@@ -11,7 +11,7 @@ import { updateVmMetrics } from "./metrics";
 import { checkHostSeesSrs, chooseHostForVm } from "./placement";
 import { udevAttachFailure } from "./udev-attach";
 import { VM_UPSTREAM_FIELDS } from "./upstream-fields";
-import { attachVusbsAtBoot, detachVusbs } from "./vusb";
+import { attachVusbsAtBoot, detachVusbs, deviceModelRefusal, usbsUnavailableOn } from "./vusb";
 
 export type PowerState = "Halted" | "Running" | "Paused" | "Suspended";
 
@@ -98,6 +98,10 @@ export function vmOperationError(db: Database, vm: string, op: VmOperation): Out
     );
   if (db.bool(vm, "is_control_domain") && op !== "start" && op !== "start_on")
     return Faults.operationNotAllowed("This operation is not allowed on a control domain");
+  // xapi_vm_lifecycle.ml check_operation_error: a VM with any VUSB (attached or not) cannot be
+  // suspended, snapshotted, checkpointed or migrated: VM_HAS_VUSBS [vm] (xapi v1.249.x and v25.x).
+  if (op === "pool_migrate" && db.find("VUSB", (record) => record["VM"] === vm).length > 0)
+    return fail("VM_HAS_VUSBS", vm);
   return undefined;
 }
 
@@ -176,6 +180,8 @@ function nextDomid(db: Database): number {
 /** Boots a Halted VM on `host`: every disk must attach there first (see startAttachFailure). */
 async function boot(world: World, vm: string, host: string, paused: boolean): Promise<Outcome<XapiValue>> {
   const { db } = world;
+  const wrongDeviceModel = deviceModelRefusal(db, vm);
+  if (wrongDeviceModel !== undefined) return wrongDeviceModel;
   const attachFailure = await startAttachFailure(world, vm);
   if (attachFailure !== undefined) return attachFailure;
   db.update(vm, { power_state: paused ? "Paused" : "Running", resident_on: host, domid: nextDomid(db) });
@@ -184,7 +190,7 @@ async function boot(world: World, vm: string, host: string, paused: boolean): Pr
   for (const vbd of db.find("VBD", (record) => record["VM"] === vm && record["empty"] !== true)) {
     db.update(vbd, { currently_attached: true, device: linuxDeviceName(db.str(vbd, "userdevice")) });
   }
-  attachVusbsAtBoot(db, vm, host);
+  attachVusbsAtBoot(db, vm);
   return ok("");
 }
 
@@ -237,6 +243,8 @@ export const vmMethods: MethodSpec[] = [
       if (bad !== undefined) return bad;
       const unreachable = checkHostSeesSrs(db, vm as string, host as string);
       if (unreachable !== undefined) return unreachable;
+      const usbElsewhere = usbsUnavailableOn(db, vm as string, host as string);
+      if (usbElsewhere !== undefined) return usbElsewhere;
       return boot(world, vm as string, host as string, asBool(startPaused) === true);
     },
   },

@@ -2,7 +2,7 @@ import type { ClassSchema, Database } from "../database";
 import { Faults, fail, ok } from "../faults";
 import type { Outcome } from "../faults";
 import type { MethodSpec } from "../dispatch/method";
-import { NULL_REF, asStringMap } from "../values";
+import { NULL_REF, asStringMap, asText, isStruct } from "../values";
 import type { XapiValue } from "../values";
 import { genericMethods } from "./generic";
 
@@ -26,7 +26,9 @@ export const MAX_VUSBS_PER_VM = 6;
 
 /**
  * xapi_vusb_helpers.ml valid_operations: attach is always allowed; plug needs a Running VM and a
- * detached VUSB, unplug a Running VM and an attached one (current operations are not modelled).
+ * detached VUSB, unplug a Running VM and an attached one (no VUSB operation is ever in progress
+ * here; the VM's shutdown/suspend/pause are not reflected, our choice). There is no VUSB.plug
+ * call in the API: `plug` is only listed.
  */
 function vusbAllowedOperations(db: Database, vusb: string): string[] {
   if (db.str(db.str(vusb, "VM"), "power_state") !== "Running") return ["attach"];
@@ -64,18 +66,75 @@ export function destroyVusb(db: Database, vusb: string): Outcome<XapiValue> {
 }
 
 /**
- * At boot xenopsd plugs the VM's VUSBs and XAPI records them attached (xapi_xenops.ml
- * update_vusb). Only a VUSB whose PUSB is on the boot host and enabled for passthrough attaches
- * here; refusing the start otherwise is not modelled (our choice).
+ * xapi_vm_helpers.ml assert_usbs_available (part of assert_can_boot_here, so of VM.start's host
+ * choice and VM.start_on's check): the first PUSB of each VUSB's group must be on `host`, else
+ * OPERATION_NOT_ALLOWED ["VUSB <vusb ref> is not available on Host <host ref>"].
  */
-export function attachVusbsAtBoot(db: Database, vm: string, host: string): void {
+export function usbsUnavailableOn(db: Database, vm: string, host: string): Outcome<never> | undefined {
   for (const vusb of db.find("VUSB", (record) => record["VM"] === vm)) {
     const group = db.str(vusb, "USB_group");
-    const usable = db
-      .find("PUSB", (record) => record["USB_group"] === group)
-      .some((pusb) => db.str(pusb, "host") === host && db.bool(pusb, "passthrough_enabled"));
-    if (usable) db.update(vusb, { currently_attached: true });
+    const [pusb] = db.find("PUSB", (record) => record["USB_group"] === group);
+    if (pusb === undefined || db.str(pusb, "host") !== host)
+      return Faults.operationNotAllowed(`VUSB ${vusb} is not available on Host ${host}`);
   }
+  return undefined;
+}
+
+const VALID_DEVICE_MODELS = ["qemu-upstream-compat", "qemu-upstream-uefi", "qemu-upstream"];
+
+/**
+ * xapi_vm.ml start: a VM with VUSBs needs an upstream QEMU device model
+ * (vm_platform.ml check_restricted_device_model), else INVALID_VALUE
+ * ["platform:device-model when vm has VUSBs", value or "undefined"]. XAPI first adds the default
+ * device model to an HVM guest's platform (xapi_vm_helpers.ml ensure_device_model_profile_present),
+ * not to a PV or PVH one: so only HVM guests can start with a VUSB.
+ */
+export function deviceModelRefusal(db: Database, vm: string): Outcome<never> | undefined {
+  if (db.find("VUSB", (record) => record["VM"] === vm).length === 0) return undefined;
+  const platform = asStringMap(db.field(vm, "platform")) ?? {};
+  const model =
+    platform["device-model"] ?? (db.str(vm, "domain_type") === "hvm" ? "qemu-upstream-compat" : undefined);
+  if (model !== undefined && VALID_DEVICE_MODELS.includes(model)) return undefined;
+  return fail("INVALID_VALUE", "platform:device-model when vm has VUSBs", model ?? "undefined");
+}
+
+/**
+ * xapi_xenops.ml start: before handing the VM to xenopsd, XAPI marks every VUSB of the VM
+ * attached (it does not look at passthrough_enabled; VM.start has already checked that each
+ * PUSB is on this host). xenopsd's plug of a device that is physically gone but still has its
+ * PUSB (no scan since) is not modelled: the VUSB stays attached (our choice).
+ */
+export function attachVusbsAtBoot(db: Database, vm: string): void {
+  for (const vusb of db.find("VUSB", (record) => record["VM"] === vm))
+    db.update(vusb, { currently_attached: true });
+}
+
+/** VM operations during which a VUSB can be neither plugged nor unplugged. */
+const VM_OPS_BLOCKING_VUSB = ["clean_shutdown", "hard_shutdown", "suspend", "pause"];
+
+/**
+ * VUSB.unplug (message_forwarding.ml with_vusb_marked -> xapi_vusb_helpers.ml
+ * assert_operation_valid, then xapi_xenops.ml vusb_unplug), first error wins:
+ * VM_BAD_POWER_STATE [vm, "running", actual] unless the VM runs; DEVICE_ALREADY_DETACHED [vusb]
+ * when not attached; OPERATION_NOT_ALLOWED ["Current operation on VM:<vm> is <op>"] while the VM
+ * shuts down, suspends or pauses; INTERNAL_ERROR ["vusb_unplug: Unable to unplug vusb <vusb>"]
+ * when the domain has no QEMU (not HVM). The VUSB's own concurrent operations
+ * (OTHER_OPERATION_IN_PROGRESS) cannot arise here: every call runs to its end at once.
+ */
+export function unplugVusb(db: Database, vusb: string): Outcome<XapiValue> {
+  const vm = db.str(vusb, "VM");
+  const state = db.str(vm, "power_state");
+  if (state !== "Running") return Faults.vmBadPowerState(vm, "running", state.toLowerCase());
+  if (!db.bool(vusb, "currently_attached")) return Faults.deviceAlreadyDetached(vusb);
+  const current = db.raw(vm, "current_operations");
+  const ops = isStruct(current) ? Object.values(current).map(asText) : [];
+  const blocking = ops.find((op) => VM_OPS_BLOCKING_VUSB.includes(op));
+  if (blocking !== undefined)
+    return Faults.operationNotAllowed(`Current operation on VM:${vm} is ${blocking}`);
+  if (db.str(vm, "domain_type") !== "hvm")
+    return Faults.internalError(`vusb_unplug: Unable to unplug vusb ${vusb}`);
+  db.update(vusb, { currently_attached: false });
+  return ok("");
 }
 
 /** A halted domain holds no devices. */
@@ -103,6 +162,12 @@ export const vusbMethods: MethodSpec[] = [
     locks: vmLock,
     handler: ({ db }, [vm, group, otherConfig]) =>
       create(db, vm as string, group as string, otherConfig as XapiValue),
+  },
+  {
+    name: "VUSB.unplug",
+    params: [vusbRef],
+    hasAsync: true,
+    handler: ({ db }, [vusb]) => unplugVusb(db, vusb as string),
   },
   {
     name: "VUSB.destroy",

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { UsbDevice } from "../classes/usb-policy";
 import type { GuestKind } from "../classes/vm-guest-metrics";
 import { readBody } from "../wire/http";
 import { ControlError, DriftError } from "./control";
@@ -16,6 +17,8 @@ import type { ServiceTimeProfile } from "./profile";
  *   POST /devices ({name, sizeBytes, nameLabel?, kernelName?}) · DELETE /devices/<name>
  *   POST /gc (one GC pass now) · GET /gc · PUT /gc ({intervalMs})
  *   POST /hosts/<uuid>/reboot ({kernelNames?: {serial: name}}): a RebootReport once booted
+ *   GET /usb/<host uuid> · POST /usb/<host uuid>/plug ({device: UsbDevice, scan?})
+ *   POST /usb/<host uuid>/unplug ({path, scan?}) · POST /usb/<host uuid>/move ({path, toPath, toHost?, scan?})
  */
 export function controlRequestHandler(control: SimulatorControl) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -67,6 +70,8 @@ function route(control: SimulatorControl, method: string, path: string, body: un
   const [, first = "", second, third] = path.split("/");
   if (method === "POST" && first === "hosts" && second !== undefined && third === "reboot")
     return control.hosts.reboot(decodeURIComponent(second), { kernelNames: kernelNamesOf(body) });
+  if (first === "usb" && second !== undefined)
+    return usb(control, method, decodeURIComponent(second), third, body);
   if (third !== undefined) return NOT_FOUND;
   switch (`${method} /${first}${second === undefined ? "" : "/*"}`) {
     case "GET /state":
@@ -117,6 +122,39 @@ function route(control: SimulatorControl, method: string, path: string, body: un
       return { intervalMs: control.gc.intervalMs() };
     case "DELETE /devices/*":
       return { removed: control.devices.remove(decodeURIComponent(second ?? "")) };
+    default:
+      return NOT_FOUND;
+  }
+}
+
+function usb(
+  control: SimulatorControl,
+  method: string,
+  hostUuid: string,
+  action: string | undefined,
+  body: unknown,
+): unknown {
+  const options = { scan: field(body, "scan") === true };
+  if (method === "GET" && action === undefined) return control.usb.devices(hostUuid);
+  if (method !== "POST") return NOT_FOUND;
+  switch (action) {
+    case "plug": {
+      const device = field(body, "device");
+      if (typeof device !== "object" || device === null)
+        throw new ControlError(`the request body needs a "device" (a UsbDevice)`);
+      return control.usb.plug(hostUuid, device as UsbDevice, options);
+    }
+    case "unplug":
+      return control.usb.unplug(hostUuid, requiredString(body, "path"), options);
+    case "move": {
+      const toHost = field(body, "toHost");
+      return control.usb.move(
+        hostUuid,
+        requiredString(body, "path"),
+        { path: requiredString(body, "toPath"), ...(typeof toHost === "string" ? { hostUuid: toHost } : {}) },
+        options,
+      );
+    }
     default:
       return NOT_FOUND;
   }

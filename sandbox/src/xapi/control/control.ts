@@ -10,6 +10,8 @@ import type { ActiveFaultRule, FaultRule, FaultRules } from "./fault-rules";
 import { profiles, zeroProfile } from "./profile";
 import type { ServiceTimeProfile } from "./profile";
 import type { CallTrace, TraceSnapshot } from "./trace";
+import { usbControl } from "./usb";
+import type { UsbControl } from "./usb";
 
 /** The simulated host's objects in brief, for assertions and the control endpoint's GET /state. */
 export interface SimulatorState {
@@ -61,6 +63,8 @@ export interface SimulatorControl {
     set(profile: string | (Partial<ServiceTimeProfile> & { name: string })): void;
   };
   drift: DriftOperations;
+  /** The hosts' USB ports: plug, unplug or move a device (see usb.ts). */
+  usb: UsbControl;
   /** Edits the in-memory device directory; throws when the simulator was given a real one. */
   devices: {
     add(entry: NewDeviceEntry): DeviceEntry;
@@ -167,6 +171,7 @@ export function createControl(
       },
     },
     drift: driftOperations(world),
+    usb: usbControl(world),
     devices: {
       add(entry) {
         if (!(devices instanceof InMemoryDeviceDirectory))

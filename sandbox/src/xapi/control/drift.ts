@@ -24,7 +24,7 @@ export interface DriftOperations {
   destroyVbd(vbd: string): void;
   /** Forgets a VDI as `xe vdi-forget` would: its VBDs stay, with a dead VDI ref, until the GC runs. */
   forgetVdi(vdi: string): void;
-  /** Deletes a VM and its VBDs. */
+  /** Deletes a VM with its VBDs and VUSBs. */
   destroyVm(vm: string): void;
   /** Marks a PBD plugged or unplugged (an SR whose PBD is unplugged answers SR_HAS_NO_PBDS). */
   setPbdAttached(pbd: string, attached: boolean): void;
@@ -98,6 +98,8 @@ export function driftOperations(world: World): DriftOperations {
       const vm = resolveObject(world, "VM", selector);
       if (vm === world.controlDomain) throw new DriftError("the control domain cannot be destroyed");
       for (const vbd of db.find("VBD", (record) => record["VM"] === vm)) db.destroy(vbd);
+      // xapi_vm_helpers.ml destroy: a VM's VUSBs go with it.
+      for (const vusb of db.find("VUSB", (record) => record["VM"] === vm)) db.destroy(vusb);
       db.update(vm, { resident_on: NULL_REF });
       db.destroy(vm);
     },
