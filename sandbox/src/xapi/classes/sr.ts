@@ -4,7 +4,8 @@ import type { MethodSpec } from "../dispatch/method";
 import { asStringMap } from "../values";
 import { genericMethods } from "./generic";
 import type { UdevVdiView } from "./udev-vdi";
-import { udevSrView } from "./udev-vdi";
+import { sleep } from "../dispatch/sleep";
+import { scanUdevSr } from "./udev-scan";
 import { forgetVdi, hotpluggedAt, isUdevSr } from "./vdi";
 import { SR_UPSTREAM_FIELDS } from "./upstream-fields";
 
@@ -94,7 +95,9 @@ export const srMethods: MethodSpec[] = [
     params: [srRef],
     hasAsync: true,
     locks: (args) => [`SR:${String(args[0])}`],
-    handler: async ({ db, world }, [sr]) => {
+    ownServiceTime: true,
+    handler: async (ctx, [sr]) => {
+      const { db } = ctx;
       const ref = sr as string;
       // xen-api `message_forwarding.ml` SR.scan -> forward_sr_op -> choose_pbd_for_sr: the scan runs
       // on a host whose PBD of the SR is plugged; with none, SR_HAS_NO_PBDS [sr] and nothing changes.
@@ -102,7 +105,8 @@ export const srMethods: MethodSpec[] = [
       if (plugged.length === 0) return Faults.srHasNoPbds(ref);
       // Only a removable-storage SR lists a device directory (its host's); the DVD SR has no drives here
       // and local storage keeps the VDIs it has.
-      if (isUdevSr(db, ref)) reconcileUdevSr(db, ref, (await udevSrView(world, ref)) ?? []);
+      if (isUdevSr(db, ref)) return scanUdevSr(ctx, ref);
+      await sleep(ctx.profile.methodExtraMs["SR.scan"] ?? 0, ctx.signal);
       return ok("");
     },
   },

@@ -182,7 +182,9 @@ export const vdiMethods: MethodSpec[] = [
     name: "VDI.forget",
     params: [vdiRef],
     hasAsync: true,
-    locks: srLockOfVdi,
+    // xen-api message_forwarding.ml VDI.forget: with_sr_andor_vdi marks the VDI only, no SR lock,
+    // so a forget can land inside an SR.scan (see udev-scan.ts).
+    locks: (args) => [`VDI:${String(args[0])}`],
     marks: "forget",
     handler: ({ db }, [vdi]) => {
       const refused = refuseIfAttached(db, vdi as string, "forget");
