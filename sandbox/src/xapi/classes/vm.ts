@@ -62,6 +62,8 @@ const VM_OPERATIONS = [
   "pause",
   "unpause",
   "pool_migrate",
+  "suspend",
+  "destroy",
 ] as const;
 export type VmOperation = (typeof VM_OPERATIONS)[number];
 
@@ -76,6 +78,8 @@ const ALLOWED_POWER_STATES: Record<VmOperation, readonly PowerState[]> = {
   pool_migrate: ["Running"],
   hard_reboot: ["Paused", "Running"],
   hard_shutdown: ["Paused", "Suspended", "Running"],
+  suspend: ["Running"],
+  destroy: ["Halted", "Suspended"],
 };
 
 /**
@@ -307,3 +311,56 @@ export const vmMethods: MethodSpec[] = [
 ];
 
 export const haltVm = halt;
+
+/**
+ * VM.destroy (xen-api `xapi_vm.ml` destroy -> `xapi_vm_helpers.ml` destroy): the VM's VBDs,
+ * metrics, guest metrics and VUSBs go with it; its VDIs stay. The operation check comes first
+ * (Halted or Suspended, never the control domain).
+ */
+function destroyVm(db: Database, vm: string): void {
+  for (const vbd of db.find("VBD", (record) => record["VM"] === vm)) db.destroy(vbd);
+  for (const vusb of db.find("VUSB", (record) => record["VM"] === vm)) db.destroy(vusb);
+  for (const [field, cls] of [
+    ["metrics", "VM_metrics"],
+    ["guest_metrics", "VM_guest_metrics"],
+  ] as const) {
+    const ref = db.str(vm, field);
+    if (db.has(ref, cls)) db.destroy(ref);
+  }
+  db.destroy(vm);
+}
+
+/**
+ * VM.suspend (xen-api `xapi_vm.ml` suspend via xenopsd): a Running VM's memory is saved and its
+ * domain destroyed, so it keeps no domain and its devices are no longer plugged (xenopsd reports
+ * them unplugged, `xapi_xenops.ml` update_vbd); resident_on stays. Choice: no suspend image VDI
+ * is written (suspend_VDI stays null) and there is no VM.resume.
+ */
+function suspendVm(db: Database, vm: string): void {
+  for (const vbd of db.find("VBD", (record) => record["VM"] === vm && record["currently_attached"] === true))
+    db.update(vbd, { currently_attached: false });
+  detachVusbs(db, vm);
+  db.update(vm, { power_state: "Suspended", domid: -1 });
+  updateVmMetrics(db, vm);
+}
+
+vmMethods.push(
+  ...(
+    [
+      ["destroy", destroyVm],
+      ["suspend", suspendVm],
+    ] as const
+  ).map(([name, act]): MethodSpec => ({
+    name: `VM.${name}`,
+    params: [vmRef],
+    hasAsync: true,
+    locks: perVmLock,
+    marks: name,
+    handler: ({ db }, [vm]) => {
+      const bad = vmOperationError(db, vm as string, name);
+      if (bad !== undefined) return bad;
+      act(db, vm as string);
+      return ok("");
+    },
+  })),
+);
