@@ -56,6 +56,22 @@ export function forgetVdi(db: Database, vdi: string): void {
   db.destroy(vdi);
 }
 
+/**
+ * xen-api `xapi_vdi.ml` introduce_dbonly (behind VDI.db_introduce / pool_introduce, the way an SM
+ * records a VDI it made): a location already in the SR fails LOCATION_NOT_UNIQUE [sr, location]
+ * whatever the uuid, a malformed uuid UUID_INVALID ["VDI", uuid]; then the record is made. The
+ * seed makes its VDIs through it.
+ */
+export function introduceVdiDbOnly(db: Database, fields: XapiStruct): Outcome<XapiValue> {
+  const sr = asText(fields["SR"]);
+  const location = asText(fields["location"]);
+  const uuid = asText(fields["uuid"]);
+  if (db.find("VDI", (vdi) => vdi["SR"] === sr && vdi["location"] === location).length > 0)
+    return Faults.locationNotUnique(sr, location);
+  if (!UUID_FORM.test(uuid)) return Faults.uuidInvalid("VDI", uuid);
+  return ok(db.create("VDI", fields));
+}
+
 /** XAPI checks an introduced UUID's form (8-4-4-4-12 hex digits). */
 const UUID_FORM = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

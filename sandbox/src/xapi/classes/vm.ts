@@ -236,13 +236,8 @@ export const vmMethods: MethodSpec[] = [
     hasAsync: true,
     locks: perVmLock,
     marks: "start_on",
-    handler: async ({ db, world }, [vm, host, startPaused]) => {
-      const bad = vmOperationError(db, vm as string, "start_on");
-      if (bad !== undefined) return bad;
-      const unreachable = checkHostSeesSrs(db, vm as string, host as string);
-      if (unreachable !== undefined) return unreachable;
-      return boot(world, vm as string, host as string, asBool(startPaused) === true);
-    },
+    handler: ({ world }, [vm, host, startPaused]) =>
+      startVmOn(world, vm as string, host as string, asBool(startPaused) === true),
   },
   {
     // message_forwarding.ml VM.pool_migrate: the VM must be Running (xapi_vm_lifecycle.ml
@@ -311,6 +306,18 @@ export const vmMethods: MethodSpec[] = [
 ];
 
 export const haltVm = halt;
+
+/**
+ * VM.start_on after its lock: the operation check, the host's view of the VM's SRs, then the boot.
+ * The simulator starts its seeded Running guests through it.
+ */
+export async function startVmOn(world: World, vm: string, host: string, paused: boolean) {
+  const bad = vmOperationError(world.db, vm, "start_on");
+  if (bad !== undefined) return bad;
+  const unreachable = checkHostSeesSrs(world.db, vm, host);
+  if (unreachable !== undefined) return unreachable;
+  return boot(world, vm, host, paused);
+}
 
 /**
  * VM.destroy (xen-api `xapi_vm.ml` destroy -> `xapi_vm_helpers.ml` destroy): the VM's VBDs,
