@@ -8,7 +8,7 @@ import { jsonFailure, jsonResult, login, useXapiSimulator } from "./xapi-fixture
 const GiB = 1024 ** 3;
 const LOCATION = "/dev/xapi/block/sdb";
 
-/** A simulator with one disk whose scan takes 400 ms (half in sm, half on the way back to xapi). */
+/** A simulator with one disk whose scan takes 1.2 s (half in sm, half on the way back to xapi). */
 function useHost(smVersion: string) {
   const devices = new InMemoryDeviceDirectory();
   devices.add({ name: "sdb", sizeBytes: 8 * GiB, nameLabel: "SCSI 2:0:0:0" });
@@ -21,7 +21,7 @@ function useHost(smVersion: string) {
     session = await login(sim());
     [sr = ""] = await call<string[]>("SR.get_by_name_label", "Removable storage");
     await call("SR.scan", sr);
-    sim().control.profile.set({ name: "slow-scan", methodExtraMs: { "SR.scan": 400 } });
+    sim().control.profile.set({ name: "slow-scan", methodExtraMs: { "SR.scan": 1200 } });
   });
   const vdiAt = async () => {
     const records =
@@ -29,11 +29,11 @@ function useHost(smVersion: string) {
     const found = Object.entries(records).find(([, vdi]) => vdi.SR === sr && vdi.location === LOCATION);
     return found === undefined ? undefined : { ref: found[0], uuid: found[1].uuid };
   };
-  /** Forgets the disk's VDI 300 ms into a scan: after sm's pass, before xapi reads its database. */
+  /** Forgets the disk's VDI 0.85 s into a scan: after sm's pass, before xapi reads its database. */
   const forgetInsideScan = async () => {
     const before = await vdiAt();
     const scan = call("SR.scan", sr);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await new Promise((resolve) => setTimeout(resolve, 850));
     await call("VDI.forget", before?.ref);
     await scan;
     return { before, after: await vdiAt() };
@@ -47,7 +47,7 @@ describe("sm 2.30.8 (xapi 1.249, before CA-399757)", () => {
     const { before, after } = await host.forgetInsideScan();
     expect(after?.uuid).toBe(before?.uuid);
     expect(after?.ref).not.toBe(before?.ref);
-  });
+  }, 15_000);
 });
 
 describe("sm 3.2.3 (xapi 26.4, CA-399757)", () => {
@@ -56,7 +56,8 @@ describe("sm 3.2.3 (xapi 26.4, CA-399757)", () => {
     const { before, after } = await host.forgetInsideScan();
     expect(after).toBeDefined();
     expect(after?.uuid).not.toBe(before?.uuid);
-  });
+    // Three passes: the forget changes the refs, then sm's re-introduce does.
+  }, 15_000);
 });
 
 /** A directory that shows a different device at every listing: every sm pass changes the VDIs. */
