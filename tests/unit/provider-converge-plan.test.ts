@@ -126,6 +126,17 @@ describe("repairing drift", () => {
     expect(kinds({ ...done, ruleText: `${rule.text}# edited\n` })[0]).toBe("writeRule");
   });
 
+  test("a VDI a scan kept while our link dangled is plugged only after the link resolves again", () => {
+    // sm's udev scan keeps a dangling entry's VDI (size 0) and attach fails until the link is good.
+    expect(kinds({ ...fresh, ruleText: rule.text, symlinkPresent: false, vdi: { uuid: "vdi-1" } })).toEqual([
+      "reloadAndTrigger",
+      "waitSymlink",
+      "ensureVdi",
+      "createVbd",
+      "plugVbd",
+    ]);
+  });
+
   test("symlink gone: retriggered only", () => {
     expect(kinds({ ...done, symlinkPresent: false })).toEqual([
       "reloadAndTrigger",

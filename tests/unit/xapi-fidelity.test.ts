@@ -188,7 +188,7 @@ test("VM lifecycle checks run in XAPI's order with its messages (xapi_vm_lifecyc
     archive,
     "kept off",
   ]);
-  expect(await call("VM.get_allowed_operations", archive)).toEqual(["start_on"]);
+  expect(await call("VM.get_allowed_operations", archive)).toEqual(["start_on", "destroy"]);
   await call("VM.remove_from_blocked_operations", archive, "start");
   // The control domain: the power state is checked first, then "not allowed on a control domain".
   const [dom0] = await call<string[]>("VM.get_by_name_label", "Control domain on host: xp-sandbox-host");

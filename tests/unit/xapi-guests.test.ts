@@ -165,6 +165,7 @@ test("allowed_operations and current_operations are live", async () => {
     "hard_shutdown",
     "pause",
     "pool_migrate",
+    "suspend",
   ]);
 
   // While the plug runs (300 ms of service time), the VBD shows {task: "plug"} and allows nothing:
@@ -196,5 +197,9 @@ test("VBDs of a halted VM allow nothing but attach", async () => {
   await call("VM.hard_shutdown", vm("hvm-nohotplug"));
   const [system] = await call<string[]>("VM.get_VBDs", vm("hvm-nohotplug"));
   expect(await call("VBD.get_allowed_operations", system)).toEqual(["attach"]);
-  expect(await call("VM.get_allowed_operations", vm("hvm-nohotplug"))).toEqual(["start", "start_on"]);
+  expect(await call("VM.get_allowed_operations", vm("hvm-nohotplug"))).toEqual([
+    "start",
+    "start_on",
+    "destroy",
+  ]);
 });

@@ -42,9 +42,9 @@ test("logout ends the session; unknown sessions are SESSION_INVALID", async () =
 
 test("unknown methods and wrong arities fail without running anything", async () => {
   const session = await login(sim());
-  expect(await jsonFailure({ sim: sim() }, "VM.destroy", [session, "x"])).toEqual([
+  expect(await jsonFailure({ sim: sim() }, "VM.snapshot", [session, "x", "y"])).toEqual([
     "MESSAGE_METHOD_UNKNOWN",
-    "VM.destroy",
+    "VM.snapshot",
   ]);
   // xen-api server_helpers.ml do_dispatch: a call without an Async form answers a "Fault".
   expect(await jsonFailure({ sim: sim() }, "Async.VM.get_record", [session, "x"])).toEqual([

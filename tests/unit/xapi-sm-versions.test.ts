@@ -114,6 +114,8 @@ for (const [smVersion, product, stableSize, stableLabel] of [
         .sort((a, b) => String(a.location).localeCompare(String(b.location)));
       expect(vdis).toEqual([
         { location: "/dev/xapi/block/loop3", size: 8 * GiB, label: "SCSI 2:0:0:0" },
+        // udevVDI.load marks a dangling entry deleted (size 0, label its path); the scan keeps it.
+        { location: "/dev/xapi/block/xp-gone", size: 0, label: "/dev/xapi/block/xp-gone" },
         { location: "/dev/xapi/block/xp-ZS01", size: stableSize, label: stableLabel },
       ]);
     });

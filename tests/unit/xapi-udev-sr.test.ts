@@ -109,8 +109,14 @@ test("VDI.introduce of a known location fails LOCATION_NOT_UNIQUE; a new one rea
     SR: removable,
   });
   expect(await call("VDI.get_by_uuid", uuid)).toBe(vdi);
-  // The same location with the same uuid is the same VDI (xapi_vdi.ml introduce's location check).
-  expect(await call("VDI.introduce", ...introduce(uuid, "/dev/xapi/block/sdd"))).toBe(vdi);
+  // The same location with the same uuid passes xapi's own check (xapi_vdi.ml introduce, CA-183547)
+  // but the SM's VDI.db_introduce (introduce_dbonly) refuses any known location; the storage layer
+  // reports every SM failure as INTERNAL_ERROR. Nothing is created.
+  const before = await call<string[]>("SR.get_VDIs", removable);
+  expect((await failure("VDI.introduce", ...introduce(uuid, "/dev/xapi/block/sdd")))?.[0]).toBe(
+    "INTERNAL_ERROR",
+  );
+  expect(await call("SR.get_VDIs", removable)).toEqual(before);
   expect((await failure("VDI.introduce", ...introduce(uuid, "/dev/xapi/block/sdy")))?.[0]).toBe(
     "INTERNAL_ERROR",
   );
@@ -159,6 +165,57 @@ test("a scan forgets VDIs whose entry vanished", async () => {
   await call("SR.scan", removable);
   expect(await call("SR.get_VDIs", removable)).toEqual([]);
   expect(await call("SR.get_physical_size", removable)).toBe(0);
+});
+
+test("a scan keeps a dangling entry: an existing VDI stays with size 0, a new one is introduced", async () => {
+  // sm udevSR.py update lists every entry; udevVDI.load marks one whose os.stat fails deleted (size
+  // 0, label its path, empty sm_config) and SR.py ScanRecord does not filter deleted VDIs.
+  sim().control.devices.add({
+    name: "sdm",
+    sizeBytes: 4 * GiB,
+    nameLabel: "SCSI 6:0:0:0",
+    kernelName: "sdm",
+  });
+  await call("SR.scan", removable);
+  const kept = (await vdiAt("/dev/xapi/block/sdm")) as string;
+  const uuid = await call<string>("VDI.get_uuid", kept);
+  sim().control.devices.add({ name: "sdm", sizeBytes: 0, nameLabel: "", kernelName: "" });
+  sim().control.devices.add({ name: "xp-dangling", sizeBytes: 0, nameLabel: "", kernelName: "" });
+  await call("SR.scan", removable);
+
+  expect(await vdiAt("/dev/xapi/block/sdm")).toBe(kept);
+  expect(await call("VDI.get_record", kept)).toMatchObject({
+    uuid,
+    name_label: "SCSI 6:0:0:0",
+    virtual_size: 0,
+    physical_utilisation: 0,
+  });
+  expect(await call("VDI.get_sm_config", kept)).toEqual({});
+  const born = (await vdiAt("/dev/xapi/block/xp-dangling")) as string;
+  expect(born).toBeDefined();
+  expect(await call("VDI.get_record", born)).toMatchObject({
+    name_label: "/dev/xapi/block/xp-dangling",
+    virtual_size: 0,
+    read_only: false,
+  });
+  expect(await call("VDI.get_sm_config", born)).toEqual({});
+  // Only attach fails (udevVDI.attach raises VDIUnavailable for a deleted VDI).
+  const [media] = await call<string[]>("VM.get_by_name_label", "media-server");
+  const vbd = await call<string>("VBD.create", vbdRecord(media, born));
+  expect(await failure("VBD.plug", vbd)).toEqual([
+    "SR_BACKEND_FAILURE_46",
+    "",
+    "The VDI is not available",
+    "",
+  ]);
+  await call("VBD.destroy", vbd);
+
+  // The entries go for good: the next scan forgets both.
+  sim().control.devices.remove("sdm");
+  sim().control.devices.remove("xp-dangling");
+  await call("SR.scan", removable);
+  expect(await vdiAt("/dev/xapi/block/sdm")).toBeUndefined();
+  expect(await vdiAt("/dev/xapi/block/xp-dangling")).toBeUndefined();
 });
 
 test("a given DeviceDirectory is what the scan lists (and it is not editable through control)", async () => {

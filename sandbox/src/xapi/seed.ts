@@ -6,7 +6,13 @@ import { scanHostUsb } from "./classes/usb-scan";
 import { guestVmFields, reportGuestMetrics } from "./classes/vm-guest-metrics";
 import type { GuestKind } from "./classes/vm-guest-metrics";
 import { UDEV_BLOCK_DIRECTORY } from "./devices";
-import { NULL_REF } from "./values";
+import type { Outcome } from "./faults";
+import { createVbd } from "./classes/vbd";
+import { introduceVdiDbOnly } from "./classes/vdi";
+import { startVmOn } from "./classes/vm";
+import { NULL_REF, newUuid } from "./values";
+import type { XapiValue } from "./values";
+import type { World } from "./world";
 
 /** The guests a simulator starts with (plus each host's control domain, always present). */
 export interface ModelOptions {
@@ -69,6 +75,8 @@ export interface SeededPool {
   hosts: SeededHost[];
   /** The NFS SR every host of a pool (2 hosts or more) reaches; guests' system disks live there. */
   sharedSr: string | undefined;
+  /** The guests seeded Running, each with its host: started by startSeededGuests. */
+  toStart: Array<{ vm: string; host: string }>;
 }
 
 export interface HostIdentity {
@@ -221,37 +229,48 @@ export function seedPool(db: Database, hosts: readonly HostIdentity[], model: Mo
   };
   // XAPI's start-up scan (xapi.ml starts the "PUSB scanning" thread, which scans once at once).
   seeded.forEach((host, index) => scanHostUsb(db, host.host, hostUsbDevices(model, index)));
-  let domid = 1;
+  // Guests go through the classes' own create paths (a VM record is made Halted: VM.create is not
+  // modelled); the Running ones are started by the simulator once its world exists (startSeededGuests).
   const guests = (model.vms ?? defaultPoolVms(hosts)).map(
     ({ nameLabel, powerState, host, affinity, guest = "hvm" }) => {
       const home = hostAt(host, `guest "${nameLabel}"`);
-      const running = powerState === "Running";
       const vm = db.create("VM", {
         name_label: nameLabel,
-        power_state: powerState,
-        resident_on: running ? home.host : NULL_REF,
+        power_state: "Halted",
         affinity: affinity === undefined ? NULL_REF : hostAt(affinity, `affinity of "${nameLabel}"`).host,
-        domid: running ? domid++ : -1,
         ...guestVmFields(guest),
       });
       reportGuestMetrics(db, vm, guest);
       createVmMetrics(db, vm);
-      const disk = db.create("VDI", {
-        name_label: `${nameLabel} system disk`,
-        SR: sharedSr ?? home.localSr,
-        location: db.str(vm, "uuid"),
-        virtual_size: 20 * GiB,
-        physical_utilisation: 20 * GiB,
-      });
-      db.create("VBD", {
-        VM: vm,
-        VDI: disk,
-        userdevice: "0",
-        device: running ? "xvda" : "",
-        bootable: true,
-        currently_attached: running,
-      });
-      return { vm, host: home.host };
+      // sm's VDI.__init__ (libs/sm/VDI.py) gives a VDI of an LVM or NFS SR its own uuid as location.
+      const uuid = newUuid();
+      const disk = accepted(
+        introduceVdiDbOnly(db, {
+          uuid,
+          name_label: `${nameLabel} system disk`,
+          SR: sharedSr ?? home.localSr,
+          location: uuid,
+          virtual_size: 20 * GiB,
+          physical_utilisation: 20 * GiB,
+        }),
+        `the system disk of guest "${nameLabel}"`,
+      );
+      accepted(
+        createVbd(db, {
+          VM: vm,
+          VDI: disk,
+          userdevice: "0",
+          bootable: true,
+          mode: "RW",
+          type: "Disk",
+          empty: false,
+          other_config: {},
+          qos_algorithm_type: "",
+          qos_algorithm_params: {},
+        }),
+        `the system disk's VBD of guest "${nameLabel}"`,
+      );
+      return { vm, host: home.host, running: powerState === "Running" };
     },
   );
   return {
@@ -261,5 +280,21 @@ export function seedPool(db: Database, hosts: readonly HostIdentity[], model: Mo
       guests: guests.filter((guest) => guest.host === host.host).map((guest) => guest.vm),
     })),
     sharedSr,
+    toStart: guests.filter((guest) => guest.running),
   };
+}
+
+/** The value of a call the seed makes through a class's own path; a refusal is a seeding bug. */
+export function accepted(outcome: Outcome<XapiValue>, what: string): string {
+  if (!outcome.ok)
+    throw new Error(
+      `seeding ${what} failed: XAPI refuses it (${[outcome.fault.code, ...outcome.fault.params].join(" ")})`,
+    );
+  return typeof outcome.value === "string" ? outcome.value : JSON.stringify(outcome.value);
+}
+
+/** Starts the seeded Running guests on their hosts through VM.start_on's own path. */
+export async function startSeededGuests(world: World, seeded: SeededPool): Promise<void> {
+  for (const { vm, host } of seeded.toStart)
+    accepted(await startVmOn(world, vm, host, false), `the start of guest ${world.db.str(vm, "name_label")}`);
 }

@@ -23,7 +23,7 @@ import { DEFAULT_GC_INTERVAL_MS, GcTimer } from "./gc";
 import { startVmAsXe } from "./autostart";
 import { rebootHost } from "./host-reboot";
 import type { Dom0BootHooks, RebootOptions } from "./host-reboot";
-import { hostUsbDevices, seedPool } from "./seed";
+import { hostUsbDevices, seedPool, startSeededGuests } from "./seed";
 import { DEFAULT_SM_VERSION, checkSmVersion, softwareVersionOf } from "./sm-version";
 import type { ModelOptions } from "./seed";
 import { xapiRequestHandler } from "./wire/http";
@@ -218,6 +218,7 @@ export async function startXapiSimulator(options: XapiSimulatorOptions = {}): Pr
     masterAddress: options.masterAddress,
     down: new Set(),
   };
+  await startSeededGuests(world, seeded);
   // As at host boot: each removable SR starts with one VDI per device already present.
   for (const host of hosts)
     reconcileUdevSr(db, host.removableSr, await readUdevDirectory(host.devices, host.smVersion));

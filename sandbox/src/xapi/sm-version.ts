@@ -74,3 +74,12 @@ export function softwareVersionOf(version: string): Record<string, string> {
     network_backend: "openvswitch",
   };
 }
+
+/**
+ * Pure: whether the xapi a host running sm `version` has (see softwareVersionOf) re-scans when
+ * the SR's VDIs changed during sm's scan: xen-api v24.40.0 and later (CA-399757, `xapi_sr.ml`
+ * scan); 8.2's xapi 1.249 does not.
+ */
+export function checksDbDuringScan(version: string): boolean {
+  return productVersionOf(version) === "8.3.0";
+}

@@ -1,4 +1,5 @@
 import type { Change, Database, XapiClass } from "../database";
+import { createHash } from "node:crypto";
 import { Faults, fail, ok } from "../faults";
 import type { MethodSpec } from "../dispatch/method";
 import { sleep } from "../dispatch/sleep";
@@ -93,7 +94,97 @@ function nextChange(db: Database, timeoutMs: number, signal: AbortSignal): Promi
   });
 }
 
+/**
+ * The legacy event API's per-session subscriptions (xen-api `xapi_event.ml` module Next): what the
+ * session registered for and the last event id it has been given (events from registration on).
+ */
+const legacy = new WeakMap<Database, Map<string, { names: string[]; last: number }>>();
+
+function legacyOf(db: Database) {
+  let subscriptions = legacy.get(db);
+  if (subscriptions === undefined) {
+    subscriptions = new Map<string, { names: string[]; last: number }>();
+    legacy.set(db, subscriptions);
+  }
+  return subscriptions;
+}
+
+/** SESSION_NOT_REGISTERED names the session by its trackid: MD5 of the ref (context.ml trackid_of_session). */
+const trackid = (session: string) => `trackid=${createHash("md5").update(session).digest("hex")}`;
+
+/**
+ * event.next's events (xen-api `event_types.ml` event record: id, timestamp, class, operation,
+ * ref, snapshot); timestamp is OCaml's string_of_float of Unix.time ("1733420000."). Choice: the
+ * simulator's database keeps one change per object, so several writes to an object between two
+ * calls come back as one event, where xapi queues one per write.
+ */
+function legacyEvents(db: Database, subscriptions: Subscriptions, since: number): XapiStruct[] {
+  const timestamp = `${Math.floor(Date.now() / 1000)}.`;
+  return db
+    .changesSince(since, subscriptions.classes)
+    .filter(subscriptions.matches)
+    .map((change) => {
+      const event: XapiStruct = {
+        id: String(change.generation),
+        timestamp,
+        class: change.cls.toLowerCase(),
+        operation: change.operation,
+        ref: change.ref,
+      };
+      if (change.operation !== "del") event["snapshot"] = db.record(change.ref);
+      return event;
+    });
+}
+
+const classesParam = [{ name: "classes", kind: "set" }] as const;
+
 export const eventMethods: MethodSpec[] = [
+  {
+    // xapi_event.ml register: adds to the session's subscription, made on first use.
+    name: "event.register",
+    params: [...classesParam],
+    handler: ({ db, session }, [names]) => {
+      const subscriptions = legacyOf(db);
+      const current = subscriptions.get(session) ?? { names: [], last: db.generation };
+      subscriptions.set(session, {
+        ...current,
+        names: [...(names as XapiValue[]).map(String), ...current.names],
+      });
+      return ok("");
+    },
+  },
+  {
+    // xapi_event.ml unregister: drops the given subscriptions (the session stays registered).
+    name: "event.unregister",
+    params: [...classesParam],
+    handler: ({ db, session }, [names]) => {
+      const subscriptions = legacyOf(db);
+      const current = subscriptions.get(session) ?? { names: [], last: db.generation };
+      const dropped = new Set((names as XapiValue[]).map(String));
+      subscriptions.set(session, { ...current, names: current.names.filter((name) => !dropped.has(name)) });
+      return ok("");
+    },
+  },
+  {
+    // xapi_event.ml next: SESSION_NOT_REGISTERED [trackid] without a registration; otherwise blocks
+    // until an event it subscribed to happens, and returns the events since its last call.
+    name: "event.next",
+    params: [],
+    handler: async ({ db, session, signal }) => {
+      const subscriptions = legacyOf(db);
+      if (!subscriptions.has(session)) return fail("SESSION_NOT_REGISTERED", trackid(session));
+      for (;;) {
+        if (!db.has(session, "session")) return Faults.sessionInvalid(session);
+        const current = subscriptions.get(session);
+        if (current === undefined) return fail("SESSION_NOT_REGISTERED", trackid(session));
+        const events = legacyEvents(db, subscribe(db, current.names), current.last);
+        current.last = db.generation;
+        if (events.length > 0) return ok(events);
+        if (signal.aborted) return ok([]);
+        await nextChange(db, 60_000, signal);
+      }
+    },
+  },
   {
     name: "event.inject",
     params: [

@@ -58,7 +58,8 @@ const REQUIRED_CREATE_FIELDS = [
   "qos_algorithm_params",
 ];
 
-function create(db: Database, record: XapiStruct): Outcome<XapiValue> {
+/** VBD.create with its checks (xen-api `xapi_vbd.ml` create); the seed makes its VBDs through it too. */
+export function createVbd(db: Database, record: XapiStruct): Outcome<XapiValue> {
   for (const field of REQUIRED_CREATE_FIELDS) if (!(field in record)) return Faults.fieldTypeError(field);
   const vm = asText(record["VM"]);
   const vdi = asText(record["VDI"]);
@@ -153,7 +154,7 @@ export const vbdMethods: MethodSpec[] = [
     hasAsync: true,
     // XAPI resolves "autodetect" under one global mutex on the pool master.
     locks: () => ["global:VBD.create"],
-    handler: ({ db }, [record]) => (isStruct(record) ? create(db, record) : Faults.fieldTypeError("args")),
+    handler: ({ db }, [record]) => (isStruct(record) ? createVbd(db, record) : Faults.fieldTypeError("args")),
   },
   {
     name: "VBD.plug",

@@ -56,6 +56,22 @@ export function forgetVdi(db: Database, vdi: string): void {
   db.destroy(vdi);
 }
 
+/**
+ * xen-api `xapi_vdi.ml` introduce_dbonly (behind VDI.db_introduce / pool_introduce, the way an SM
+ * records a VDI it made): a location already in the SR fails LOCATION_NOT_UNIQUE [sr, location]
+ * whatever the uuid, a malformed uuid UUID_INVALID ["VDI", uuid]; then the record is made. The
+ * seed makes its VDIs through it.
+ */
+export function introduceVdiDbOnly(db: Database, fields: XapiStruct): Outcome<XapiValue> {
+  const sr = asText(fields["SR"]);
+  const location = asText(fields["location"]);
+  const uuid = asText(fields["uuid"]);
+  if (db.find("VDI", (vdi) => vdi["SR"] === sr && vdi["location"] === location).length > 0)
+    return Faults.locationNotUnique(sr, location);
+  if (!UUID_FORM.test(uuid)) return Faults.uuidInvalid("VDI", uuid);
+  return ok(db.create("VDI", fields));
+}
+
 /** XAPI checks an introduced UUID's form (8-4-4-4-12 hex digits). */
 const UUID_FORM = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -94,9 +110,13 @@ export function hotpluggedAt(): string {
 
 /**
  * VDI.introduce (xen-api `xapi_vdi.ml` `introduce`): the SR needs a plugged PBD (SR_HAS_NO_PBDS,
- * `Sm.assert_pbd_is_plugged`); a location already in the SR fails LOCATION_NOT_UNIQUE unless it is
- * the same VDI (same uuid), which is accepted as it is; then the SM backend introduces it, and a
- * failure there (bad or duplicate uuid) reaches the client as INTERNAL_ERROR. The caller's
+ * `Sm.assert_pbd_is_plugged`); a location already in the SR under another uuid fails
+ * LOCATION_NOT_UNIQUE [sr, location] (CA-183547 lets the same uuid through that check); then the
+ * SM backend introduces it through `VDI.db_introduce`, whose `introduce_dbonly` refuses any known
+ * location (whatever the uuid), a malformed uuid, and the database a duplicate uuid. The storage
+ * layer turns every SM failure into Vdi_does_not_exist (v25.33.0 `storage_smapiv1.ml`, v1.249.42
+ * `storage_access.ml` VDI.introduce), which reaches the client as INTERNAL_ERROR
+ * (`storage_utils.ml` transform_storage_exn). So a known location always fails. The caller's
  * other_config, xenstore_data, sharable and type are kept; read_only, managed, the sizes and the
  * rest come from the backend. The udev backend reads the device itself and writes its own
  * sm_config (the caller's is dropped); a non-empty name given by the caller still wins (CA-13140).
@@ -110,8 +130,9 @@ async function introduce(db: Database, world: World, args: readonly unknown[]): 
   const sameLocation = db.find("VDI", (vdi) => vdi["SR"] === sr && vdi["location"] === location);
   for (const vdi of sameLocation)
     if (db.str(vdi, "uuid") !== uuid) return Faults.locationNotUnique(sr, location);
-  if (sameLocation[0] !== undefined) return ok(sameLocation[0]);
-  // choice of message text: the SM's own wording is not reproduced.
+  // choice of message text: the storage layer's exception printout is not reproduced.
+  if (sameLocation.length > 0)
+    return Faults.internalError(`VDI.introduce: the SM refused location ${location} (LOCATION_NOT_UNIQUE)`);
   if (!UUID_FORM.test(uuid)) return Faults.internalError(`VDI.introduce: the SM refused uuid ${uuid}`);
   if (db.find("VDI", (vdi) => vdi["uuid"] === uuid).length > 0)
     return Faults.internalError(`VDI.introduce: uuid ${uuid} is already in use`);
@@ -135,8 +156,9 @@ async function introduce(db: Database, world: World, args: readonly unknown[]): 
       virtual_size: entry?.sizeBytes ?? 0,
       physical_utilisation: entry?.sizeBytes ?? 0,
       name_label: nameLabel || (entry?.nameLabel ?? location),
-      read_only: (asStringMap(db.field(sr, "sm_config")) ?? {})["type"] === "cd",
-      sm_config: { hotplugged_at: hotpluggedAt() },
+      read_only: entry !== undefined && (asStringMap(db.field(sr, "sm_config")) ?? {})["type"] === "cd",
+      // A missing or dangling entry loads as deleted with an empty sm_config (sm udevSR.py udevVDI.load).
+      sm_config: entry === undefined ? {} : { hotplugged_at: hotpluggedAt() },
     });
   }
   return ok(db.create("VDI", fields));
@@ -176,7 +198,9 @@ export const vdiMethods: MethodSpec[] = [
     name: "VDI.forget",
     params: [vdiRef],
     hasAsync: true,
-    locks: srLockOfVdi,
+    // xen-api message_forwarding.ml VDI.forget: with_sr_andor_vdi marks the VDI only, no SR lock,
+    // so a forget can land inside an SR.scan (see udev-scan.ts).
+    locks: (args) => [`VDI:${String(args[0])}`],
     marks: "forget",
     handler: ({ db }, [vdi]) => {
       const refused = refuseIfAttached(db, vdi as string, "forget");

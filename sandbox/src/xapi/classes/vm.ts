@@ -62,6 +62,8 @@ const VM_OPERATIONS = [
   "pause",
   "unpause",
   "pool_migrate",
+  "suspend",
+  "destroy",
 ] as const;
 export type VmOperation = (typeof VM_OPERATIONS)[number];
 
@@ -76,6 +78,8 @@ const ALLOWED_POWER_STATES: Record<VmOperation, readonly PowerState[]> = {
   pool_migrate: ["Running"],
   hard_reboot: ["Paused", "Running"],
   hard_shutdown: ["Paused", "Suspended", "Running"],
+  suspend: ["Running"],
+  destroy: ["Halted", "Suspended"],
 };
 
 /**
@@ -238,15 +242,8 @@ export const vmMethods: MethodSpec[] = [
     hasAsync: true,
     locks: perVmLock,
     marks: "start_on",
-    handler: async ({ db, world }, [vm, host, startPaused]) => {
-      const bad = vmOperationError(db, vm as string, "start_on");
-      if (bad !== undefined) return bad;
-      const unreachable = checkHostSeesSrs(db, vm as string, host as string);
-      if (unreachable !== undefined) return unreachable;
-      const usbElsewhere = usbsUnavailableOn(db, vm as string, host as string);
-      if (usbElsewhere !== undefined) return usbElsewhere;
-      return boot(world, vm as string, host as string, asBool(startPaused) === true);
-    },
+    handler: ({ world }, [vm, host, startPaused]) =>
+      startVmOn(world, vm as string, host as string, asBool(startPaused) === true),
   },
   {
     // message_forwarding.ml VM.pool_migrate: the VM must be Running (xapi_vm_lifecycle.ml
@@ -315,3 +312,70 @@ export const vmMethods: MethodSpec[] = [
 ];
 
 export const haltVm = halt;
+
+/**
+ * VM.start_on after its lock: the operation check, the host's view of the VM's SRs and of its
+ * USB devices, then the boot. The simulator starts its seeded Running guests through it.
+ */
+export async function startVmOn(world: World, vm: string, host: string, paused: boolean) {
+  const bad = vmOperationError(world.db, vm, "start_on");
+  if (bad !== undefined) return bad;
+  const unreachable = checkHostSeesSrs(world.db, vm, host);
+  if (unreachable !== undefined) return unreachable;
+  const usbElsewhere = usbsUnavailableOn(world.db, vm, host);
+  if (usbElsewhere !== undefined) return usbElsewhere;
+  return boot(world, vm, host, paused);
+}
+
+/**
+ * VM.destroy (xen-api `xapi_vm.ml` destroy -> `xapi_vm_helpers.ml` destroy): the VM's VBDs,
+ * metrics, guest metrics and VUSBs go with it; its VDIs stay. The operation check comes first
+ * (Halted or Suspended, never the control domain).
+ */
+function destroyVm(db: Database, vm: string): void {
+  for (const vbd of db.find("VBD", (record) => record["VM"] === vm)) db.destroy(vbd);
+  for (const vusb of db.find("VUSB", (record) => record["VM"] === vm)) db.destroy(vusb);
+  for (const [field, cls] of [
+    ["metrics", "VM_metrics"],
+    ["guest_metrics", "VM_guest_metrics"],
+  ] as const) {
+    const ref = db.str(vm, field);
+    if (db.has(ref, cls)) db.destroy(ref);
+  }
+  db.destroy(vm);
+}
+
+/**
+ * VM.suspend (xen-api `xapi_vm.ml` suspend via xenopsd): a Running VM's memory is saved and its
+ * domain destroyed, so it keeps no domain and its devices are no longer plugged (xenopsd reports
+ * them unplugged, `xapi_xenops.ml` update_vbd); resident_on stays. Choice: no suspend image VDI
+ * is written (suspend_VDI stays null) and there is no VM.resume.
+ */
+function suspendVm(db: Database, vm: string): void {
+  for (const vbd of db.find("VBD", (record) => record["VM"] === vm && record["currently_attached"] === true))
+    db.update(vbd, { currently_attached: false });
+  detachVusbs(db, vm);
+  db.update(vm, { power_state: "Suspended", domid: -1 });
+  updateVmMetrics(db, vm);
+}
+
+vmMethods.push(
+  ...(
+    [
+      ["destroy", destroyVm],
+      ["suspend", suspendVm],
+    ] as const
+  ).map(([name, act]): MethodSpec => ({
+    name: `VM.${name}`,
+    params: [vmRef],
+    hasAsync: true,
+    locks: perVmLock,
+    marks: name,
+    handler: ({ db }, [vm]) => {
+      const bad = vmOperationError(db, vm as string, name);
+      if (bad !== undefined) return bad;
+      act(db, vm as string);
+      return ok("");
+    },
+  })),
+);

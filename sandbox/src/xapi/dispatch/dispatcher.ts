@@ -253,7 +253,8 @@ export class Dispatcher {
       const target = marks === undefined ? undefined : String(args[0]);
       if (target !== undefined && marks !== undefined) markOperation(context.db, target, task, marks);
       try {
-        await sleep(this.deps.profile().methodExtraMs[spec.name] ?? 0, context.signal);
+        if (spec.ownServiceTime !== true)
+          await sleep(this.deps.profile().methodExtraMs[spec.name] ?? 0, context.signal);
         return await spec.handler(context, args);
       } finally {
         if (target !== undefined) unmarkOperation(context.db, target, task);

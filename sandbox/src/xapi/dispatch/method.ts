@@ -56,6 +56,8 @@ export interface MethodSpec {
    * under `Helpers.retry_with_global_lock` (helpers.ml), which retries that one error.
    */
   waitsForOtherOperations?: boolean;
+  /** The handler spends the method's extra service time itself (SR.scan: part of it in sm). */
+  ownServiceTime?: boolean;
   handler: (ctx: CallContext, args: readonly unknown[]) => HandlerResult;
 }
 
