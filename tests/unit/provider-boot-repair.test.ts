@@ -20,7 +20,7 @@ import {
   renderBootRepairRecord,
   type BootRepairFound,
 } from "#provider/core/boot-repair.js";
-import { planConverge, type PlanView, type Step } from "#provider/core/converge-plan.js";
+import { planConverge, type PlanView } from "#provider/core/converge-plan.js";
 import { parseInventory } from "#provider/core/dom0-inventory.js";
 import { findDrift } from "#provider/core/drift.js";
 import type { DiskIdentity } from "#provider/core/inputs.js";
@@ -30,8 +30,8 @@ import type { ObservedState } from "#provider/core/state.js";
 import { BOOT_REPAIR_MARKER, BOOT_REPAIR_SCRIPT, BOOT_REPAIR_UNIT_TEXT } from "#provider/dom0/boot-repair.js";
 import { INVENTORY_SCRIPT } from "#provider/dom0/inventory.js";
 import { renderManifest } from "#provider/dom0/udev-round.js";
-import { inventoryAfterRound } from "#provider/lifecycle/after-apply.js";
-import { udevRequestOf } from "#provider/lifecycle/apply.js";
+import { inventoryAfterChange } from "#provider/lifecycle/after-apply.js";
+import { udevRequestOf } from "#provider/lifecycle/dom0-request.js";
 import { bootRepairRemoval } from "#provider/lifecycle/remove.js";
 import { inputs, VM_UUID } from "./provider-plan-fixture.js";
 
@@ -286,15 +286,14 @@ describe("the plan and the udev round", () => {
     symlinkNaming: "kernelName",
     bootRepair,
   });
-  const repairSteps = (steps: Step[]) => steps.filter((step) => step.kind === "installBootRepair");
+  const repairOf = (bootRepair: PlanView["bootRepair"]) =>
+    planConverge(view(bootRepair), wanted).dom0?.bootRepair;
 
-  test("a first passthrough on such a host installs everything, with the dom0 steps, before XAPI's", () => {
-    const steps = planConverge(view(facts(NO_BOOT_REPAIR)), wanted);
-    expect(repairSteps(steps)).toEqual([{ kind: "installBootRepair", record, unitAndScript: true }]);
-    const kinds = steps.map((step) => step.kind);
-    expect(kinds.indexOf("installBootRepair")).toBeLessThan(kinds.indexOf("ensureVdi"));
+  test("a first passthrough on such a host installs everything, in the dom0 change, before XAPI's steps", () => {
+    const plan = planConverge(view(facts(NO_BOOT_REPAIR)), wanted);
+    expect(plan.dom0?.bootRepair).toEqual({ recordName, writeRecord: record.text, installUnit: true });
 
-    const request = udevRequestOf(steps);
+    const request = udevRequestOf(plan.dom0!);
     // The script before the unit, the unit before the link that enables it.
     expect(request.installs).toEqual([
       { path: record.path, text: record.text, executable: false },
@@ -310,20 +309,20 @@ describe("the plan and the udev round", () => {
   });
 
   test("another passthrough on a host that has the current unit writes its record only", () => {
-    const steps = planConverge(view(facts({ ...current, records: new Map() })), wanted);
-    expect(repairSteps(steps)).toEqual([{ kind: "installBootRepair", record, unitAndScript: false }]);
-    expect(udevRequestOf(steps).links).toBeUndefined();
+    const repair = repairOf(facts({ ...current, records: new Map() }));
+    expect(repair).toEqual({ recordName, writeRecord: record.text });
+    expect(udevRequestOf({ bootRepair: repair! }).links).toBeUndefined();
   });
 
   test("nothing when it is current, or not needed", () => {
-    expect(repairSteps(planConverge(view(facts(current)), wanted))).toEqual([]);
-    expect(repairSteps(planConverge(view(facts(NO_BOOT_REPAIR, false)), wanted))).toEqual([]);
+    expect(repairOf(facts(current))).toBeUndefined();
+    expect(repairOf(facts(NO_BOOT_REPAIR, false))).toBeUndefined();
   });
 
-  test("the host after the round has what the round installed: the next look finds it current", () => {
-    const steps = planConverge(view(facts(NO_BOOT_REPAIR)), wanted);
+  test("the host after the round has what the change installed: the next look finds it current", () => {
+    const plan = planConverge(view(facts(NO_BOOT_REPAIR)), wanted);
     const inventory = parseInventory("@xensource\nINSTALLATION_UUID='host-uuid'\n@end\n");
-    const after = inventoryAfterRound(inventory, udevRequestOf(steps), { disabled: new Map() });
+    const after = inventoryAfterChange(inventory, plan.dom0!, { disabled: new Map() });
     expect(facts(after.bootRepair).status).toBe("ok");
   });
 });

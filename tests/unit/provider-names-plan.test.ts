@@ -5,7 +5,7 @@ import { planConverge, type PlanView, type VbdView } from "#provider/core/conver
 import { planDiff } from "#provider/core/diff-plan.js";
 import { findDrift } from "#provider/core/drift.js";
 import { renderRule } from "#provider/core/rule.js";
-import { inputs, state, VM_UUID } from "./provider-plan-fixture.js";
+import { inputs, kindsOf, state, VM_UUID } from "./provider-plan-fixture.js";
 
 const wanted = inputs();
 const OWNER = "homelab/dev/nas-data";
@@ -64,21 +64,20 @@ describe("migration to a stable name (the host resolves symlinks)", () => {
   const stable = renderRule(wanted.disk, OWNER, "stable");
 
   test("one unplug while the old VDI exists, the rule switched, a scan, one plug in the same slot", () => {
-    expect(planConverge(resolving, wanted)).toEqual([
-      { kind: "unplugVbd" },
-      { kind: "destroyVbd" },
-      { kind: "writeRule", path: stable.path, text: stable.text },
-      { kind: "reloadAndTrigger", kernelName: "sdb" },
-      {
-        kind: "waitSymlink",
-        path: "/dev/xapi/block/xp-serial-S3Z1",
-        timeoutSeconds: 60,
-        kernelName: "sdb",
+    expect(planConverge(resolving, wanted)).toEqual({
+      release: [{ kind: "unplugVbd" }, { kind: "destroyVbd" }],
+      dom0: {
+        writeRule: { path: stable.path, text: stable.text },
+        retrigger: "sdb",
+        awaitLink: { path: "/dev/xapi/block/xp-serial-S3Z1", timeoutSeconds: 60, kernelName: "sdb" },
       },
-      { kind: "ensureVdi", location: "/dev/xapi/block/xp-serial-S3Z1" },
-      { kind: "createVbd", vmUuid: VM_UUID, mode: "RW", userdevice: "5", bootable: false },
-      { kind: "plugVbd" },
-    ]);
+      attach: [
+        { kind: "ensureVdi", location: "/dev/xapi/block/xp-serial-S3Z1" },
+        { kind: "createVbd", vmUuid: VM_UUID, mode: "RW", userdevice: "5", bootable: false },
+        { kind: "plugVbd" },
+      ],
+      forget: undefined,
+    });
   });
 
   test("a halted VM: no unplug, no plug", () => {
@@ -87,10 +86,10 @@ describe("migration to a stable name (the host resolves symlinks)", () => {
       vm: { ...kernelNamed.vm!, powerState: "Halted" },
       vbd: { ...ourVbd, currentlyAttached: false },
     };
-    const kinds = planConverge(halted, wanted).map((step) => step.kind);
-    expect(kinds).not.toContain("unplugVbd");
-    expect(kinds).not.toContain("plugVbd");
-    expect(kinds[0]).toBe("destroyVbd");
+    const plan = planConverge(halted, wanted);
+    expect(plan.release).toEqual([{ kind: "destroyVbd" }]);
+    expect(kindsOf(plan)).not.toContain("unplugVbd");
+    expect(kindsOf(plan)).not.toContain("plugVbd");
   });
 
   test("done: the stable rule in place plans nothing more", () => {
@@ -101,7 +100,7 @@ describe("migration to a stable name (the host resolves symlinks)", () => {
       vbd: { ...ourVbd, vdiUuid: "vdi-2" },
       vdi: { uuid: "vdi-2" },
     };
-    expect(planConverge(migrated, wanted).map((step) => step.kind)).toEqual(["ensureVdi"]);
+    expect(kindsOf(planConverge(migrated, wanted))).toEqual(["ensureVdi"]);
   });
 
   test("preview: a refreshed state shows the migration as an update, never a replace", () => {
@@ -142,17 +141,19 @@ describe("a VBD on another disk (two disks swapped kernel names)", () => {
       vdi: { uuid: "vdi-2" },
       vbdOtherDisk: { kernelName: "sdc" },
     };
-    expect(planConverge(swapped, wanted).map((step) => step.kind)).toEqual([
+    const plan = planConverge(swapped, wanted);
+    expect(plan.release).toEqual([{ kind: "unplugVbd" }, { kind: "destroyVbd" }]);
+    expect(kindsOf(plan)).toEqual([
       "unplugVbd",
       "destroyVbd",
       "writeRule",
-      "reloadAndTrigger",
-      "waitSymlink",
+      "retrigger",
+      "awaitLink",
       "ensureVdi",
       "createVbd",
       "plugVbd",
     ]);
-    const create = planConverge(swapped, wanted).find((step) => step.kind === "createVbd");
+    const create = plan.attach.find((step) => step.kind === "createVbd");
     expect(create).toMatchObject({ userdevice: "5", mode: "RW" });
   });
 
@@ -164,8 +165,8 @@ describe("a VBD on another disk (two disks swapped kernel names)", () => {
       vbdOtherDisk: { kernelName: "sdc" },
       misplacedVbds: [other],
     };
-    const steps = planConverge(swapped, wanted);
-    expect(steps.map((step) => step.kind).slice(-2)).toEqual(["awaitVbdsDetached", "plugVbd"]);
-    expect(steps).toContainEqual({ kind: "awaitVbdsDetached", vbdUuids: ["vbd-of-b"], timeoutSeconds: 60 });
+    const { attach } = planConverge(swapped, wanted);
+    expect(attach.map((step) => step.kind).slice(-2)).toEqual(["awaitVbdsDetached", "plugVbd"]);
+    expect(attach).toContainEqual({ kind: "awaitVbdsDetached", vbdUuids: ["vbd-of-b"], timeoutSeconds: 60 });
   });
 });

@@ -1,6 +1,7 @@
 // Shared fixtures of the plan tests: checked inputs and a state in sync with them.
 import { checkInputs } from "#provider/core/check.js";
 import type { PassthroughDiskInputs } from "#provider/core/inputs.js";
+import type { Plan } from "#provider/core/plan.js";
 import { renderRule } from "#provider/core/rule.js";
 import type { ObservedState, VmPowerState } from "#provider/core/state.js";
 
@@ -78,4 +79,17 @@ function inSyncObservation(
     vmPresent: true,
     vmPowerState: made.vmPowerState,
   };
+}
+
+/**
+ * A plan in one line, part by part: the release's XAPI step kinds, the dom0 change's fields, the
+ * attach's step kinds, then the forget. For tests that check what is planned and in which order.
+ */
+export function kindsOf(plan: Plan): string[] {
+  return [
+    ...plan.release.map((step) => step.kind),
+    ...(plan.dom0 === undefined ? [] : Object.keys(plan.dom0)),
+    ...plan.attach.map((step) => step.kind),
+    ...(plan.forget === undefined ? [] : [`forget:${plan.forget.kind}`]),
+  ];
 }
