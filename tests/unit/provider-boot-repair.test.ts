@@ -22,6 +22,7 @@ import {
 } from "#provider/core/boot-repair.js";
 import { planConverge, type PlanView } from "#provider/core/converge-plan.js";
 import { parseInventory } from "#provider/core/dom0-inventory.js";
+import { bootRepairRemoval } from "#provider/core/remove-plan.js";
 import { findDrift } from "#provider/core/drift.js";
 import type { DiskIdentity } from "#provider/core/inputs.js";
 import { printfUnescaped } from "#provider/core/printf-escape.js";
@@ -32,7 +33,6 @@ import { INVENTORY_SCRIPT } from "#provider/dom0/inventory.js";
 import { renderManifest } from "#provider/dom0/udev-round.js";
 import { inventoryAfterChange } from "#provider/lifecycle/after-apply.js";
 import { udevRequestOf } from "#provider/lifecycle/dom0-request.js";
-import { bootRepairRemoval } from "#provider/lifecycle/remove.js";
 import { inputs, VM_UUID } from "./provider-plan-fixture.js";
 
 const OWNER = "homelab/dev/nas data";
@@ -330,7 +330,14 @@ describe("the plan and the udev round", () => {
 describe("delete", () => {
   test("removes this passthrough's record and failure note, and the unit once no claim is left", () => {
     const failing = facts({ ...current, failures: new Map([[recordName, "x"]]) });
-    expect(bootRepairRemoval({ bootRepair: failing, foreignOwner: undefined })).toEqual({
+    const removal = bootRepairRemoval({ bootRepair: failing, foreignOwner: undefined });
+    expect(removal).toEqual({
+      recordName,
+      removeRecord: true,
+      removeFailureNote: true,
+      removeUnitWhenUnclaimed: true,
+    });
+    expect(udevRequestOf({ bootRepair: removal! })).toEqual({
       removes: [record.path, `${BOOT_REPAIR_STATE_DIR}/failed/${recordName}`],
       // The link first: a boot between two removals runs nothing.
       removeWhenUnclaimed: [BOOT_REPAIR_WANTS, BOOT_REPAIR_UNIT, BOOT_REPAIR_SCRIPT_PATH],
@@ -338,13 +345,11 @@ describe("delete", () => {
   });
 
   test("leaves another owner's record, and removes nothing of a unit that is not there", () => {
-    expect(bootRepairRemoval({ bootRepair: facts(current), foreignOwner: "someone/else" }).removes).toEqual(
-      [],
-    );
-    expect(bootRepairRemoval({ bootRepair: facts(NO_BOOT_REPAIR), foreignOwner: undefined })).toEqual({
-      removes: [],
-      removeWhenUnclaimed: [],
+    expect(bootRepairRemoval({ bootRepair: facts(current), foreignOwner: "someone/else" })).toEqual({
+      recordName,
+      removeUnitWhenUnclaimed: true,
     });
+    expect(bootRepairRemoval({ bootRepair: facts(NO_BOOT_REPAIR), foreignOwner: undefined })).toBeUndefined();
   });
 });
 

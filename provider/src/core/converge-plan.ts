@@ -6,6 +6,7 @@ import type { PassthroughDiskInputs } from "./inputs.js";
 import type { BootRepairChange, Dom0Change, Plan, XapiStep } from "./plan.js";
 import { refuseUnsafe, type RefusalView, type Target } from "./refusals.js";
 import { RefusedError } from "./errors.js";
+import { recordNameOf } from "./boot-repair.js";
 import { describeVm } from "./identity.js";
 import { renderRule, symlinkName, symlinkPath } from "./rule.js";
 
@@ -134,11 +135,6 @@ function dom0Change(
     ...(bootRepair === undefined ? {} : { bootRepair }),
   };
   return Object.keys(change).length === 0 ? undefined : change;
-}
-
-/** A boot-repair record's name: the last part of its path (the rule's slug). */
-export function recordNameOf(path: string): string {
-  return path.slice(path.lastIndexOf("/") + 1);
 }
 
 /** The VBD steps: `release` gets a VBD to replace out of the way first (releaseFirst), `attach` the others. */
