@@ -111,16 +111,22 @@ describe("sm 2.30.8 (XCP-ng 8.2): the boot repair keeps each VM on its own disk"
       repairRun(report)?.output.trim().split("\n")[0] ?? "-",
     );
 
-    // Refresh reports no more than the rename the repair followed; up records it.
     const refreshed = await refreshAll();
+    // The repair already moved each VBD: the new kernel name is recorded, nothing is drift.
     for (const stored of refreshed) {
-      for (const line of stored.state["drift"] as string[]) expect(line).toMatch(/came back as/);
+      expect(stored.state["drift"]).toEqual([]);
+      expect(stored.state["kernelName"]).toBe(
+        (stored.state["observed"] as { kernelName: string }).kernelName,
+      );
     }
     passthroughs.forEach((p, i) => (p.stored = refreshed[i] ?? p.stored));
     control().trace.reset();
-    for (const p of passthroughs) p.stored = await engine().up(p.stored, p.args);
-    // Recording the new kernel name changes nothing in XAPI (up did look: the trace has its reads).
-    expect(control().trace.get().countsByMethod["VBD.get_all_records"] ?? 0).toBeGreaterThan(0);
+    // Nothing to change: up plans no update at all (a CI job failing on drift stays green).
+    for (const p of passthroughs) {
+      const { operation, stored } = await engine().upWithPlan(p.stored, p.args);
+      expect(operation).toBe("same");
+      p.stored = stored;
+    }
     const changing = Object.keys(control().trace.get().countsByMethod).filter((method) =>
       /\.(create|destroy|plug|unplug|scan|introduce|forget|set_|add_|remove_)/.test(method),
     );
@@ -140,17 +146,24 @@ describe("sm 2.30.8 (XCP-ng 8.2): the boot repair keeps each VM on its own disk"
     return report;
   }
 
-  /** Refresh reports no more than the rename the repair followed (no XAPI change needed); up records it. */
+  /** Refresh reports no drift after the repair (the new kernel name is recorded); up changes nothing in XAPI. */
   async function refreshAndRecord(): Promise<void> {
     const refreshed = await refreshAll();
+    // The repair already moved each VBD: the new kernel name is recorded, nothing is drift.
     for (const stored of refreshed) {
-      for (const line of stored.state["drift"] as string[]) expect(line).toMatch(/came back as/);
+      expect(stored.state["drift"]).toEqual([]);
+      expect(stored.state["kernelName"]).toBe(
+        (stored.state["observed"] as { kernelName: string }).kernelName,
+      );
     }
     passthroughs.forEach((p, i) => (p.stored = refreshed[i] ?? p.stored));
     control().trace.reset();
-    for (const p of passthroughs) p.stored = await engine().up(p.stored, p.args);
-    // Recording the new kernel name changes nothing in XAPI (up did look: the trace has its reads).
-    expect(control().trace.get().countsByMethod["VBD.get_all_records"] ?? 0).toBeGreaterThan(0);
+    // Nothing to change: up plans no update at all (a CI job failing on drift stays green).
+    for (const p of passthroughs) {
+      const { operation, stored } = await engine().upWithPlan(p.stored, p.args);
+      expect(operation).toBe("same");
+      p.stored = stored;
+    }
     const changing = Object.keys(control().trace.get().countsByMethod).filter((method) =>
       /\.(create|destroy|plug|unplug|scan|introduce|forget|set_|add_|remove_)/.test(method),
     );
@@ -212,8 +225,12 @@ describe("sm 2.30.8 (XCP-ng 8.2): the boot repair keeps each VM on its own disk"
     expect(await disksOfTaggedVbds(sandbox())).toEqual(expected());
 
     const refreshed = await refreshAll();
+    // The repair already moved each VBD: the new kernel name is recorded, nothing is drift.
     for (const stored of refreshed) {
-      for (const line of stored.state["drift"] as string[]) expect(line).toMatch(/came back as/);
+      expect(stored.state["drift"]).toEqual([]);
+      expect(stored.state["kernelName"]).toBe(
+        (stored.state["observed"] as { kernelName: string }).kernelName,
+      );
     }
     passthroughs.forEach((p, i) => (p.stored = refreshed[i] ?? p.stored));
     for (const p of passthroughs) p.stored = await engine().up(p.stored, p.args);

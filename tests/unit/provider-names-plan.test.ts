@@ -3,7 +3,7 @@
 import { bootRepairFacts, NO_BOOT_REPAIR } from "#provider/core/boot-repair.js";
 import { planConverge, type PlanView, type VbdView } from "#provider/core/converge-plan.js";
 import { planDiff } from "#provider/core/diff-plan.js";
-import { findDrift } from "#provider/core/drift.js";
+import { repairsOf } from "#provider/core/drift.js";
 import { renderRule } from "#provider/core/rule.js";
 import { inputs, kindsOf, state, VM_UUID } from "./provider-plan-fixture.js";
 
@@ -104,11 +104,13 @@ describe("migration to a stable name (the host resolves symlinks)", () => {
   });
 
   test("preview: a refreshed state shows the migration as an update, never a replace", () => {
-    const old = state(wanted, {
-      symlinkNaming: "kernelName",
-      hostResolvesSymlinks: true,
-      smVersion: "3.2.3",
-    });
+    // What refresh records for this host: the drift is read from the plan of the view.
+    const drift = repairsOf({ ...resolving, smVersion: "3.2.3", vbdOtherDisk: undefined }, wanted, "sdb");
+    const old = state(
+      wanted,
+      { symlinkNaming: "kernelName", hostResolvesSymlinks: true, smVersion: "3.2.3" },
+      drift,
+    );
     const plan = planDiff(old, wanted as never);
     expect(plan).toMatchObject({ changes: true, replaces: [] });
     expect(plan.reasons).toEqual([
@@ -128,8 +130,17 @@ describe("migration to a stable name (the host resolves symlinks)", () => {
 
 describe("a VBD on another disk (two disks swapped kernel names)", () => {
   test("drift names both disks as users write them", () => {
-    const observed = state(wanted, { vbdOtherDisk: "serial ZS4B", vbdOnCurrentVdi: false })["observed"];
-    expect(findDrift(observed as never, wanted, "sdb").map((d) => d.message)).toEqual([
+    const other = {
+      kernelName: "sdc",
+      devNumber: "8:32",
+      sizeBytes: 1,
+      partitions: [],
+      holders: [],
+      properties: { ID_SERIAL_SHORT: "ZS4B" },
+      links: [],
+    };
+    const swapped = { ...kernelNamed, vdi: { uuid: "vdi-2" }, vbdOtherDisk: other, smVersion: undefined };
+    expect(repairsOf(swapped, wanted, "sdb")).toEqual([
       "the VBD points at disk serial ZS4B now; expected serial S3Z1",
     ]);
   });

@@ -22,10 +22,14 @@ export function inputs(overrides: Record<string, unknown> = {}): PassthroughDisk
   return checked as unknown as PassthroughDiskInputs;
 }
 
-/** The state create leaves behind for these inputs; `observed` overrides simulate what read saw. */
+/**
+ * The state create leaves behind for these inputs; `observed` overrides simulate what read saw,
+ * `drift` what it recorded (core/drift.ts reads it from the plan of the view).
+ */
 export function state(
   of: PassthroughDiskInputs,
   observed: Partial<ObservedState> = {},
+  drift: readonly string[] = [],
 ): Record<string, unknown> {
   const rule = renderRule(of.disk);
   return {
@@ -50,7 +54,7 @@ export function state(
       }),
       ...observed,
     },
-    drift: [],
+    drift,
   };
 }
 

@@ -1,0 +1,233 @@
+// Drift read from the converge plan: refresh reports exactly what the next `up` would change, and
+// notes for what it cannot change.
+import { bootRepairFacts, NO_BOOT_REPAIR } from "#provider/core/boot-repair.js";
+import { planConverge, type VbdView } from "#provider/core/converge-plan.js";
+import { notesOf, repairsOf, repairsVbd, type DriftView } from "#provider/core/drift.js";
+import { renderRule } from "#provider/core/rule.js";
+import type { ObservedState } from "#provider/core/state.js";
+import { inputs, kindsOf, state, VM_UUID } from "./provider-plan-fixture.js";
+
+const wanted = inputs();
+const OWNER = "homelab/dev/nas-data";
+const rule = renderRule(wanted.disk, OWNER);
+const dom0Disk = (kernelName: string, serial: string) => ({
+  kernelName,
+  devNumber: "8:16",
+  sizeBytes: 1,
+  partitions: [],
+  holders: [],
+  properties: { ID_SERIAL: serial, ID_SERIAL_SHORT: serial },
+  links: [],
+});
+const ourVbd: VbdView = {
+  uuid: "vbd-1",
+  vmUuid: VM_UUID,
+  vdiUuid: "vdi-1",
+  mode: "RW",
+  userdevice: "1",
+  bootable: false,
+  currentlyAttached: true,
+  ownerKey: OWNER,
+};
+
+/** A complete passthrough, kernel-named, on a host that keeps kernel names (its boot repair current). */
+const done: DriftView = {
+  disk: dom0Disk("sdb", "S3Z1"),
+  ruleText: rule.text,
+  otherRules: [],
+  symlinkPresent: true,
+  hostUuid: "host-uuid",
+  hostName: "xcp1",
+  diskProblem: undefined,
+  diskUse: undefined,
+  sr: { ref: "OpaqueRef:sr" },
+  vdi: { uuid: "vdi-1" },
+  vm: {
+    uuid: VM_UUID,
+    powerState: "Running",
+    isControlDomain: false,
+    hvm: false,
+    canHotplug: true,
+    residentOnUuid: "host-uuid",
+    residentOnName: "xcp1",
+    affinityUuid: "",
+  },
+  vbd: ourVbd,
+  otherVbds: [],
+  misplacedVbds: [],
+  vbdOtherDisk: undefined,
+  wantedNaming: "kernelName",
+  symlinkNaming: "kernelName",
+  owner: OWNER,
+  previousOwner: undefined,
+  claimKey: "serial-S3Z1",
+  claimOwner: OWNER,
+  foreignOwner: undefined,
+  smVersion: "2.30.8",
+  bootRepair: {
+    ...bootRepairFacts(NO_BOOT_REPAIR, {
+      needed: true,
+      marker: "m",
+      identity: wanted.disk,
+      tag: "t",
+      owner: OWNER,
+    }),
+    status: "ok",
+  },
+};
+
+/** Views and what refresh says of each: the next `up`'s plan in words. */
+const cases: readonly (readonly [string, DriftView, ReturnType<typeof inputs>, readonly string[]])[] = [
+  ["in sync", done, wanted, []],
+  ["rule deleted", { ...done, ruleText: undefined }, wanted, ["the udev rule file was deleted"]],
+  ["rule edited", { ...done, ruleText: `${rule.text}# edited\n` }, wanted, ["the udev rule file was edited"]],
+  ["symlink gone", { ...done, symlinkPresent: false }, wanted, ["the /dev/xapi/block symlink is gone"]],
+  [
+    "VDI gone",
+    { ...done, vdi: undefined },
+    wanted,
+    ["the udev SR has no VDI for the disk", "the VBD refers to a VDI that is gone"],
+  ],
+  ["VBD destroyed", { ...done, vbd: undefined }, wanted, ["the VBD was destroyed"]],
+  [
+    "VBD unplugged",
+    { ...done, vbd: { ...ourVbd, currentlyAttached: false } },
+    wanted,
+    ["the VBD was unplugged"],
+  ],
+  ["VBD mode", { ...done, vbd: { ...ourVbd, mode: "RO" } }, wanted, ["the VBD has mode RO (wanted RW)"]],
+  [
+    "VBD bootable",
+    { ...done, vbd: { ...ourVbd, bootable: true } },
+    wanted,
+    ["the VBD has bootable true (wanted false)"],
+  ],
+  ["plugged, attach false", done, inputs({ attach: false }), ["the VBD is plugged but attach is false"]],
+  [
+    "affinity",
+    done,
+    inputs({ setAffinity: true }),
+    ["the VM's affinity is not the disk's host (setAffinity: true)"],
+  ],
+  [
+    "claim missing",
+    { ...done, claimOwner: undefined },
+    wanted,
+    ["dom0 holds no claim of this resource on the disk"],
+  ],
+  [
+    "boot repair missing",
+    { ...done, bootRepair: { ...done.bootRepair, status: "missing" } },
+    wanted,
+    [
+      expect.stringMatching(
+        /^the boot repair \(xen-passthrough-boot-repair.service\) is missing on this host/,
+      ) as never,
+    ],
+  ],
+  [
+    "boot repair outdated",
+    { ...done, bootRepair: { ...done.bootRepair, status: "outdated" } },
+    wanted,
+    ["the boot repair (xen-passthrough-boot-repair.service) on this host is outdated"],
+  ],
+  [
+    "disk back as sdc, the VBD on the stale VDI",
+    {
+      ...done,
+      disk: dom0Disk("sdc", "S3Z1"),
+      vdi: { uuid: "vdi-2" },
+      vbd: { ...ourVbd, currentlyAttached: false },
+    },
+    wanted,
+    ["the disk came back as sdc (it was sdb)", "the VBD refers to a VDI that is gone"],
+  ],
+  [
+    "disk back as sdc, the VBD already moved by the boot repair: a fact, not drift",
+    { ...done, disk: dom0Disk("sdc", "S3Z1"), vdi: { uuid: "vdi-2" }, vbd: { ...ourVbd, vdiUuid: "vdi-2" } },
+    wanted,
+    [],
+  ],
+  [
+    "two disks swapped kernel names",
+    { ...done, vdi: { uuid: "vdi-2" }, vbdOtherDisk: dom0Disk("sdc", "ZS4B") },
+    wanted,
+    ["the VBD points at disk serial ZS4B now; expected serial S3Z1"],
+  ],
+  [
+    "a kernel-named symlink on a host that resolves symlinks",
+    { ...done, wantedNaming: "stable", smVersion: "3.2.3" },
+    wanted,
+    [
+      "the symlink is named after the kernel name (sdb): this host resolves symlinks (sm 3.2.3), so an update renames it xp-serial-S3Z1, which survives reboots",
+    ],
+  ],
+  [
+    "the disk is gone: the next up is refused, and says why",
+    { ...done, disk: undefined },
+    wanted,
+    [expect.stringMatching(/^the disk serial S3Z1 is not present on host "xcp1"/) as never],
+  ],
+  ["the VM is gone: a note says it, not drift", { ...done, vm: undefined }, wanted, []],
+  [
+    "the VM halted: nothing to change",
+    { ...done, vm: { ...done.vm!, powerState: "Halted" }, vbd: { ...ourVbd, currentlyAttached: false } },
+    wanted,
+    [],
+  ],
+];
+
+describe("repairsOf", () => {
+  test.each(cases)("%s", (_what, view, want, said) => {
+    expect(repairsOf(view, want, "sdb")).toEqual(said);
+  });
+
+  test.each(cases.filter(([what]) => !what.includes("gone:")))(
+    "%s: drift is empty exactly when the next up changes nothing",
+    (_what, view, want) => {
+      const nothingToDo = kindsOf(planConverge(view, want)).join() === "ensureVdi";
+      expect(repairsOf(view, want, "sdb").length === 0).toBe(nothingToDo);
+    },
+  );
+
+  test("the rename the boot repair already followed is recorded, not repaired", () => {
+    const moved = {
+      ...done,
+      disk: dom0Disk("sdc", "S3Z1"),
+      vdi: { uuid: "vdi-2" },
+      vbd: { ...ourVbd, vdiUuid: "vdi-2" },
+    };
+    expect(repairsVbd(moved, wanted)).toBe(false);
+    expect(repairsVbd({ ...moved, vbd: { ...ourVbd, currentlyAttached: false } }, wanted)).toBe(true);
+  });
+});
+
+describe("notesOf", () => {
+  const observed = (extra: Partial<ObservedState>): ObservedState => ({
+    ...(state(wanted)["observed"] as ObservedState),
+    ...extra,
+  });
+
+  test("nothing when in sync", () => {
+    expect(notesOf(observed({}), wanted)).toEqual([]);
+  });
+
+  test("what no up can change: a VM halted, gone, without PV drivers, on another host", () => {
+    expect(notesOf(observed({ vmPowerState: "Halted", vbdAttached: false }), wanted)).toEqual([
+      "the VM is Halted: the disk is plugged when the VM runs",
+    ]);
+    expect(notesOf(observed({ vmPresent: false, vmPowerState: "" }), wanted)).toEqual([
+      "the VM was not found",
+    ]);
+    expect(notesOf(observed({ vbdAttached: false, vmCanHotplug: false }), wanted)).toEqual([
+      "the VBD is not plugged: the VM runs without PV drivers, so the disk attaches when the VM next starts (or its drivers appear)",
+    ]);
+    expect(notesOf(observed({ vmOnDiskHost: false, vmResidentOn: "h2" }), wanted)).toEqual([
+      "the VM runs on another host of the pool (h2): it cannot use the disk there",
+    ]);
+    // A halted VM with attach: false is as wanted.
+    expect(
+      notesOf(observed({ vmPowerState: "Halted", vbdAttached: false }), inputs({ attach: false })),
+    ).toEqual([]);
+  });
+});
