@@ -116,6 +116,12 @@ const cases: readonly (readonly [string, DriftView, ReturnType<typeof inputs>, r
     ["dom0 holds no claim of this resource on the disk"],
   ],
   [
+    "claim under an earlier owner id",
+    { ...done, claimOwner: "old-id", previousOwner: "old-id" },
+    wanted,
+    ["the disk's claim names an earlier owner id of this resource: an update re-points it"],
+  ],
+  [
     "boot repair missing",
     { ...done, bootRepair: { ...done.bootRepair, status: "missing" } },
     wanted,

@@ -70,7 +70,12 @@ function dom0Repairs(view: DriftView, plan: Plan, inputs: PassthroughDiskInputs)
     } else if (view.ruleText === undefined) lines.push("the udev rule file was deleted");
     else lines.push("the udev rule file was edited");
   }
-  if (change?.claim !== undefined) lines.push("dom0 holds no claim of this resource on the disk");
+  if (change?.claim !== undefined)
+    lines.push(
+      view.claimOwner === undefined
+        ? "dom0 holds no claim of this resource on the disk"
+        : "the disk's claim names an earlier owner id of this resource: an update re-points it",
+    );
   for (const path of change?.setAsideRules ?? [])
     lines.push(`another rule gives the disk its symlink (${path}): an update sets it aside (adopt: true)`);
   if (change?.awaitLink !== undefined && change.writeRule === undefined && !view.symlinkPresent)
