@@ -3,7 +3,7 @@ import { bootRepairFacts, NO_BOOT_REPAIR } from "#provider/core/boot-repair.js";
 import { planConverge, type PlanView, type VbdView } from "#provider/core/converge-plan.js";
 import { RefusedError } from "#provider/core/errors.js";
 import { renderRule } from "#provider/core/rule.js";
-import { inputs, kindsOf, VM_UUID } from "./provider-plan-fixture.js";
+import { inputs, kindsOf, ourVbd, OWNER, VM_UUID } from "./provider-plan-fixture.js";
 
 const wanted = inputs();
 
@@ -15,19 +15,7 @@ const PV_GUEST = {
   residentOnName: "xcp1",
   affinityUuid: "",
 };
-const OWNER = "homelab/dev/nas-data";
 const rule = renderRule(wanted.disk, OWNER);
-
-const ourVbd: VbdView = {
-  uuid: "vbd-1",
-  vmUuid: VM_UUID,
-  vdiUuid: "vdi-1",
-  mode: "RW",
-  userdevice: "1",
-  bootable: false,
-  currentlyAttached: true,
-  ownerKey: OWNER,
-};
 
 /** Nothing made yet: a fresh disk and a running VM. */
 const fresh: PlanView = {

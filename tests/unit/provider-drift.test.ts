@@ -1,80 +1,14 @@
 // Drift read from the converge plan: refresh reports exactly what the next `up` would change, and
 // notes for what it cannot change.
-import { bootRepairFacts, NO_BOOT_REPAIR } from "#provider/core/boot-repair.js";
-import { planConverge, type VbdView } from "#provider/core/converge-plan.js";
+import { planConverge } from "#provider/core/converge-plan.js";
 import { notesOf, repairsOf, repairsVbd, type DriftView } from "#provider/core/drift.js";
 import { renderRule } from "#provider/core/rule.js";
 import type { ObservedState } from "#provider/core/state.js";
-import { inputs, kindsOf, state, VM_UUID } from "./provider-plan-fixture.js";
+import { complete, dom0Disk, inputs, kindsOf, ourVbd, OWNER, state } from "./provider-plan-fixture.js";
 
 const wanted = inputs();
-const OWNER = "homelab/dev/nas-data";
 const rule = renderRule(wanted.disk, OWNER);
-const dom0Disk = (kernelName: string, serial: string) => ({
-  kernelName,
-  devNumber: "8:16",
-  sizeBytes: 1,
-  partitions: [],
-  holders: [],
-  properties: { ID_SERIAL: serial, ID_SERIAL_SHORT: serial },
-  links: [],
-});
-const ourVbd: VbdView = {
-  uuid: "vbd-1",
-  vmUuid: VM_UUID,
-  vdiUuid: "vdi-1",
-  mode: "RW",
-  userdevice: "1",
-  bootable: false,
-  currentlyAttached: true,
-  ownerKey: OWNER,
-};
-
-/** A complete passthrough, kernel-named, on a host that keeps kernel names (its boot repair current). */
-const done: DriftView = {
-  disk: dom0Disk("sdb", "S3Z1"),
-  ruleText: rule.text,
-  otherRules: [],
-  symlinkPresent: true,
-  hostUuid: "host-uuid",
-  hostName: "xcp1",
-  diskProblem: undefined,
-  diskUse: undefined,
-  sr: { ref: "OpaqueRef:sr" },
-  vdi: { uuid: "vdi-1" },
-  vm: {
-    uuid: VM_UUID,
-    powerState: "Running",
-    isControlDomain: false,
-    hvm: false,
-    canHotplug: true,
-    residentOnUuid: "host-uuid",
-    residentOnName: "xcp1",
-    affinityUuid: "",
-  },
-  vbd: ourVbd,
-  otherVbds: [],
-  misplacedVbds: [],
-  vbdOtherDisk: undefined,
-  wantedNaming: "kernelName",
-  symlinkNaming: "kernelName",
-  owner: OWNER,
-  previousOwner: undefined,
-  claimKey: "serial-S3Z1",
-  claimOwner: OWNER,
-  foreignOwner: undefined,
-  smVersion: "2.30.8",
-  bootRepair: {
-    ...bootRepairFacts(NO_BOOT_REPAIR, {
-      needed: true,
-      marker: "m",
-      identity: wanted.disk,
-      tag: "t",
-      owner: OWNER,
-    }),
-    status: "ok",
-  },
-};
+const done = complete;
 
 /** Views and what refresh says of each: the next `up`'s plan in words. */
 const cases: readonly (readonly [string, DriftView, ReturnType<typeof inputs>, readonly string[]])[] = [

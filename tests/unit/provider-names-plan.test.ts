@@ -1,63 +1,23 @@
 // Issue 12 in the pure core: the migration to a stable name plans as an update with one unplug and
 // one plug, a VBD on another disk (a swap) is drift in words and is repaired before anything else.
-import { bootRepairFacts, NO_BOOT_REPAIR } from "#provider/core/boot-repair.js";
 import { planConverge, type PlanView, type VbdView } from "#provider/core/converge-plan.js";
 import { planDiff } from "#provider/core/diff-plan.js";
 import { repairsOf } from "#provider/core/drift.js";
 import { renderRule } from "#provider/core/rule.js";
-import { inputs, kindsOf, state, VM_UUID } from "./provider-plan-fixture.js";
+import {
+  complete,
+  inputs,
+  kindsOf,
+  ourVbd as fixtureVbd,
+  OWNER,
+  state,
+  VM_UUID,
+} from "./provider-plan-fixture.js";
 
 const wanted = inputs();
-const OWNER = "homelab/dev/nas-data";
-const bootRepairOptions = { needed: true, marker: "m", identity: wanted.disk, tag: "t", owner: OWNER };
-
-const ourVbd: VbdView = {
-  uuid: "vbd-1",
-  vmUuid: VM_UUID,
-  vdiUuid: "vdi-1",
-  mode: "RW",
-  userdevice: "5",
-  bootable: false,
-  currentlyAttached: true,
-  ownerKey: OWNER,
-};
-
 /** A kernel-named passthrough, complete, on a host that keeps kernel names. */
-const kernelNamed: PlanView = {
-  disk: { kernelName: "sdb" },
-  ruleText: renderRule(wanted.disk, OWNER).text,
-  otherRules: [],
-  symlinkPresent: true,
-  hostUuid: "host-uuid",
-  hostName: "xcp1",
-  diskProblem: undefined,
-  diskUse: undefined,
-  sr: { ref: "OpaqueRef:sr" },
-  vdi: { uuid: "vdi-1" },
-  vm: {
-    uuid: VM_UUID,
-    powerState: "Running",
-    isControlDomain: false,
-    hvm: false,
-    canHotplug: true,
-    residentOnUuid: "host-uuid",
-    residentOnName: "xcp1",
-    affinityUuid: "",
-  },
-  vbd: ourVbd,
-  otherVbds: [],
-  misplacedVbds: [],
-  vbdOtherDisk: undefined,
-  wantedNaming: "kernelName",
-  symlinkNaming: "kernelName",
-  // The boot repair is tested in provider-boot-repair.test.ts: here, as if current.
-  bootRepair: { ...bootRepairFacts(NO_BOOT_REPAIR, bootRepairOptions), status: "ok" },
-  owner: OWNER,
-  previousOwner: undefined,
-  claimKey: undefined,
-  claimOwner: undefined,
-  foreignOwner: undefined,
-};
+const ourVbd: VbdView = { ...fixtureVbd, userdevice: "5" };
+const kernelNamed = { ...complete, vbd: ourVbd };
 
 describe("migration to a stable name (the host resolves symlinks)", () => {
   const resolving: PlanView = { ...kernelNamed, wantedNaming: "stable" };
