@@ -1,7 +1,7 @@
 // Drift, read from the converge plan: what the next `pulumi up` would change for this view, in
-// words (repairsOf), and what no `up` can change (notesOf: the VM halted, gone, without PV
-// drivers or on another host, a failed boot repair). A fact that moved with nothing to repair is
-// not drift. Pure.
+// words, or why it would be refused (repairsOf); and what no `up` can change (notesOf: the VM
+// halted, without PV drivers or on another host, a failed boot repair). A fact that moved with
+// nothing to repair is not drift. Pure.
 import { BOOT_REPAIR_LOG } from "./boot-repair.js";
 import { planConverge, type PlanView } from "./converge-plan.js";
 import { RefusedError } from "./errors.js";
@@ -16,8 +16,21 @@ import type { ObservedState } from "./state.js";
 export type DriftView = PlanView &
   Pick<HostView, "smVersion"> & { readonly vbdOtherDisk: DiskNames | undefined };
 
-/** Refusals a note already says (notesOf): not repeated as drift. */
-const SAID_BY_NOTES: ReadonlySet<string> = new Set(["VM_NOT_FOUND", "VM_ON_OTHER_HOST"]);
+/**
+ * The refusal a note already says (notesOf): a VM running on another host is reported, never
+ * planned. Any other refusal is drift, so the next `up` fails with its clear error rather than
+ * staying silent.
+ */
+const SAID_BY_NOTES: ReadonlySet<string> = new Set(["VM_ON_OTHER_HOST"]);
+
+/** A refusal as drift: what is missing, for the two that are facts of the host; else its message. */
+function refusalAsDrift(view: DriftView, refusal: RefusedError): string[] {
+  if (SAID_BY_NOTES.has(refusal.code)) return [];
+  if (refusal.code === "VM_NOT_FOUND") return ["the VM was not found"];
+  const absent = view.diskProblem === undefined || view.diskProblemCode === "DISK_ABSENT";
+  if (refusal.code === "DISK_NOT_FOUND" && absent) return ["the disk is not present on the host"];
+  return [refusal.message];
+}
 
 /**
  * What the next `up` would change, one line per cause. `recordedKernelName`: the kernel name the
@@ -34,7 +47,7 @@ export function repairsOf(
     plan = planConverge(view, inputs);
   } catch (error) {
     if (!(error instanceof RefusedError)) throw error;
-    return SAID_BY_NOTES.has(error.code) ? [] : [error.message];
+    return refusalAsDrift(view, error);
   }
   return [...dom0Repairs(view, plan, inputs), ...vbdRepairs(view, plan, inputs, recordedKernelName)];
 }
@@ -168,7 +181,6 @@ export function notesOf(observed: ObservedState, inputs: PassthroughDiskInputs):
     notes.push(
       "the VBD is not plugged: the VM runs without PV drivers, so the disk attaches when the VM next starts (or its drivers appear)",
     );
-  if (!observed.vmPresent) notes.push("the VM was not found");
   if (observed.vmOnDiskHost === false)
     notes.push(
       `the VM runs on another host of the pool (${observed.vmResidentOn ?? "?"}): it cannot use the disk there`,
