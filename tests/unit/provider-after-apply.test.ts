@@ -1,7 +1,7 @@
 // The host as a successful apply left it, derived without a second look.
 import { NO_BOOT_REPAIR } from "#provider/core/boot-repair.js";
 import type { Dom0Inventory } from "#provider/core/dom0-inventory.js";
-import { inventoryAfterRound, snapshotAfterVbdChanges } from "#provider/lifecycle/after-apply.js";
+import { inventoryAfterChange, snapshotAfterVbdChanges } from "#provider/lifecycle/after-apply.js";
 import type { VbdRecord, WithRef } from "#provider/xapi/records.js";
 
 const inventory: Dom0Inventory = {
@@ -20,15 +20,15 @@ const inventory: Dom0Inventory = {
   bootRepair: NO_BOOT_REPAIR,
 };
 
-describe("inventoryAfterRound", () => {
-  test("has the written rules, not the ones set aside or removed, and the symlinks waited for", () => {
-    const after = inventoryAfterRound(
+describe("inventoryAfterChange", () => {
+  test("has the written rule, not the ones set aside or removed, and the symlink waited for", () => {
+    const after = inventoryAfterChange(
       inventory,
       {
-        writes: [{ path: "/etc/udev/rules.d/65-xen-passthrough-new.rules", text: "ours" }],
-        removes: ["/etc/udev/rules.d/65-xen-passthrough-old.rules"],
-        disables: ["/etc/udev/rules.d/99-hand.rules"],
-        waits: [{ path: "/dev/xapi/block/sdb", timeoutSeconds: 30 }],
+        writeRule: { path: "/etc/udev/rules.d/65-xen-passthrough-new.rules", text: "ours" },
+        removeRule: "/etc/udev/rules.d/65-xen-passthrough-old.rules",
+        setAsideRules: ["/etc/udev/rules.d/99-hand.rules"],
+        awaitLink: { path: "/dev/xapi/block/sdb", timeoutSeconds: 30, kernelName: "sdb" },
       },
       {
         disabled: new Map([

@@ -20,9 +20,10 @@ import {
   renderBootRepairRecord,
   type BootRepairFound,
 } from "#provider/core/boot-repair.js";
-import { planConverge, type PlanView, type Step } from "#provider/core/converge-plan.js";
+import { planConverge, type PlanView } from "#provider/core/converge-plan.js";
 import { parseInventory } from "#provider/core/dom0-inventory.js";
-import { findDrift } from "#provider/core/drift.js";
+import { bootRepairRemoval } from "#provider/core/remove-plan.js";
+import { notesOf } from "#provider/core/drift.js";
 import type { DiskIdentity } from "#provider/core/inputs.js";
 import { printfUnescaped } from "#provider/core/printf-escape.js";
 import { ruleSelectsDisk, type DiskFacts } from "#provider/core/rule.js";
@@ -30,9 +31,8 @@ import type { ObservedState } from "#provider/core/state.js";
 import { BOOT_REPAIR_MARKER, BOOT_REPAIR_SCRIPT, BOOT_REPAIR_UNIT_TEXT } from "#provider/dom0/boot-repair.js";
 import { INVENTORY_SCRIPT } from "#provider/dom0/inventory.js";
 import { renderManifest } from "#provider/dom0/udev-round.js";
-import { inventoryAfterRound } from "#provider/lifecycle/after-apply.js";
-import { udevRequestOf } from "#provider/lifecycle/apply.js";
-import { bootRepairRemoval } from "#provider/lifecycle/remove.js";
+import { inventoryAfterChange } from "#provider/lifecycle/after-apply.js";
+import { udevRequestOf } from "#provider/lifecycle/dom0-request.js";
 import { inputs, VM_UUID } from "./provider-plan-fixture.js";
 
 const OWNER = "homelab/dev/nas data";
@@ -286,15 +286,14 @@ describe("the plan and the udev round", () => {
     symlinkNaming: "kernelName",
     bootRepair,
   });
-  const repairSteps = (steps: Step[]) => steps.filter((step) => step.kind === "installBootRepair");
+  const repairOf = (bootRepair: PlanView["bootRepair"]) =>
+    planConverge(view(bootRepair), wanted).dom0?.bootRepair;
 
-  test("a first passthrough on such a host installs everything, with the dom0 steps, before XAPI's", () => {
-    const steps = planConverge(view(facts(NO_BOOT_REPAIR)), wanted);
-    expect(repairSteps(steps)).toEqual([{ kind: "installBootRepair", record, unitAndScript: true }]);
-    const kinds = steps.map((step) => step.kind);
-    expect(kinds.indexOf("installBootRepair")).toBeLessThan(kinds.indexOf("ensureVdi"));
+  test("a first passthrough on such a host installs everything, in the dom0 change, before XAPI's steps", () => {
+    const plan = planConverge(view(facts(NO_BOOT_REPAIR)), wanted);
+    expect(plan.dom0?.bootRepair).toEqual({ recordName, writeRecord: record.text, installUnit: true });
 
-    const request = udevRequestOf(steps);
+    const request = udevRequestOf(plan.dom0!);
     // The script before the unit, the unit before the link that enables it.
     expect(request.installs).toEqual([
       { path: record.path, text: record.text, executable: false },
@@ -310,20 +309,20 @@ describe("the plan and the udev round", () => {
   });
 
   test("another passthrough on a host that has the current unit writes its record only", () => {
-    const steps = planConverge(view(facts({ ...current, records: new Map() })), wanted);
-    expect(repairSteps(steps)).toEqual([{ kind: "installBootRepair", record, unitAndScript: false }]);
-    expect(udevRequestOf(steps).links).toBeUndefined();
+    const repair = repairOf(facts({ ...current, records: new Map() }));
+    expect(repair).toEqual({ recordName, writeRecord: record.text });
+    expect(udevRequestOf({ bootRepair: repair! }).links).toBeUndefined();
   });
 
   test("nothing when it is current, or not needed", () => {
-    expect(repairSteps(planConverge(view(facts(current)), wanted))).toEqual([]);
-    expect(repairSteps(planConverge(view(facts(NO_BOOT_REPAIR, false)), wanted))).toEqual([]);
+    expect(repairOf(facts(current))).toBeUndefined();
+    expect(repairOf(facts(NO_BOOT_REPAIR, false))).toBeUndefined();
   });
 
-  test("the host after the round has what the round installed: the next look finds it current", () => {
-    const steps = planConverge(view(facts(NO_BOOT_REPAIR)), wanted);
+  test("the host after the round has what the change installed: the next look finds it current", () => {
+    const plan = planConverge(view(facts(NO_BOOT_REPAIR)), wanted);
     const inventory = parseInventory("@xensource\nINSTALLATION_UUID='host-uuid'\n@end\n");
-    const after = inventoryAfterRound(inventory, udevRequestOf(steps), { disabled: new Map() });
+    const after = inventoryAfterChange(inventory, plan.dom0!, { disabled: new Map() });
     expect(facts(after.bootRepair).status).toBe("ok");
   });
 });
@@ -331,7 +330,14 @@ describe("the plan and the udev round", () => {
 describe("delete", () => {
   test("removes this passthrough's record and failure note, and the unit once no claim is left", () => {
     const failing = facts({ ...current, failures: new Map([[recordName, "x"]]) });
-    expect(bootRepairRemoval({ bootRepair: failing, foreignOwner: undefined })).toEqual({
+    const removal = bootRepairRemoval({ bootRepair: failing, foreignOwner: undefined });
+    expect(removal).toEqual({
+      recordName,
+      removeRecord: true,
+      removeFailureNote: true,
+      removeUnitWhenUnclaimed: true,
+    });
+    expect(udevRequestOf({ bootRepair: removal! })).toEqual({
       removes: [record.path, `${BOOT_REPAIR_STATE_DIR}/failed/${recordName}`],
       // The link first: a boot between two removals runs nothing.
       removeWhenUnclaimed: [BOOT_REPAIR_WANTS, BOOT_REPAIR_UNIT, BOOT_REPAIR_SCRIPT_PATH],
@@ -339,13 +345,11 @@ describe("delete", () => {
   });
 
   test("leaves another owner's record, and removes nothing of a unit that is not there", () => {
-    expect(bootRepairRemoval({ bootRepair: facts(current), foreignOwner: "someone/else" }).removes).toEqual(
-      [],
-    );
-    expect(bootRepairRemoval({ bootRepair: facts(NO_BOOT_REPAIR), foreignOwner: undefined })).toEqual({
-      removes: [],
-      removeWhenUnclaimed: [],
+    expect(bootRepairRemoval({ bootRepair: facts(current), foreignOwner: "someone/else" })).toEqual({
+      recordName,
+      removeUnitWhenUnclaimed: true,
     });
+    expect(bootRepairRemoval({ bootRepair: facts(NO_BOOT_REPAIR), foreignOwner: undefined })).toBeUndefined();
   });
 });
 
@@ -370,33 +374,21 @@ describe("drift", () => {
     vmAffinityOnDiskHost: false,
     ...extra,
   });
-  const drift = (extra: Partial<ObservedState>) =>
-    findDrift(observed(extra), inputs({ attach: false }), "sdb").map((d) => [d.kind, d.repairable]);
+  // Missing and outdated are what the next up installs: provider-drift.test.ts reads them from the plan.
+  const notes = (extra: Partial<ObservedState>) => notesOf(observed(extra), inputs({ attach: false }));
 
-  test("missing and outdated are repaired by the next up; ok, not needed and earlier states say nothing", () => {
-    expect(drift({ bootRepair: "missing" })).toEqual([["bootRepairMissing", true]]);
-    expect(drift({ bootRepair: "outdated" })).toEqual([["bootRepairOutdated", true]]);
-    expect(drift({ bootRepair: "ok" })).toEqual([]);
-    expect(drift({ bootRepair: "notNeeded" })).toEqual([]);
-    expect(drift({})).toEqual([]);
-  });
-
-  test("a failure at boot is reported while the VBD is not right, with the reason and the log", () => {
+  test("a failure at boot is noted while the VBD is not right, with the reason and the log", () => {
     const failed = {
       bootRepair: "ok",
       bootRepairFailure: "the SR scan failed: VBD of VM x not re-created",
     } as const;
-    expect(drift({ ...failed, vbdPresent: false })).toEqual([
-      ["vbdMissing", true],
-      ["bootRepairFailed", false],
-    ]);
-    const message = findDrift(observed({ ...failed, vbdPresent: false }), wanted, "sdb").find(
-      (d) => d.kind === "bootRepairFailed",
-    )?.message;
-    expect(message).toContain("the SR scan failed");
+    const [message, ...more] = notes({ ...failed, vbdPresent: false });
+    expect(more).toEqual([]);
+    expect(message).toContain("the boot repair failed for this disk at the last boot: the SR scan failed");
     expect(message).toContain(BOOT_REPAIR_LOG);
     // Once up has made the VBD again, the old failure is no longer news.
-    expect(drift(failed)).toEqual([]);
+    expect(notes(failed)).toEqual([]);
+    expect(notes({ bootRepair: "missing" })).toEqual([]);
   });
 });
 

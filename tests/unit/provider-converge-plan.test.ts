@@ -1,9 +1,9 @@
-// planConverge: the ordered steps from an observation to the wanted state, and the refusals.
+// planConverge: the plan, part by part, from an observation to the wanted state, and the refusals.
 import { bootRepairFacts, NO_BOOT_REPAIR } from "#provider/core/boot-repair.js";
 import { planConverge, type PlanView, type VbdView } from "#provider/core/converge-plan.js";
 import { RefusedError } from "#provider/core/errors.js";
 import { renderRule } from "#provider/core/rule.js";
-import { inputs, VM_UUID } from "./provider-plan-fixture.js";
+import { inputs, kindsOf, ourVbd, OWNER, VM_UUID } from "./provider-plan-fixture.js";
 
 const wanted = inputs();
 
@@ -15,19 +15,7 @@ const PV_GUEST = {
   residentOnName: "xcp1",
   affinityUuid: "",
 };
-const OWNER = "homelab/dev/nas-data";
 const rule = renderRule(wanted.disk, OWNER);
-
-const ourVbd: VbdView = {
-  uuid: "vbd-1",
-  vmUuid: VM_UUID,
-  vdiUuid: "vdi-1",
-  mode: "RW",
-  userdevice: "1",
-  bootable: false,
-  currentlyAttached: true,
-  ownerKey: OWNER,
-};
 
 /** Nothing made yet: a fresh disk and a running VM. */
 const fresh: PlanView = {
@@ -72,25 +60,40 @@ const done: PlanView = {
   vbd: ourVbd,
 };
 
-const kinds = (observation: PlanView, want = wanted) =>
-  planConverge(observation, want).map((step) => step.kind);
+const kinds = (observation: PlanView, want = wanted) => kindsOf(planConverge(observation, want));
 
 describe("create from nothing", () => {
-  test("running VM: rule, trigger, wait, VDI, VBD, plug — in that order, with the inputs' values", () => {
-    expect(planConverge(fresh, wanted)).toEqual([
-      { kind: "writeRule", path: rule.path, text: rule.text },
-      { kind: "reloadAndTrigger", kernelName: "sdb" },
-      { kind: "waitSymlink", path: "/dev/xapi/block/sdb", timeoutSeconds: 60, kernelName: "sdb" },
-      { kind: "ensureVdi", location: "/dev/xapi/block/sdb" },
-      { kind: "createVbd", vmUuid: VM_UUID, mode: "RW", userdevice: "autodetect", bootable: false },
-      { kind: "plugVbd" },
-    ]);
+  test("running VM: dom0 writes the rule and waits for the link; then VDI, VBD, plug, with the inputs' values", () => {
+    expect(planConverge(fresh, wanted)).toEqual({
+      release: [],
+      dom0: {
+        writeRule: { path: rule.path, text: rule.text },
+        retrigger: "sdb",
+        awaitLink: { path: "/dev/xapi/block/sdb", timeoutSeconds: 60, kernelName: "sdb" },
+      },
+      attach: [
+        { kind: "ensureVdi", location: "/dev/xapi/block/sdb" },
+        { kind: "createVbd", vmUuid: VM_UUID, mode: "RW", userdevice: "autodetect", bootable: false },
+        { kind: "plugVbd" },
+      ],
+      forget: undefined,
+    });
+  });
+
+  test("a disk claimed by an earlier owner id of this resource: the claim is re-pointed in the same change", () => {
+    const claimed = { ...fresh, claimKey: "serial-S3Z1", claimOwner: "old-id", previousOwner: "old-id" };
+    expect(planConverge(claimed, wanted).dom0?.claim).toEqual({
+      key: "serial-S3Z1",
+      owner: OWNER,
+      previous: "old-id",
+    });
+    expect(planConverge({ ...claimed, claimOwner: OWNER }, wanted).dom0?.claim).toBeUndefined();
   });
 
   test("halted VM: the VBD is created but not plugged", () => {
     expect(
       kinds({ ...fresh, vm: { uuid: VM_UUID, powerState: "Halted", isControlDomain: false, ...PV_GUEST } }),
-    ).toEqual(["writeRule", "reloadAndTrigger", "waitSymlink", "ensureVdi", "createVbd"]);
+    ).toEqual(["writeRule", "retrigger", "awaitLink", "ensureVdi", "createVbd"]);
   });
 
   test("attach: false never plugs", () => {
@@ -116,8 +119,8 @@ describe("repairing drift", () => {
   test("rule deleted: rewritten and retriggered, the rest kept", () => {
     expect(kinds({ ...done, ruleText: undefined })).toEqual([
       "writeRule",
-      "reloadAndTrigger",
-      "waitSymlink",
+      "retrigger",
+      "awaitLink",
       "ensureVdi",
     ]);
   });
@@ -138,11 +141,7 @@ describe("repairing drift", () => {
   });
 
   test("symlink gone: retriggered only", () => {
-    expect(kinds({ ...done, symlinkPresent: false })).toEqual([
-      "reloadAndTrigger",
-      "waitSymlink",
-      "ensureVdi",
-    ]);
+    expect(kinds({ ...done, symlinkPresent: false })).toEqual(["retrigger", "awaitLink", "ensureVdi"]);
   });
 
   test("VBD unplugged while the VM runs: plugged again", () => {
@@ -163,16 +162,21 @@ describe("repairing drift", () => {
       vdi: { uuid: "vdi-2" },
       vbd: { ...ourVbd, currentlyAttached: false },
     };
-    expect(planConverge(renamed, wanted)).toEqual([
-      { kind: "ensureVdi", location: "/dev/xapi/block/sdc" },
-      { kind: "destroyVbd" },
-      { kind: "createVbd", vmUuid: VM_UUID, mode: "RW", userdevice: "1", bootable: false },
-      { kind: "plugVbd" },
-    ]);
+    expect(planConverge(renamed, wanted)).toEqual({
+      release: [],
+      dom0: undefined,
+      attach: [
+        { kind: "ensureVdi", location: "/dev/xapi/block/sdc" },
+        { kind: "destroyVbd" },
+        { kind: "createVbd", vmUuid: VM_UUID, mode: "RW", userdevice: "1", bootable: false },
+        { kind: "plugVbd" },
+      ],
+      forget: undefined,
+    });
   });
 
   test("mode change: unplug before destroying, re-create with the new mode, plug", () => {
-    expect(planConverge(done, inputs({ mode: "RO" })).slice(1)).toEqual([
+    expect(planConverge(done, inputs({ mode: "RO" })).attach.slice(1)).toEqual([
       { kind: "unplugVbd" },
       { kind: "destroyVbd" },
       { kind: "createVbd", vmUuid: VM_UUID, mode: "RO", userdevice: "1", bootable: false },
@@ -192,7 +196,7 @@ describe("repairing drift", () => {
   });
 
   test("bootable changes in place", () => {
-    expect(planConverge(done, inputs({ bootable: true })).slice(1)).toEqual([
+    expect(planConverge(done, inputs({ bootable: true })).attach.slice(1)).toEqual([
       { kind: "setVbdBootable", bootable: true },
     ]);
   });
@@ -227,14 +231,20 @@ describe("others' rules and VBDs", () => {
       vdi: { uuid: "vdi-1" },
       otherVbds: [untagged],
     };
-    expect(planConverge(observation, inputs({ adopt: true }))).toEqual([
-      { kind: "writeRule", path: rule.path, text: rule.text },
-      { kind: "removeRule", path: handMade.path },
-      { kind: "reloadAndTrigger", kernelName: "sdb" },
-      { kind: "waitSymlink", path: "/dev/xapi/block/sdb", timeoutSeconds: 60, kernelName: "sdb" },
-      { kind: "ensureVdi", location: "/dev/xapi/block/sdb" },
-      { kind: "adoptVbd", vbdUuid: "vbd-hand" },
-    ]);
+    expect(planConverge(observation, inputs({ adopt: true }))).toEqual({
+      release: [],
+      dom0: {
+        writeRule: { path: rule.path, text: rule.text },
+        setAsideRules: [handMade.path],
+        retrigger: "sdb",
+        awaitLink: { path: "/dev/xapi/block/sdb", timeoutSeconds: 60, kernelName: "sdb" },
+      },
+      attach: [
+        { kind: "ensureVdi", location: "/dev/xapi/block/sdb" },
+        { kind: "adoptVbd", vbdUuid: "vbd-hand" },
+      ],
+      forget: undefined,
+    });
   });
 
   test("another PassthroughDisk's rule for the same disk is refused even with adopt", () => {
@@ -321,8 +331,8 @@ describe("guests and pools", () => {
   test("a running HVM guest without PV drivers: the VBD is created, never plugged", () => {
     expect(kinds({ ...fresh, vm: hvm(false) })).toEqual([
       "writeRule",
-      "reloadAndTrigger",
-      "waitSymlink",
+      "retrigger",
+      "awaitLink",
       "ensureVdi",
       "createVbd",
     ]);
@@ -350,7 +360,9 @@ describe("guests and pools", () => {
 
   test("inside XAPI's GC window: a plugged VBD whose VDI is gone is waited out, an unplugged one destroyed", () => {
     const dead = { ...ourVbd, vdiUuid: "" };
-    expect(planConverge({ ...done, vbd: dead }, wanted).filter((step) => step.kind !== "ensureVdi")).toEqual([
+    expect(
+      planConverge({ ...done, vbd: dead }, wanted).attach.filter((step) => step.kind !== "ensureVdi"),
+    ).toEqual([
       { kind: "awaitVbdCollected", vbdUuid: "vbd-1", timeoutSeconds: 90 },
       { kind: "createVbd", vmUuid: VM_UUID, mode: "RW", userdevice: "1", bootable: false },
       { kind: "plugVbd" },

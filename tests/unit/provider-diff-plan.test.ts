@@ -1,6 +1,7 @@
 // planDiff: replace vs update vs nothing, from the stored state and the checked new inputs.
 import { planDiff } from "#provider/core/diff-plan.js";
-import { findDrift } from "#provider/core/drift.js";
+import { notesOf } from "#provider/core/drift.js";
+import type { ObservedState } from "#provider/core/state.js";
 import { UNKNOWN } from "#provider/core/unknown.js";
 import { inputs, state, VM_UUID } from "./provider-plan-fixture.js";
 
@@ -30,17 +31,18 @@ describe("no change", () => {
   });
 
   test("an HVM guest without PV drivers, or one on another host: reported, never planned", () => {
-    const observed = {
-      ...(state(base)["observed"] as Record<string, unknown>),
-      vbdAttached: false,
-      vmCanHotplug: false,
-    };
-    expect(planDiff({ ...state(base), observed }, { ...base }).changes).toBe(false);
-    const elsewhere = { ...observed, vmCanHotplug: true, vmOnDiskHost: false, vmResidentOn: "h2" };
-    expect(findDrift(elsewhere as never, base, "sdb").map((d) => d.kind)).toEqual([
-      "vbdUnplugged",
-      "vmOnOtherHost",
-    ]);
+    const noDrivers = { vbdAttached: false, vmCanHotplug: false };
+    const notes = notesOf({ ...(state(base)["observed"] as ObservedState), ...noDrivers }, base);
+    expect(notes).toEqual([expect.stringMatching(/runs without PV drivers/)]);
+    expect(planDiff(state(base, noDrivers, notes), { ...base }).changes).toBe(false);
+    const elsewhere = { vmOnDiskHost: false, vmResidentOn: "h2" };
+    const away = notesOf({ ...(state(base)["observed"] as ObservedState), ...elsewhere }, base);
+    expect(away).toEqual([expect.stringMatching(/another host of the pool \(h2\)/)]);
+    expect(planDiff(state(base, elsewhere, away), { ...base }).changes).toBe(false);
+    // A repair recorded beside a note still makes an update, for the repair only.
+    expect(planDiff(state(base, elsewhere, ["the VBD was unplugged", ...away]), { ...base }).reasons).toEqual(
+      ["drift: the VBD was unplugged"],
+    );
   });
 
   test("key order does not matter", () => {
@@ -55,8 +57,10 @@ describe("no change", () => {
   });
 
   test("a halted VM is reported by read but is nothing an update could repair", () => {
-    const halted = state(base, { vmPowerState: "Halted", vbdAttached: false });
-    expect(planDiff(halted, { ...base }).changes).toBe(false);
+    const observed = { vmPowerState: "Halted", vbdAttached: false } as const;
+    const notes = notesOf({ ...(state(base)["observed"] as ObservedState), ...observed }, base);
+    expect(notes).toEqual(["the VM is Halted: the disk is plugged when the VM runs"]);
+    expect(planDiff(state(base, observed, notes), { ...base }).changes).toBe(false);
   });
 });
 
@@ -139,7 +143,7 @@ describe("drift recorded by read makes an update", () => {
       "the disk came back as sdc (it was sdb)",
     ],
   ] as const)("%s", (_what, observed, message) => {
-    const plan = planDiff(state(base, observed), { ...base });
+    const plan = planDiff(state(base, observed, [message]), { ...base });
     expect(plan.changes).toBe(true);
     expect(plan.replaces).toEqual([]);
     expect(plan.reasons).toContain(`drift: ${message}`);
@@ -148,36 +152,5 @@ describe("drift recorded by read makes an update", () => {
   test("a state without observations (e.g. from a failed create) plans no drift", () => {
     const { observed: _observed, ...bare } = state(base);
     expect(planDiff(bare, { ...base }).changes).toBe(false);
-  });
-});
-
-describe("findDrift", () => {
-  test("nothing when in sync", () => {
-    expect(findDrift(state(base)["observed"] as never, base, "sdb")).toEqual([]);
-  });
-
-  test("a VM that is gone or halted is reported but not repairable", () => {
-    const gone = findDrift(
-      { ...(state(base)["observed"] as object), vmPresent: false, vmPowerState: "" } as never,
-      base,
-      "sdb",
-    );
-    expect(gone.map((d) => [d.kind, d.repairable])).toEqual([["vmMissing", false]]);
-    const halted = findDrift(
-      { ...(state(base)["observed"] as object), vmPowerState: "Halted", vbdAttached: false } as never,
-      base,
-      "sdb",
-    );
-    expect(halted.map((d) => [d.kind, d.repairable])).toEqual([["vmNotRunning", false]]);
-  });
-
-  test("attach: false with a plugged VBD is drift; userdevice autodetect accepts any device", () => {
-    const detached = inputs({ attach: false });
-    const drift = findDrift(
-      { ...(state(detached)["observed"] as object), vbdAttached: true, vbdUserdevice: "7" } as never,
-      detached,
-      "sdb",
-    );
-    expect(drift.map((d) => d.kind)).toEqual(["vbdPlugged"]);
   });
 });

@@ -1,84 +1,43 @@
 // Issue 12 in the pure core: the migration to a stable name plans as an update with one unplug and
 // one plug, a VBD on another disk (a swap) is drift in words and is repaired before anything else.
-import { bootRepairFacts, NO_BOOT_REPAIR } from "#provider/core/boot-repair.js";
 import { planConverge, type PlanView, type VbdView } from "#provider/core/converge-plan.js";
 import { planDiff } from "#provider/core/diff-plan.js";
-import { findDrift } from "#provider/core/drift.js";
+import { repairsOf } from "#provider/core/drift.js";
 import { renderRule } from "#provider/core/rule.js";
-import { inputs, state, VM_UUID } from "./provider-plan-fixture.js";
+import {
+  complete,
+  inputs,
+  kindsOf,
+  ourVbd as fixtureVbd,
+  OWNER,
+  state,
+  VM_UUID,
+} from "./provider-plan-fixture.js";
 
 const wanted = inputs();
-const OWNER = "homelab/dev/nas-data";
-const bootRepairOptions = { needed: true, marker: "m", identity: wanted.disk, tag: "t", owner: OWNER };
-
-const ourVbd: VbdView = {
-  uuid: "vbd-1",
-  vmUuid: VM_UUID,
-  vdiUuid: "vdi-1",
-  mode: "RW",
-  userdevice: "5",
-  bootable: false,
-  currentlyAttached: true,
-  ownerKey: OWNER,
-};
-
 /** A kernel-named passthrough, complete, on a host that keeps kernel names. */
-const kernelNamed: PlanView = {
-  disk: { kernelName: "sdb" },
-  ruleText: renderRule(wanted.disk, OWNER).text,
-  otherRules: [],
-  symlinkPresent: true,
-  hostUuid: "host-uuid",
-  hostName: "xcp1",
-  diskProblem: undefined,
-  diskUse: undefined,
-  sr: { ref: "OpaqueRef:sr" },
-  vdi: { uuid: "vdi-1" },
-  vm: {
-    uuid: VM_UUID,
-    powerState: "Running",
-    isControlDomain: false,
-    hvm: false,
-    canHotplug: true,
-    residentOnUuid: "host-uuid",
-    residentOnName: "xcp1",
-    affinityUuid: "",
-  },
-  vbd: ourVbd,
-  otherVbds: [],
-  misplacedVbds: [],
-  vbdOtherDisk: undefined,
-  wantedNaming: "kernelName",
-  symlinkNaming: "kernelName",
-  // The boot repair is tested in provider-boot-repair.test.ts: here, as if current.
-  bootRepair: { ...bootRepairFacts(NO_BOOT_REPAIR, bootRepairOptions), status: "ok" },
-  owner: OWNER,
-  previousOwner: undefined,
-  claimKey: undefined,
-  claimOwner: undefined,
-  foreignOwner: undefined,
-};
+const ourVbd: VbdView = { ...fixtureVbd, userdevice: "5" };
+const kernelNamed = { ...complete, vbd: ourVbd };
 
 describe("migration to a stable name (the host resolves symlinks)", () => {
   const resolving: PlanView = { ...kernelNamed, wantedNaming: "stable" };
   const stable = renderRule(wanted.disk, OWNER, "stable");
 
   test("one unplug while the old VDI exists, the rule switched, a scan, one plug in the same slot", () => {
-    expect(planConverge(resolving, wanted)).toEqual([
-      { kind: "unplugVbd" },
-      { kind: "destroyVbd" },
-      { kind: "writeRule", path: stable.path, text: stable.text },
-      { kind: "reloadAndTrigger", kernelName: "sdb" },
-      {
-        kind: "waitSymlink",
-        path: "/dev/xapi/block/xp-serial-S3Z1",
-        timeoutSeconds: 60,
-        kernelName: "sdb",
+    expect(planConverge(resolving, wanted)).toEqual({
+      release: [{ kind: "unplugVbd" }, { kind: "destroyVbd" }],
+      dom0: {
+        writeRule: { path: stable.path, text: stable.text },
+        retrigger: "sdb",
+        awaitLink: { path: "/dev/xapi/block/xp-serial-S3Z1", timeoutSeconds: 60, kernelName: "sdb" },
       },
-      { kind: "ensureVdi", location: "/dev/xapi/block/xp-serial-S3Z1" },
-      { kind: "createVbd", vmUuid: VM_UUID, mode: "RW", userdevice: "5", bootable: false },
-      { kind: "plugVbd" },
-    ]);
+      attach: [
+        { kind: "ensureVdi", location: "/dev/xapi/block/xp-serial-S3Z1" },
+        { kind: "createVbd", vmUuid: VM_UUID, mode: "RW", userdevice: "5", bootable: false },
+        { kind: "plugVbd" },
+      ],
+      forget: undefined,
+    });
   });
 
   test("a halted VM: no unplug, no plug", () => {
@@ -87,10 +46,10 @@ describe("migration to a stable name (the host resolves symlinks)", () => {
       vm: { ...kernelNamed.vm!, powerState: "Halted" },
       vbd: { ...ourVbd, currentlyAttached: false },
     };
-    const kinds = planConverge(halted, wanted).map((step) => step.kind);
-    expect(kinds).not.toContain("unplugVbd");
-    expect(kinds).not.toContain("plugVbd");
-    expect(kinds[0]).toBe("destroyVbd");
+    const plan = planConverge(halted, wanted);
+    expect(plan.release).toEqual([{ kind: "destroyVbd" }]);
+    expect(kindsOf(plan)).not.toContain("unplugVbd");
+    expect(kindsOf(plan)).not.toContain("plugVbd");
   });
 
   test("done: the stable rule in place plans nothing more", () => {
@@ -101,15 +60,17 @@ describe("migration to a stable name (the host resolves symlinks)", () => {
       vbd: { ...ourVbd, vdiUuid: "vdi-2" },
       vdi: { uuid: "vdi-2" },
     };
-    expect(planConverge(migrated, wanted).map((step) => step.kind)).toEqual(["ensureVdi"]);
+    expect(kindsOf(planConverge(migrated, wanted))).toEqual(["ensureVdi"]);
   });
 
   test("preview: a refreshed state shows the migration as an update, never a replace", () => {
-    const old = state(wanted, {
-      symlinkNaming: "kernelName",
-      hostResolvesSymlinks: true,
-      smVersion: "3.2.3",
-    });
+    // What refresh records for this host: the drift is read from the plan of the view.
+    const drift = repairsOf({ ...resolving, smVersion: "3.2.3", vbdOtherDisk: undefined }, wanted, "sdb");
+    const old = state(
+      wanted,
+      { symlinkNaming: "kernelName", hostResolvesSymlinks: true, smVersion: "3.2.3" },
+      drift,
+    );
     const plan = planDiff(old, wanted as never);
     expect(plan).toMatchObject({ changes: true, replaces: [] });
     expect(plan.reasons).toEqual([
@@ -129,8 +90,17 @@ describe("migration to a stable name (the host resolves symlinks)", () => {
 
 describe("a VBD on another disk (two disks swapped kernel names)", () => {
   test("drift names both disks as users write them", () => {
-    const observed = state(wanted, { vbdOtherDisk: "serial ZS4B", vbdOnCurrentVdi: false })["observed"];
-    expect(findDrift(observed as never, wanted, "sdb").map((d) => d.message)).toEqual([
+    const other = {
+      kernelName: "sdc",
+      devNumber: "8:32",
+      sizeBytes: 1,
+      partitions: [],
+      holders: [],
+      properties: { ID_SERIAL_SHORT: "ZS4B" },
+      links: [],
+    };
+    const swapped = { ...kernelNamed, vdi: { uuid: "vdi-2" }, vbdOtherDisk: other, smVersion: undefined };
+    expect(repairsOf(swapped, wanted, "sdb")).toEqual([
       "the VBD points at disk serial ZS4B now; expected serial S3Z1",
     ]);
   });
@@ -142,17 +112,19 @@ describe("a VBD on another disk (two disks swapped kernel names)", () => {
       vdi: { uuid: "vdi-2" },
       vbdOtherDisk: { kernelName: "sdc" },
     };
-    expect(planConverge(swapped, wanted).map((step) => step.kind)).toEqual([
+    const plan = planConverge(swapped, wanted);
+    expect(plan.release).toEqual([{ kind: "unplugVbd" }, { kind: "destroyVbd" }]);
+    expect(kindsOf(plan)).toEqual([
       "unplugVbd",
       "destroyVbd",
       "writeRule",
-      "reloadAndTrigger",
-      "waitSymlink",
+      "retrigger",
+      "awaitLink",
       "ensureVdi",
       "createVbd",
       "plugVbd",
     ]);
-    const create = planConverge(swapped, wanted).find((step) => step.kind === "createVbd");
+    const create = plan.attach.find((step) => step.kind === "createVbd");
     expect(create).toMatchObject({ userdevice: "5", mode: "RW" });
   });
 
@@ -164,8 +136,8 @@ describe("a VBD on another disk (two disks swapped kernel names)", () => {
       vbdOtherDisk: { kernelName: "sdc" },
       misplacedVbds: [other],
     };
-    const steps = planConverge(swapped, wanted);
-    expect(steps.map((step) => step.kind).slice(-2)).toEqual(["awaitVbdsDetached", "plugVbd"]);
-    expect(steps).toContainEqual({ kind: "awaitVbdsDetached", vbdUuids: ["vbd-of-b"], timeoutSeconds: 60 });
+    const { attach } = planConverge(swapped, wanted);
+    expect(attach.map((step) => step.kind).slice(-2)).toEqual(["awaitVbdsDetached", "plugVbd"]);
+    expect(attach).toContainEqual({ kind: "awaitVbdsDetached", vbdUuids: ["vbd-of-b"], timeoutSeconds: 60 });
   });
 });

@@ -1,5 +1,4 @@
 import { execFileSync } from "node:child_process";
-import type { Step } from "#provider/core/converge-plan.js";
 import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,23 +8,50 @@ import {
   printfEscaped,
   renderManifest,
 } from "#provider/dom0/udev-round.js";
-import { udevRequestOf } from "#provider/lifecycle/apply.js";
+import { udevRequestOf } from "#provider/lifecycle/dom0-request.js";
 
 const RULE = "/etc/udev/rules.d/65-xen-passthrough-serial-A-12345678.rules";
 
 describe("the udev round", () => {
-  test("the dom0 steps of a plan become one request", () => {
-    const steps: Step[] = [
-      { kind: "writeRule", path: RULE, text: 'SUBSYSTEM=="block"\n' },
-      { kind: "removeRule", path: "/etc/udev/rules.d/99-hand.rules" },
-      { kind: "reloadAndTrigger", kernelName: "sdb" },
-      { kind: "waitSymlink", path: "/dev/xapi/block/sdb", timeoutSeconds: 60, kernelName: "sdb" },
-    ];
-    expect(udevRequestOf(steps)).toEqual({
+  test("a plan's dom0 change becomes one request", () => {
+    const change = {
+      writeRule: { path: RULE, text: 'SUBSYSTEM=="block"\n' },
+      setAsideRules: ["/etc/udev/rules.d/99-hand.rules"],
+      retrigger: "sdb",
+      awaitLink: { path: "/dev/xapi/block/sdb", timeoutSeconds: 60, kernelName: "sdb" },
+    };
+    expect(udevRequestOf(change)).toEqual({
       writes: [{ path: RULE, text: 'SUBSYSTEM=="block"\n' }],
       disables: ["/etc/udev/rules.d/99-hand.rules"],
       triggers: ["sdb"],
       waits: [{ path: "/dev/xapi/block/sdb", timeoutSeconds: 60, kernelName: "sdb" }],
+    });
+  });
+
+  test("a delete's change: claim released, rule removed, the link waited gone, the boot repair's pieces removed", () => {
+    const change = {
+      releaseClaim: { key: "serial-S3Z1", owner: "homelab/dev/nas" },
+      removeRule: RULE,
+      retrigger: "sdb",
+      awaitLinkGone: { path: "/dev/xapi/block/sdb", timeoutSeconds: 60 },
+      bootRepair: {
+        recordName: "r",
+        removeRecord: true,
+        removeFailureNote: true,
+        removeUnitWhenUnclaimed: true,
+      },
+    };
+    expect(udevRequestOf(change)).toEqual({
+      release: { key: "serial-S3Z1", owner: "homelab/dev/nas" },
+      removes: [RULE, "/etc/xen-passthrough/boot-repair/r", "/var/lib/xen-passthrough/boot-repair/failed/r"],
+      triggers: ["sdb"],
+      waitsGone: [{ path: "/dev/xapi/block/sdb", timeoutSeconds: 60 }],
+      // The link first: a boot between two removals then runs nothing.
+      removeWhenUnclaimed: [
+        "/etc/systemd/system/multi-user.target.wants/xen-passthrough-boot-repair.service",
+        "/etc/systemd/system/xen-passthrough-boot-repair.service",
+        "/opt/xen-passthrough/boot-repair",
+      ],
     });
   });
 

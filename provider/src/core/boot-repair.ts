@@ -47,6 +47,11 @@ export function bootRepairRecordPath(identity: DiskIdentity): string {
   return `${BOOT_REPAIR_RECORDS_DIR}/${ruleSlug(identity)}`;
 }
 
+/** A record's name, from its path: the rule's slug. */
+export function recordNameOf(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
+
 /**
  * The VBD a record re-creates when XAPI has already removed it at boot (the udev SR's boot scan
  * forgets the old name's VDI, then the database GC destroys the VBD): the VM's uuid and the

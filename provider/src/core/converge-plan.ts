@@ -1,10 +1,12 @@
-// planConverge: the ordered steps that take the host from what was observed to what the inputs
+// planConverge: the plan (plan.ts) that takes the host from what was observed to what the inputs
 // want. create, update and adopt all run it; running it again after a crash converges, because
-// every step is planned only when the observation shows it is still needed.
+// every part is planned only when the observation shows it is still needed.
 import type { HostView, VbdFacts, VdiFacts } from "./host-view.js";
-import type { PassthroughDiskInputs, VbdMode } from "./inputs.js";
+import type { PassthroughDiskInputs } from "./inputs.js";
+import type { BootRepairChange, Dom0Change, Plan, XapiStep } from "./plan.js";
 import { refuseUnsafe, type RefusalView, type Target } from "./refusals.js";
 import { RefusedError } from "./errors.js";
+import { recordNameOf } from "./boot-repair.js";
 import { describeVm } from "./identity.js";
 import { renderRule, symlinkName, symlinkPath } from "./rule.js";
 
@@ -49,79 +51,8 @@ export type PlanView = RefusalView &
  */
 export const MISPLACED_VBD_WAIT_SECONDS = 60;
 
-/** Steps on dom0: they go out together as one request of the host's udev round. */
-export type Dom0Step =
-  | {
-      readonly kind: "claim";
-      readonly key: string;
-      readonly owner: string;
-      readonly previous: string | undefined;
-    }
-  | { readonly kind: "writeRule"; readonly path: string; readonly text: string }
-  | { readonly kind: "removeRule"; readonly path: string }
-  | { readonly kind: "reloadAndTrigger"; readonly kernelName: string }
-  | {
-      readonly kind: "waitSymlink";
-      readonly path: string;
-      readonly timeoutSeconds: number;
-      /** The disk the symlink resolves to. */
-      readonly kernelName: string;
-    }
-  /** The boot repair's record of this passthrough, and its unit and script when they are not current. */
-  | {
-      readonly kind: "installBootRepair";
-      readonly record: { readonly path: string; readonly text: string };
-      readonly unitAndScript: boolean;
-    };
-
-/**
- * Steps in XAPI, run in order after the dom0 steps. What each one needs and yields is typed in
- * lifecycle/xapi-steps.ts: ensureVdi yields the VDI; adoptVbd and createVbd yield the VBD,
- * destroyVbd drops it; the others act on it.
- */
-export type XapiStep =
-  | { readonly kind: "ensureVdi"; readonly location: string }
-  | { readonly kind: "adoptVbd"; readonly vbdUuid: string }
-  | { readonly kind: "unplugVbd" }
-  | { readonly kind: "destroyVbd" }
-  | { readonly kind: "awaitVbdCollected"; readonly vbdUuid: string; readonly timeoutSeconds: number }
-  | {
-      readonly kind: "awaitVbdsDetached";
-      readonly vbdUuids: readonly string[];
-      readonly timeoutSeconds: number;
-    }
-  | {
-      readonly kind: "createVbd";
-      readonly vmUuid: string;
-      readonly mode: VbdMode;
-      readonly userdevice: string;
-      readonly bootable: boolean;
-    }
-  | { readonly kind: "setVbdBootable"; readonly bootable: boolean }
-  | { readonly kind: "plugVbd" }
-  | { readonly kind: "setVmAffinity" };
-
-/**
- * One step. A plan is: XAPI steps that get our VBD off a disk that is not (or will not stay)
- * ours, then every dom0 step, then the other XAPI steps.
- */
-export type Step = Dom0Step | XapiStep;
-
-const DOM0_KINDS: ReadonlySet<Step["kind"]> = new Set([
-  "claim",
-  "writeRule",
-  "removeRule",
-  "reloadAndTrigger",
-  "waitSymlink",
-  "installBootRepair",
-]);
-
-export function isDom0Step(step: Step): step is Dom0Step {
-  return DOM0_KINDS.has(step.kind);
-}
-
-/** Plans the steps; throws RefusedError (core/refusals.ts) when converging is unsafe or not ours to do. */
-export function planConverge(observed: PlanView, inputs: PassthroughDiskInputs): Step[] {
+/** Plans the change; throws RefusedError (core/refusals.ts) when converging is unsafe or not ours to do. */
+export function planConverge(observed: PlanView, inputs: PassthroughDiskInputs): Plan {
   const { disk, vm } = refuseUnsafe(observed, inputs);
   const naming = observed.wantedNaming;
   const rule = renderRule(inputs.disk, observed.owner, naming);
@@ -132,57 +63,95 @@ export function planConverge(observed: PlanView, inputs: PassthroughDiskInputs):
   const target: Pick<PlanView, "vdi" | "symlinkPresent"> = renaming
     ? { vdi: undefined, symlinkPresent: false }
     : observed;
-  const ruleChanged = observed.ruleText !== rule.text;
-  const claimed = observed.claimOwner === observed.owner;
-  const { release, rest } = vbdSteps(observed, inputs, vm, target.vdi?.uuid, {
+  const { release, attach } = vbdSteps(observed, inputs, vm, target.vdi?.uuid, {
     // Off the old VDI while it exists (the scan forgets it; XAPI then refuses an unplug), or off
     // another disk before anything else (a swap): one unplug, one plug, the same slot.
     releaseFirst: renaming || observed.vbdOtherDisk !== undefined,
   });
-  const steps: Step[] = [...release];
-  // The claim goes first, in the same udev round as the rule: dom0 decides between two claimants.
-  if (!claimed && observed.claimKey !== undefined) {
-    const previous = observed.claimOwner === undefined ? undefined : observed.previousOwner;
-    steps.push({ kind: "claim", key: observed.claimKey, owner: observed.owner, previous });
-  }
-  if (ruleChanged) steps.push({ kind: "writeRule", path: rule.path, text: rule.text });
-  for (const other of observed.otherRules) steps.push({ kind: "removeRule", path: other.path });
-  if (ruleChanged || observed.otherRules.length > 0 || !target.symlinkPresent) {
-    steps.push({ kind: "reloadAndTrigger", kernelName: disk.kernelName });
-    steps.push({
-      kind: "waitSymlink",
-      path: location,
-      timeoutSeconds: inputs.symlinkTimeoutSeconds,
-      kernelName: disk.kernelName,
-    });
-  }
-  // Hosts that do not resolve symlinks: without it, a reboot that renames disks breaks the VBD.
-  const repair = observed.bootRepair;
-  if (repair.status === "missing" || repair.status === "outdated")
-    steps.push({ kind: "installBootRepair", record: repair.record, unitAndScript: !repair.hostCurrent });
-  steps.push({ kind: "ensureVdi", location });
-  steps.push(...rest);
+  const change = dom0Change(observed, inputs, {
+    rule,
+    location,
+    kernelName: disk.kernelName,
+    symlinkPresent: target.symlinkPresent,
+  });
   // Opt-in only: the VM may be managed by another tool (observed.vmAffinityOnDiskHost reports it).
-  if (inputs.setAffinity && vm.affinityUuid !== observed.hostUuid) steps.push({ kind: "setVmAffinity" });
-  return steps;
+  const affinity: XapiStep[] =
+    inputs.setAffinity && vm.affinityUuid !== observed.hostUuid ? [{ kind: "setVmAffinity" }] : [];
+  return {
+    release,
+    dom0: change,
+    attach: [{ kind: "ensureVdi", location }, ...attach, ...affinity],
+    forget: undefined,
+  };
 }
 
-/** The VBD steps: `release` gets a VBD to replace out of the way first (releaseFirst), `rest` the others. */
+/** dom0's part: claim, rule, others' rules set aside, re-evaluation and wait, boot repair. */
+function dom0Change(
+  observed: PlanView,
+  inputs: PassthroughDiskInputs,
+  wanted: {
+    readonly rule: { readonly path: string; readonly text: string };
+    readonly location: string;
+    readonly kernelName: string;
+    readonly symlinkPresent: boolean;
+  },
+): Dom0Change | undefined {
+  const { rule, kernelName } = wanted;
+  const ruleChanged = observed.ruleText !== rule.text;
+  const claimed = observed.claimOwner === observed.owner;
+  // The claim goes first, in the same udev round as the rule: dom0 decides between two claimants.
+  const claim =
+    !claimed && observed.claimKey !== undefined
+      ? {
+          key: observed.claimKey,
+          owner: observed.owner,
+          ...(observed.claimOwner === undefined || observed.previousOwner === undefined
+            ? {}
+            : { previous: observed.previousOwner }),
+        }
+      : undefined;
+  const setAside = observed.otherRules.map((other) => other.path);
+  const relink = ruleChanged || setAside.length > 0 || !wanted.symlinkPresent;
+  // Hosts that do not resolve symlinks: without it, a reboot that renames disks breaks the VBD.
+  const repair = observed.bootRepair;
+  const bootRepair: BootRepairChange | undefined =
+    repair.status === "missing" || repair.status === "outdated"
+      ? {
+          recordName: recordNameOf(repair.record.path),
+          writeRecord: repair.record.text,
+          ...(repair.hostCurrent ? {} : { installUnit: true }),
+        }
+      : undefined;
+  const change: Dom0Change = {
+    ...(claim === undefined ? {} : { claim }),
+    ...(ruleChanged ? { writeRule: rule } : {}),
+    ...(setAside.length === 0 ? {} : { setAsideRules: setAside }),
+    ...(relink
+      ? {
+          retrigger: kernelName,
+          awaitLink: { path: wanted.location, timeoutSeconds: inputs.symlinkTimeoutSeconds, kernelName },
+        }
+      : {}),
+    ...(bootRepair === undefined ? {} : { bootRepair }),
+  };
+  return Object.keys(change).length === 0 ? undefined : change;
+}
+
+/** The VBD steps: `release` gets a VBD to replace out of the way first (releaseFirst), `attach` the others. */
 function vbdSteps(
   observed: PlanView,
   inputs: PassthroughDiskInputs,
   vm: Target["vm"],
   targetVdiUuid: string | undefined,
   options: { readonly releaseFirst: boolean },
-): { release: Step[]; rest: Step[] } {
-  const steps: Step[] = [];
-  const release: Step[] = [];
+): { release: XapiStep[]; attach: XapiStep[] } {
   const running = vm.powerState === "Running";
   const adoptable = observed.vbd === undefined ? observed.otherVbds[0] : undefined;
-  if (adoptable !== undefined) steps.push({ kind: "adoptVbd", vbdUuid: adoptable.uuid });
   // Our VBD under an earlier owner id (renamed, or an earlier version's): re-tagged to ours.
-  else if (observed.vbd !== undefined && observed.vbd.ownerKey !== observed.owner)
-    steps.push({ kind: "adoptVbd", vbdUuid: observed.vbd.uuid });
+  const retag =
+    adoptable ??
+    (observed.vbd !== undefined && observed.vbd.ownerKey !== observed.owner ? observed.vbd : undefined);
+  const adopt: XapiStep[] = retag === undefined ? [] : [{ kind: "adoptVbd", vbdUuid: retag.uuid }];
   const current = observed.vbd ?? adoptable;
 
   const reusable =
@@ -191,15 +160,12 @@ function vbdSteps(
     current.vdiUuid === targetVdiUuid &&
     current.mode === inputs.mode &&
     (inputs.userdevice === "autodetect" || current.userdevice === inputs.userdevice);
-  let attached = current?.currentlyAttached ?? false;
-  if (current !== undefined && !reusable) {
-    const removal = removeVbdSteps(current, vm, inputs);
-    // Released first, with its adopt (re-tag) step: a failure after it leaves a VBD of ours.
-    const early = options.releaseFirst && current.vdiUuid !== "";
-    if (early) release.push(...steps.splice(0, steps.length), ...removal);
-    else steps.push(...removal);
-    attached = false;
-  }
+  const removal = current !== undefined && !reusable ? removeVbdSteps(current, vm, inputs) : [];
+  // Released first, with its adopt (re-tag) step: a failure after it leaves a VBD of ours.
+  const early = removal.length > 0 && options.releaseFirst && current?.vdiUuid !== "";
+  const release = early ? [...adopt, ...removal] : [];
+  const steps: XapiStep[] = early ? [] : [...adopt, ...removal];
+  const attached = removal.length === 0 && (current?.currentlyAttached ?? false);
   if (!reusable) {
     // A replaced VBD of ours keeps its slot (userdevice) unless the inputs name another.
     const sameVm = current !== undefined && current.vmUuid === vm.uuid;
@@ -230,7 +196,7 @@ function vbdSteps(
     refuseWithoutHotplug(vm, inputs, "unplug the disk (attach: false)");
     steps.push({ kind: "unplugVbd" });
   }
-  return { release, rest: steps };
+  return { release, attach: steps };
 }
 
 /**
@@ -242,7 +208,7 @@ function vbdSteps(
  * GC, which drops it whatever it says (`db_gc_util.ml` gc_VBDs), and waited for, so the new VBD
  * can take the same userdevice.
  */
-function removeVbdSteps(current: VbdView, vm: Target["vm"], inputs: PassthroughDiskInputs): Step[] {
+function removeVbdSteps(current: VbdView, vm: Target["vm"], inputs: PassthroughDiskInputs): XapiStep[] {
   const vdiGone = current.vdiUuid === "";
   if (vdiGone && current.currentlyAttached) {
     return [{ kind: "awaitVbdCollected", vbdUuid: current.uuid, timeoutSeconds: VBD_GC_WAIT_SECONDS }];

@@ -1,5 +1,5 @@
 // diff without I/O: what `pulumi up` must do, from the stored state and the checked new inputs.
-import { findDrift } from "./drift.js";
+import { notesOf } from "./drift.js";
 import { DEFAULTS } from "./inputs.js";
 import { MIGRATING_FROM } from "./owner.js";
 import { exactInputsSchema, INPUT_KEYS } from "./schema.js";
@@ -79,16 +79,18 @@ function sameVmByUuid(olds: Record<string, unknown>, newVm: unknown): boolean {
   return typeof uuid === "string" && !isUnknown(uuid) && uuid === olds["vmUuid"];
 }
 
-/** Drift recorded by the last read that an update can repair; none when the state is not readable. */
+/**
+ * Drift recorded by the last read that the next update changes: the state's `drift` (read from
+ * the converge plan, lifecycle/outputs.ts) without its notes; none when the state is not readable.
+ */
 function repairableDrift(olds: Record<string, unknown>): string[] {
+  const drift = olds["drift"];
   const observed = olds["observed"];
-  if (observed === undefined || observed === null || typeof observed !== "object") return [];
+  if (!Array.isArray(drift) || observed === null || typeof observed !== "object") return [];
   const inputs = exactInputsSchema.safeParse(Object.fromEntries(INPUT_KEYS.map((key) => [key, olds[key]])));
   if (!inputs.success) return [];
-  const lastKernelName = typeof olds["kernelName"] === "string" ? olds["kernelName"] : "";
-  return findDrift(observed as ObservedState, inputs.data, lastKernelName)
-    .filter((drift) => drift.repairable)
-    .map((drift) => drift.message);
+  const notes = new Set(notesOf(observed as ObservedState, inputs.data));
+  return drift.filter((line): line is string => typeof line === "string" && !notes.has(line));
 }
 
 function asRecord(value: unknown): Record<string, unknown> {

@@ -14,8 +14,8 @@ import type { RuleStatus, SymlinkNaming } from "./rule.js";
 export type VmPowerState = "Running" | "Halted" | "Paused" | "Suspended" | "";
 
 /**
- * What `read` (or the end of create/update) saw on the host. diff compares it with the inputs:
- * any difference is drift that the next update repairs.
+ * What `read` (or the end of create/update) saw on the host. The drift (`drift`) is read from the
+ * converge plan of the same look (core/drift.ts); diff tells its notes apart with this.
  *
  * @example
  * export const unplugged = disk.observed.apply((o) => o.vbdPresent && !o.vbdAttached);
@@ -104,7 +104,10 @@ export interface PassthroughDiskOutputs {
   readonly sizeBytes: number;
   /** What the last create, update or refresh saw on the host. */
   readonly observed: ObservedState;
-  /** Drift found by the last read, in words (empty when host and inputs agree). */
+  /**
+   * What the next update would change, in words, then notes on what it cannot change (the VM
+   * halted, gone, ...); empty when host and inputs agree.
+   */
   readonly drift: readonly string[];
 }
 

@@ -1,131 +1,124 @@
-// Runs the steps planConverge chose. The dom0 steps (rule files, trigger, wait for the symlink)
-// come first and go out as one request of the host's shared udev round; the XAPI steps follow in
-// order (xapi-steps.ts). Returns the host as the steps left it (after-apply.ts) and what they
-// changed; a failure throws ApplyError carrying what was changed by then.
+// The one executor: runs a plan's parts (core/plan.ts) in order. release (XAPI steps that get
+// VBDs of ours off the disk), dom0 (the change as one request of the host's shared udev round,
+// dom0-request.ts), attach (the other XAPI steps, xapi-steps.ts), forget (the VDI the SR drops).
+// Returns what each part did and the host as the parts left it (after-apply.ts); a failure throws
+// ApplyError carrying what was changed by then, or, best effort, is reported and the next part runs.
 import { basename } from "node:path/posix";
-import { BOOT_REPAIR_SCRIPT_PATH, BOOT_REPAIR_UNIT, BOOT_REPAIR_WANTS } from "../core/boot-repair.js";
-import { isDom0Step, type Dom0Step, type Step, type XapiStep } from "../core/converge-plan.js";
-import { InternalError } from "../core/errors.js";
-import { viewOf, type HostLook } from "../look/host-view.js";
-import { describeDisk } from "../core/identity.js";
-import { ownedElsewhere } from "../core/refusals.js";
 import type { Dom0Inventory } from "../core/dom0-inventory.js";
+import { describeDisk } from "../core/identity.js";
 import type { PassthroughDiskInputs } from "../core/inputs.js";
-import { BOOT_REPAIR_SCRIPT, BOOT_REPAIR_UNIT_TEXT } from "../dom0/boot-repair.js";
+import type { Dom0Change, Plan, VdiForget } from "../core/plan.js";
+import { ownedElsewhere } from "../core/refusals.js";
 import type { Log } from "../dom0/remote.js";
 import { UdevRoundError } from "../dom0/udev-round-error.js";
-import type { UdevRequest } from "../dom0/udev-round.js";
-import { inventoryAfterRound } from "./after-apply.js";
+import type { UdevOutcome } from "../dom0/udev-round.js";
+import type { HostLook } from "../look/host-view.js";
+import type { XapiSnapshot } from "../xapi/snapshot.js";
+import { forgetVdi, vdiAt } from "../xapi/vdi.js";
+import { inventoryAfterChange } from "./after-apply.js";
 import { ApplyError, noChanges, type Changes } from "./changes.js";
 import type { HostAccess } from "./connect.js";
+import { udevRequestOf } from "./dom0-request.js";
 import { withProgress } from "./progress.js";
-import { runXapiSteps } from "./xapi-steps.js";
+import { runXapiSteps, type XapiStepsResult } from "./xapi-steps.js";
 
-/** Pure: the dom0 steps as one udev request. */
-export function udevRequestOf(steps: readonly Step[]): UdevRequest {
-  const claim = steps.find((step): step is Extract<Step, { kind: "claim" }> => step.kind === "claim");
-  const request = {
-    ...(claim === undefined
-      ? {}
-      : {
-          claim: {
-            key: claim.key,
-            owner: claim.owner,
-            ...(claim.previous === undefined ? {} : { previous: claim.previous }),
-          },
-        }),
-    writes: [] as { path: string; text: string }[],
-    disables: [] as string[],
-    triggers: [] as string[],
-  };
-  const waits: { path: string; timeoutSeconds: number; kernelName: string }[] = [];
-  const installs: { path: string; text: string; executable: boolean }[] = [];
-  const links: { path: string; target: string }[] = [];
-  for (const step of steps) {
-    if (step.kind === "installBootRepair") {
-      installs.push({ ...step.record, executable: false });
-      // The script before the unit, the unit before the link that enables it.
-      if (step.unitAndScript) {
-        installs.push({ path: BOOT_REPAIR_SCRIPT_PATH, text: BOOT_REPAIR_SCRIPT, executable: true });
-        installs.push({ path: BOOT_REPAIR_UNIT, text: BOOT_REPAIR_UNIT_TEXT, executable: false });
-        links.push({ path: BOOT_REPAIR_WANTS, target: BOOT_REPAIR_UNIT });
-      }
-    }
-    if (step.kind === "writeRule") request.writes.push({ path: step.path, text: step.text });
-    // Only others' rules are planned for removal (adopt): set aside, never deleted.
-    if (step.kind === "removeRule") request.disables.push(step.path);
-    if (step.kind === "reloadAndTrigger") request.triggers.push(step.kernelName);
-    if (step.kind === "waitSymlink")
-      waits.push({ path: step.path, timeoutSeconds: step.timeoutSeconds, kernelName: step.kernelName });
-  }
-  return {
-    ...request,
-    waits,
-    ...(installs.length === 0 ? {} : { installs }),
-    ...(links.length === 0 ? {} : { links }),
-  };
+export type PlanPart = keyof Plan;
+
+/** What each part did (undefined: the part was empty, or failed best effort). */
+export interface Applied {
+  readonly released: XapiStepsResult | undefined;
+  readonly dom0: UdevOutcome | undefined;
+  readonly attached: XapiStepsResult | undefined;
+  /** The VDI the SR forgot. */
+  readonly forgot: string | undefined;
+  /** dom0 and XAPI's records as the parts left them: no second look needed. */
+  readonly inventory: Dom0Inventory;
+  readonly snapshot: XapiSnapshot;
+  readonly changes: Changes;
 }
 
-/** Applies the steps; returns the host as they left it (no second look needed) and what changed. */
-export async function applySteps(
+export interface ApplyOptions {
+  /** Best effort (a rollback): a part that fails is reported here and the next part runs. */
+  readonly onPartFailure?: (part: PlanPart, error: unknown) => void;
+}
+
+/** Runs the plan's parts in order. */
+export async function applyPlan(
   access: HostAccess,
   view: HostLook,
   inputs: PassthroughDiskInputs,
-  steps: readonly Step[],
+  plan: Plan,
   log: Log,
-): Promise<{ readonly view: HostLook; readonly changes: Changes }> {
-  // The plan's shape (core/converge-plan.ts): XAPI steps that release our VBD, dom0, the rest.
-  const firstDom0Step = steps.findIndex(isDom0Step);
-  const lastDom0Step = steps.length - 1 - [...steps].reverse().findIndex(isDom0Step);
-  const isXapi = (step: Step): step is XapiStep => !isDom0Step(step);
-  const release = firstDom0Step === -1 ? [] : steps.slice(0, firstDom0Step).filter(isXapi);
-  const dom0Steps = firstDom0Step === -1 ? [] : steps.slice(firstDom0Step, lastDom0Step + 1);
-  const xapiSteps = (firstDom0Step === -1 ? steps : steps.slice(lastDom0Step + 1)).filter(isXapi);
-  if (!dom0Steps.every(isDom0Step)) throw new InternalError("an XAPI step was planned among the dom0 steps");
+  options: ApplyOptions = {},
+): Promise<Applied> {
   const context = { access, view, log };
+  const part = async <T>(name: PlanPart, run: () => Promise<T>): Promise<T | undefined> => {
+    if (options.onPartFailure === undefined) return run();
+    try {
+      return await run();
+    } catch (error) {
+      options.onPartFailure(name, error instanceof ApplyError ? error.cause : error);
+      return undefined;
+    }
+  };
   const released =
-    release.length > 0 ? await runXapiSteps(context, release, noChanges(view.vbd !== undefined)) : undefined;
+    plan.release.length === 0
+      ? undefined
+      : await part("release", () => runXapiSteps(context, plan.release, noChanges(view.vbd !== undefined)));
+  const change = plan.dom0;
   const dom0 =
-    dom0Steps.length > 0
-      ? await applyDom0Steps(access, view, inputs, dom0Steps.filter(isDom0Step), log).catch(
-          (error: unknown) => {
+    change === undefined
+      ? undefined
+      : await part("dom0", () =>
+          applyDom0Change(access, view, inputs, change, log).catch((error: unknown) => {
             // What the release did stays done: a VBD it destroyed is not ours to roll back to.
             if (released !== undefined && error instanceof ApplyError)
               throw new ApplyError({ ...error.changes, pastPointOfNoReturn: true }, { cause: error.cause });
             throw error;
-          },
-        )
-      : { inventory: view.inventory, changes: noChanges(view.vbd !== undefined) };
-  const changes = released === undefined ? dom0.changes : { ...dom0.changes, pastPointOfNoReturn: true };
-  const xapi = await runXapiSteps(context, xapiSteps, changes, released);
+          }),
+        );
+  const dom0Changes = dom0?.changes ?? noChanges(view.vbd !== undefined);
+  const changes = released === undefined ? dom0Changes : { ...dom0Changes, pastPointOfNoReturn: true };
+  const attached =
+    plan.attach.length === 0
+      ? undefined
+      : await part("attach", () => runXapiSteps(context, plan.attach, changes, released));
+  const forget = plan.forget;
+  const forgot =
+    forget === undefined ? undefined : await part("forget", () => forgetPart(access, view, forget, log));
+  const xapi = attached ?? released;
   return {
-    view: viewOf(
-      dom0.inventory,
-      xapi.snapshot,
-      inputs,
-      view.previousOwner === undefined ? undefined : { owner: view.previousOwner },
-    ),
-    changes: { ...dom0.changes, pastPointOfNoReturn: xapi.pastPointOfNoReturn },
+    released,
+    dom0: dom0?.outcome,
+    attached,
+    forgot,
+    inventory: dom0?.inventory ?? view.inventory,
+    snapshot: xapi?.snapshot ?? view.snapshot,
+    changes: {
+      ...dom0Changes,
+      pastPointOfNoReturn: xapi?.pastPointOfNoReturn ?? changes.pastPointOfNoReturn,
+    },
   };
 }
 
-async function applyDom0Steps(
+async function applyDom0Change(
   access: HostAccess,
   view: HostLook,
   inputs: PassthroughDiskInputs,
-  steps: readonly Dom0Step[],
+  change: Dom0Change,
   log: Log,
-): Promise<{ inventory: Dom0Inventory; changes: Changes }> {
-  const request = udevRequestOf(steps);
+): Promise<{ inventory: Dom0Inventory; outcome: UdevOutcome; changes: Changes }> {
+  const request = udevRequestOf(change);
+  if (change.removeRule !== undefined) log(`removing ${change.removeRule}`);
   for (const write of [...(request.writes ?? []), ...(request.installs ?? [])]) log(`writing ${write.path}`);
-  const waits = request.waits ?? [];
-  for (const wait of waits) log(`waiting up to ${wait.timeoutSeconds} s for udev to create ${wait.path}`);
+  const wait = change.awaitLink;
+  if (wait !== undefined) log(`waiting up to ${wait.timeoutSeconds} s for udev to create ${wait.path}`);
   // A round that fails half-way may have written the file: it counts as written.
-  const ruleWritten = (request.writes ?? []).length > 0 && view.ruleText === undefined;
+  const ruleWritten = change.writeRule !== undefined && view.ruleText === undefined;
+  const claimed = change.claim !== undefined;
   const pastPointOfNoReturn = view.vbd !== undefined;
   try {
     const round = access.batches.udev(request);
-    const [wait] = waits;
     const outcome =
       wait === undefined
         ? await round
@@ -135,13 +128,9 @@ async function applyDom0Steps(
     for (const [path, aside] of outcome.disabled)
       log(`took over ${path}: moved it to ${aside} (udev reads only *.rules)`);
     return {
-      inventory: inventoryAfterRound(view.inventory, request, outcome),
-      changes: {
-        ruleWritten,
-        rulesSetAside: outcome.disabled,
-        pastPointOfNoReturn,
-        claimed: request.claim !== undefined,
-      },
+      inventory: inventoryAfterChange(view.inventory, change, outcome),
+      outcome,
+      changes: { ruleWritten, rulesSetAside: outcome.disabled, pastPointOfNoReturn, claimed },
     };
   } catch (cause) {
     // Another resource holds the disk's claim: the round ran nothing of ours.
@@ -151,9 +140,30 @@ async function applyDom0Steps(
       });
     }
     const rulesSetAside = cause instanceof UdevRoundError ? cause.disabled : new Map<string, string>();
-    throw new ApplyError(
-      { ruleWritten, rulesSetAside, pastPointOfNoReturn, claimed: request.claim !== undefined },
-      { cause },
-    );
+    throw new ApplyError({ ruleWritten, rulesSetAside, pastPointOfNoReturn, claimed }, { cause });
   }
+}
+
+/** The SR forgets the VDI; returns its uuid (undefined: a scan no longer lists one). */
+async function forgetPart(
+  access: HostAccess,
+  view: HostLook,
+  forget: VdiForget,
+  log: Log,
+): Promise<string | undefined> {
+  if (forget.kind === "knownVdi") {
+    const vdi = view.vdi;
+    if (vdi === undefined || vdi.uuid !== forget.vdiUuid) return undefined;
+    log(`forgetting VDI ${vdi.uuid}`);
+    await forgetVdi(access.xapi, vdi.ref);
+    return vdi.uuid;
+  }
+  const sr = view.sr;
+  if (sr === undefined) return undefined;
+  // The VDI appeared during this run: a scan forgets it now that the symlink is gone.
+  await access.batches.scan(sr.ref);
+  const left = vdiAt(await access.batches.snapshot(), sr.ref, forget.location);
+  if (left === undefined) return undefined;
+  await forgetVdi(access.xapi, left.$ref);
+  return left.uuid;
 }

@@ -5,11 +5,11 @@ import { messageOf } from "../core/error-base.js";
 import { PartialResourceError, RefusedError, RollbackIncompleteError } from "../core/errors.js";
 import { planConverge } from "../core/converge-plan.js";
 import { MIGRATING_FROM } from "../core/owner.js";
-import type { HostLook } from "../look/host-view.js";
+import { viewOf, type HostLook } from "../look/host-view.js";
 import type { PassthroughDiskInputs } from "../core/inputs.js";
 import type { PassthroughDiskState } from "../core/state.js";
 import type { Log } from "../dom0/remote.js";
-import { applySteps } from "./apply.js";
+import { applyPlan } from "./apply.js";
 import { ApplyError, noChanges } from "./changes.js";
 import { connectAndLook, look, progressLog, type HostAccess } from "./connect.js";
 import { stateFromView } from "./outputs.js";
@@ -52,10 +52,12 @@ export async function convergeFrom(
   options: ConvergeOptions,
   log: Log,
 ): Promise<Converged> {
-  const steps = planConverge(view, inputs);
+  const plan = planConverge(view, inputs);
   let after: HostLook;
   try {
-    ({ view: after } = await applySteps(access, view, inputs, steps, log));
+    const applied = await applyPlan(access, view, inputs, plan, log);
+    const previous = view.previousOwner === undefined ? undefined : { owner: view.previousOwner };
+    after = viewOf(applied.inventory, applied.snapshot, inputs, previous);
   } catch (error) {
     const changes = error instanceof ApplyError ? error.changes : noChanges(view.vbd !== undefined);
     const cause = error instanceof ApplyError ? error.cause : error;

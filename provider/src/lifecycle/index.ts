@@ -4,9 +4,11 @@
 //
 // One create, file by file: converge.ts -> connect.ts (connect, look: dom0/inventory.ts and
 // xapi/snapshot.ts, shared per host by host-batches.ts) -> look/host-view.ts (what was seen) ->
-// core/converge-plan.ts (refusals in core/refusals.ts, then the steps) -> apply.ts (the dom0
-// steps as one dom0/udev-round.ts request, then xapi-steps.ts) -> after-apply.ts -> outputs.ts.
-// On failure, changes.ts says what was changed: rollback.ts undoes it, or partial state is kept.
+// core/converge-plan.ts (refusals in core/refusals.ts, then the plan: core/plan.ts) -> apply.ts
+// (release, dom0 as one dom0-request.ts request, attach: xapi-steps.ts) -> after-apply.ts ->
+// outputs.ts (drift read from the plan: core/drift.ts). On failure, changes.ts says what was
+// changed: core/rollback-plan.ts plans the undo and apply.ts runs it, or partial state is kept.
+// delete is the same: core/remove-plan.ts, then apply.ts (docs/architecture.md).
 import type { dynamic } from "@pulumi/pulumi";
 import { checkInputs, parseInputs } from "../core/check.js";
 import { PartialResourceError } from "../core/errors.js";

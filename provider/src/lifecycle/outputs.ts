@@ -1,6 +1,7 @@
 // The resource state (outputs) from the host's view: ids, what was made, what was observed, and
-// the drift between that and the inputs (core/drift.ts, which diff also reads from old states).
-import { findDrift } from "../core/drift.js";
+// the drift: what the next `up` would change (core/drift.ts reads it from the converge plan) and
+// notes on what it cannot change.
+import { notesOf, repairsOf, repairsVbd } from "../core/drift.js";
 import type { PassthroughDiskInputs } from "../core/inputs.js";
 import { renderRule, ruleStatus, symlinkPath } from "../core/rule.js";
 import { describeDiskAs } from "../core/identity.js";
@@ -38,19 +39,15 @@ export function observedState(view: HostView, inputs: PassthroughDiskInputs): Ob
 
 /**
  * The kernel name refresh records. A stable symlink survives kernel renames, so the current name
- * is just a fact. A kernel-named one keeps the recorded name (a disk back under another name is
- * drift), unless the rename was already repaired (the boot repair of sm 2.x hosts): the symlink
- * is there and the VBD is on the VDI of this very disk, so only the name moved and nothing is left
- * for an update to change.
+ * is just a fact. A kernel-named one keeps the recorded name while the rename leaves the VBD to
+ * repair (drift says "the disk came back as ..."); when nothing is left to repair (the boot repair
+ * of sm 2.x hosts already moved the VBD), the new name is recorded and is not drift.
  */
 export function kernelNameToRecord(view: HostView, inputs: PassthroughDiskInputs, recorded: string): string {
   const current = view.disk?.kernelName;
   if (current === undefined) return recorded;
   if (view.symlinkNaming === "stable") return current;
-  const observed = observedState(view, inputs);
-  const repaired =
-    observed.symlinkPresent && observed.vbdOnCurrentVdi && (observed.vbdOtherDisk ?? "") === "";
-  return repaired ? current : recorded;
+  return repairsVbd(view, inputs) ? recorded : current;
 }
 
 /**
@@ -85,7 +82,7 @@ export function stateFromView(
     currentlyAttached: observed.vbdAttached,
     sizeBytes: view.disk?.sizeBytes ?? 0,
     observed,
-    drift: findDrift(observed, inputs, kernelName).map((drift) => drift.message),
+    drift: [...repairsOf(view, inputs, kernelName), ...notesOf(observed, inputs)],
   };
 }
 

@@ -1,8 +1,9 @@
-// The XAPI steps of a plan. Each is a function from what the steps before it left (the VDI, the
+// The XAPI steps of a plan (core/plan.ts). Each is a function from what the steps before it left (the VDI, the
 // VBD, the newest records) to what it leaves, so what a step needs and what it changes is in its
 // code, not in a comment: ensureVdi yields the VDI, adoptVbd and createVbd yield our VBD,
 // destroyVbd drops it, the others act on it.
-import { VBD_GC_WAIT_SECONDS, type XapiStep } from "../core/converge-plan.js";
+import { VBD_GC_WAIT_SECONDS } from "../core/converge-plan.js";
+import type { XapiStep } from "../core/plan.js";
 import { HostStateError, InternalError } from "../core/errors.js";
 import type { HostLook } from "../look/host-view.js";
 import type { Log } from "../dom0/remote.js";
@@ -116,6 +117,24 @@ const RUNNERS: { readonly [K in XapiStep["kind"]]: Runner<K> } = {
       );
     }
     return progress;
+  },
+  removeOwnVbds: async ({ access, view, log }, step, progress) => {
+    for (const uuid of step.leftToGc)
+      log(`VBD ${uuid} refers to a VDI that is gone: XAPI's database GC removes it`);
+    const removed = await Promise.all(
+      step.vbds.map(async ({ uuid, unplug }) => {
+        const vbd = view.ownVbds.find((candidate) => candidate.uuid === uuid);
+        if (vbd === undefined) throw new InternalError(`VBD ${uuid} to remove is not in the view`);
+        if (unplug) {
+          log(`unplugging VBD ${uuid}`);
+          await withProgress(log, `waiting for VBD.unplug of ${uuid}`, unplugVbd(access.xapi, vbd.ref));
+        }
+        await destroyVbd(access.xapi, vbd.ref);
+        return vbd.ref;
+      }),
+    );
+    const vbd = progress.vbd !== undefined && removed.includes(progress.vbd) ? undefined : progress.vbd;
+    return { ...progress, vbd, destroyed: [...progress.destroyed, ...removed] };
   },
   setVmAffinity: async ({ access, view, log }, _step, progress) => {
     if (view.vm === undefined) throw new InternalError("setVmAffinity without the VM");
