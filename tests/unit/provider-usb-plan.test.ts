@@ -6,7 +6,7 @@ import { planUsbDiff } from "#provider/core/usb-diff.js";
 import { UsbRefusedError } from "#provider/core/usb-errors.js";
 import type { PassthroughUsbInputs } from "#provider/core/usb-inputs.js";
 import { convergeChangesHost, planUsbConverge, planUsbRemoval } from "#provider/core/usb-plan.js";
-import { usbDrift, usbStateOf } from "#provider/core/usb-state.js";
+import { carriedBaseline, recordedOf, usbDrift, usbStateOf } from "#provider/core/usb-state.js";
 import type { UsbDeviceFacts, UsbView, UsbVmFacts, VusbFacts } from "#provider/core/usb-view.js";
 
 const OWNER = "homelab/dev/zigbee";
@@ -408,5 +408,32 @@ describe("diff", () => {
     expect(planUsbDiff({ ...olds, drift: ["the VUSB is gone"] }, olds).reasons).toEqual([
       "drift: the VUSB is gone",
     ]);
+  });
+});
+
+describe("the baseline a refresh carries forward", () => {
+  const enabled = { ...stick, passthroughEnabled: true, enabledBy: OWNER };
+  const halted = { path: "1-2", currentlyAttached: false, vmPowerState: "Halted" };
+
+  test("what got better is taken in: a VM started and the device attached", () => {
+    const view = look({ matches: [enabled], vusbs: [vusb({ currentlyAttached: true })] });
+    expect(carriedBaseline(halted, view)).toEqual({
+      path: "1-2",
+      currentlyAttached: true,
+      vmPowerState: "Running",
+    });
+  });
+
+  test("what got worse is not: a halt stays drift until the next up", () => {
+    const running = { path: "1-2", currentlyAttached: true, vmPowerState: "Running" };
+    const view = look({ matches: [enabled], vms: [{ ...ha, powerState: "Halted" }], vusbs: [vusb()] });
+    expect(carriedBaseline(running, view)).toEqual(running);
+    expect(usbDrift(view, wanted, recordedOf({ converged: running }))).toEqual([
+      "the VM is Halted now (it was Running)",
+    ]);
+  });
+
+  test("a state without a baseline carries none", () => {
+    expect(carriedBaseline(recordedOf({}), look())).toBeUndefined();
   });
 });

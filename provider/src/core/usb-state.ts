@@ -31,6 +31,18 @@ export interface PassthroughUsbOutputs {
   readonly notice: string;
   /** What differs from the declared passthrough, in words; the next `pulumi up` converges. */
   readonly drift: string[];
+  /**
+   * What the last create or update left (port, attached, VM power state): refresh compares the
+   * host with it, so drift stays reported over several refreshes until the next `pulumi up`.
+   */
+  readonly converged: UsbConverged;
+}
+
+/** The baseline drift is measured against. */
+export interface UsbConverged {
+  readonly path: string;
+  readonly currentlyAttached: boolean;
+  readonly vmPowerState: string;
 }
 
 export const USB_OUTPUT_KEYS: readonly (keyof PassthroughUsbOutputs)[] = [
@@ -46,6 +58,7 @@ export const USB_OUTPUT_KEYS: readonly (keyof PassthroughUsbOutputs)[] = [
   "restartRequired",
   "notice",
   "drift",
+  "converged",
 ];
 
 /** The parts of a look one resource is about: its device, its VM and its VUSB on them. */
@@ -81,8 +94,15 @@ export function restartNotice(focus: UsbFocus): string {
   return "";
 }
 
-/** What the state records, from a look and the drift found in it. */
-export function usbStateOf(view: UsbView, drift: readonly string[]): PassthroughUsbOutputs {
+/**
+ * What the state records, from a look and the drift found in it. `converged`: the baseline to
+ * keep (read carries the last one forward); create and update pass none, the look is the baseline.
+ */
+export function usbStateOf(
+  view: UsbView,
+  drift: readonly string[],
+  converged?: UsbConverged,
+): PassthroughUsbOutputs {
   const focus = focusOf(view);
   const { device, vm, vusb } = focus;
   const restartRequired = vm?.powerState === "Running" && vusb !== undefined && !vusb.currentlyAttached;
@@ -99,6 +119,11 @@ export function usbStateOf(view: UsbView, drift: readonly string[]): Passthrough
     restartRequired,
     notice: restartNotice(focus),
     drift: [...drift],
+    converged: converged ?? {
+      path: device?.path ?? "",
+      currentlyAttached: vusb?.currentlyAttached ?? false,
+      vmPowerState: vm?.powerState ?? "",
+    },
   };
 }
 
@@ -109,14 +134,33 @@ export interface UsbRecorded {
   readonly vmPowerState: string | undefined;
 }
 
-/** The recorded fields out of a state. */
+/** The baseline out of a state: its `converged` output (absent fields: no comparison). */
 export function recordedOf(props: Record<string, unknown>): UsbRecorded {
-  const text = (key: string) => (typeof props[key] === "string" ? props[key] : undefined);
-  const attached = props["currentlyAttached"];
+  const converged = props["converged"];
+  const from =
+    typeof converged === "object" && converged !== null ? (converged as Record<string, unknown>) : {};
+  const text = (key: string) => (typeof from[key] === "string" ? from[key] : undefined);
+  const attached = from["currentlyAttached"];
   return {
     path: text("path"),
     currentlyAttached: typeof attached === "boolean" ? attached : undefined,
     vmPowerState: text("vmPowerState"),
+  };
+}
+
+/**
+ * The baseline a read carries forward: what the last create or update left, raised by what got
+ * better since (the VM started, the device attached), so a later halt or unplug is drift; what
+ * got worse stays measured against the old baseline until the next `pulumi up`.
+ */
+export function carriedBaseline(recorded: UsbRecorded, view: UsbView): UsbConverged | undefined {
+  const { path, currentlyAttached, vmPowerState } = recorded;
+  if (path === undefined || currentlyAttached === undefined || vmPowerState === undefined) return undefined;
+  const { vm, vusb } = focusOf(view);
+  return {
+    path,
+    currentlyAttached: currentlyAttached || (vusb?.currentlyAttached ?? false),
+    vmPowerState: vm?.powerState === "Running" ? "Running" : vmPowerState,
   };
 }
 
