@@ -4,9 +4,8 @@
 import { openHostSessions } from "../../adapters/host-pool.js";
 import { describeUsbDevice, type PassthroughUsbInputs } from "../../core/usb-inputs.js";
 import type { UsbView } from "../../core/usb-view.js";
-import { UsbRefusedError } from "../../core/usb-errors.js";
 import type { Log } from "../../dom0/remote.js";
-import type { Remote } from "../../dom0/remote.js";
+import { dom0HostUuid } from "../../dom0/host-uuid.js";
 import { usbViewOf } from "../../look/usb-view.js";
 import type { XapiCaller } from "../../xapi/caller.js";
 import { xapiErrorCode } from "../../xapi/caller.js";
@@ -21,22 +20,6 @@ export interface UsbAccess {
 /** How long create waits for a scan to list a device that was not listed yet (PUSB.scan is asynchronous). */
 export const SCAN_WAIT = { tries: 4, intervalMs: 750 } as const;
 
-/** dom0's INSTALLATION_UUID, read from /etc/xensource-inventory. */
-export async function dom0HostUuid(remote: Remote): Promise<string> {
-  const output = await remote.run(
-    'sed -n "s/^INSTALLATION_UUID=[\'\\"]\\{0,1\\}\\([0-9a-fA-F-]*\\).*/\\1/p" /etc/xensource-inventory',
-  );
-  const uuid = output.trim();
-  if (uuid === "") {
-    throw new UsbRefusedError(
-      "USB_HOST_UNKNOWN_TO_XAPI",
-      { host: "" },
-      "/etc/xensource-inventory on the SSH host has no INSTALLATION_UUID: is this a XenServer / XCP-ng dom0?",
-    );
-  }
-  return uuid;
-}
-
 /** Connects (sharing this process's connections) and looks. */
 export async function connectAndLookUsb(
   inputs: PassthroughUsbInputs,
@@ -44,7 +27,10 @@ export async function connectAndLookUsb(
   previousOwner?: string,
 ): Promise<{ access: UsbAccess; view: UsbView }> {
   const sessions = openHostSessions(inputs.connection, inputs.xapi ?? stackXapiSettings(), log);
-  const [hostUuid, xapi] = await Promise.all([sessions.remote.then(dom0HostUuid), sessions.xapi]);
+  const [hostUuid, xapi] = await Promise.all([
+    sessions.remote.then((remote) => dom0HostUuid(remote)),
+    sessions.xapi,
+  ]);
   const access = { xapi, hostUuid };
   return { access, view: await lookUsb(access, inputs, previousOwner) };
 }
