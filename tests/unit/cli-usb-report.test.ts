@@ -59,6 +59,7 @@ const snapshot = {
     },
   ],
   srs: [],
+  pbds: [],
   vdis: [],
   vbds: [],
 } as unknown as UsbSnapshot;
