@@ -1,8 +1,9 @@
 // The homelab story: a media server VM on a XenServer / XCP-ng host gets its SATA disks passed
 // through by serial. When a guest connection is configured, commands inside the guest mount the
-// disks and share them over Samba. Every setting is documented in Pulumi.yaml.
+// disks and share them over Samba. When a Home Assistant VM is named, it gets the host's Zigbee
+// stick (USB passthrough). Every setting is documented in Pulumi.yaml.
 import * as pulumi from "@pulumi/pulumi";
-import { PassthroughDisk } from "pulumi-xen-passthrough";
+import { PassthroughDisk, PassthroughUsb } from "pulumi-xen-passthrough";
 import { mountInGuest, readGuestSettings, shareOverSamba } from "./guest.js";
 
 const config = new pulumi.Config();
@@ -35,6 +36,23 @@ const disks = serials.map((serial) => ({
   disk: new PassthroughDisk(`disk-${serial}`, { connection, disk: { serial }, vm }),
 }));
 
+// Optional: Home Assistant's Zigbee coordinator, by vendor:product and serial (as
+// `pulumi-xen-passthrough usb` lists them). Named after its role, so moving it to another VM is
+// an update of the same resource, not a replace.
+const homeAssistantVm = config.get("homeAssistantVm") ?? "";
+const zigbeeDevice = {
+  vendorId: config.get("zigbeeVendorId") ?? "10c4",
+  productId: config.get("zigbeeProductId") ?? "ea60",
+  serial: config.get("zigbeeSerial") ?? "",
+};
+if (homeAssistantVm !== "" && zigbeeDevice.serial === "") {
+  throw new Error("homeAssistantVm is set: set zigbeeSerial too (`pulumi-xen-passthrough usb` lists it)");
+}
+const zigbee =
+  homeAssistantVm === ""
+    ? undefined
+    : new PassthroughUsb("zigbee", { connection, device: zigbeeDevice, vm: { nameLabel: homeAssistantVm } });
+
 const mounts = guest === undefined ? [] : disks.map(({ disk }, index) => mountInGuest(disk, index, guest));
 if (guest !== undefined) shareOverSamba(mounts, guest);
 
@@ -46,3 +64,9 @@ export const vbdUuids = Object.fromEntries(disks.map(({ serial, disk }) => [seri
 export const drift = Object.fromEntries(disks.map(({ serial, disk }) => [serial, disk.drift]));
 /** The Samba shares, when the guest is managed. */
 export const shares = mounts.map((mount) => mount.share);
+/**
+ * The Zigbee stick, when Home Assistant is configured: what to do for it to appear (a restart of
+ * the VM after the first `pulumi up` while it runs), and drift found by the last refresh.
+ */
+export const zigbeeNotice = zigbee?.notice ?? "";
+export const zigbeeDrift = zigbee?.drift ?? [];

@@ -25,21 +25,29 @@ export interface Lifecycle {
 // The version of the copy the program declared its resources with (captured by value).
 const DECLARED = (require("../package.json") as { version: string }).version;
 
+/** The resource type whose lifecycle module to load (package.json exports "./lifecycle", "./lifecycle/usb"). */
+type ResourceKind = "disk" | "usb";
+
 /**
  * Loads the implementation by package name, resolved from the program's directory (the host's
  * working directory). A run-time require, not an import: an import would be serialized with the
  * provider. Comments inside are serialized too: none there. `fromProgram`: check, diff, create
  * and update run the program's own declaration and refuse another loaded version; read and
- * delete run the one stored in the state, older after an upgrade.
+ * delete run the one stored in the state, older after an upgrade. `kind`: each resource type
+ * loads only its own lifecycle module.
  */
-function lifecycle(fromProgram: boolean): Lifecycle {
+function lifecycle(fromProgram: boolean, kind: ResourceKind = "disk"): Lifecycle {
   const name = "pulumi-xen-passthrough";
   const dir = process.cwd();
   const fix = `Fix: \`npm install ${name}@${DECLARED}\` in the program's directory`;
   let loaded: Lifecycle;
   let version: string;
   try {
-    loaded = require("pulumi-xen-passthrough/lifecycle") as Lifecycle;
+    loaded = (
+      kind === "usb"
+        ? require("pulumi-xen-passthrough/lifecycle/usb")
+        : require("pulumi-xen-passthrough/lifecycle")
+    ) as Lifecycle;
     version = (require("pulumi-xen-passthrough/package.json") as { version: string }).version;
   } catch (error) {
     const has = (path: string) => (require("node:fs") as typeof fs).existsSync(`${dir}/${path}`);
@@ -74,4 +82,18 @@ export const passthroughDiskProvider: dynamic.ResourceProvider = {
   update: (id, olds: Record<string, unknown>, news: Record<string, unknown>) =>
     lifecycle(true).update(id, olds, news),
   delete: (id, props: Record<string, unknown>) => lifecycle(false).delete(id, props),
+};
+
+/** The serialized provider of PassthroughUsb: the same, over the USB lifecycle module. */
+export const passthroughUsbProvider: dynamic.ResourceProvider = {
+  configure: (request) => lifecycle(false, "usb").configure(request),
+  check: (olds: Record<string, unknown>, news: Record<string, unknown>) =>
+    lifecycle(true, "usb").check(olds, news),
+  diff: (id, olds: Record<string, unknown>, news: Record<string, unknown>) =>
+    lifecycle(true, "usb").diff(id, olds, news),
+  create: (inputs: Record<string, unknown>) => lifecycle(true, "usb").create(inputs),
+  read: (id, props?: Record<string, unknown>) => lifecycle(false, "usb").read(id, props ?? {}),
+  update: (id, olds: Record<string, unknown>, news: Record<string, unknown>) =>
+    lifecycle(true, "usb").update(id, olds, news),
+  delete: (id, props: Record<string, unknown>) => lifecycle(false, "usb").delete(id, props),
 };

@@ -63,6 +63,13 @@ describe("parseCommandLine", () => {
     expect(disks("--host", "h", "--host-key", fingerprint).hostKey).toBe(fingerprint);
   });
 
+  test("usb takes the same connection options as disks", () => {
+    expect(parseCommandLine(["usb", "--host", "xen1.lan", "--json"])).toEqual({
+      command: "usb",
+      options: { ...disks("--host", "xen1.lan"), json: true },
+    });
+  });
+
   test("help and version", () => {
     expect(parseCommandLine(["--help"])).toEqual({ command: "help" });
     expect(parseCommandLine(["disks", "-h"])).toEqual({ command: "help" });
@@ -72,7 +79,8 @@ describe("parseCommandLine", () => {
 
   test.each([
     [[], /no command given/],
-    [["list"], /unknown command "list"/],
+    [["list"], /unknown command "list"; the commands are `disks` and `usb`/],
+    [["usb", "--host", "h", "--all"], /--all applies to `disks` only/],
     [["disks"], /--host is required/],
     [["disks", "--host", "h", "--bogus"], /^unknown option --bogus$/],
     [["disks", "--host", "h", "extra"], /unexpected argument "extra"/],

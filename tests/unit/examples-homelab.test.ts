@@ -4,6 +4,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { checkInputs } from "#provider/core/check.js";
+import { checkUsbInputs } from "#provider/core/usb-schema.js";
 
 import {
   configDeclarationProblems,
@@ -23,6 +24,7 @@ const EXAMPLE = join(ROOT, "examples", "homelab");
 const PROJECT = "xen-passthrough-homelab";
 const DISK_TYPE = "pulumi-nodejs:dynamic/xen-passthrough:PassthroughDisk";
 const COMMAND_TYPE = "command:remote:Command";
+const USB_TYPE = "pulumi-nodejs:dynamic/xen-passthrough:PassthroughUsb";
 
 const SSH_KEY =
   "-----BEGIN OPENSSH PRIVATE KEY-----\nhost-key-material-c2VjcmV0\n-----END OPENSSH PRIVATE KEY-----";
@@ -293,6 +295,40 @@ describe("secrets", () => {
   });
 });
 
+describe("Home Assistant's Zigbee stick", () => {
+  const HA_CONFIG = { ...BASE_CONFIG, homeAssistantVm: "homeassistant", zigbeeSerial: "b6a8e1f2c54e" };
+
+  test("a named Home Assistant VM gets one PassthroughUsb: the stick by vendor:product and serial", async () => {
+    const result = await run(HA_CONFIG);
+    expect(result.error).toBeUndefined();
+    const [zigbee, ...others] = ofType(result, USB_TYPE);
+    expect(others).toEqual([]);
+    expect(zigbee?.name).toBe("zigbee");
+    expect(zigbee?.inputs["device"]).toEqual({ vendorId: "10c4", productId: "ea60", serial: "b6a8e1f2c54e" });
+    expect(zigbee?.inputs["vm"]).toEqual({ nameLabel: "homeassistant" });
+    expect(secretValue(zigbee?.inputs["connection"])).toEqual({
+      host: "192.0.2.10",
+      port: 22,
+      hostKey: HOST_KEY,
+      privateKey: SSH_KEY,
+    });
+    expect(checkUsbInputs(withSecretsRevealed(zigbee?.inputs) as Record<string, unknown>).failures).toEqual(
+      [],
+    );
+    expect(ofType(result, DISK_TYPE)).toHaveLength(2);
+  });
+
+  test("no Home Assistant VM: no USB passthrough", () => {
+    expect(ofType(withoutGuest, USB_TYPE)).toEqual([]);
+    expect(withoutGuest.outputs["zigbeeNotice"]).toBe("");
+  });
+
+  test("a Home Assistant VM without the stick's serial stops the program, saying what to set", async () => {
+    const result = await run({ ...BASE_CONFIG, homeAssistantVm: "homeassistant" });
+    expect(String(result.error)).toMatch(/set zigbeeSerial too/);
+  });
+});
+
 describe("the project files", () => {
   const exampleProject = readProjectFile(join(EXAMPLE, "Pulumi.yaml"));
   const rootProject = readProjectFile(join(ROOT, "Pulumi.yaml"));
@@ -335,6 +371,10 @@ describe("the project files", () => {
     const result = await run({ ...sample, sshPrivateKey: SSH_KEY, sambaPassword: SAMBA_PASSWORD });
     expect(result.error).toBeUndefined();
     expect(ofType(result, DISK_TYPE)).toHaveLength(2);
+    expect(ofType(result, USB_TYPE)).toHaveLength(1);
+    for (const usb of ofType(result, USB_TYPE)) {
+      expect(checkUsbInputs(withSecretsRevealed(usb.inputs) as Record<string, unknown>).failures).toEqual([]);
+    }
     for (const disk of ofType(result, DISK_TYPE)) {
       const inputs = withSecretsRevealed(disk.inputs) as Record<string, unknown>;
       expect(checkInputs({}, inputs).failures).toEqual([]);

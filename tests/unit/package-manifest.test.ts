@@ -38,9 +38,15 @@ test("@pulumi/pulumi is a peer, never a dependency; its lowest version is the on
 });
 
 test("the exports map lists exactly what users import, and its entries exist with their types", () => {
-  // "./lifecycle" is what the serialized provider loads by name; internals are not published
+  // "./lifecycle" and "./lifecycle/usb" are what the serialized providers load by name; internals are not published
   // (the tests reach them through the repository's own "#provider/*" import map).
-  expect(Object.keys(manifest.exports).sort()).toEqual([".", "./cli", "./lifecycle", "./package.json"]);
+  expect(Object.keys(manifest.exports).sort()).toEqual([
+    ".",
+    "./cli",
+    "./lifecycle",
+    "./lifecycle/usb",
+    "./package.json",
+  ]);
   for (const target of Object.values(manifest.exports)) {
     const paths = typeof target === "string" ? [target] : [target.types, target.default];
     for (const path of paths) expect(existsSync(join(REPO_ROOT, "provider", path))).toBe(true);

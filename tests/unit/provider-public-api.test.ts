@@ -10,9 +10,10 @@ function assignable<_From extends To, To>(): true {
   return true;
 }
 
-test("index exports the resource and nothing internal", () => {
-  expect(Object.keys(pkg).sort()).toEqual(["PassthroughDisk"]);
+test("index exports the resources and nothing internal", () => {
+  expect(Object.keys(pkg).sort()).toEqual(["PassthroughDisk", "PassthroughUsb"]);
   expect(typeof pkg.PassthroughDisk).toBe("function");
+  expect(typeof pkg.PassthroughUsb).toBe("function");
 });
 
 test("a @pulumi/command 1.2 connection can be passed as the connection", () => {

@@ -11,3 +11,10 @@ test("the README's first program is examples/quickstart/index.ts, verbatim", () 
   const snippet = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
   expect(snippet).toBe(readFileSync(join(ROOT, "examples", "quickstart", "index.ts"), "utf8"));
 });
+
+test("the README's first USB program is examples/quickstart/usb.ts, verbatim", () => {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## USB devices"));
+  const snippet = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+  expect(snippet).toBe(readFileSync(join(ROOT, "examples", "quickstart", "usb.ts"), "utf8"));
+});

@@ -35,7 +35,8 @@ export interface DisksOptions {
 export type Command =
   | { readonly command: "help" }
   | { readonly command: "version" }
-  | { readonly command: "disks"; readonly options: DisksOptions };
+  | { readonly command: "disks"; readonly options: DisksOptions }
+  | { readonly command: "usb"; readonly options: DisksOptions };
 
 const OPTIONS = {
   host: { type: "string" },
@@ -83,9 +84,9 @@ export function parseCommandLine(argv: readonly string[]): Command {
   if (values.help === true || positionals[0] === "help") return { command: "help" };
   if (values.version === true) return { command: "version" };
   const [command, ...extra] = positionals;
-  if (command === undefined) throw new UsageError("no command given; the only command is `disks`");
-  if (command !== "disks")
-    throw new UsageError(`unknown command "${command}"; the only command is \`disks\``);
+  if (command === undefined) throw new UsageError("no command given; the commands are `disks` and `usb`");
+  if (command !== "disks" && command !== "usb")
+    throw new UsageError(`unknown command "${command}"; the commands are \`disks\` and \`usb\``);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0] ?? ""}"`);
 
   if (values.host === undefined) throw new UsageError("--host is required");
@@ -118,7 +119,8 @@ export function parseCommandLine(argv: readonly string[]): Command {
     json: values.json === true,
     all: values.all === true,
   };
-  return { command: "disks", options };
+  if (command === "usb" && options.all) throw new UsageError("--all applies to `disks` only");
+  return { command, options };
 }
 
 function xapiOptions(values: {

@@ -6,6 +6,7 @@ import { listDisks } from "./disks.js";
 import { parseCommandLine } from "./args.js";
 import { EXIT_OK, describeFailure } from "./failure.js";
 import { USAGE } from "./usage.js";
+import { listUsbDevices } from "./usb.js";
 
 /**
  * Runs the CLI and resolves to its exit code; never throws.
@@ -18,6 +19,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     const command = parseCommandLine(argv);
     if (command.command === "help") io.stdout(`${USAGE}\n`);
     else if (command.command === "version") io.stdout(`${packageVersion()}\n`);
+    else if (command.command === "usb") await listUsbDevices(command.options, io);
     else await listDisks(command.options, io);
     return EXIT_OK;
   } catch (error) {

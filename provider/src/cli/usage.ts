@@ -1,9 +1,15 @@
 /** What `xen-passthrough --help` prints. */
 export const USAGE = `Usage: xen-passthrough disks --host HOST [options]
+       xen-passthrough usb --host HOST [options]
 
-Lists the whole disks of a XenServer / XCP-ng host: model, size, serial, WWN and by-id name,
-whether dom0 uses them, which are passed through already (and to which VM), and the
+disks: lists the whole disks of a XenServer / XCP-ng host: model, size, serial, WWN and by-id
+name, whether dom0 uses them, which are passed through already (and to which VM), and the
 \`disk:\` identity to paste into a PassthroughDisk.
+
+usb: lists the host's USB devices as XAPI's scan reports them (dom0's USB policy hides hubs,
+keyboards and some CDC devices): vendor and product, serial, port, whether passthrough is
+enabled, which VM has each (attached or not), and the \`device:\` identity to paste into a
+PassthroughUsb.
 
 SSH to dom0 (XAPI is reached through it unless --xapi-url is given):
   --host HOST                   host name or address of the XenServer / XCP-ng host (required)
@@ -26,7 +32,7 @@ Direct XAPI over HTTPS (optional):
 
 Output:
   --json                        one JSON document for scripts instead of the table
-  --all                         also list virtual block devices (dm, md, zram, nbd, tapdisk) and empty drives
+  --all                         (disks) also list virtual block devices (dm, md, zram, nbd, tapdisk) and empty drives
 
 Secrets are only ever read from files or environment variables, never from option values.
 Without --host-key the first run fails and prints the host's fingerprint and the --host-key to use,

@@ -14,11 +14,14 @@ export interface CheckFailure {
 /** Inputs that fail validation (raised where check did not run first, e.g. a state from an old version). */
 export class InvalidInputsError extends PassthroughError<"INVALID_INPUTS"> {
   override readonly name = "InvalidInputsError";
-  constructor(readonly failures: readonly CheckFailure[]) {
+  constructor(
+    readonly failures: readonly CheckFailure[],
+    resource = "PassthroughDisk",
+  ) {
     super(
       "INVALID_INPUTS",
       { properties: failures.map((f) => f.property).join(", ") },
-      `invalid PassthroughDisk inputs: ${failures.map((f) => `${f.property} ${f.reason}`).join("; ")}`,
+      `invalid ${resource} inputs: ${failures.map((f) => `${f.property} ${f.reason}`).join("; ")}`,
     );
   }
 }

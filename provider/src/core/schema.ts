@@ -18,10 +18,10 @@ import {
 } from "./inputs.js";
 
 /** Wraps a schema so it also accepts the unknown sentinel (tolerant) or not at all (exact). */
-type Wrap = <T extends z.ZodType>(schema: T) => T;
-const exact: Wrap = (schema) => schema;
+export type Wrap = <T extends z.ZodType>(schema: T) => T;
+export const exact: Wrap = (schema) => schema;
 // The type stays the real one: tolerant output is only ever handed back to the engine.
-const tolerant: Wrap = (schema) => z.union([z.literal(UNKNOWN), schema]) as unknown as typeof schema;
+export const tolerant: Wrap = (schema) => z.union([z.literal(UNKNOWN), schema]) as unknown as typeof schema;
 
 /** Characters that are never safe in these values, named without repeating the value (it may be hostile or secret). */
 export function dangerousCharacters(value: string): string | undefined {
@@ -53,9 +53,9 @@ function required(message: string) {
 }
 
 // Unknown keys are reported one by one by toFailures; this text covers a wrong type.
-const unknownKeyOrType = required("must be an object");
+export const unknownKeyOrType = required("must be an object");
 
-function allowListed(allow: AllowList, wrap: Wrap, extra?: (value: string) => string | undefined) {
+export function allowListed(allow: AllowList, wrap: Wrap, extra?: (value: string) => string | undefined) {
   const base = z.string({ error: required("must be a string") }).superRefine((value, ctx) => {
     if (!allow.pattern.test(value)) {
       ctx.addIssue({
@@ -113,7 +113,7 @@ function byIdProblem(name: string): string | undefined {
     : undefined;
 }
 
-function compact<T extends object>(value: T): T {
+export function compact<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
@@ -156,7 +156,7 @@ function hopSchema(wrap: Wrap) {
     .transform((hop) => compact(hop) as SshHop);
 }
 
-function connectionSchema(wrap: Wrap) {
+export function connectionSchema(wrap: Wrap) {
   return wrap(
     z
       .strictObject(
@@ -178,7 +178,7 @@ function xapiShape(wrap: Wrap) {
   };
 }
 
-function xapiSchema(wrap: Wrap) {
+export function xapiSchema(wrap: Wrap) {
   return wrap(
     z
       .strictObject(xapiShape(wrap), { error: unknownKeyOrType })
@@ -204,7 +204,7 @@ function xapiSchema(wrap: Wrap) {
 }
 
 /** An object of mutually exclusive optional fields of which exactly one must be set. */
-function exactlyOne<S extends Record<string, z.ZodType>>(shape: S) {
+export function exactlyOne<S extends Record<string, z.ZodType>>(shape: S) {
   const keys = Object.keys(shape);
   const choices = `${keys.slice(0, -1).join(", ")} or ${keys[keys.length - 1] ?? ""}`;
   return z.strictObject(shape, { error: unknownKeyOrType }).superRefine((value, ctx) => {
@@ -233,7 +233,7 @@ function diskSchema(wrap: Wrap) {
   return wrap(disk);
 }
 
-function vmSchema(wrap: Wrap) {
+export function vmSchema(wrap: Wrap) {
   const vm = exactlyOne({
     uuid: allowListed(ALLOW.vmUuid, wrap).optional(),
     nameLabel: allowListed(ALLOW.vmNameLabel, wrap).optional(),

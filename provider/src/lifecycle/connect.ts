@@ -26,6 +26,11 @@ export function setStackXapi(settings: XapiDirect | undefined): void {
   stackXapi = settings;
 }
 
+/** The stack config's direct-XAPI settings (undefined: XAPI through SSH). */
+export function stackXapiSettings(): XapiDirect | undefined {
+  return stackXapi;
+}
+
 /**
  * Whether the look waits for the XAPI client to settle (xen-api's connect: the pool record and
  * the method list, which we never use, one after another after the login). "awaited": the look

@@ -1,0 +1,108 @@
+// zod schema of PassthroughUsb's inputs, built from the same parts as PassthroughDisk's
+// (schema.ts): the same connection, xapi and vm schemas, so one set of rules and messages.
+import { z } from "zod";
+import { InvalidInputsError } from "./errors.js";
+import { PROVIDER_KEY, toFailures, type CheckOutcome } from "./check.js";
+import { ALLOW } from "./patterns.js";
+import {
+  allowListed,
+  compact,
+  connectionSchema,
+  exact,
+  tolerant,
+  unknownKeyOrType,
+  vmSchema,
+  xapiSchema,
+  type Wrap,
+} from "./schema.js";
+import { UNKNOWN } from "./unknown.js";
+import type { PassthroughUsbInputs, UsbDeviceIdentity } from "./usb-inputs.js";
+
+/** Allow-lists of the device identity's fields (what dom0's USB scan reports). */
+export const USB_ALLOW = {
+  hexId: {
+    pattern: /^[0-9A-Fa-f]{4}$/,
+    allowed: 'four hex digits as lsusb prints them, e.g. "10c4"',
+  },
+  // A serial as the kernel reports it (iSerialNumber): printable, no shell-special characters.
+  serial: ALLOW.serial,
+  path: {
+    pattern: /^[0-9]{1,3}-[0-9]{1,3}(?:\.[0-9]{1,3}){0,6}$/,
+    allowed: 'a USB port path as the kernel names it: bus-port[.port...], e.g. "1-2" or "3-1.4"',
+  },
+} as const;
+
+function deviceSchema(wrap: Wrap) {
+  const ids = z.strictObject(
+    {
+      vendorId: allowListed(USB_ALLOW.hexId, wrap),
+      productId: allowListed(USB_ALLOW.hexId, wrap),
+      serial: allowListed(USB_ALLOW.serial, wrap).optional(),
+      path: allowListed(USB_ALLOW.path, wrap).optional(),
+    },
+    { error: unknownKeyOrType },
+  );
+  // vendorId and productId always; exactly one of serial or path.
+  const device = ids
+    .superRefine((value, ctx) => {
+      const set = [value.serial, value.path].filter((v) => v !== undefined).length;
+      if (set === 0)
+        ctx.addIssue({ code: "custom", message: "set serial (or path, for a device without a serial)" });
+      if (set > 1)
+        ctx.addIssue({
+          code: "custom",
+          message:
+            "serial and path are mutually exclusive: set serial, or path only for a device without one",
+        });
+    })
+    .transform((value) => {
+      // XAPI stores the ids in lower case (dom0's scan prints them so).
+      const lower = (id: string) => (id === UNKNOWN ? id : id.toLowerCase());
+      return compact({
+        ...value,
+        vendorId: lower(value.vendorId),
+        productId: lower(value.productId),
+      }) as UsbDeviceIdentity;
+    });
+  return wrap(device);
+}
+
+function usbInputsShape(wrap: Wrap) {
+  return {
+    connection: connectionSchema(wrap),
+    xapi: xapiSchema(wrap).optional(),
+    device: deviceSchema(wrap),
+    vm: vmSchema(wrap),
+    owner: allowListed(ALLOW.owner, wrap).optional(),
+  };
+}
+
+function usbInputsSchema(wrap: Wrap) {
+  return z
+    .strictObject(usbInputsShape(wrap), { error: unknownKeyOrType })
+    .transform((inputs) => compact(inputs) as PassthroughUsbInputs);
+}
+
+const tolerantSchema = usbInputsSchema(tolerant);
+const exactSchema = usbInputsSchema(exact);
+
+/** The names of PassthroughUsb's input properties (the rest of its state is outputs). */
+export const USB_INPUT_KEYS = Object.keys(exactSchema.in.shape) as readonly (keyof PassthroughUsbInputs)[];
+
+/** check of PassthroughUsb: validates (preview unknowns tolerated) and defaults; never throws. */
+export function checkUsbInputs(news: Record<string, unknown>): CheckOutcome {
+  const { [PROVIDER_KEY]: _provider, ...raw } = news;
+  const result = tolerantSchema.safeParse(raw);
+  if (result.success) return { inputs: { ...result.data }, failures: [] };
+  return { inputs: raw, failures: toFailures(result.error.issues) };
+}
+
+/** Fully known inputs out of inputs or state (outputs ignored); throws InvalidInputsError. */
+export function parseUsbInputs(props: Record<string, unknown>): PassthroughUsbInputs {
+  const picked = Object.fromEntries(
+    USB_INPUT_KEYS.filter((key) => props[key] !== undefined).map((key) => [key, props[key]]),
+  );
+  const result = exactSchema.safeParse(picked);
+  if (!result.success) throw new InvalidInputsError(toFailures(result.error.issues), "PassthroughUsb");
+  return result.data;
+}

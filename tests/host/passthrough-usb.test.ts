@@ -1,0 +1,258 @@
+// PassthroughUsb end to end: the real dynamic-provider host (as `pulumi up` runs it) drives the
+// provider against the dom0 sandbox (real sshd) and the XAPI simulator's PUSB / USB_group / VUSB.
+import { DEFAULT_USB_DEVICE } from "xen-sandbox";
+import type { UsbDevice } from "xen-sandbox";
+import type { Stored } from "../support/engine";
+import { connectionTo, useSandbox } from "../support/sandbox";
+import { useUsbEngine } from "../support/usb-engine";
+import { jsonResult, login } from "../unit/xapi-fixture";
+
+/** A CH340 serial bridge without a serial number: only its port path names it. */
+const CH340: UsbDevice = {
+  ...DEFAULT_USB_DEVICE,
+  vendorId: "1a86",
+  productId: "7523",
+  serial: "",
+  vendorDesc: "QinHeng Electronics",
+  productDesc: "CH340 serial converter",
+  path: "1-4",
+};
+
+const sandbox = useSandbox({
+  disks: 1,
+  model: {
+    usbDevices: [[DEFAULT_USB_DEVICE, CH340]],
+    vms: [
+      { nameLabel: "homeassistant", powerState: "Running" },
+      { nameLabel: "kodi", powerState: "Running" },
+      { nameLabel: "archive", powerState: "Halted" },
+    ],
+  },
+});
+const engine = useUsbEngine();
+
+const ZIGBEE = { vendorId: "10c4", productId: "ea60", serial: DEFAULT_USB_DEVICE.serial };
+const BY_PATH = { vendorId: "1a86", productId: "7523", path: "1-4" };
+
+function args(vm: string, device: Record<string, unknown> = ZIGBEE, owner = "homelab/dev/zigbee") {
+  return { connection: connectionTo(sandbox()), device, vm: { nameLabel: vm }, owner };
+}
+
+// XAPI as another client sees it (the simulator over TLS).
+let session = "";
+async function xapi<T = unknown>(method: string, ...params: unknown[]): Promise<T> {
+  const sim = sandbox().simulator;
+  if (session === "") session = await login(sim);
+  return jsonResult<T>({ sim }, method, [session, ...params]);
+}
+interface Rec {
+  uuid: string;
+  path: string;
+  passthrough_enabled: boolean;
+  USB_group: string;
+  VM: string;
+  other_config: Record<string, string>;
+}
+const records = async (cls: string) =>
+  Object.entries(await xapi<Record<string, Rec>>(`${cls}.get_all_records`));
+const pusb = async (path: string) => {
+  const found = (await records("PUSB")).find(([, r]) => r.path === path);
+  if (found === undefined) throw new Error(`no PUSB at port ${path}`);
+  return { ref: found[0], ...found[1] };
+};
+const vusbs = async () => (await records("VUSB")).map(([ref, r]) => ({ ref, ...r }));
+const vmRef = async (name: string) => (await xapi<string[]>("VM.get_by_name_label", name))[0] ?? "";
+
+const halt = (vm: string) => sandbox().simulator.control.drift.setPowerState(vm, "Halted");
+const start = async (vm: string) => xapi("VM.start", await vmRef(vm), false, false);
+
+/** The XAPI calls that change something, since the trace was reset. */
+const CHANGING = /set_passthrough_enabled|VUSB\.(create|destroy)|other_config$/;
+const changingCalls = () =>
+  sandbox()
+    .simulator.control.trace.get()
+    .calls.map((c) => c.method)
+    .filter((m) => CHANGING.test(m) || /\.(add_to|remove_from)_other_config$/.test(m));
+
+function refreshed(stored: Stored | undefined): Stored {
+  if (stored === undefined) throw new Error("refresh dropped the resource");
+  return stored;
+}
+
+describe("create, read, update and delete", () => {
+  test("create on a running VM: passthrough on, a tagged VUSB, and the outputs say to restart the VM", async () => {
+    const created = await engine().create(args("homeassistant"));
+    const s = created.state;
+    const stick = await pusb("1-2");
+    expect(stick.passthrough_enabled).toBe(true);
+    expect(stick.other_config["xen-passthrough-enabled-by"]).toBe("homelab/dev/zigbee");
+    const [vusb] = await vusbs();
+    expect(vusb).toMatchObject({
+      uuid: s["vusbUuid"],
+      VM: await vmRef("homeassistant"),
+      USB_group: stick.USB_group,
+    });
+    expect(vusb?.other_config["xen-passthrough-owner"]).toBe("homelab/dev/zigbee");
+    expect(s).toMatchObject({
+      pusbUuid: stick.uuid,
+      path: "1-2",
+      passthroughEnabled: true,
+      currentlyAttached: false,
+      restartRequired: true,
+      vmPowerState: "Running",
+      drift: [],
+    });
+    expect(String(s["notice"])).toMatch(/VM "homeassistant" must restart/);
+
+    // A fresh look agrees, and there is nothing to do.
+    const again = refreshed(await engine().refresh(created));
+    expect(again.state).toEqual(created.state);
+    expect((await engine().preview(again, args("homeassistant"))).changes).toBe("none");
+
+    // The restart attaches the device; read reports it attached, no restart needed, no drift.
+    halt("homeassistant");
+    await start("homeassistant");
+    const running = refreshed(await engine().refresh(again));
+    expect(running.state).toMatchObject({
+      currentlyAttached: true,
+      restartRequired: false,
+      notice: "",
+      drift: [],
+    });
+
+    // Delete is refused while the device is attached, with nothing changed.
+    sandbox().simulator.control.trace.reset();
+    await expect(engine().destroy(running)).rejects.toThrow(
+      /attached to running VM "homeassistant".*shut the VM down/,
+    );
+    expect(changingCalls()).toEqual([]);
+
+    halt("homeassistant");
+    await engine().destroy(running);
+    expect(await vusbs()).toEqual([]);
+    const after = await pusb("1-2");
+    expect(after.passthrough_enabled).toBe(false);
+    expect(after.other_config).toEqual({});
+  });
+
+  test("update to another VM moves the VUSB, and delete leaves nothing", async () => {
+    const created = await engine().create(args("kodi"));
+    expect(created.state["restartRequired"]).toBe(true);
+    const moved = await engine().up(created, args("archive"));
+    expect(moved.state).toMatchObject({ vmPowerState: "Halted", restartRequired: false, drift: [] });
+    expect(String(moved.state["notice"])).toMatch(/attaches when VM "archive" next starts/);
+    const all = await vusbs();
+    expect(all.map((v) => v.VM)).toEqual([await vmRef("archive")]);
+    expect((await pusb("1-2")).passthrough_enabled).toBe(true);
+    await engine().destroy(moved);
+    expect(await vusbs()).toEqual([]);
+    expect((await pusb("1-2")).passthrough_enabled).toBe(false);
+  });
+
+  test("a device without a serial is named by its port path", async () => {
+    const created = await engine().create(args("archive", BY_PATH, "homelab/dev/ups"));
+    expect(created.state).toMatchObject({ path: "1-4", passthroughEnabled: true, drift: [] });
+    await engine().destroy(created);
+    expect((await pusb("1-4")).passthrough_enabled).toBe(false);
+  });
+});
+
+describe("refusals before any change", () => {
+  beforeEach(() => sandbox().simulator.control.trace.reset());
+
+  test("a device the host does not have: what to run to list them", async () => {
+    await expect(engine().create(args("archive", { ...ZIGBEE, serial: "NOSUCHSERIAL" }))).rejects.toThrow(
+      /is not among host .*USB devices.*pulumi-xen-passthrough usb/,
+    );
+    expect(changingCalls()).toEqual([]);
+  });
+
+  test("a VM that does not exist", async () => {
+    await expect(engine().create(args("no-such-vm"))).rejects.toThrow(/does not exist in the pool/);
+    expect(changingCalls()).toEqual([]);
+  });
+
+  test("bad input is refused by check, before any connection", async () => {
+    await expect(engine().create(args("archive", { vendorId: "10c4", productId: "ea60" }))).rejects.toThrow(
+      /set serial/,
+    );
+    expect(sandbox().simulator.control.trace.get().calls).toEqual([]);
+  });
+
+  test("a device another VM holds through a hand-made VUSB", async () => {
+    const stick = await pusb("1-4");
+    await xapi("PUSB.set_passthrough_enabled", stick.ref, true);
+    const handMade = await xapi<string>("VUSB.create", await vmRef("kodi"), stick.USB_group, {});
+    sandbox().simulator.control.trace.reset();
+    await expect(engine().create(args("archive", BY_PATH, "homelab/dev/ups"))).rejects.toThrow(
+      /held by VM "kodi".*xe vusb-destroy/,
+    );
+    expect(changingCalls()).toEqual([]);
+    await xapi("VUSB.destroy", handMade);
+    await xapi("PUSB.set_passthrough_enabled", stick.ref, false);
+  });
+
+  test("a device another resource owns", async () => {
+    const first = await engine().create(args("archive", ZIGBEE, "homelab/dev/one"));
+    sandbox().simulator.control.trace.reset();
+    await expect(engine().create(args("archive", ZIGBEE, "homelab/dev/two"))).rejects.toThrow(
+      /already managed by PassthroughUsb homelab\/dev\/one/,
+    );
+    expect(changingCalls()).toEqual([]);
+    await engine().destroy(first);
+  });
+});
+
+describe("drift: read reports it, the next up converges", () => {
+  let stored: Stored;
+  const wanted = () => args("archive");
+
+  beforeAll(async () => {
+    stored = await engine().create(wanted());
+  });
+  afterAll(async () => {
+    halt("archive");
+    await engine().destroy(stored);
+  });
+
+  async function refreshExpectingDrift(...patterns: RegExp[]): Promise<void> {
+    stored = refreshed(await engine().refresh(stored));
+    for (const pattern of patterns)
+      expect(stored.state["drift"]).toEqual(expect.arrayContaining([expect.stringMatching(pattern)]));
+    expect((await engine().preview(stored, wanted())).changes).toBe("some");
+  }
+
+  async function upAndExpectInSync(): Promise<void> {
+    stored = await engine().up(stored, wanted());
+    const again = refreshed(await engine().refresh(stored));
+    expect(again.state["drift"]).toEqual([]);
+    expect((await engine().preview(again, wanted())).changes).toBe("none");
+    stored = again;
+  }
+
+  test("passthrough disabled behind Pulumi's back (XAPI destroys the VUSB with it)", async () => {
+    await xapi("PUSB.set_passthrough_enabled", (await pusb("1-2")).ref, false);
+    await refreshExpectingDrift(/passthrough was disabled/, /the VUSB is gone/);
+    // Drift stays reported over a second refresh, until an up.
+    await refreshExpectingDrift(/passthrough was disabled/);
+    await upAndExpectInSync();
+    expect((await pusb("1-2")).passthrough_enabled).toBe(true);
+    expect(await vusbs()).toHaveLength(1);
+  });
+
+  test("the VUSB destroyed behind Pulumi's back", async () => {
+    await xapi("VUSB.destroy", String((await vusbs())[0]?.ref));
+    await refreshExpectingDrift(/the VUSB is gone/);
+    await upAndExpectInSync();
+    expect((await vusbs())[0]?.uuid).toBe(stored.state["vusbUuid"]);
+  });
+
+  test("the VM started, then halted behind Pulumi's back", async () => {
+    await start("archive");
+    stored = refreshed(await engine().refresh(stored));
+    expect(stored.state).toMatchObject({ currentlyAttached: true, drift: [] });
+    halt("archive");
+    await refreshExpectingDrift(/the VM is Halted now/);
+    await upAndExpectInSync();
+  });
+});

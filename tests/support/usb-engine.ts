@@ -1,0 +1,34 @@
+// The real dynamic-provider host serving PassthroughUsb: its `__provider` from the Pulumi SDK's
+// own serializer (as under `pulumi up`), with the repository as the program directory.
+import { join } from "node:path";
+import { serializeResource, startEngine } from "xen-sandbox";
+import type { Engine } from "xen-sandbox";
+
+const REPO_ROOT = join(__dirname, "..", "..", "..");
+
+const PLACEHOLDER_ARGS = {
+  connection: { host: "127.0.0.1", privateKey: "placeholder", hostKey: "ssh-ed25519 AAAA" },
+  device: { vendorId: "10c4", productId: "ea60", serial: "PLACEHOLDER" },
+  vm: { nameLabel: "placeholder" },
+};
+
+/** Starts the host before the file's tests and stops it after them. */
+export function useUsbEngine(): () => Engine {
+  let engine: Engine | undefined;
+  beforeAll(async () => {
+    const { provider } = await serializeResource(PLACEHOLDER_ARGS, {
+      packageName: "pulumi-xen-passthrough",
+      exportName: "PassthroughUsb",
+      resourceName: "zigbee",
+      cwd: REPO_ROOT,
+    });
+    engine = await startEngine(provider, { cwd: REPO_ROOT });
+  }, 60_000);
+  afterAll(async () => {
+    await engine?.host.stop();
+  });
+  return () => {
+    if (engine === undefined) throw new Error("the dynamic-provider host did not start: see beforeAll");
+    return engine;
+  };
+}
