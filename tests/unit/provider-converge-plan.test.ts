@@ -132,8 +132,8 @@ describe("repairing drift", () => {
   test("a VDI a scan kept while our link dangled is plugged only after the link resolves again", () => {
     // sm's udev scan keeps a dangling entry's VDI (size 0) and attach fails until the link is good.
     expect(kinds({ ...fresh, ruleText: rule.text, symlinkPresent: false, vdi: { uuid: "vdi-1" } })).toEqual([
-      "reloadAndTrigger",
-      "waitSymlink",
+      "retrigger",
+      "awaitLink",
       "ensureVdi",
       "createVbd",
       "plugVbd",
