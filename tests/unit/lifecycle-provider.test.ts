@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { dynamic } from "@pulumi/pulumi";
 import { closeAll } from "#provider/adapters/host-pool.js";
+import { PartialResourceError } from "#provider/core/errors.js";
 import * as provider from "#provider/lifecycle/index.js";
 import { configure, check, delete as remove, diff, read } from "#provider/lifecycle/index.js";
 import { startSshPeer, type SshPeer } from "./adapters-peer-fixture";
@@ -145,6 +146,29 @@ test("create, read, update and delete over SSH: the disk reaches the VM and leav
   expect(dom0.rules().has(outs["rulePath"] as string)).toBe(false);
   // Nothing of ours is left: refresh says the resource is gone.
   expect(await read(id, updated)).toEqual({ id: "" });
+});
+
+test("a create that fails after its VBD exists keeps partial state, with __provider so it can be deleted", async () => {
+  dom0.addDisk("sde", "PROV-3", 64);
+  sim().control.faults.add({
+    method: "VBD.plug",
+    action: { error: { code: "INTERNAL_ERROR", params: [] } },
+    count: 1,
+  });
+  const inputs = { ...(await checked("PROV-3")), __provider: "serialized provider" };
+  const failure = await provider.create(inputs).catch((error: unknown) => error);
+  expect(failure).toBeInstanceOf(PartialResourceError);
+  const partial = (failure as PartialResourceError).properties;
+  expect(partial).toMatchObject({
+    __provider: "serialized provider",
+    kernelName: "sde",
+    currentlyAttached: false,
+  });
+  expect(vbdsOf(partial["vbdUuid"])).toHaveLength(1);
+
+  // The next operation starts from that state: delete removes what the create left.
+  await remove((failure as PartialResourceError).id, partial);
+  expect(vbdsOf(partial["vbdUuid"])).toEqual([]);
 });
 
 test("bad stored inputs fail before anything is dialled", async () => {
