@@ -5,6 +5,7 @@ import { connect, createServer } from "node:net";
 import type { AddressInfo, Socket } from "node:net";
 import { Server as SshServer, utils } from "ssh2";
 import type { ServerChannel } from "ssh2";
+import type { Remote } from "#provider/dom0/remote.js";
 
 /** What the front does with a new TCP connection. */
 export type FrontMode =
@@ -21,8 +22,11 @@ export type FrontMode =
 export interface ServerBehaviour {
   /** A session channel: "ignore" never answers the open request. */
   session: "accept" | "ignore";
-  /** A command: "run" answers "ok" and exits 0; "silent" never answers; "close"/"stall" cut the connection. */
-  exec: "run" | "silent" | "close" | "stall";
+  /**
+   * A command: "run" answers "ok" and exits 0; "dom0" runs the framed script on `dom0`;
+   * "silent" never answers; "close"/"stall" cut the connection.
+   */
+  exec: "run" | "dom0" | "silent" | "close" | "stall";
   /** A stream to a Unix socket: "pipe" connects it to `unixTarget`; the others as for exec. */
   stream: "pipe" | "silent" | "close" | "stall";
 }
@@ -37,6 +41,8 @@ export interface SshPeer {
   readonly behaviour: ServerBehaviour;
   /** Where "pipe" streams go (the XAPI simulator's Unix socket). */
   unixTarget: string | undefined;
+  /** What runs the scripts of exec "dom0" (the fake dom0). */
+  dom0: Remote | undefined;
   /** Closes every open connection at the front (the client sees the TCP connection end). */
   closeAll(): void;
   /** Every open connection becomes half-open: nothing is forwarded any more, nothing is closed. */
@@ -78,6 +84,13 @@ export async function startSshPeer(): Promise<SshPeer> {
         session.on("exec", (acceptExec) => {
           const how = peer.behaviour.exec;
           const channel = acceptExec();
+          if (how === "dom0") {
+            const input: Buffer[] = [];
+            channel.on("data", (chunk: Buffer) => input.push(chunk));
+            // The client ends stdin once the framed script is written (adapters/remote-script.ts).
+            channel.once("end", () => void runOnDom0(channel, Buffer.concat(input)));
+            return;
+          }
           // The client sends the script on stdin once it knows the command started: misbehave then.
           channel.once("data", () => misbehave(channel, how));
         });
@@ -100,6 +113,25 @@ export async function startSshPeer(): Promise<SshPeer> {
   });
   await new Promise<void>((resolve) => ssh.listen(0, "127.0.0.1", resolve));
   const sshPort = (ssh.address() as AddressInfo).port;
+
+  /** Unframes what BOOTSTRAP_COMMAND reads ("<bytes> <timeout>\n", the script, its stdin) and runs it. */
+  async function runOnDom0(channel: ServerChannel, input: Buffer): Promise<void> {
+    const newline = input.indexOf("\n");
+    const bytes = Number(input.subarray(0, newline).toString().split(" ")[0]);
+    const script = input.subarray(newline + 1, newline + 1 + bytes).toString();
+    const stdin = input.subarray(newline + 1 + bytes).toString();
+    let result: { stdout: string; stderr: string; code: number };
+    try {
+      if (peer.dom0 === undefined) throw new Error("the SSH peer has no dom0");
+      result = await peer.dom0.exec(script, { stdin });
+    } catch (error) {
+      result = { stdout: "", stderr: String(error), code: 127 };
+    }
+    channel.write(result.stdout);
+    channel.stderr.write(result.stderr);
+    channel.exit(result.code);
+    channel.end();
+  }
 
   function misbehave(channel: ServerChannel, how: ServerBehaviour["exec"]): void {
     held.push(channel as unknown as Socket);
@@ -152,6 +184,7 @@ export async function startSshPeer(): Promise<SshPeer> {
     front: "pass",
     behaviour: { session: "accept", exec: "run", stream: "pipe" },
     unixTarget: undefined,
+    dom0: undefined,
     closeAll() {
       for (const { client, upstream } of open) {
         client.destroy();

@@ -98,6 +98,9 @@ export class FakeDom0 implements Remote, DeviceDirectory {
     script: string,
     options: { stdin?: string } = {},
   ): Promise<{ stdout: string; stderr: string; code: number }> {
+    // Over SSH every script is an exec (adapters/ssh.ts run is exec plus the exit code check).
+    if (script === DOM0_SCRIPTS.inventory)
+      return this.run(script).then((stdout) => ({ stdout, stderr: "", code: 0 }));
     if (script !== DOM0_SCRIPTS.udevRound) return Promise.reject(new Error("fake dom0: unknown script"));
     this.ran.push("udevRound");
     if (this.roundsDie) return Promise.resolve({ stdout: "", stderr: "bash: killed", code: 255 });

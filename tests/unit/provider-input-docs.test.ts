@@ -1,8 +1,12 @@
 // The inputs' defaults and ranges are described once, in the tables of core/inputs.ts; the field
-// comments users read (the resource's Args are mapped from those types) state them in words.
-// This holds the words to the tables: a default or a range changed in one place only fails here.
+// comments users read state them in words. The comments live on the schema (core/schema.ts), the
+// types are inferred from it and the resource's Args are mapped from those: this reads the
+// comments where users meet them, on the published Args types (through the TypeScript compiler,
+// as an editor does), and holds the words to the tables: a default or a range changed in one
+// place only fails here.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import ts from "typescript";
 import {
   DEFAULT_OPERATION_TIMEOUT_SECONDS,
   DEFAULTS,
@@ -11,14 +15,24 @@ import {
   XAPI_DEFAULTS,
 } from "#provider/core/inputs.js";
 
-const DECLARATIONS = resolve(__dirname, "../../../provider/dist/core/inputs.d.ts");
+const DECLARATIONS = resolve(__dirname, "../../../provider/dist/resource.d.ts");
+const ARGS_TYPES = ["PassthroughDiskArgs", "SshHopArgs", "ConnectionArgs", "XapiArgs"];
 
-/** Field name -> its doc comment, for every documented field of the settings and input types. */
+/** Field name -> its doc comment, for every documented field of the published Args types. */
 function fieldDocs(): Map<string, string> {
-  const text = readFileSync(DECLARATIONS, "utf8");
+  const program = ts.createProgram([DECLARATIONS], { strict: true, skipLibCheck: true, noEmit: true });
+  const checker = program.getTypeChecker();
+  const source = program.getSourceFile(DECLARATIONS);
+  if (source === undefined) throw new Error(`${DECLARATIONS} is missing: build first`);
+  const exported = checker.getExportsOfModule(checker.getSymbolAtLocation(source) as ts.Symbol);
   const docs = new Map<string, string>();
-  for (const match of text.matchAll(/\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*readonly (\w+)\??:/g)) {
-    docs.set(match[2] ?? "", (match[1] ?? "").replace(/\s*\n\s*\*\s?/g, " "));
+  for (const name of ARGS_TYPES) {
+    const symbol = exported.find((s) => s.name === name);
+    if (symbol === undefined) throw new Error(`${name} is not exported by the resource module`);
+    for (const property of checker.getDeclaredTypeOfSymbol(symbol).getProperties()) {
+      const doc = ts.displayPartsToString(property.getDocumentationComment(checker)).replace(/\s+/g, " ");
+      if (doc !== "" && !docs.has(property.name)) docs.set(property.name, doc);
+    }
   }
   return docs;
 }

@@ -55,6 +55,23 @@ interface MutableDisk {
   properties: Record<string, string>;
 }
 
+/** A file's text in the output: "@<section> <key>", then each line of the file after a "|". */
+interface TextBlock {
+  readonly key: string;
+  readonly lines: string[];
+}
+
+function openBlock(key: string | undefined): TextBlock | undefined {
+  return key === undefined ? undefined : { key, lines: [] };
+}
+
+/** Adds one "|" line to the open block and records the text so far under its key. */
+function addBlockLine(block: TextBlock | undefined, line: string, texts: Map<string, string>): void {
+  if (block === undefined || !line.startsWith("|")) return;
+  block.lines.push(line.slice(1));
+  texts.set(block.key, block.lines.join("\n"));
+}
+
 export function parseInventory(output: string): Dom0Inventory {
   const xensource: Record<string, string> = {};
   const mounts = new Map<string, string>();
@@ -67,13 +84,13 @@ export function parseInventory(output: string): Dom0Inventory {
   const bootFailures = new Map<string, string>();
   const bootMarkers = new Map<string, string>();
   let bootWants = "";
-  let bootRecord: { name: string; lines: string[] } | undefined;
+  let bootRecord: TextBlock | undefined;
   const smLines: string[] = [];
   let rootDevNumber = "";
   let section = "";
   let disk: MutableDisk | undefined;
   let udevDisk: MutableDisk | undefined;
-  let rule: { path: string; lines: string[] } | undefined;
+  let rule: TextBlock | undefined;
   let ended = false;
 
   for (const line of output.split("\n")) {
@@ -82,8 +99,8 @@ export function parseInventory(output: string): Dom0Inventory {
       section = name;
       if (name === "root") rootDevNumber = args[0] ?? "";
       if (name === "end") ended = true;
-      rule = name === "rule" && args[0] !== undefined ? { path: args[0], lines: [] } : undefined;
-      bootRecord = name === "bootrecord" && args[0] !== undefined ? { name: args[0], lines: [] } : undefined;
+      rule = name === "rule" ? openBlock(args[0]) : undefined;
+      bootRecord = name === "bootrecord" ? openBlock(args[0]) : undefined;
       if (name === "bootfailed" && args[0] !== undefined) bootFailures.set(args[0], args.slice(1).join(" "));
       if (name === "disk") {
         const [kernelName = "", devNumber = "", sectors = "0"] = args;
@@ -136,10 +153,7 @@ export function parseInventory(output: string): Dom0Inventory {
         break;
       }
       case "rule":
-        if (rule !== undefined && line.startsWith("|")) {
-          rule.lines.push(line.slice(1));
-          passthroughRules.set(rule.path, rule.lines.join("\n"));
-        }
+        addBlockLine(rule, line, passthroughRules);
         break;
       case "bootrepair": {
         // "marker unit|script <marker>" or "wants <link target>"
@@ -149,10 +163,7 @@ export function parseInventory(output: string): Dom0Inventory {
         break;
       }
       case "bootrecord":
-        if (bootRecord !== undefined && line.startsWith("|")) {
-          bootRecord.lines.push(line.slice(1));
-          bootRecords.set(bootRecord.name, bootRecord.lines.join("\n"));
-        }
+        addBlockLine(bootRecord, line, bootRecords);
         break;
     }
   }

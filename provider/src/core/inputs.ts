@@ -1,90 +1,91 @@
-// The resource's inputs after check: every default applied, every value validated. The SSH
-// and XAPI settings here are the one settings type of the resource, the lifecycle, the
-// adapters and the CLI; the public Args types are mapped from them (provider/src/resource.ts).
+// The resource's inputs after check: every default applied, every value validated. Each field's
+// type is inferred from the schema (core/schema.ts), the defaults and ranges are the tables of
+// core/input-tables.ts, the documentation is the interfaces here. The SSH and XAPI settings are
+// the one settings type of the resource, the lifecycle, the adapters and the CLI; the public Args
+// types are mapped from them (provider/src/resource.ts).
+import type { z } from "zod";
+import { definedOnly } from "./defined-only.js";
+import { SSH_DEFAULTS, XAPI_DEFAULTS } from "./input-tables.js";
+import type { exactConnectionSchema, exactHopSchema, exactInputsSchema, exactXapiSchema } from "./schema.js";
+import type { DiskIdentity, VmIdentity } from "./schema.js";
 
+export {
+  DEFAULT_OPERATION_TIMEOUT_SECONDS,
+  DEFAULTS,
+  LIMITS,
+  SSH_DEFAULTS,
+  XAPI_DEFAULTS,
+} from "./input-tables.js";
+export type { DiskIdentity, VmIdentity } from "./schema.js";
+
+/** The checked type of each field, from the schema; the interfaces below give the fields their documentation. */
+type Field<Output, K extends keyof Output> = Exclude<Output[K], undefined>;
+type HopOutput = z.output<typeof exactHopSchema>;
+type XapiOutput = z.output<typeof exactXapiSchema>;
+type InputsOutput = z.output<typeof exactInputsSchema>;
+
+// The field comments are what users read: the resource's Args types are mapped from these
+// interfaces (TypeScript's declaration files keep no comment of an inferred type, so the
+// documentation is written as an interface; each field's type is the schema's).
 /**
  * SSH settings of one hop, defaults applied: the one type the resource, the CLI and the SSH
  * adapter share. The fields and defaults of @pulumi/command 1.2 remote.ConnectionArgs, plus an
- * explicit opt-out of host key checking and a bound on each remote operation. Field comments
- * are what users read: the resource's Args types are mapped from this type.
+ * explicit opt-out of host key checking and a bound on each remote operation.
  */
 export interface SshHop {
   /** Host name or address of dom0 (or of the jump host). */
-  readonly host: string;
+  readonly host: Field<HopOutput, "host">;
   /** SSH port. Default 22. */
-  readonly port: number;
+  readonly port: Field<HopOutput, "port">;
   /** User. Default "root" (the lifecycle writes udev rules and runs udevadm). */
-  readonly user: string;
+  readonly user: Field<HopOutput, "user">;
   /** Password, if the host accepts password logins. */
-  readonly password?: string;
+  readonly password?: Field<HopOutput, "password">;
   /** Private key (OpenSSH or PEM text). */
-  readonly privateKey?: string;
+  readonly privateKey?: Field<HopOutput, "privateKey">;
   /** Passphrase of `privateKey`. */
-  readonly privateKeyPassword?: string;
+  readonly privateKeyPassword?: Field<HopOutput, "privateKeyPassword">;
   /** SSH agent socket; default: the SSH_AUTH_SOCK environment variable. */
-  readonly agentSocketPath?: string;
+  readonly agentSocketPath?: Field<HopOutput, "agentSocketPath">;
   /** Dial attempts before giving up (1..100). Default 10. */
-  readonly dialErrorLimit: number;
+  readonly dialErrorLimit: Field<HopOutput, "dialErrorLimit">;
   /**
    * Seconds per dial attempt (1..600), covering TCP connect, SSH handshake and authentication,
    * and each channel opened later on the connection (a command, the XAPI stream). Default 15.
    */
-  readonly perDialTimeout: number;
+  readonly perDialTimeout: Field<HopOutput, "perDialTimeout">;
   /**
    * The host's public key, e.g. the content of /etc/ssh/ssh_host_ed25519_key.pub on dom0 or a
    * line of `ssh-keyscan` (its "SHA256:..." fingerprint also works). Required unless
    * `insecureSkipHostKeyCheck`; when missing, create fails with an error that shows the key the
    * host presented.
    */
-  readonly hostKey?: string;
+  readonly hostKey?: Field<HopOutput, "hostKey">;
   /** Connect without verifying the host key. Default false: only for throw-away hosts. */
-  readonly insecureSkipHostKeyCheck: boolean;
+  readonly insecureSkipHostKeyCheck: Field<HopOutput, "insecureSkipHostKeyCheck">;
   /**
    * Seconds one remote operation may take (1..3600): each XAPI call, and each dom0 command that
    * has no limit of its own. Default 300.
    */
-  readonly operationTimeout?: number;
+  readonly operationTimeout?: Field<HopOutput, "operationTimeout">;
 }
-
 /** SSH connection to dom0, optionally through one jump host. */
 export interface SshConnection extends SshHop {
   /** A jump host to reach dom0 through. */
   readonly proxy?: SshHop;
 }
-
 /** Direct HTTPS access to XAPI (instead of XAPI through the SSH connection), defaults applied. */
 export interface XapiDirect {
   /** "https://<pool master>[:port]". */
-  readonly url: string;
+  readonly url: Field<XapiOutput, "url">;
   /** Default "root". */
-  readonly username: string;
-  readonly password: string;
+  readonly username: Field<XapiOutput, "username">;
+  readonly password: Field<XapiOutput, "password">;
   /** SHA-256 fingerprint of the certificate to pin (64 hex digits, ":"-separated or not). */
-  readonly tlsFingerprint?: string;
+  readonly tlsFingerprint?: Field<XapiOutput, "tlsFingerprint">;
   /** Accept any certificate. Default false. Mutually exclusive with `tlsFingerprint`. */
-  readonly allowUnauthorized: boolean;
+  readonly allowUnauthorized: Field<XapiOutput, "allowUnauthorized">;
 }
-
-/** Defaults of the SSH settings (the same as @pulumi/command where the field comes from it). */
-export const SSH_DEFAULTS = {
-  port: 22,
-  user: "root",
-  dialErrorLimit: 10,
-  perDialTimeout: 15,
-  insecureSkipHostKeyCheck: false,
-} as const satisfies Partial<SshHop>;
-
-/** Defaults of the direct-XAPI settings. */
-export const XAPI_DEFAULTS = {
-  username: "root",
-  allowUnauthorized: false,
-} as const satisfies Partial<XapiDirect>;
-
-/**
- * Seconds of `operationTimeout` when it is not set. Applied where the wait happens (not written
- * into the checked inputs), so states written before it existed show no change.
- */
-export const DEFAULT_OPERATION_TIMEOUT_SECONDS = 300;
 
 /** Settings as a caller gives them: every field that has a default may be left out. */
 export type Given<T, Defaults> = Omit<T, keyof Defaults> & Partial<Pick<T, keyof Defaults & keyof T>>;
@@ -108,10 +109,6 @@ export function withSshDefaults(given: SshConnectionGiven): SshConnection {
 /** Applies {@link XAPI_DEFAULTS}. */
 export function withXapiDefaults(given: XapiDirectGiven): XapiDirect {
   return { ...XAPI_DEFAULTS, ...definedOnly(given) };
-}
-
-function definedOnly<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
 /**
@@ -142,40 +139,17 @@ export const RESOURCE_SETTING_NAMES: SettingNames = {
   assign: (setting, value) => `set ${setting} to "${value}"`,
 };
 
-/** One key of T set, the others absent (so a second identity does not compile). */
-type ExactlyOne<T> = {
-  [K in keyof T]: { readonly [P in K]: T[K] } & { readonly [P in Exclude<keyof T, K>]?: never };
-}[keyof T];
-
-/**
- * The disk, named by exactly one stable identity (or, last resort, its kernel name).
- *
- * @example
- * const disk: DiskIdentity = { serial: "S3Z1NB0K123456X" }; // or { wwn }, { byId }, { kernelName }
- */
-export type DiskIdentity = ExactlyOne<{ serial: string; wwn: string; byId: string; kernelName: string }>;
-
-/**
- * The VM, named by exactly one of its UUID or its (unique) name label.
- *
- * @example
- * const vm: VmIdentity = { nameLabel: "nas" }; // or { uuid: "0a1b2c3d-..." }
- */
-export type VmIdentity = ExactlyOne<{ uuid: string; nameLabel: string }>;
-
 /**
  * VBD mode: read-write or read-only.
  *
  * @example
  * const mode: VbdMode = "RO";
  */
-export type VbdMode = "RW" | "RO";
-
+export type VbdMode = Field<InputsOutput, "mode">;
 /**
- * Checked inputs of a PassthroughDisk: the one description of the resource's own inputs. Field
- * comments are what users read (the resource's Args are mapped from this type); each default
- * stated in them is the one of {@link DEFAULTS}, each range the one of {@link LIMITS} (a unit test
- * holds them equal).
+ * Checked inputs of a PassthroughDisk. Field comments are what users read (the resource's Args
+ * are mapped from this type); each default stated in them is the one of DEFAULTS, each range the
+ * one of LIMITS (a unit test holds them equal).
  */
 export interface PassthroughDiskInputs {
   readonly connection: SshConnection;
@@ -191,44 +165,41 @@ export interface PassthroughDiskInputs {
   /** "RW" or "RO". Default "RW". */
   readonly mode: VbdMode;
   /** "autodetect" (the first free device) or "0".."254". Default "autodetect". */
-  readonly userdevice: string;
+  readonly userdevice: Field<InputsOutput, "userdevice">;
   /** Whether the guest may boot from the disk. Default false. */
-  readonly bootable: boolean;
+  readonly bootable: Field<InputsOutput, "bootable">;
   /** Plug the disk whenever the VM is Running. Default true. */
-  readonly attach: boolean;
+  readonly attach: Field<InputsOutput, "attach">;
   /** Take over an existing hand-made rule or VBD for this disk instead of failing. Default false. */
-  readonly adopt: boolean;
+  readonly adopt: Field<InputsOutput, "adopt">;
   /**
    * Set the VM's affinity to the disk's host, so XAPI starts the VM where its disk is. Default
    * false: the VM (which another tool may manage) is never changed silently; `observed` reports it.
    */
-  readonly setAffinity: boolean;
+  readonly setAffinity: Field<InputsOutput, "setAffinity">;
   /** How long to wait for udev to create /dev/xapi/block/<disk> (1..600). Default 60. */
-  readonly symlinkTimeoutSeconds: number;
+  readonly symlinkTimeoutSeconds: Field<InputsOutput, "symlinkTimeoutSeconds">;
   /**
    * Who owns the disk's pieces on the host: `<project>/<stack>/<name>`, passed by the resource's
    * constructor (dynamic providers never see the URN). Absent in states of earlier versions and
    * for callers of the provider itself: then the owner is the host and disk identity (core/owner.ts).
    */
-  readonly owner?: string;
+  readonly owner?: Field<InputsOutput, "owner">;
 }
 
-/** Defaults of the resource's own inputs. */
-export const DEFAULTS = {
-  mode: "RW",
-  userdevice: "autodetect",
-  bootable: false,
-  attach: true,
-  adopt: false,
-  setAffinity: false,
-  symlinkTimeoutSeconds: 60,
-} as const satisfies Partial<PassthroughDiskInputs>;
+/** True when the schema's output and the type name the same properties (else a compile error). */
+type SameKeys<Output, T> = [Exclude<keyof Output, keyof T>, Exclude<keyof T, keyof Output>] extends [
+  never,
+  never,
+]
+  ? true
+  : never;
 
-/** Bounds of the numeric inputs (every remote wait is bounded). */
-export const LIMITS = {
-  port: { min: 1, max: 65535 },
-  dialErrorLimit: { min: 1, max: 100 },
-  perDialTimeout: { min: 1, max: 600 },
-  operationTimeout: { min: 1, max: 3600 },
-  symlinkTimeoutSeconds: { min: 1, max: 600 },
-} as const;
+// Compile-time: each interface documents exactly the properties its schema checks.
+const sameKeys: [
+  SameKeys<InputsOutput, PassthroughDiskInputs>,
+  SameKeys<HopOutput, SshHop>,
+  SameKeys<z.output<typeof exactConnectionSchema>, SshConnection>,
+  SameKeys<XapiOutput, XapiDirect>,
+] = [true, true, true, true];
+void sameKeys;

@@ -1,21 +1,13 @@
-// zod schemas of the resource inputs. Two variants from one definition: `tolerant` accepts the
-// preview sentinel wherever a value may be unknown (check during preview), `exact` does not
-// (create/update/read/delete, where every value is known).
+// zod schemas of the resource inputs: the one description of each input's values, check and
+// default. The types of core/inputs.ts take each field's type from the exact variant. Two
+// variants from one definition: `tolerant` accepts the preview sentinel wherever a value may be
+// unknown (check during preview), `exact` does not (create/update/read/delete, where every value
+// is known).
 import { z } from "zod";
 import { ALLOW, hostKeyProblem, normalizeFingerprint, type AllowList } from "./patterns.js";
 import { UNKNOWN } from "./unknown.js";
-import {
-  DEFAULTS,
-  LIMITS,
-  SSH_DEFAULTS,
-  XAPI_DEFAULTS,
-  type DiskIdentity,
-  type PassthroughDiskInputs,
-  type SshConnection,
-  type SshHop,
-  type VmIdentity,
-  type XapiDirect,
-} from "./inputs.js";
+import { definedOnly } from "./defined-only.js";
+import { DEFAULTS, LIMITS, SSH_DEFAULTS, XAPI_DEFAULTS } from "./input-tables.js";
 
 /** Wraps a schema so it also accepts the unknown sentinel (tolerant) or not at all (exact). */
 export type Wrap = <T extends z.ZodType>(schema: T) => T;
@@ -55,7 +47,13 @@ function required(message: string) {
 // Unknown keys are reported one by one by toFailures; this text covers a wrong type.
 export const unknownKeyOrType = required("must be an object");
 
-export function allowListed(allow: AllowList, wrap: Wrap, extra?: (value: string) => string | undefined) {
+/** A string of an allow-list; `normalize` gives it the form we compare (after the checks). */
+export function allowListed(
+  allow: AllowList,
+  wrap: Wrap,
+  extra?: (value: string) => string | undefined,
+  normalize?: (value: string) => string,
+) {
   const base = z.string({ error: required("must be a string") }).superRefine((value, ctx) => {
     if (!allow.pattern.test(value)) {
       ctx.addIssue({
@@ -67,7 +65,7 @@ export function allowListed(allow: AllowList, wrap: Wrap, extra?: (value: string
     const problem = extra?.(value);
     if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
   });
-  return wrap(base);
+  return wrap(normalize === undefined ? base : base.overwrite(normalize));
 }
 
 function secretText(wrap: Wrap, maxLength: number) {
@@ -113,10 +111,6 @@ function byIdProblem(name: string): string | undefined {
     : undefined;
 }
 
-export function compact<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
-
 function hopShape(wrap: Wrap) {
   return {
     host: allowListed(ALLOW.host, wrap),
@@ -153,18 +147,21 @@ function hopSchema(wrap: Wrap) {
   return z
     .strictObject(hopShape(wrap), { error: unknownKeyOrType })
     .superRefine(checkHop)
-    .transform((hop) => compact(hop) as SshHop);
+    .transform(definedOnly);
 }
 
 export function connectionSchema(wrap: Wrap) {
   return wrap(
     z
       .strictObject(
-        { ...hopShape(wrap), proxy: wrap(hopSchema(wrap)).optional() },
+        {
+          ...hopShape(wrap),
+          proxy: wrap(hopSchema(wrap)).optional(),
+        },
         { error: unknownKeyOrType },
       )
       .superRefine(checkHop)
-      .transform((connection) => compact(connection) as SshConnection),
+      .transform(definedOnly),
   );
 }
 
@@ -173,7 +170,12 @@ function xapiShape(wrap: Wrap) {
     url: allowListed(ALLOW.xapiUrl, wrap),
     username: allowListed(ALLOW.user, wrap).default(XAPI_DEFAULTS.username),
     password: secretText(wrap, 1024),
-    tlsFingerprint: allowListed(ALLOW.tlsFingerprint, wrap).optional(),
+    tlsFingerprint: allowListed(
+      ALLOW.tlsFingerprint,
+      wrap,
+      undefined,
+      (value) => normalizeFingerprint(value) ?? value,
+    ).optional(),
     allowUnauthorized: flag(wrap, XAPI_DEFAULTS.allowUnauthorized),
   };
 }
@@ -192,14 +194,7 @@ export function xapiSchema(wrap: Wrap) {
           });
         }
       })
-      .transform((xapi) => {
-        const fingerprint = xapi.tlsFingerprint;
-        const normalized =
-          fingerprint === undefined || fingerprint === UNKNOWN
-            ? fingerprint
-            : (normalizeFingerprint(fingerprint) ?? fingerprint);
-        return compact({ ...xapi, tlsFingerprint: normalized }) as XapiDirect;
-      }),
+      .transform(definedOnly),
   );
 }
 
@@ -219,29 +214,65 @@ export function exactlyOne<S extends Record<string, z.ZodType>>(shape: S) {
   });
 }
 
+/** One key of T set, the others absent (so a second identity does not compile). */
+type ExactlyOne<T> = {
+  [K in keyof T]: { readonly [P in K]: T[K] } & { readonly [P in Exclude<keyof T, K>]?: never };
+}[keyof T];
+
+/**
+ * The disk, named by exactly one stable identity (or, last resort, its kernel name).
+ *
+ * @example
+ * const disk: DiskIdentity = { serial: "S3Z1NB0K123456X" }; // or { wwn }, { byId }, { kernelName }
+ */
+export type DiskIdentity = ExactlyOne<{ serial: string; wwn: string; byId: string; kernelName: string }>;
+
+/**
+ * The VM, named by exactly one of its UUID or its (unique) name label.
+ *
+ * @example
+ * const vm: VmIdentity = { nameLabel: "nas" }; // or { uuid: "0a1b2c3d-..." }
+ */
+export type VmIdentity = ExactlyOne<{ uuid: string; nameLabel: string }>;
+
+/** The one identity that is set (the check above made sure of it), in the form we compare. */
+function diskIdentity(value: {
+  readonly serial?: string | undefined;
+  readonly wwn?: string | undefined;
+  readonly byId?: string | undefined;
+  readonly kernelName?: string | undefined;
+}): DiskIdentity {
+  if (value.serial !== undefined) return { serial: value.serial };
+  if (value.wwn !== undefined) return { wwn: value.wwn };
+  if (value.byId !== undefined) return { byId: value.byId };
+  return { kernelName: value.kernelName ?? "" };
+}
+
+function vmIdentity(value: {
+  readonly uuid?: string | undefined;
+  readonly nameLabel?: string | undefined;
+}): VmIdentity {
+  if (value.uuid !== undefined) return { uuid: value.uuid };
+  return { nameLabel: value.nameLabel ?? "" };
+}
+
 function diskSchema(wrap: Wrap) {
   const disk = exactlyOne({
     serial: allowListed(ALLOW.serial, wrap).optional(),
-    wwn: allowListed(ALLOW.wwn, wrap).optional(),
+    // udev reports WWNs in lowercase; keep ours the same so rules and comparisons agree.
+    wwn: allowListed(ALLOW.wwn, wrap, undefined, (value) => value.toLowerCase()).optional(),
     byId: allowListed(ALLOW.byId, wrap, byIdProblem).optional(),
     kernelName: allowListed(ALLOW.kernelName, wrap, partitionProblem).optional(),
-  }).transform((value) => {
-    // udev reports WWNs in lowercase; keep ours the same so rules and comparisons agree.
-    const wwn = value.wwn === undefined || value.wwn === UNKNOWN ? value.wwn : value.wwn.toLowerCase();
-    return compact({ ...value, wwn }) as DiskIdentity;
-  });
+  }).transform(diskIdentity);
   return wrap(disk);
 }
 
 export function vmSchema(wrap: Wrap) {
   const vm = exactlyOne({
-    uuid: allowListed(ALLOW.vmUuid, wrap).optional(),
-    nameLabel: allowListed(ALLOW.vmNameLabel, wrap).optional(),
-  }).transform((value) => {
     // XAPI prints UUIDs in lowercase.
-    const uuid = value.uuid === undefined || value.uuid === UNKNOWN ? value.uuid : value.uuid.toLowerCase();
-    return compact({ ...value, uuid }) as VmIdentity;
-  });
+    uuid: allowListed(ALLOW.vmUuid, wrap, undefined, (value) => value.toLowerCase()).optional(),
+    nameLabel: allowListed(ALLOW.vmNameLabel, wrap).optional(),
+  }).transform(vmIdentity);
   return wrap(vm);
 }
 
@@ -264,9 +295,7 @@ function inputsShape(wrap: Wrap) {
 }
 
 function inputsSchema(wrap: Wrap) {
-  return z
-    .strictObject(inputsShape(wrap), { error: unknownKeyOrType })
-    .transform((inputs) => compact(inputs) as PassthroughDiskInputs);
+  return z.strictObject(inputsShape(wrap), { error: unknownKeyOrType }).transform(definedOnly);
 }
 
 /** Schema of check during preview: tolerates the unknown sentinel anywhere. */
@@ -275,23 +304,12 @@ export const tolerantInputsSchema = inputsSchema(tolerant);
 export const exactInputsSchema = inputsSchema(exact);
 /** Schema of fully known direct-XAPI settings (also used for the stack config). */
 export const exactXapiSchema = xapiSchema(exact);
+/** Schema of one fully known SSH hop (core/inputs.ts infers `SshHop` from it). */
+export const exactHopSchema = hopSchema(exact);
+/** Schema of a fully known SSH connection (core/inputs.ts infers `SshConnection` from it). */
+export const exactConnectionSchema = connectionSchema(exact);
 
 /** The names of the input properties (the rest of the state is outputs): the schema's own keys. */
-export const INPUT_KEYS = Object.keys(exactInputsSchema.in.shape) as readonly (keyof PassthroughDiskInputs)[];
-
-/** True when the schema's shape and the type name the same properties (else a compile error). */
-type SameKeys<Shape, T> = [Exclude<keyof Shape, keyof T>, Exclude<keyof T, keyof Shape>] extends [
-  never,
-  never,
-]
-  ? true
-  : never;
-
-// Compile-time: each schema describes exactly the properties of the type its transform returns.
-const sameKeys: [
-  SameKeys<ReturnType<typeof inputsShape>, PassthroughDiskInputs>,
-  SameKeys<ReturnType<typeof hopShape>, SshHop>,
-  SameKeys<ReturnType<typeof hopShape> & { proxy: unknown }, SshConnection>,
-  SameKeys<ReturnType<typeof xapiShape>, XapiDirect>,
-] = [true, true, true, true];
-void sameKeys;
+export const INPUT_KEYS = Object.keys(
+  exactInputsSchema.in.shape,
+) as (keyof typeof exactInputsSchema.in.shape)[];

@@ -4,9 +4,9 @@ import { z } from "zod";
 import { InvalidInputsError } from "./errors.js";
 import { PROVIDER_KEY, toFailures, type CheckOutcome } from "./check.js";
 import { ALLOW } from "./patterns.js";
+import { definedOnly } from "./defined-only.js";
 import {
   allowListed,
-  compact,
   connectionSchema,
   exact,
   tolerant,
@@ -58,7 +58,7 @@ function deviceSchema(wrap: Wrap) {
     .transform((value) => {
       // XAPI stores the ids in lower case (dom0's scan prints them so).
       const lower = (id: string) => (id === UNKNOWN ? id : id.toLowerCase());
-      return compact({
+      return definedOnly({
         ...value,
         vendorId: lower(value.vendorId),
         productId: lower(value.productId),
@@ -80,7 +80,7 @@ function usbInputsShape(wrap: Wrap) {
 function usbInputsSchema(wrap: Wrap) {
   return z
     .strictObject(usbInputsShape(wrap), { error: unknownKeyOrType })
-    .transform((inputs) => compact(inputs) as PassthroughUsbInputs);
+    .transform((inputs) => definedOnly(inputs) as PassthroughUsbInputs);
 }
 
 const tolerantSchema = usbInputsSchema(tolerant);

@@ -33,6 +33,19 @@ import {
 import { XAPI_BLOCK_DIR } from "../core/rule.js";
 import { VBD_OWNER_KEY, VBD_TAG_KEY } from "../core/owner.js";
 
+// The record of passthrough $name, read into $tag, $want (its "vbd" line) and $owner. Written
+// into the script where it is needed: the script has no shell functions (see above).
+const READ_RECORD = String.raw`    tag=""
+    want=""
+    owner=""
+    while read -r key value; do
+      case "$key" in
+        tag) tag=$value ;;
+        vbd) want=$value ;;
+        owner) owner=$value ;;
+      esac
+    done < "$records/$name"`;
+
 const SCRIPT_BODY = String.raw`set -u
 # Installed by pulumi-xen-passthrough (PassthroughDisk) on a host whose storage manager does not
 # resolve /dev/xapi/block symlinks (XCP-ng 8.2 / XenServer 8.2 CU1). Run once at boot by
@@ -101,14 +114,7 @@ nl=$'\n'
 
   # 2. VBDs whose VDI location no longer holds their disk: recorded as pending, then destroyed.
   for name in $names; do
-    tag=""
-    want=""
-    while read -r key value; do
-      case "$key" in
-        tag) tag=$value ;;
-        vbd) want=$value ;;
-      esac
-    done < "$records/$name"
+${READ_RECORD}
     if [ -z "$tag" ]; then
       echo "FAILED: $records/$name has no tag line"
       echo "its record has no tag" > "$state/failed/$name"
@@ -184,14 +190,7 @@ nl=$'\n'
       echo "VBD $vbd: $name is no longer passed through, nothing to re-create"
       continue
     fi
-    tag=""
-    owner=""
-    while read -r key value; do
-      case "$key" in
-        tag) tag=$value ;;
-        owner) owner=$value ;;
-      esac
-    done < "$records/$name"
+${READ_RECORD}
     if [ "$scanned" != 1 ]; then
       echo "the SR scan failed: VBD $vbd of VM $vm not re-created" > "$state/failed/$name"
       echo "FAILED: VBD $vbd of VM $vm (device $userdevice) not re-created: the SR scan failed"
