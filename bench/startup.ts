@@ -49,11 +49,31 @@ function throwAwayKeys(): ThrowAwayKeys {
 }
 
 /** The child's script: load the provider as the host does, run one operation. */
-function childScript(provider: string, operation: Operation, inputs: Record<string, unknown>): string {
+function childScript(
+  provider: string,
+  operation: Operation,
+  inputs: Record<string, unknown>,
+  port: number,
+): string {
   const props = { ...inputs, __provider: provider };
   return `
     const report = (fields) => require("node:fs").writeSync(3, JSON.stringify(fields) + "\\n");
     report({ origin: performance.timeOrigin });
+    // CPU time of this process (a loaded machine stretches wall time, much less CPU time): when it
+    // opens the TCP connection to the SSH port, at its first write there, or at the preview's end.
+    const cpuMs = () => { const { user, system } = process.cpuUsage(); return (user + system) / 1000; };
+    const { connect, write } = require("node:net").Socket.prototype;
+    require("node:net").Socket.prototype.connect = function (...args) {
+      const first = Array.isArray(args[0]) ? args[0][0] : args[0]; // net.connect passes its normalized arguments
+      const port = typeof first === "object" ? first.port : first;
+      if (Number(port) === ${port}) report({ connectCpu: cpuMs() });
+      return connect.apply(this, args);
+    };
+    require("node:net").Socket.prototype.write = function (...args) {
+      if (this.remotePort === ${port} && !this.reported) report({ cpu: cpuMs() });
+      this.reported = true;
+      return write.apply(this, args);
+    };
     const requireFromString = require(${JSON.stringify(require.resolve("require-from-string"))});
     const props = ${JSON.stringify(props)};
     const p = requireFromString(props.__provider).handler();
@@ -69,7 +89,7 @@ function childScript(provider: string, operation: Operation, inputs: Record<stri
       delete: () => p.delete("id", props),
     };
     calls[${JSON.stringify(operation)}]().then(
-      () => report({ done: performance.timeOrigin + performance.now() }),
+      () => report({ done: performance.timeOrigin + performance.now(), cpu: cpuMs() }),
       (error) => report({ error: String(error).split("\\n")[0] }),
     );`;
 }
@@ -94,16 +114,16 @@ async function sshStandIn(): Promise<{
   return { port: address.port, firstByte: () => first, close: () => server.close() };
 }
 
-/** One fresh process: ms from its start to the preview's end or to the first SSH byte. */
+/** Wall and CPU ms of one fresh process from its start to the preview's end or to the first SSH byte. */
 async function sample(
   programDir: string,
   provider: string,
   operation: Operation,
   keys: ThrowAwayKeys,
-): Promise<number> {
+): Promise<Sample> {
   const ssh = await sshStandIn();
   try {
-    const script = childScript(provider, operation, inputsFor(ssh.port, keys));
+    const script = childScript(provider, operation, inputsFor(ssh.port, keys), ssh.port);
     const child = spawn(process.execPath, ["-e", script], {
       cwd: programDir,
       stdio: ["ignore", "ignore", "inherit", "pipe"],
@@ -123,7 +143,8 @@ async function sample(
     // Wait for the preview's end, the first SSH byte, or an error; then stop the child.
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
-      if (ssh.firstByte() !== undefined || lines.some((l) => "done" in l || "error" in l)) break;
+      const cpuSeen = lines.some((l) => "cpu" in l);
+      if ((ssh.firstByte() !== undefined && cpuSeen) || lines.some((l) => "done" in l || "error" in l)) break;
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
     child.kill("SIGKILL");
@@ -136,10 +157,21 @@ async function sample(
       throw new Error(
         `${operation} in ${programDir} never reached its mark${failed === undefined ? "" : `: ${failed}`}`,
       );
-    return end - origin;
+    const cpu = lines.find((l) => typeof l["cpu"] === "number")?.["cpu"] as number | undefined;
+    if (cpu === undefined) throw new Error(`${operation}: the probe reported no CPU time`);
+    const connectCpu = lines.find((l) => typeof l["connectCpu"] === "number")?.["connectCpu"] as
+      number | undefined;
+    return { wall: end - origin, cpu, ...(connectCpu === undefined ? {} : { connectCpu }) };
   } finally {
     ssh.close();
   }
+}
+
+interface Sample {
+  readonly wall: number;
+  readonly cpu: number;
+  /** CPU ms when the provider opened its TCP connection to SSH (the host starts its work then). */
+  readonly connectCpu?: number;
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
@@ -153,7 +185,7 @@ async function main(): Promise<void> {
   const programDirs = args.length > 0 ? args : [REPO_ROOT];
   const provider = await serializedProvider();
   const keys = throwAwayKeys();
-  const samples = programDirs.map(() => new Map<Operation, number[]>(OPERATIONS.map((op) => [op, []])));
+  const samples = programDirs.map(() => new Map<Operation, Sample[]>(OPERATIONS.map((op) => [op, []])));
   for (let i = 0; i < runs; i++) {
     for (const operation of OPERATIONS) {
       for (const [k, dir] of programDirs.entries()) {
@@ -169,16 +201,23 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(out, null, 2));
     return;
   }
-  console.log(`process start -> preview done / first SSH byte, ms (${runs} runs, interleaved)`);
+  console.log(
+    `ms from process start (${runs} runs, interleaved; median/min). wall: to the preview's end or the first SSH ` +
+      `byte; cpu: this process's CPU time until then; dial cpu: its CPU time when it opened the TCP connection`,
+  );
+  const figures = (xs: number[]) =>
+    xs.length === 0
+      ? "-".padStart(9)
+      : `${median(xs).toFixed(0).padStart(4)}/${Math.min(...xs)
+          .toFixed(0)
+          .padEnd(4)}`;
   for (const [k, dir] of programDirs.entries()) {
-    console.log(dir);
+    console.log(`${dir}\n            wall       cpu        dial cpu`);
     for (const operation of OPERATIONS) {
       const xs = samples[k]?.get(operation) ?? [];
-      const mark = operation === "preview" ? "done     " : "1st byte ";
+      const dial = xs.flatMap((x) => (x.connectCpu === undefined ? [] : [x.connectCpu]));
       console.log(
-        `  ${operation.padEnd(8)}${mark}median ${median(xs).toFixed(0).padStart(4)}  min ${Math.min(...xs)
-          .toFixed(0)
-          .padStart(4)}`,
+        `  ${operation.padEnd(8)}  ${figures(xs.map((x) => x.wall))}  ${figures(xs.map((x) => x.cpu))}  ${figures(dial)}`,
       );
     }
   }
