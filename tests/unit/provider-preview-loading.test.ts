@@ -43,7 +43,10 @@ describe("preview loading", () => {
   });
 
   it("the probe sees them once a host operation loads its parts (the check above can fail)", () => {
-    const loaded = hostLibrariesLoadedBy(`await l.create({}).catch(() => undefined);`);
+    // Valid inputs (invalid ones are refused before anything loads); nothing listens on port 1.
+    const loaded = hostLibrariesLoadedBy(`
+      const unreachable = { ...props, connection: { ...props.connection, host: "127.0.0.1", port: 1, dialErrorLimit: 1 } };
+      await l.create(unreachable).catch(() => undefined);`);
     expect(loaded).toEqual(["ssh2", "xen-api"]);
   });
 });

@@ -42,13 +42,7 @@ export function openHostSessions(
   log?: (line: string) => void,
   names: SettingNames = RESOURCE_SETTING_NAMES,
 ): { remote: Promise<RemoteHost>; xapi: Promise<XapiSession> } {
-  closeOnExit();
-  const remote = shared(
-    remotes,
-    connectionKey(spec),
-    () => RemoteHost.connect(spec, log, names),
-    (host) => host.isClosed,
-  );
+  const remote = dialHost(spec, log, names);
   const session = (async () => {
     // Direct HTTPS needs no SSH; through SSH, the session waits for the connection.
     const endpoint =
@@ -69,6 +63,24 @@ export function openHostSessions(
   remote.catch(() => undefined);
   session.catch(() => undefined);
   return { remote, xapi: session };
+}
+
+/**
+ * The host's shared SSH connection alone: a caller that dials first, before it loads the rest of
+ * its work, hands the connection to openHostSessions, which finds it here pending or open.
+ */
+export function dialHost(
+  spec: SshConnection,
+  log?: (line: string) => void,
+  names: SettingNames = RESOURCE_SETTING_NAMES,
+): Promise<RemoteHost> {
+  closeOnExit();
+  return shared(
+    remotes,
+    connectionKey(spec),
+    () => RemoteHost.connect(spec, log, names),
+    (host) => host.isClosed,
+  );
 }
 
 /** Closes every shared session and connection (XAPI logouts first, they ride on SSH). */
