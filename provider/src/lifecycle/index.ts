@@ -41,11 +41,14 @@ export function check(
   return Promise.resolve(failures.length === 0 ? { inputs } : { inputs, failures });
 }
 
-/** Starts the host's SSH connection; the operation's own connect shares it (adapters/host-pool.ts). */
+/**
+ * Starts the host's SSH connection; the operation's own connect shares it (adapters/host-pool.ts).
+ * Only the pool and the progress log load first, not the look (connect.ts and what it imports).
+ */
 async function dialFirst(inputs: PassthroughDiskInputs): Promise<void> {
   const [{ dialHost }, { progressLog }] = await Promise.all([
     import("../adapters/host-pool.js"),
-    connecting(),
+    import("./progress.js"),
   ]);
   connectLoaded = true;
   // A failed dial is not kept: the operation's own connect dials again and reports it.
