@@ -15,21 +15,25 @@ const props = {
 
 /**
  * Runs `steps` in a fresh node process on the lifecycle module; returns the host libraries it
- * loaded. xen-api is ESM (outside require.cache), imported only by adapters/xapi.js: that stands for it.
+ * had loaded when it exited (so imports still under way when the steps ended count too).
+ * xen-api is ESM (outside require.cache), imported only by adapters/xapi.js: that stands for it.
  */
 function hostLibrariesLoadedBy(steps: string): string[] {
   const script = `
     const l = require(${JSON.stringify(LIFECYCLE)});
     const props = ${JSON.stringify(props)};
-    (async () => {
-      ${steps}
+    process.on("exit", () => {
       const loaded = Object.keys(require.cache)
         .map((k) => /node_modules\\/(ssh2)\\/|adapters\\/(xapi)\\.js$/.exec(k))
         .map((m) => m && (m[1] ?? "xen-api"))
         .filter(Boolean);
-      process.stdout.write(JSON.stringify([...new Set(loaded)].sort()));
+      require("node:fs").writeSync(1, "\\n" + JSON.stringify([...new Set(loaded)].sort()));
+    });
+    (async () => {
+      ${steps}
     })();`;
-  return JSON.parse(execFileSync(process.execPath, ["-e", script], { encoding: "utf8" })) as string[];
+  const output = execFileSync(process.execPath, ["-e", script], { encoding: "utf8" });
+  return JSON.parse(output.slice(output.lastIndexOf("\n") + 1)) as string[];
 }
 
 describe("preview loading", () => {
@@ -43,7 +47,10 @@ describe("preview loading", () => {
   });
 
   it("the probe sees them once a host operation loads its parts (the check above can fail)", () => {
-    const loaded = hostLibrariesLoadedBy(`await l.create({}).catch(() => undefined);`);
+    // Valid inputs (invalid ones are refused before anything loads); nothing listens on port 1.
+    const loaded = hostLibrariesLoadedBy(`
+      const unreachable = { ...props, connection: { ...props.connection, host: "127.0.0.1", port: 1, dialErrorLimit: 1 } };
+      await l.create(unreachable).catch(() => undefined);`);
     expect(loaded).toEqual(["ssh2", "xen-api"]);
   });
 });

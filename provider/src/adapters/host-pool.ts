@@ -2,7 +2,19 @@ import { createHash } from "node:crypto";
 import type { SettingNames, SshConnection, XapiDirect } from "../core/inputs.js";
 import { DEFAULT_OPERATION_TIMEOUT_SECONDS, RESOURCE_SETTING_NAMES } from "../core/inputs.js";
 import { RemoteHost } from "./ssh.js";
-import { loadXapiClient, XapiSession } from "./xapi.js";
+import type * as XapiAdapter from "./xapi.js";
+import type { XapiSession } from "./xapi.js";
+
+let xapiAdapter: Promise<typeof XapiAdapter> | undefined;
+
+/**
+ * The XAPI adapter (xapi.ts, with node:tls and node:http), loaded once the first SSH dial has
+ * begun: nothing reaches XAPI before SSH is up, and its load runs while the host answers.
+ */
+function loadXapiAdapter(): Promise<typeof XapiAdapter> {
+  xapiAdapter ??= import("./xapi.js");
+  return xapiAdapter;
+}
 
 /**
  * One SSH connection and one XAPI session per host per process, shared by every resource.
@@ -42,13 +54,8 @@ export function openHostSessions(
   log?: (line: string) => void,
   names: SettingNames = RESOURCE_SETTING_NAMES,
 ): { remote: Promise<RemoteHost>; xapi: Promise<XapiSession> } {
-  closeOnExit();
-  const remote = shared(
-    remotes,
-    connectionKey(spec),
-    () => RemoteHost.connect(spec, log, names),
-    (host) => host.isClosed,
-  );
+  const remote = dialHost(spec, log, names);
+  const adapter = loadXapiAdapter();
   const session = (async () => {
     // Direct HTTPS needs no SSH; through SSH, the session waits for the connection.
     const endpoint =
@@ -57,18 +64,38 @@ export function openHostSessions(
     return shared(
       sessions,
       `${callTimeoutMs} ${xapi === undefined ? `ssh ${connectionKey(spec)}` : `https ${httpsKey(xapi)}`}`,
-      () => XapiSession.open(endpoint, { callTimeoutMs, names }),
+      async () => (await adapter).XapiSession.open(endpoint, { callTimeoutMs, names }),
       (existing) => existing.isClosed,
     );
   })();
   // The xen-api import is CPU on this thread: started during the dial, it would slow the key
   // exchange; started once SSH is up, it runs while dom0 works on the inventory.
-  const importing = xapi === undefined ? remote.then(() => loadXapiClient()) : loadXapiClient();
+  const client = () => adapter.then((loaded) => loaded.loadXapiClient());
+  const importing = xapi === undefined ? remote.then(client) : client();
   importing.catch(() => undefined); // a failure shows in XapiSession.open
+  adapter.catch(() => undefined); // and so does this one, in the session
   // Whoever awaits only one side must not leave the other's failure unhandled.
   remote.catch(() => undefined);
   session.catch(() => undefined);
   return { remote, xapi: session };
+}
+
+/**
+ * The host's shared SSH connection alone: a caller that dials first, before it loads the rest of
+ * its work, hands the connection to openHostSessions, which finds it here pending or open.
+ */
+export function dialHost(
+  spec: SshConnection,
+  log?: (line: string) => void,
+  names: SettingNames = RESOURCE_SETTING_NAMES,
+): Promise<RemoteHost> {
+  closeOnExit();
+  return shared(
+    remotes,
+    connectionKey(spec),
+    () => RemoteHost.connect(spec, log, names),
+    (host) => host.isClosed,
+  );
 }
 
 /** Closes every shared session and connection (XAPI logouts first, they ride on SSH). */

@@ -1,8 +1,8 @@
 import { connect as tcpConnect } from "node:net";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { Client } from "ssh2";
-import type { ConnectConfig, ServerHostKeyAlgorithm } from "ssh2";
+import type * as Ssh2 from "ssh2";
+import type { Client, ConnectConfig, ServerHostKeyAlgorithm } from "ssh2";
 import type { SettingNames, SshConnection, SshHop } from "../core/inputs.js";
 import { RESOURCE_SETTING_NAMES } from "../core/inputs.js";
 import { describeTarget } from "./ssh-target.js";
@@ -12,6 +12,18 @@ import { retry } from "./retry.js";
 import { messageOf, toError } from "../core/error-base.js";
 import { HostKeyError, SshConfigError, SshConnectionError } from "./errors.js";
 import type { RemoteStage } from "./errors.js";
+
+let ssh2Module: Promise<typeof Ssh2> | undefined;
+
+/**
+ * ssh2, loaded on the first dial once its TCP connection is on the way: the host's sshd takes
+ * about 100 ms to answer a new connection, time in which this process loads ssh2 (a similar
+ * amount of CPU) instead of before it dials.
+ */
+function loadSsh2(): Promise<typeof Ssh2> {
+  ssh2Module ??= import("ssh2");
+  return ssh2Module;
+}
 
 /** One authenticated SSH connection, possibly through a jump host. */
 export interface SshLink {
@@ -94,7 +106,7 @@ function dialHop(
   const pin = hostKeyPin(spec, hop === "proxy" ? names.proxyHostKey : names.hostKey);
   const timeoutMs = spec.perDialTimeout * 1000;
   return new Promise<SshLink>((resolve, reject) => {
-    const client = new Client();
+    let dialling: Client | undefined;
     let stage: RemoteStage = "TCP connect";
     let transport: Duplex | undefined;
     let rejectedKey: HostPublicKey | undefined;
@@ -103,7 +115,7 @@ function dialHop(
       if (settled) return;
       settled = true;
       clearTimeout(deadline);
-      client.destroy();
+      dialling?.destroy();
       transport?.destroy();
       const cause = toError(error);
       reject(rejectedKey === undefined ? cause : hostKeyError(spec, target, rejectedKey, names, hop));
@@ -122,13 +134,22 @@ function dialHop(
       timeoutMs,
     );
 
-    openTransport(spec, via).then((opened) => {
+    // The TCP connection is opened first (synchronously, in openTransport), ssh2 loads meanwhile.
+    const opening = openTransport(spec, via);
+    opening.then((opened) => {
       transport = opened;
+      // Until ssh2 takes the connection over, an error on it must not go unheard (it would
+      // crash the process); afterwards this listener finds the dial settled and does nothing.
+      opened.on("error", fail);
+    }, fail);
+    Promise.all([opening, loadSsh2()]).then(([opened, ssh2]) => {
       if (settled) {
         opened.destroy();
         return;
       }
       stage = "SSH handshake";
+      const client = new ssh2.Client();
+      dialling = client;
       const socket = via?.socket ?? (opened as Socket);
       client.once("handshake", () => {
         stage = "SSH authentication";

@@ -8,6 +8,8 @@ import type { Log, Remote } from "../dom0/remote.js";
 import type { XapiCaller } from "../xapi/caller.js";
 import { dom0BatchesOf, hostBatches, type HostBatches } from "./host-batches.js";
 
+export { progressLog } from "./progress.js";
+
 /** How the lifecycle reaches one host: dom0 over SSH, XAPI, and the work they share per host. */
 export interface HostAccess {
   readonly remote: Remote;
@@ -73,10 +75,4 @@ export async function look(
 ): Promise<HostLook> {
   const [inventory, snapshot] = await Promise.all([access.batches.inventory(), access.batches.snapshot()]);
   return viewOf(inventory, snapshot, inputs, previous);
-}
-
-/** Progress lines reach the user through the engine (console.log of the provider host). */
-export function progressLog(inputs: PassthroughDiskInputs): Log {
-  const [kind, value] = Object.entries(inputs.disk)[0] ?? ["disk", "?"];
-  return (line) => console.log(`[xen-passthrough ${kind}=${String(value)}] ${line}`);
 }

@@ -12,12 +12,15 @@
 import type { dynamic } from "@pulumi/pulumi";
 import { checkInputs, parseInputs } from "../core/check.js";
 import { PartialResourceError } from "../core/errors.js";
+import type { PassthroughDiskInputs } from "../core/inputs.js";
 import { MIGRATING_FROM } from "../core/owner.js";
 
 export { diff } from "./diff.js";
 
 // The parts that talk to the host (ssh2, xen-api and their dependencies) load on first use:
 // previews run only check and diff, and the process start-up is part of every operation's time.
+// Every host operation first waits for its SSH connection (the host's sshd takes about 100 ms to
+// answer): dialFirst starts it before the operation's other modules load, in that wait.
 const converging = () => import("./converge.js");
 const connecting = () => import("./connect.js");
 const outputs = () => import("./outputs.js");
@@ -40,19 +43,34 @@ export function check(
   return Promise.resolve(failures.length === 0 ? { inputs } : { inputs, failures });
 }
 
-export async function create(props: Record<string, unknown>): Promise<dynamic.CreateResult> {
-  const { converge } = await converging();
+/**
+ * Starts the host's SSH connection; the operation's own connect shares it (adapters/host-pool.ts).
+ * Only the pool and the progress log load first, not the look (connect.ts and what it imports).
+ */
+async function dialFirst(inputs: PassthroughDiskInputs): Promise<void> {
+  const [{ dialHost }, { progressLog }] = await Promise.all([
+    import("../adapters/host-pool.js"),
+    import("./progress.js"),
+  ]);
   connectLoaded = true;
-  const { id, state } = await keepingProvider(props, converge(parseInputs(props), { rollbackEarly: true }));
+  // A failed dial is not kept: the operation's own connect dials again and reports it.
+  dialHost(inputs.connection, progressLog(inputs)).catch(() => undefined);
+}
+
+export async function create(props: Record<string, unknown>): Promise<dynamic.CreateResult> {
+  const inputs = parseInputs(props);
+  await dialFirst(inputs);
+  const { converge } = await converging();
+  const { id, state } = await keepingProvider(props, converge(inputs, { rollbackEarly: true }));
   return { id, outs: state };
 }
 
 /** Refresh: reports what is on the host now; drift shows in `observed` and `drift`. */
 export async function read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
   const inputs = parseInputs(props);
+  await dialFirst(inputs);
   const [{ connectAndLook, progressLog }, { anythingOurs, kernelNameToRecord, stateFromView }] =
     await Promise.all([connecting(), outputs()]);
-  connectLoaded = true;
   // A migration cut short (converge.ts) stays recorded until an update finishes it.
   const migrating = props[MIGRATING_FROM];
   const previous = typeof migrating === "string" ? { owner: migrating } : undefined;
@@ -74,13 +92,11 @@ export async function update(
   olds: Record<string, unknown>,
   news: Record<string, unknown>,
 ): Promise<dynamic.UpdateResult> {
+  const inputs = parseInputs(news);
+  await dialFirst(inputs);
   const { converge, previousOwnerOf } = await converging();
-  connectLoaded = true;
   const previous = previousOwnerOf(olds);
-  const { state } = await keepingProvider(
-    news,
-    converge(parseInputs(news), { rollbackEarly: false, previous }),
-  );
+  const { state } = await keepingProvider(news, converge(inputs, { rollbackEarly: false, previous }));
   return { outs: state };
 }
 
@@ -99,11 +115,9 @@ async function keepingProvider<T>(props: Record<string, unknown>, work: Promise<
 
 async function remove(_id: string, props: Record<string, unknown>): Promise<void> {
   const migrating = props[MIGRATING_FROM];
+  const inputs = parseInputs(props);
+  await dialFirst(inputs);
   const { removePassthrough } = await removing();
-  connectLoaded = true;
-  await removePassthrough(
-    parseInputs(props),
-    typeof migrating === "string" ? { owner: migrating } : undefined,
-  );
+  await removePassthrough(inputs, typeof migrating === "string" ? { owner: migrating } : undefined);
 }
 export { remove as delete };

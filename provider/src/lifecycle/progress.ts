@@ -1,6 +1,7 @@
 // Long waits (udev linking a disk, an SR scan, a plug queued behind others on the VM) report
 // how long they have waited every few seconds, so a user watching `pulumi up` sees progress
 // instead of one line and then silence.
+import type { PassthroughDiskInputs } from "../core/inputs.js";
 import type { Log } from "../dom0/remote.js";
 
 /** How often a wait reports itself. */
@@ -32,4 +33,10 @@ export async function withProgress<T>(
   } finally {
     clearInterval(timer);
   }
+}
+
+/** Progress lines reach the user through the engine (console.log of the provider host). */
+export function progressLog(inputs: PassthroughDiskInputs): Log {
+  const [kind, value] = Object.entries(inputs.disk)[0] ?? ["disk", "?"];
+  return (line) => console.log(`[xen-passthrough ${kind}=${String(value)}] ${line}`);
 }
