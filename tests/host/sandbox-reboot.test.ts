@@ -9,6 +9,7 @@ import { UNRECOGNISED_BUS_LABEL } from "xen-sandbox";
 import { enableAutoPoweron, unusedLoopNames, linkRule, writeBootUnit, xapiOf } from "../support/host-reboot";
 import type { XapiCall } from "../support/host-reboot";
 import { useSandbox } from "../support/sandbox";
+import { connectSsh } from "../support/ssh-xapi";
 import { vbdRecord } from "../support/xapi-records";
 
 const RULE_PATH = "/etc/udev/rules.d/65-xp-reboot-test.rules";
@@ -303,5 +304,32 @@ describe("boot units and refused reboots", () => {
     expect(report.bootUnits[0]?.output).toMatch(/^trying\n.*nope/s);
     expect(report.bootUnits[2]?.output).toMatch(/xe: .*not found/);
     expect(report.autoStart).toEqual([{ vm: (await vmNamed(call, "media-server")).uuid, started: true }]);
+  });
+
+  test("a reboot ends an established SSH connection (a session running); a new dial is served", async () => {
+    const ssh = await connectSsh(sandbox().describe());
+    // The reset reaches the client as ECONNRESET before "close" (events.once would reject on it).
+    ssh.on("error", () => undefined);
+    const closed = new Promise<void>((resolve) => ssh.once("close", () => resolve()));
+    await new Promise<void>((resolve, reject) =>
+      ssh.exec("sleep 600", (error) => (error ? reject(error) : resolve())),
+    );
+    await sandbox().reboot();
+    await closed;
+
+    const again = await connectSsh(sandbox().describe());
+    try {
+      const answer = await new Promise<string>((resolve, reject) =>
+        again.exec("echo back", (error, channel) => {
+          if (error) return reject(error);
+          let out = "";
+          channel.on("data", (chunk: Buffer) => (out += chunk.toString()));
+          channel.on("close", () => resolve(out.trim()));
+        }),
+      );
+      expect(answer).toBe("back");
+    } finally {
+      again.end();
+    }
   });
 });
