@@ -216,6 +216,7 @@ export async function startXapiSimulator(options: XapiSimulatorOptions = {}): Pr
     credentials,
     masterAddress: options.masterAddress,
     down: new Set(),
+    emergency: new Set(),
   };
   // As at host boot: each removable SR starts with one VDI per device already present.
   for (const host of hosts)
