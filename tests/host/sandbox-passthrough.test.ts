@@ -207,6 +207,11 @@ describe("a passthrough rule written over real SSH", () => {
   test("hot-unplug removes the link and forgets the VDI; re-plug introduces a fresh one", async () => {
     const disk = sandbox().disks[0]!;
     const name = disk.kernelName;
+    const marker = "/run/xp-test-add-";
+    const rule = `ACTION=="add", SUBSYSTEM=="block", ENV{ID_SERIAL_SHORT}=="${disk.serial}", RUN+="/bin/touch ${marker}%k"`;
+    await sandbox().exec(
+      `echo '${rule}' > /etc/udev/rules.d/66-xp-test-adds.rules && udevadm control --reload`,
+    );
     await sandbox().unplugDisk(disk.serial);
     expect(disk.kernelName).toBe("");
     expect(await vdisAt(`/dev/xapi/block/${name}`, 0)).toEqual([]);
@@ -215,5 +220,7 @@ describe("a passthrough rule written over real SSH", () => {
 
     const back = await sandbox().replugDisk(disk.serial);
     expect(await vdisAt(`/dev/xapi/block/${back}`, 1)).toHaveLength(1);
+    // A disk plugged in is announced with an "add" event, as a real new disk is.
+    expect((await sshExec(`test -e ${marker}${back}`)).code).toBe(0);
   });
 });
