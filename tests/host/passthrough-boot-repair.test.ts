@@ -6,6 +6,7 @@
 // swaps the two disks' kernel names, one where xe fails during the repair; then the last destroy
 // removes it.
 // No provider call happens between a reboot and the checks of where each VM's disk is.
+import { DEFAULT_GC_INTERVAL_MS } from "xen-sandbox";
 import type { RebootReport, Sandbox, SandboxDisk } from "xen-sandbox";
 import { useEngine, type Stored } from "../support/engine";
 import { enableAutoPoweron, unusedLoopNames, writeBootUnit, xapiOf } from "../support/host-reboot";
@@ -58,7 +59,7 @@ function repairRun(report: RebootReport) {
 }
 
 describe("sm 2.30.8 (XCP-ng 8.2): the boot repair keeps each VM on its own disk", () => {
-  const sandbox = useSandbox({ disks: 2, gcIntervalMs: 0, smVersion: "2.30.8" });
+  const sandbox = useSandbox({ disks: 2, smVersion: "2.30.8" });
   const control = () => sandbox().simulator.control;
   let passthroughs: Passthrough[] = [];
   const expected = () => passthroughs.map((p): [string, string] => [p.vm, p.disk.serial]).sort();
@@ -154,7 +155,8 @@ describe("sm 2.30.8 (XCP-ng 8.2): the boot repair keeps each VM on its own disk"
   }
 
   test("a rename where XAPI's GC runs after the repair: the repair replaces the VBD left on the forgotten VDI", async () => {
-    // gcIntervalMs is 0: no GC pass between the boot scan and the repair.
+    // XAPI's GC period (30 s) starts again at XAPI's start: its next pass comes after the repair,
+    // which runs seconds later.
     const { report, newName } = await rebootRenamingOne();
     expect(repairRun(report)?.output).toMatch(/destroyed VBD .*: its VDI no longer holds its disk/);
     // The GC's pass now finds nothing of ours to destroy: the repaired VBDs name live VDIs.
@@ -185,7 +187,7 @@ describe("sm 2.30.8 (XCP-ng 8.2): the boot repair keeps each VM on its own disk"
       expect(repairRun(report)?.output).toMatch(/no VBD of .* is left .*: re-created from its record/);
       expect(repairRun(report)?.output).not.toMatch(/destroyed VBD/);
     } finally {
-      control().gc.setIntervalMs(0);
+      control().gc.setIntervalMs(DEFAULT_GC_INTERVAL_MS);
       await sandbox().exec(
         "rm -f /etc/systemd/system/00-xp-gc-window.service /etc/systemd/system/multi-user.target.wants/00-xp-gc-window.service",
       );
@@ -271,7 +273,7 @@ describe("sm 2.30.8 (XCP-ng 8.2): the boot repair keeps each VM on its own disk"
 });
 
 describe("sm 3.2.3 (XCP-ng 8.3): stable names need no boot repair", () => {
-  const sandbox = useSandbox({ disks: 1, gcIntervalMs: 0 });
+  const sandbox = useSandbox({ disks: 1 });
 
   test("a passthrough installs no unit, no script, no record", async () => {
     const [disk] = sandbox().disks.filter((d) => !d.inUse) as [SandboxDisk];

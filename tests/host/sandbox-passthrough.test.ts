@@ -9,12 +9,15 @@ import type { AddressInfo, Server } from "node:net";
 import { Client } from "ssh2";
 import type { Xapi } from "xen-api";
 
+import { DEFAULT_GC_INTERVAL_MS } from "xen-sandbox";
+
 import { useSandbox } from "../support/sandbox";
 import { vbdRecord } from "../support/xapi-records";
 import { connectSsh, forwardXapi } from "../support/ssh-xapi";
 
-// The database GC runs only when a test triggers it, so that tests can stand inside its window.
-const sandbox = useSandbox({ disks: 2, gcIntervalMs: 0 });
+// XAPI's GC period (30 s, the simulator's default); the test that stands inside the GC's window
+// stops the timer for its duration and runs the pass itself.
+const sandbox = useSandbox({ disks: 2 });
 const TEST_TAG = { other_config: { "xen-passthrough-test": "1" } };
 const RULE_PATH = "/etc/udev/rules.d/65-xen-passthrough-test.rules";
 
@@ -162,6 +165,17 @@ describe("a passthrough rule written over real SSH", () => {
   });
 
   test("a disk back under another kernel name after a reboot yields a new VDI; the GC takes the old VBD", async () => {
+    const gc = sandbox().simulator.control.gc;
+    gc.setIntervalMs(0);
+    try {
+      await renameAndCollect();
+    } finally {
+      gc.setIntervalMs(DEFAULT_GC_INTERVAL_MS);
+    }
+  });
+
+  /** The disk comes back under another name; the old VBD keeps its dead VDI until the GC pass. */
+  async function renameAndCollect(): Promise<void> {
     const disk = sandbox().disks[0]!;
     const before = disk.kernelName;
     const after = await sandbox().rebootDisk(disk.serial);
@@ -188,11 +202,16 @@ describe("a passthrough rule written over real SSH", () => {
     });
     expect(sandbox().simulator.control.gc.run().destroyedVbds).toEqual([vbd]);
     await expect(xapi.call("VBD.get_record", vbd)).rejects.toMatchObject({ code: "HANDLE_INVALID" });
-  });
+  }
 
   test("hot-unplug removes the link and forgets the VDI; re-plug introduces a fresh one", async () => {
     const disk = sandbox().disks[0]!;
     const name = disk.kernelName;
+    const marker = "/run/xp-test-add-";
+    const rule = `ACTION=="add", SUBSYSTEM=="block", ENV{ID_SERIAL_SHORT}=="${disk.serial}", RUN+="/bin/touch ${marker}%k"`;
+    await sandbox().exec(
+      `echo '${rule}' > /etc/udev/rules.d/66-xp-test-adds.rules && udevadm control --reload`,
+    );
     await sandbox().unplugDisk(disk.serial);
     expect(disk.kernelName).toBe("");
     expect(await vdisAt(`/dev/xapi/block/${name}`, 0)).toEqual([]);
@@ -201,5 +220,7 @@ describe("a passthrough rule written over real SSH", () => {
 
     const back = await sandbox().replugDisk(disk.serial);
     expect(await vdisAt(`/dev/xapi/block/${back}`, 1)).toHaveLength(1);
+    // A disk plugged in is announced with an "add" event, as a real new disk is.
+    expect((await sshExec(`test -e ${marker}${back}`)).code).toBe(0);
   });
 });

@@ -9,6 +9,7 @@ import { UNRECOGNISED_BUS_LABEL } from "xen-sandbox";
 import { enableAutoPoweron, unusedLoopNames, linkRule, writeBootUnit, xapiOf } from "../support/host-reboot";
 import type { XapiCall } from "../support/host-reboot";
 import { useSandbox } from "../support/sandbox";
+import { connectSsh } from "../support/ssh-xapi";
 import { vbdRecord } from "../support/xapi-records";
 
 const RULE_PATH = "/etc/udev/rules.d/65-xp-reboot-test.rules";
@@ -75,7 +76,7 @@ echo "links: $(ls /dev/xapi/block | tr '\\n' ' ')"
 echo "pbd attached: $(xe pbd-list params=currently-attached --minimal)"`;
 
 describe("sm 3.2.3 (XCP-ng 8.3): a reboot that renames a kernel-named disk", () => {
-  const sandbox = useSandbox({ disks: 2, gcIntervalMs: 0 });
+  const sandbox = useSandbox({ disks: 2 });
   let call: XapiCall;
   let report: RebootReport;
   let oldName = "";
@@ -140,6 +141,8 @@ describe("sm 3.2.3 (XCP-ng 8.3): a reboot that renames a kernel-named disk", () 
     ]);
   });
 
+  // XAPI's GC period (30 s, the simulator's default) starts again at XAPI's start: the auto-start,
+  // seconds later, comes before its next pass.
   test("auto-start: media-server boots; archive fails, its VBD names a forgotten VDI (no GC pass yet)", async () => {
     const media = await vmNamed(call, "media-server");
     const archive = await vmNamed(call, "archive");
@@ -154,7 +157,7 @@ describe("sm 3.2.3 (XCP-ng 8.3): a reboot that renames a kernel-named disk", () 
 });
 
 describe("sm 3.2.3: two kernel-named disks swap names", () => {
-  const sandbox = useSandbox({ disks: 2, gcIntervalMs: 0 });
+  const sandbox = useSandbox({ disks: 2 });
   let call: XapiCall;
   let report: RebootReport;
 
@@ -217,7 +220,7 @@ for (const [smVersion, product] of [
   ["2.30.8", "8.2.1"],
 ] as const) {
   describe(`sm ${smVersion}: a stable-named link across a rename`, () => {
-    const sandbox = useSandbox({ disks: 1, gcIntervalMs: 0, smVersion });
+    const sandbox = useSandbox({ disks: 1, smVersion });
     let call: XapiCall;
 
     beforeAll(async () => {
@@ -260,7 +263,7 @@ for (const [smVersion, product] of [
 }
 
 describe("boot units and refused reboots", () => {
-  const sandbox = useSandbox({ disks: 1, gcIntervalMs: 0 });
+  const sandbox = useSandbox({ disks: 1 });
 
   test("a reboot with bad kernel names is refused before anything changes", async () => {
     const before = sandbox().describe();
@@ -303,5 +306,32 @@ describe("boot units and refused reboots", () => {
     expect(report.bootUnits[0]?.output).toMatch(/^trying\n.*nope/s);
     expect(report.bootUnits[2]?.output).toMatch(/xe: .*not found/);
     expect(report.autoStart).toEqual([{ vm: (await vmNamed(call, "media-server")).uuid, started: true }]);
+  });
+
+  test("a reboot ends an established SSH connection (a session running); a new dial is served", async () => {
+    const ssh = await connectSsh(sandbox().describe());
+    // The reset reaches the client as ECONNRESET before "close" (events.once would reject on it).
+    ssh.on("error", () => undefined);
+    const closed = new Promise<void>((resolve) => ssh.once("close", () => resolve()));
+    await new Promise<void>((resolve, reject) =>
+      ssh.exec("sleep 600", (error) => (error ? reject(error) : resolve())),
+    );
+    await sandbox().reboot();
+    await closed;
+
+    const again = await connectSsh(sandbox().describe());
+    try {
+      const answer = await new Promise<string>((resolve, reject) =>
+        again.exec("echo back", (error, channel) => {
+          if (error) return reject(error);
+          let out = "";
+          channel.on("data", (chunk: Buffer) => (out += chunk.toString()));
+          channel.on("close", () => resolve(out.trim()));
+        }),
+      );
+      expect(answer).toBe("back");
+    } finally {
+      again.end();
+    }
   });
 });

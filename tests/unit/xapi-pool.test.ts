@@ -5,7 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InMemoryDeviceDirectory } from "xen-sandbox";
-import { jsonFailure, jsonResult, useXapiSimulator, vbdRecord } from "./xapi-fixture";
+import { connectClient, jsonFailure, jsonResult, useXapiSimulator, vbdRecord } from "./xapi-fixture";
 import type { Target } from "./xapi-fixture";
 
 const memberDisks = new InMemoryDeviceDirectory();
@@ -107,6 +107,23 @@ test("a remote login on a member answers HOST_IS_SLAVE with the master's address
     await jsonFailure(tlsOf(member.url), "session.login_with_password", ["root", "s3cret", "1.0", "t"]),
   ).toEqual(["HOST_IS_SLAVE", "127.0.0.1"]);
   expect(await masterSession()).toMatch(/^OpaqueRef:/);
+});
+
+test("the npm xen-api client given a member's URL follows HOST_IS_SLAVE to the master", async () => {
+  const member = hostNamed("member-1");
+  // Each host has a loopback address of its own, all on one port, as real hosts share 443.
+  expect(new URL(member.url).port).toBe(new URL(sim().url).port);
+  expect(new URL(member.url).hostname).not.toBe(new URL(sim().url).hostname);
+  const xapi = await connectClient(sim(), "json-rpc", { url: member.url, watchEvents: false });
+  try {
+    const session = xapi.sessionId as string;
+    // The session was made where the client logged in (session.* calls are closed to the client).
+    expect(await jsonResult({ sim: sim() }, "session.get_this_host", [session, session])).toBe(
+      hostNamed("master").ref,
+    );
+  } finally {
+    await xapi.disconnect();
+  }
 });
 
 test("seeded guests are resident on their host; VM.affinity is settable", async () => {

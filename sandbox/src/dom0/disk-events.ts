@@ -64,8 +64,19 @@ export class DiskEvents {
     const { disk, image } = this.find(serial);
     if (disk.kernelName !== "") return disk.kernelName;
     disk.kernelName = await this.attach(image, kernelName);
-    await this.udevd.settle();
+    await this.announcePlug(disk.kernelName);
     return disk.kernelName;
+  }
+
+  /**
+   * A disk plugged in is a new block device, so the kernel announces it with an `add` uevent
+   * (Linux `device_add` sends KOBJ_ADD); attaching a loop device only sends `change` (`loop_set_fd`:
+   * the loop device exists already). So the `add` a real disk gets is replayed here, and udev
+   * handles both (rules matching `change` run once more: a difference from a real disk).
+   */
+  private async announcePlug(kernelName: string): Promise<void> {
+    await this.udevd.trigger("add", kernelName);
+    await this.udevd.settle();
   }
 
   async reboot(serial: string): Promise<string> {
@@ -75,7 +86,7 @@ export class DiskEvents {
     const name = await attachLoopAvoiding(image.imagePath, new Set([previous]));
     this.attached.add(name);
     disk.kernelName = name;
-    await this.udevd.settle();
+    await this.announcePlug(name);
     return name;
   }
 

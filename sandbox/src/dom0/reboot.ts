@@ -27,6 +27,8 @@ export interface Dom0Parts {
   events: DiskEvents;
   disks: SandboxDisk[];
   udevd: { current: Udevd };
+  /** The pid of sshd's listening process (the one process of dom0 a reboot leaves running). */
+  sshdPid: number;
 }
 
 async function plan(parts: Dom0Parts, options: RebootOptions): Promise<BootName[]> {
@@ -89,7 +91,14 @@ async function waitForUdevDatabase(namespace: Namespace, kernelNames: readonly s
 
 /**
  * The dom0 side of a host reboot, for the simulator's rebootHost (see xapi/host-reboot.ts):
- * - power off: udevd stops, dom0's own disk is unmounted, every disk detaches;
+ * - power off: udevd stops, then every other process of dom0 dies, the per-connection sshd
+ *   processes among them: each established SSH connection (and its sessions and forwarded
+ *   channels) ends, as at a real host's shutdown, where systemd stops the session scopes and
+ *   then kills every process left (systemd 219 `src/core/shutdown.c`, `broadcast_signal`: SIGTERM
+ *   then SIGKILL). Choice: sshd's listening process stays, so
+ *   a client can dial again at once; a real host refuses connections until sshd is back early
+ *   in its boot (sshd.service needs only network.target), which is still before XAPI is up;
+ * - dom0's own disk is unmounted, every disk detaches;
  * - a fresh /dev and /run: the private /dev directories (/dev/xapi/block among them) and udev's
  *   database are emptied;
  * - power on: disks attach (asked-for kernel names first) while no udevd runs, dom0's disk is
@@ -109,6 +118,7 @@ export function dom0BootHooks(parts: Dom0Parts): Dom0BootHooks {
       const names = await plan(parts, options);
       await rm(namespace.outside(XAPI_INIT_COMPLETE_COOKIE), { force: true });
       await parts.udevd.current.process.stop();
+      await namespace.killStragglers([parts.sshdPid]);
       const inUse = parts.disks.find((disk) => disk.inUse && disk.kernelName !== "");
       if (await inUseDiskMounted(parts)) await namespace.run("umount", [IN_USE_MOUNTPOINT]);
       // Emptied before the disks detach (nothing runs to notice the order): the loop devices

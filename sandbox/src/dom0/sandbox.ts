@@ -311,7 +311,10 @@ export async function finishDom0(
     controlUrl: simulator.controlUrl,
   });
 
-  simulator.attachDom0(hostUuid, dom0BootHooks({ namespace, teardown, events, disks, udevd }));
+  simulator.attachDom0(
+    hostUuid,
+    dom0BootHooks({ namespace, teardown, events, disks, udevd, sshdPid: sshd.process.pid }),
+  );
 
   let stopping: Promise<void> | undefined;
   return {

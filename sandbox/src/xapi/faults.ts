@@ -28,6 +28,7 @@ export const Faults = {
   authenticationFailed: (user: string) =>
     fail("SESSION_AUTHENTICATION_FAILED", user, "Authentication failure"),
   hostIsSlave: (master: string) => fail("HOST_IS_SLAVE", master),
+  hostStillBooting: () => fail("HOST_STILL_BOOTING"),
   fieldTypeError: (field: string) => fail("FIELD_TYPE_ERROR", field),
   mapDuplicateKey: (cls: string, field: string, ref: string, key: string) =>
     fail("MAP_DUPLICATE_KEY", cls, field, ref, key),

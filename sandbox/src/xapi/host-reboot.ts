@@ -84,6 +84,18 @@ async function plugAtStart(world: World, host: string): Promise<void> {
 }
 
 /**
+ * The master is back: each member in emergency mode restarts its XAPI, which now reaches the
+ * master and runs its storage init. Choice: at once; a real member waits for its restart timer,
+ * 60 s plus up to 120 s (xapi_globs.ml emergency_reboot_delay_base and _extra).
+ */
+async function leaveEmergencyModes(world: World): Promise<void> {
+  for (const member of [...world.emergency]) {
+    world.emergency.delete(member);
+    await plugAtStart(world, member);
+  }
+}
+
+/**
  * Reboots pool host `host`, in a real host's order (docs/host.md "Host reboots and symlink names"):
  * 1. the VMs resident on it halt (their domains die with the host; xapi's resync at start shows
  *    them Halted: done first here, our choice) and its XAPI stops answering;
@@ -116,10 +128,9 @@ export async function rebootHost(
   for (const vm of residents) haltVm(db, vm);
   const haltedVms = residents.map((vm) => db.str(vm, "uuid"));
   world.down.add(host);
-  // Open connections (event.from long polls among them) are reset; while the master is down,
-  // members answer nothing either (see the dispatcher), so theirs go too.
-  for (const each of isMaster ? world.hosts.map((poolHost) => poolHost.ref) : [host])
-    deps.dropConnections(each);
+  // The host's open connections (event.from long polls among them) are reset. A member's XAPI
+  // keeps running while its master reboots: its calls wait for the master (see the dispatcher).
+  deps.dropConnections(host);
   if (isMaster) deps.gc.pause();
   // Choice: the PBDs show unplugged while the host is down (only other hosts' clients can look).
   for (const pbd of hostPbds(world, host)) db.update(pbd, { currently_attached: false });
@@ -133,14 +144,21 @@ export async function rebootHost(
     // starts with no session, every session ref held before answers SESSION_INVALID.
     if (isMaster) for (const session of db.refs("session")) db.destroy(session);
     initialGc = isMaster ? deps.gc.startWithInitialPass() : undefined;
+    // A member that cannot reach its master at start runs in emergency mode and skips its
+    // storage init (xen-api ocaml/xapi/xapi.ml server_run_in_emergency_mode).
+    const emergency = !isMaster && world.down.has(world.host);
     try {
-      await plugAtStart(world, host);
-      // xapi.ml start-up: the "PUSB scanning" thread scans once, so a stick unplugged or moved
-      // while the host was down loses its PUSB (and the VUSB on it) before any VM starts.
-      scanHostUsb(db, host, poolHost(world, host).usbDevices);
+      if (emergency) world.emergency.add(host);
+      else {
+        await plugAtStart(world, host);
+        // xapi.ml start-up: the "PUSB scanning" thread scans once, so a stick unplugged or moved
+        // while the host was down loses its PUSB (and the VUSB on it) before any VM starts.
+        scanHostUsb(db, host, poolHost(world, host).usbDevices);
+      }
     } finally {
       world.down.delete(host);
     }
+    if (isMaster) await leaveEmergencyModes(world);
   }
 
   const bootUnits = hooks === undefined ? [] : await hooks.afterInitComplete();

@@ -4,10 +4,12 @@ import { lstatSync, unlinkSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import type { Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
+import { isIP } from "node:net";
 import type { AddressInfo } from "node:net";
 import { ALL_SCHEMAS, buildMethodTable } from "./classes/all";
 import { reconcileUdevSr } from "./classes/sr";
 import { readUdevDirectory } from "./classes/udev-vdi";
+import { hostListenAddress, listenPool } from "./pool-listen";
 import { createControl } from "./control/control";
 import type { SimulatorControl } from "./control/control";
 import { controlRequestHandler } from "./control/control-http";
@@ -217,6 +219,7 @@ export async function startXapiSimulator(options: XapiSimulatorOptions = {}): Pr
     credentials,
     masterAddress: options.masterAddress,
     down: new Set(),
+    emergency: new Set(),
   };
   await startSeededGuests(world, seeded);
   // As at host boot: each removable SR starts with one VDI per device already present.
@@ -251,8 +254,12 @@ export async function startXapiSimulator(options: XapiSimulatorOptions = {}): Pr
   };
   const control = createControl(world, faults, trace, profileSlot, gc, reboots);
 
-  const certificate = await generateServerCertificate(hostInfo.nameLabel);
   const listenHost = options.host ?? "127.0.0.1";
+  const addresses = new Set(["127.0.0.1", ...hosts.map((_, index) => hostListenAddress(listenHost, index))]);
+  const certificate = await generateServerCertificate(
+    hostInfo.nameLabel,
+    [...addresses].filter((address) => isIP(address) !== 0),
+  );
   // One HTTPS listener per host (the master's on options.port); they share the certificate.
   const tlsServers = hosts.map((host) =>
     createHttpsServer({ key: certificate.privateKeyPem, cert: certificate.certificatePem }, (req, res) => {
@@ -264,16 +271,14 @@ export async function startXapiSimulator(options: XapiSimulatorOptions = {}): Pr
   const servers: Server[] = [...tlsServers, controlServer];
   hosts.forEach((host, index) => listenersOf.set(host.ref, [tlsServers[index] as Server]));
   const unixPaths: string[] = [];
-  await Promise.all(
-    tlsServers.map((server, index) =>
-      listen(server, { port: index === 0 ? (options.port ?? 0) : 0, host: listenHost }),
-    ),
-  );
+  await listenPool(tlsServers, listenHost, options.port ?? 0);
   await listen(controlServer, { port: 0, host: "127.0.0.1" });
-  const urlHost = listenHost.includes(":") ? `[${listenHost}]` : listenHost;
-  const urlOf = (server: Server) => `https://${urlHost}:${(server.address() as AddressInfo).port}`;
+  const urlOf = (server: Server) => {
+    const { address, port } = server.address() as AddressInfo;
+    return `https://${address.includes(":") ? `[${address}]` : address}:${port}`;
+  };
   // host.address is what HOST_IS_SLAVE names: the master's listen address (an IP, as upstream).
-  for (const host of hosts) db.update(host.ref, { address: listenHost });
+  hosts.forEach((host, index) => db.update(host.ref, { address: hostListenAddress(listenHost, index) }));
 
   return {
     url: urlOf(tlsServer),

@@ -34,6 +34,11 @@ export interface World {
   masterAddress: string | undefined;
   /** Hosts whose XAPI is not running (rebooting): calls to them get no answer. */
   down: Set<string>;
+  /**
+   * Members whose XAPI started while the master was down: they run in emergency mode (see the
+   * dispatcher) until the master is back.
+   */
+  emergency: Set<string>;
 }
 
 /** The pool host `ref` (the master when `ref` names no host of the pool). */

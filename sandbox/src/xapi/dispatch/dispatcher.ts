@@ -29,6 +29,8 @@ export interface DispatcherDeps {
 }
 
 const ASYNC_PREFIX = "Async.";
+/** How often a member's call waiting for its rebooting master looks again. */
+const MASTER_RECONNECT_POLL_MS = 50;
 
 /** What the trace learns about a call while it is dispatched. */
 interface CallFacts {
@@ -95,9 +97,19 @@ export class Dispatcher {
     facts: CallFacts,
     localHost: string,
   ): Promise<DispatchResult> {
-    // A rebooting host's XAPI is not running; a member serves nothing while its master is down.
-    const { down, host: master } = this.deps.world;
-    if (down.has(localHost) || down.has(master)) return { kind: "drop" };
+    // A rebooting host's XAPI is not running.
+    const { down, emergency, host: master } = this.deps.world;
+    if (down.has(localHost)) return { kind: "drop" };
+    // A member whose XAPI started without reaching its master runs in emergency mode: every call
+    // but the emergency ones (none of which is modelled) answers the stashed error, whose initial
+    // value is HOST_STILL_BOOTING (xen-api ocaml/xapi/api_server.ml callback1,
+    // xapi_globs.ml emergency_mode_error, xapi.ml server_run_in_emergency_mode).
+    if (emergency.has(localHost)) return toResult(Faults.hostStillBooting());
+    // A running member reaches the database through its master connection, which keeps
+    // reconnecting while the master is down, without end by default (xen-api
+    // ocaml/database/master_connection.ml; db_globs.ml master_connection_retry_timeout = -1,
+    // "-ve means don't timeout"): the call waits, then goes on once the master is back.
+    while (localHost !== master && down.has(master)) await sleep(MASTER_RECONNECT_POLL_MS, this.deps.signal);
     const resolved = this.resolve(method, params, facts);
     if ("kind" in resolved) return resolved;
     const { spec, args, isAsync } = resolved;

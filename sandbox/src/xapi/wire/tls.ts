@@ -8,8 +8,14 @@ export interface ServerCertificate {
   fingerprint256: string;
 }
 
-/** A fresh self-signed certificate valid for 127.0.0.1 and localhost (what clients here connect to). */
-export async function generateServerCertificate(commonName: string): Promise<ServerCertificate> {
+/**
+ * A fresh self-signed certificate valid for localhost and `ips` (default 127.0.0.1): what clients
+ * here connect to (a pool's hosts each have a loopback address and share the certificate).
+ */
+export async function generateServerCertificate(
+  commonName: string,
+  ips: readonly string[] = ["127.0.0.1"],
+): Promise<ServerCertificate> {
   const pems = await generate([{ name: "commonName", value: commonName }], {
     keyType: "ec",
     curve: "P-256",
@@ -20,10 +26,7 @@ export async function generateServerCertificate(commonName: string): Promise<Ser
       { name: "extKeyUsage", serverAuth: true },
       {
         name: "subjectAltName",
-        altNames: [
-          { type: 2, value: "localhost" },
-          { type: 7, ip: "127.0.0.1" },
-        ],
+        altNames: [{ type: 2, value: "localhost" }, ...ips.map((ip) => ({ type: 7 as const, ip }))],
       },
     ],
   });
