@@ -28,10 +28,14 @@ export const XAPI_RETRY_RULES: readonly XapiRetryRule[] = [
     why: "another operation (an SR scan, a plug) holds the object for a moment",
   },
   {
+    // A pool member that started while its master was down answers this for every call until
+    // its XAPI restarts, 60 s plus up to 120 s later (xen-api xapi.ml
+    // server_run_in_emergency_mode, xapi_globs.ml emergency_reboot_delay_base / _extra): 65
+    // attempts 3 s apart outlast that; operationTimeout still bounds the whole operation.
     code: "HOST_STILL_BOOTING",
-    attempts: 10,
+    attempts: 65,
     delayMs: 3_000,
-    why: "XAPI is up but the host is still starting",
+    why: "XAPI is up but the host is still starting (or waits for its pool master)",
   },
 ];
 
