@@ -1,5 +1,6 @@
 // The public resource: PassthroughDisk, its arguments and its outputs.
 import * as pulumi from "@pulumi/pulumi";
+import { resourceProps, type OutputsOf } from "./resource-props.js";
 import type {
   DEFAULTS,
   DiskIdentity,
@@ -80,13 +81,14 @@ export interface PassthroughDiskArgs extends OwnArgs {
  */
 type OwnArgs = ArgsOf<Given<Omit<PassthroughDiskInputs, "connection" | "xapi" | "owner">, typeof DEFAULTS>>;
 
-/** `pulumi.Output<>` of every output (arrays as users had them: mutable). */
-type OutputsOf<T> = {
-  readonly [K in keyof T]-?: pulumi.Output<T[K] extends readonly (infer E)[] ? E[] : T[K]>;
-};
-
-/** Inputs that hold credentials: secret in the state and in outputs. */
-const SECRET_PROPERTIES = ["connection", "xapi"];
+/** What every resource type of this package has: the host it reaches and the VM it serves. */
+export abstract class HostDeviceResource extends pulumi.dynamic.Resource {
+  /** The SSH connection, as checked (defaults applied). Secret. */
+  declare public readonly connection: pulumi.Output<ConnectionArgs>;
+  /** Direct XAPI settings, when given. Secret. */
+  declare public readonly xapi: pulumi.Output<XapiArgs | undefined>;
+  declare public readonly vm: pulumi.Output<VmIdentity>;
+}
 
 // The outputs are mapped from the one description of them (core/state.ts): this interface merges
 // into the class below, so each output's type and documentation come from there.
@@ -112,13 +114,8 @@ export interface PassthroughDisk extends OutputsOf<PassthroughDiskOutputs> {}
  * export const device = disk.device;
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
-export class PassthroughDisk extends pulumi.dynamic.Resource {
-  /** The SSH connection, as checked (defaults applied). Secret. */
-  declare public readonly connection: pulumi.Output<ConnectionArgs>;
-  /** Direct XAPI settings, when given. Secret. */
-  declare public readonly xapi: pulumi.Output<XapiArgs | undefined>;
+export class PassthroughDisk extends HostDeviceResource {
   declare public readonly disk: pulumi.Output<DiskIdentity>;
-  declare public readonly vm: pulumi.Output<VmIdentity>;
   declare public readonly mode: pulumi.Output<VbdMode>;
   declare public readonly userdevice: pulumi.Output<string>;
   declare public readonly bootable: pulumi.Output<boolean>;
@@ -135,17 +132,7 @@ export class PassthroughDisk extends pulumi.dynamic.Resource {
    * new PassthroughDisk("backup", { connection, disk: { wwn: "0x5000c500a1b2c3d4" }, vm: { uuid: vmId }, mode: "RO" });
    */
   constructor(name: string, args: PassthroughDiskArgs, opts?: pulumi.CustomResourceOptions) {
-    const props: Record<string, unknown> = {
-      ...args,
-      connection: pulumi.secret(args.connection),
-      xapi: args.xapi === undefined ? undefined : pulumi.secret(args.xapi),
-      // Hidden input: who owns the disk's pieces on the host (dynamic providers never see the
-      // URN). A rename or alias changes it, and the update takes the pieces over.
-      owner: `${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
-      // Outputs: listed (as undefined, never sent as inputs) so the engine fills them in.
-      ...Object.fromEntries(OUTPUT_KEYS.map((key) => [key, undefined])),
-    };
-    const secretOutputs = pulumi.mergeOptions(opts, { additionalSecretOutputs: SECRET_PROPERTIES });
+    const { props, opts: secretOutputs } = resourceProps(name, args, OUTPUT_KEYS, opts);
     super(passthroughDiskProvider, name, props, secretOutputs, "xen-passthrough", "PassthroughDisk");
   }
 }

@@ -1,9 +1,10 @@
 // The public resource PassthroughUsb: its arguments and its outputs.
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { resourceProps, type OutputsOf } from "./resource-props.js";
 import type { VmIdentity } from "./core/inputs.js";
 import type { UsbDeviceIdentity } from "./core/usb-inputs.js";
 import { USB_OUTPUT_KEYS, type PassthroughUsbOutputs } from "./core/usb-state.js";
-import type { ConnectionArgs, XapiArgs } from "./resource.js";
+import { HostDeviceResource, type ConnectionArgs, type XapiArgs } from "./resource.js";
 import { passthroughUsbProvider } from "./serialized-provider.js";
 
 /**
@@ -31,13 +32,6 @@ export interface PassthroughUsbArgs {
   vm: pulumi.Input<VmIdentity>;
 }
 
-type OutputsOf<T> = {
-  readonly [K in keyof T]-?: pulumi.Output<T[K] extends readonly (infer E)[] ? E[] : T[K]>;
-};
-
-/** Inputs that hold credentials: secret in the state and in outputs. */
-const SECRET_PROPERTIES = ["connection", "xapi"];
-
 // The outputs come from their one description (core/usb-state.ts), merged into the class below.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type -- declarations only: the members come from OutputsOf
 export interface PassthroughUsb extends OutputsOf<PassthroughUsbOutputs> {}
@@ -62,13 +56,8 @@ export interface PassthroughUsb extends OutputsOf<PassthroughUsbOutputs> {}
  * export const notice = zigbee.notice;
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
-export class PassthroughUsb extends pulumi.dynamic.Resource {
-  /** The SSH connection, as checked (defaults applied). Secret. */
-  declare public readonly connection: pulumi.Output<ConnectionArgs>;
-  /** Direct XAPI settings, when given. Secret. */
-  declare public readonly xapi: pulumi.Output<XapiArgs | undefined>;
+export class PassthroughUsb extends HostDeviceResource {
   declare public readonly device: pulumi.Output<UsbDeviceIdentity>;
-  declare public readonly vm: pulumi.Output<VmIdentity>;
 
   /**
    * @param name The unique name of the resource.
@@ -76,15 +65,7 @@ export class PassthroughUsb extends pulumi.dynamic.Resource {
    * @param opts Resource options; `connection` and `xapi` are always added to `additionalSecretOutputs`.
    */
   constructor(name: string, args: PassthroughUsbArgs, opts?: pulumi.CustomResourceOptions) {
-    const props: Record<string, unknown> = {
-      ...args,
-      connection: pulumi.secret(args.connection),
-      xapi: args.xapi === undefined ? undefined : pulumi.secret(args.xapi),
-      // Hidden input: who owns the device's pieces on the host (a rename takes them over).
-      owner: `${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
-      ...Object.fromEntries(USB_OUTPUT_KEYS.map((key) => [key, undefined])),
-    };
-    const secretOutputs = pulumi.mergeOptions(opts, { additionalSecretOutputs: SECRET_PROPERTIES });
+    const { props, opts: secretOutputs } = resourceProps(name, args, USB_OUTPUT_KEYS, opts);
     super(passthroughUsbProvider, name, props, secretOutputs, "xen-passthrough", "PassthroughUsb");
   }
 }

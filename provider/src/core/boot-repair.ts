@@ -20,6 +20,14 @@ export const BOOT_REPAIR_RECORDS_DIR = "/etc/xen-passthrough/boot-repair";
 /** The script's own state: VBDs it destroyed and has yet to re-create, and per-record failures. */
 export const BOOT_REPAIR_STATE_DIR = "/var/lib/xen-passthrough/boot-repair";
 export const BOOT_REPAIR_LOG = "/var/log/xen-passthrough-boot-repair.log";
+/** Where the boot repair's pieces live on dom0, by what they are. */
+export const BOOT_REPAIR_FILES = {
+  unit: BOOT_REPAIR_UNIT,
+  wants: BOOT_REPAIR_WANTS,
+  script: BOOT_REPAIR_SCRIPT_PATH,
+  records: BOOT_REPAIR_RECORDS_DIR,
+  state: BOOT_REPAIR_STATE_DIR,
+} as const;
 /** The first line of the script and of the unit starts so; the rest is their version marker. */
 export const BOOT_REPAIR_MARKER_PREFIX = "# xen-passthrough boot-repair ";
 

@@ -15,28 +15,46 @@ export interface CheckOutcome {
 }
 
 /**
- * Validates new inputs (preview unknowns tolerated) and applies defaults.
- * On failure the new inputs are returned unchanged with the failures.
+ * check and parse for one resource type: `tolerant` lets preview unknowns through, `exact` wants
+ * every value known; `keys` are its input properties (the rest of a state is outputs).
  */
-export function checkInputs(_olds: Record<string, unknown>, news: Record<string, unknown>): CheckOutcome {
-  const { [PROVIDER_KEY]: _provider, ...raw } = news;
-  const result = tolerantInputsSchema.safeParse(raw);
-  if (result.success) return { inputs: { ...result.data }, failures: [] };
-  return { inputs: raw, failures: toFailures(result.error.issues) };
+export function inputReaders<T extends object>(
+  schemas: { readonly tolerant: z.ZodType<object>; readonly exact: z.ZodType<T> },
+  keys: readonly string[],
+  resource?: string,
+) {
+  return {
+    /** Validates new inputs and applies defaults; on failure the inputs come back unchanged. */
+    check: (news: Record<string, unknown>): CheckOutcome => {
+      const { [PROVIDER_KEY]: _provider, ...raw } = news;
+      const result = schemas.tolerant.safeParse(raw);
+      if (result.success) return { inputs: { ...result.data }, failures: [] };
+      return { inputs: raw, failures: toFailures(result.error.issues) };
+    },
+    /** Throws InvalidInputsError, so code running after check never works on unchecked values. */
+    parse: (props: Record<string, unknown>): T => {
+      const picked = Object.fromEntries(
+        keys.filter((key) => props[key] !== undefined).map((key) => [key, props[key]]),
+      );
+      const result = schemas.exact.safeParse(picked);
+      if (!result.success) throw new InvalidInputsError(toFailures(result.error.issues), resource);
+      return result.data;
+    },
+  };
 }
 
-/**
- * Reads fully known inputs out of inputs or state (outputs and `__provider` are ignored).
- * Throws InvalidInputsError, so code running after check never works on unchecked values.
- */
-export function parseInputs(props: Record<string, unknown>): PassthroughDiskInputs {
-  const picked = Object.fromEntries(
-    INPUT_KEYS.filter((key) => props[key] !== undefined).map((key) => [key, props[key]]),
-  );
-  const result = exactInputsSchema.safeParse(picked);
-  if (!result.success) throw new InvalidInputsError(toFailures(result.error.issues));
-  return result.data;
+const diskInputs = inputReaders<PassthroughDiskInputs>(
+  { tolerant: tolerantInputsSchema, exact: exactInputsSchema },
+  INPUT_KEYS,
+);
+
+/** Validates new inputs (preview unknowns tolerated) and applies defaults; never throws. */
+export function checkInputs(_olds: Record<string, unknown>, news: Record<string, unknown>): CheckOutcome {
+  return diskInputs.check(news);
 }
+
+/** Reads fully known inputs out of inputs or state (outputs and `__provider` are ignored). */
+export const parseInputs = diskInputs.parse;
 
 /**
  * Validates direct-XAPI settings from elsewhere than the inputs (the stack config): the same

@@ -276,11 +276,18 @@ export function vmSchema(wrap: Wrap) {
   return wrap(vm);
 }
 
-/** The inputs' properties: their one description (INPUT_KEYS are its keys). */
-function inputsShape(wrap: Wrap) {
+/** How every resource type of this package reaches its host. */
+export function hostShape(wrap: Wrap) {
   return {
     connection: connectionSchema(wrap),
     xapi: xapiSchema(wrap).optional(),
+  };
+}
+
+/** The inputs' properties: their one description (INPUT_KEYS are its keys). */
+function inputsShape(wrap: Wrap) {
+  return {
+    ...hostShape(wrap),
     disk: diskSchema(wrap),
     vm: vmSchema(wrap),
     mode: wrap(z.enum(["RW", "RO"], { error: 'must be "RW" or "RO"' })).default(DEFAULTS.mode),

@@ -1,14 +1,9 @@
 // diff of PassthroughUsb without I/O: from the stored state and the checked new inputs.
+import type { DiffPlan } from "./diff-plan.js";
 import { isUnknown } from "./unknown.js";
 
-export interface UsbDiffPlan {
-  readonly changes: boolean;
-  /** "connection" when the host changes: the pieces are on the old host. */
-  readonly replaces: string[];
-  readonly deleteBeforeReplace: true;
-  /** Why, in words (never a secret value). */
-  readonly reasons: string[];
-}
+/** The same shape as PassthroughDisk's; `replaces` is "connection" when the host changes. */
+export type UsbDiffPlan = DiffPlan;
 
 /**
  * Replace when the host (connection host or port) changes: the old pieces stay on the old host

@@ -1,20 +1,10 @@
 // zod schema of PassthroughUsb's inputs, built from the same parts as PassthroughDisk's
 // (schema.ts): the same connection, xapi and vm schemas, so one set of rules and messages.
 import { z } from "zod";
-import { InvalidInputsError } from "./errors.js";
-import { PROVIDER_KEY, toFailures, type CheckOutcome } from "./check.js";
+import { inputReaders } from "./check.js";
 import { ALLOW } from "./patterns.js";
 import { definedOnly } from "./defined-only.js";
-import {
-  allowListed,
-  connectionSchema,
-  exact,
-  tolerant,
-  unknownKeyOrType,
-  vmSchema,
-  xapiSchema,
-  type Wrap,
-} from "./schema.js";
+import { allowListed, exact, hostShape, tolerant, unknownKeyOrType, vmSchema, type Wrap } from "./schema.js";
 import { UNKNOWN } from "./unknown.js";
 import type { PassthroughUsbInputs, UsbDeviceIdentity } from "./usb-inputs.js";
 
@@ -69,8 +59,7 @@ function deviceSchema(wrap: Wrap) {
 
 function usbInputsShape(wrap: Wrap) {
   return {
-    connection: connectionSchema(wrap),
-    xapi: xapiSchema(wrap).optional(),
+    ...hostShape(wrap),
     device: deviceSchema(wrap),
     vm: vmSchema(wrap),
     owner: allowListed(ALLOW.owner, wrap).optional(),
@@ -89,20 +78,14 @@ const exactSchema = usbInputsSchema(exact);
 /** The names of PassthroughUsb's input properties (the rest of its state is outputs). */
 export const USB_INPUT_KEYS = Object.keys(exactSchema.in.shape) as readonly (keyof PassthroughUsbInputs)[];
 
-/** check of PassthroughUsb: validates (preview unknowns tolerated) and defaults; never throws. */
-export function checkUsbInputs(news: Record<string, unknown>): CheckOutcome {
-  const { [PROVIDER_KEY]: _provider, ...raw } = news;
-  const result = tolerantSchema.safeParse(raw);
-  if (result.success) return { inputs: { ...result.data }, failures: [] };
-  return { inputs: raw, failures: toFailures(result.error.issues) };
-}
+const usbInputs = inputReaders<PassthroughUsbInputs>(
+  { tolerant: tolerantSchema, exact: exactSchema },
+  USB_INPUT_KEYS,
+  "PassthroughUsb",
+);
 
-/** Fully known inputs out of inputs or state (outputs ignored); throws InvalidInputsError. */
-export function parseUsbInputs(props: Record<string, unknown>): PassthroughUsbInputs {
-  const picked = Object.fromEntries(
-    USB_INPUT_KEYS.filter((key) => props[key] !== undefined).map((key) => [key, props[key]]),
-  );
-  const result = exactSchema.safeParse(picked);
-  if (!result.success) throw new InvalidInputsError(toFailures(result.error.issues), "PassthroughUsb");
-  return result.data;
-}
+/** check of PassthroughUsb: validates (preview unknowns tolerated) and defaults; never throws. */
+export const checkUsbInputs = usbInputs.check;
+
+/** Fully known inputs out of inputs or state (outputs ignored); throws InvalidInputsError (core/errors.ts). */
+export const parseUsbInputs = usbInputs.parse;

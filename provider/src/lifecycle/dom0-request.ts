@@ -1,18 +1,12 @@
 // The udev round's request (dom0/udev-round.ts) for a plan's dom0 change (core/plan.ts). The one
 // place that knows where the boot repair's pieces live on dom0. Pure.
-import {
-  BOOT_REPAIR_RECORDS_DIR,
-  BOOT_REPAIR_SCRIPT_PATH,
-  BOOT_REPAIR_STATE_DIR,
-  BOOT_REPAIR_UNIT,
-  BOOT_REPAIR_WANTS,
-} from "../core/boot-repair.js";
+import { BOOT_REPAIR_FILES as FILES } from "../core/boot-repair.js";
 import type { BootRepairChange, ClaimChange, Dom0Change } from "../core/plan.js";
 import { BOOT_REPAIR_SCRIPT, BOOT_REPAIR_UNIT_TEXT } from "../dom0/boot-repair.js";
 import type { UdevRequest } from "../dom0/udev-round.js";
 
 /** Where a passthrough's boot-repair record lives. */
-export const bootRepairRecordAt = (recordName: string): string => `${BOOT_REPAIR_RECORDS_DIR}/${recordName}`;
+export const bootRepairRecordAt = (recordName: string): string => `${FILES.records}/${recordName}`;
 
 /** The request that makes `change`. */
 export function udevRequestOf(change: Dom0Change): UdevRequest {
@@ -34,12 +28,10 @@ export function udevRequestOf(change: Dom0Change): UdevRequest {
     ...(change.awaitLinkGone === undefined ? {} : { waitsGone: [change.awaitLinkGone] }),
     ...(installs.length === 0 ? {} : { installs }),
     // The unit's link after the unit it enables (installs run first).
-    ...(repair?.installUnit === true
-      ? { links: [{ path: BOOT_REPAIR_WANTS, target: BOOT_REPAIR_UNIT }] }
-      : {}),
+    ...(repair?.installUnit === true ? { links: [{ path: FILES.wants, target: FILES.unit }] } : {}),
     ...(repair?.removeUnitWhenUnclaimed === true
       ? // The link first: a boot between two removals then runs nothing.
-        { removeWhenUnclaimed: [BOOT_REPAIR_WANTS, BOOT_REPAIR_UNIT, BOOT_REPAIR_SCRIPT_PATH] }
+        { removeWhenUnclaimed: [FILES.wants, FILES.unit, FILES.script] }
       : {}),
   };
   return request;
@@ -61,8 +53,8 @@ function bootRepairInstalls(repair: BootRepairChange): NonNullable<UdevRequest["
       : [{ path: bootRepairRecordAt(repair.recordName), text: repair.writeRecord, executable: false }]),
     ...(repair.installUnit === true
       ? [
-          { path: BOOT_REPAIR_SCRIPT_PATH, text: BOOT_REPAIR_SCRIPT, executable: true },
-          { path: BOOT_REPAIR_UNIT, text: BOOT_REPAIR_UNIT_TEXT, executable: false },
+          { path: FILES.script, text: BOOT_REPAIR_SCRIPT, executable: true },
+          { path: FILES.unit, text: BOOT_REPAIR_UNIT_TEXT, executable: false },
         ]
       : []),
   ];
@@ -71,6 +63,6 @@ function bootRepairInstalls(repair: BootRepairChange): NonNullable<UdevRequest["
 function bootRepairRemoves(repair: BootRepairChange): string[] {
   return [
     ...(repair.removeRecord === true ? [bootRepairRecordAt(repair.recordName)] : []),
-    ...(repair.removeFailureNote === true ? [`${BOOT_REPAIR_STATE_DIR}/failed/${repair.recordName}`] : []),
+    ...(repair.removeFailureNote === true ? [`${FILES.state}/failed/${repair.recordName}`] : []),
   ];
 }

@@ -1,4 +1,5 @@
 // The XAPI record fields we read, with XAPI's own names. Refs are "OpaqueRef:..." strings.
+import type { XapiCaller } from "./caller.js";
 
 export type Ref = string;
 
@@ -76,4 +77,22 @@ export type WithRef<T> = T & { readonly $ref: Ref };
 
 export function withRefs<T>(records: Record<Ref, T>): WithRef<T>[] {
   return Object.entries(records).map(([$ref, record]) => ({ ...record, $ref }));
+}
+
+/**
+ * Every record of each named class, in one round of parallel get_all_records calls:
+ * `classes` maps each field of the result to its XAPI class name.
+ */
+export async function fetchAllRecords<S extends { readonly [K in keyof S]: readonly WithRef<unknown>[] }>(
+  xapi: XapiCaller,
+  classes: { readonly [K in keyof S]: string },
+): Promise<S> {
+  const fields = Object.keys(classes) as (keyof S)[];
+  const lists = await Promise.all(
+    fields.map(async (field) =>
+      withRefs(await xapi.call<Record<Ref, unknown>>(`${classes[field]}.get_all_records`)),
+    ),
+  );
+  // Each field holds the list of its class, as S declares it.
+  return Object.fromEntries(fields.map((field, i) => [field, lists[i]])) as unknown as S;
 }

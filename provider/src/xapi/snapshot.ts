@@ -13,7 +13,7 @@ import type {
   VmRecord,
   WithRef,
 } from "./records.js";
-import { withRefs } from "./records.js";
+import { fetchAllRecords } from "./records.js";
 
 export interface XapiSnapshot {
   readonly hosts: readonly WithRef<HostRecord>[];
@@ -26,18 +26,16 @@ export interface XapiSnapshot {
   readonly guestMetrics: readonly WithRef<VmGuestMetricsRecord>[];
 }
 
-export async function fetchSnapshot(xapi: XapiCaller): Promise<XapiSnapshot> {
-  const all = async <T>(cls: string) => withRefs(await xapi.call<Record<Ref, T>>(`${cls}.get_all_records`));
-  const [hosts, srs, pbds, vms, vdis, vbds, guestMetrics] = await Promise.all([
-    all<HostRecord>("host"),
-    all<SrRecord>("SR"),
-    all<PbdRecord>("PBD"),
-    all<VmRecord>("VM"),
-    all<VdiRecord>("VDI"),
-    all<VbdRecord>("VBD"),
-    all<VmGuestMetricsRecord>("VM_guest_metrics"),
-  ]);
-  return { hosts, srs, pbds, vms, vdis, vbds, guestMetrics };
+export function fetchSnapshot(xapi: XapiCaller): Promise<XapiSnapshot> {
+  return fetchAllRecords<XapiSnapshot>(xapi, {
+    hosts: "host",
+    srs: "SR",
+    pbds: "PBD",
+    vms: "VM",
+    vdis: "VDI",
+    vbds: "VBD",
+    guestMetrics: "VM_guest_metrics",
+  });
 }
 
 /** The records a scan can change: the SR's VDIs, and VBDs (XAPI's GC drops those of a forgotten VDI). */
@@ -47,12 +45,8 @@ export type DiskRecords = Pick<XapiSnapshot, "vdis" | "vbds">;
  * After an SR scan, only VDIs and VBDs need fetching again: hosts, SRs, PBDs, VMs and guest
  * metrics are the look's (a scan touches none of them), so two calls rather than seven.
  */
-export async function fetchDiskRecords(xapi: XapiCaller): Promise<DiskRecords> {
-  const [vdis, vbds] = await Promise.all([
-    xapi.call<Record<Ref, VdiRecord>>("VDI.get_all_records"),
-    xapi.call<Record<Ref, VbdRecord>>("VBD.get_all_records"),
-  ]);
-  return { vdis: withRefs(vdis), vbds: withRefs(vbds) };
+export function fetchDiskRecords(xapi: XapiCaller): Promise<DiskRecords> {
+  return fetchAllRecords<DiskRecords>(xapi, { vdis: "VDI", vbds: "VBD" });
 }
 
 /** uuid of a VM or VDI ref; "" for a dangling ref (a VDI forgotten under a VBD). */

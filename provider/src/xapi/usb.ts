@@ -1,8 +1,9 @@
 // XAPI's USB passthrough classes (PUSB, USB_group, VUSB; XenServer 7.3 and later) and the records
 // a PassthroughUsb look reads with them, fetched in one round of get_all_records calls.
 import type { XapiCaller } from "./caller.js";
-import type { HostRecord, PbdRecord, Ref, SrRecord, VbdRecord, VdiRecord, WithRef } from "./records.js";
-import { withRefs } from "./records.js";
+import type { XapiSnapshot } from "./snapshot.js";
+import type { Ref, VdiRecord, WithRef } from "./records.js";
+import { fetchAllRecords } from "./records.js";
 
 /** A USB device one host's scan reported (fields as xen-api's datamodel names them). */
 export interface PusbRecord {
@@ -43,33 +44,27 @@ export interface UsbVmRecord {
   ha_restart_priority?: string;
 }
 
-export interface UsbSnapshot {
-  readonly hosts: readonly WithRef<HostRecord>[];
+/** The records of a USB look; for a stick also seen as a disk, the udev SRs, their VDIs and VBDs. */
+export interface UsbSnapshot extends Pick<XapiSnapshot, "hosts" | "srs" | "pbds" | "vbds"> {
   readonly pusbs: readonly WithRef<PusbRecord>[];
   readonly groups: readonly WithRef<UsbGroupRecord>[];
   readonly vusbs: readonly WithRef<VusbRecord>[];
   readonly vms: readonly WithRef<UsbVmRecord>[];
-  /** For a stick also seen as a disk: the udev SRs, their VDIs and the VBDs using them. */
-  readonly srs: readonly WithRef<SrRecord>[];
-  readonly pbds: readonly WithRef<PbdRecord>[];
   readonly vdis: readonly WithRef<VdiRecord & { sm_config?: Record<string, string> }>[];
-  readonly vbds: readonly WithRef<VbdRecord>[];
 }
 
-export async function fetchUsbSnapshot(xapi: XapiCaller): Promise<UsbSnapshot> {
-  const all = async <T>(cls: string) => withRefs(await xapi.call<Record<Ref, T>>(`${cls}.get_all_records`));
-  const [hosts, pusbs, groups, vusbs, vms, srs, pbds, vdis, vbds] = await Promise.all([
-    all<HostRecord>("host"),
-    all<PusbRecord>("PUSB"),
-    all<UsbGroupRecord>("USB_group"),
-    all<VusbRecord>("VUSB"),
-    all<UsbVmRecord>("VM"),
-    all<SrRecord>("SR"),
-    all<PbdRecord>("PBD"),
-    all<VdiRecord & { sm_config?: Record<string, string> }>("VDI"),
-    all<VbdRecord>("VBD"),
-  ]);
-  return { hosts, pusbs, groups, vusbs, vms, srs, pbds, vdis, vbds };
+export function fetchUsbSnapshot(xapi: XapiCaller): Promise<UsbSnapshot> {
+  return fetchAllRecords<UsbSnapshot>(xapi, {
+    hosts: "host",
+    pusbs: "PUSB",
+    groups: "USB_group",
+    vusbs: "VUSB",
+    vms: "VM",
+    srs: "SR",
+    pbds: "PBD",
+    vdis: "VDI",
+    vbds: "VBD",
+  });
 }
 
 /** PUSB.set_passthrough_enabled (xapi_pusb.ml): disabling destroys the group's VUSBs. */

@@ -38,9 +38,8 @@ export async function applyUsbConverge(
   plan: UsbConvergePlan,
   log: Log,
 ): Promise<readonly string[]> {
-  const done: string[] = [];
-  await removeVusbs(xapi, plan.destroyVusbs, done, log);
-  await release(xapi, plan.releasePusbs, done, log);
+  // What leaves first is what a delete removes: the plan names both parts the same way.
+  const done = [...(await applyUsbRemoval(xapi, plan, log))];
   const pusb = plan.device;
   if (plan.enablePassthrough) {
     log(`enabling passthrough on PUSB ${pusb.uuid} (port ${pusb.path})`);

@@ -6,6 +6,7 @@
 import type { dynamic } from "@pulumi/pulumi";
 import { MIGRATING_FROM } from "../../core/owner.js";
 import { planUsbDiff } from "../../core/usb-diff.js";
+import { diffBy } from "../diff.js";
 import type { PassthroughUsbInputs } from "../../core/usb-inputs.js";
 import { describeUsbDevice } from "../../core/usb-inputs.js";
 import { checkUsbInputs, parseUsbInputs } from "../../core/usb-schema.js";
@@ -25,14 +26,7 @@ export function check(
 }
 
 /** Replace on another host; update on any other change or on drift a refresh recorded. */
-export function diff(
-  _id: string,
-  olds: Record<string, unknown>,
-  news: Record<string, unknown>,
-): Promise<dynamic.DiffResult> {
-  const { changes, replaces, deleteBeforeReplace } = planUsbDiff(olds ?? {}, news ?? {});
-  return Promise.resolve({ changes, replaces, deleteBeforeReplace });
-}
+export const diff = diffBy(planUsbDiff);
 
 /** The resource id: the host-independent identity of the device (the host is in the outputs). */
 function idOf(inputs: PassthroughUsbInputs): string {
