@@ -7,6 +7,7 @@ import { profiles } from "xen-sandbox";
 import { LAYOUTS, type Layout } from "./layouts";
 import { runBench } from "./run";
 import { floorNotes, formatTable, toRows } from "./summary";
+import { USB_LAYOUT_NAME, formatUsbTable, runUsbBench, type UsbRow } from "./usb";
 
 /**
  * Choice: 1 ms each way (2 ms round trip), a homelab network between the CI runner and the host
@@ -26,6 +27,8 @@ interface Cli {
   json: boolean;
   runs: number | undefined;
   layouts: Layout[];
+  /** The USB row (`--layout "1 USB stick"`; in the full bench by default). */
+  usb: boolean;
   profile: string;
   oneWayDelayMs: number;
   handRolled: boolean;
@@ -36,6 +39,7 @@ function parseCli(argv: readonly string[]): Cli {
     json: false,
     runs: undefined,
     layouts: [],
+    usb: false,
     profile: "realistic",
     oneWayDelayMs: DEFAULT_ONE_WAY_DELAY_MS,
     handRolled: true,
@@ -65,10 +69,14 @@ function parseCli(argv: readonly string[]): Cli {
         break;
       case "--layout": {
         const name = value();
+        if (name === USB_LAYOUT_NAME) {
+          cli.usb = true;
+          break;
+        }
         const layout = LAYOUTS.find((candidate) => candidate.name === name);
         if (layout === undefined) {
           throw new Error(
-            `no layout "${name}"; choose from: ${LAYOUTS.map((l) => `"${l.name}"`).join(", ")}`,
+            `no layout "${name}"; choose from: ${[...LAYOUTS.map((l) => l.name), USB_LAYOUT_NAME].map((n) => `"${n}"`).join(", ")}`,
           );
         }
         cli.layouts.push(layout);
@@ -78,7 +86,10 @@ function parseCli(argv: readonly string[]): Cli {
         throw new Error(`unknown argument "${flag}"; see bench/main.ts for the options`);
     }
   }
-  if (cli.layouts.length === 0) cli.layouts = [...LAYOUTS];
+  if (cli.layouts.length === 0 && !cli.usb) {
+    cli.layouts = [...LAYOUTS];
+    cli.usb = true;
+  }
   return cli;
 }
 
@@ -95,22 +106,35 @@ async function main(): Promise<void> {
     throw new Error(`no profile "${cli.profile}"; choose from: ${Object.keys(profiles).join(", ")}`);
   }
   const started = performance.now();
-  const results = await runBench({
-    layouts: cli.layouts,
-    runs: (layout) => cli.runs ?? defaultRuns(layout),
-    profile,
-    oneWayDelayMs: cli.oneWayDelayMs,
-    handRolled: cli.handRolled,
-    progress: (line) =>
-      process.stderr.write(
-        `bench: [${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`,
-      ),
-  });
+  const progress = (line: string) =>
+    process.stderr.write(
+      `bench: [${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`,
+    );
+  const results =
+    cli.layouts.length === 0
+      ? []
+      : await runBench({
+          layouts: cli.layouts,
+          runs: (layout) => cli.runs ?? defaultRuns(layout),
+          profile,
+          oneWayDelayMs: cli.oneWayDelayMs,
+          handRolled: cli.handRolled,
+          progress,
+        });
+  const usbRows: UsbRow[] = cli.usb
+    ? await runUsbBench({
+        runs: cli.runs ?? 5,
+        profile,
+        oneWayDelayMs: cli.oneWayDelayMs,
+        handRolled: cli.handRolled,
+        progress,
+      })
+    : [];
   const rows = toRows(results);
   const totalSeconds = (performance.now() - started) / 1000;
   const settings = { profile: profile.name, oneWayDelayMs: cli.oneWayDelayMs, totalSeconds };
   if (cli.json) {
-    process.stdout.write(`${JSON.stringify({ settings, rows, results }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ settings, rows, results, usb: usbRows }, null, 2)}\n`);
     return;
   }
   process.stdout.write(
@@ -121,7 +145,8 @@ async function main(): Promise<void> {
       `(where "ours" starts) / to its first SSH byte (medians); ` +
       `counts are per command, all hosts together (median run), and SSH connections/XAPI logins per host; ` +
       `"hand" = hand-rolled ssh + udev + xe per disk; speed-up = hand med / ours med\n\n` +
-      `${formatTable(rows)}\n\n${floorNotes(results, cli.oneWayDelayMs)}\n`,
+      (results.length === 0 ? "" : `${formatTable(rows)}\n\n${floorNotes(results, cli.oneWayDelayMs)}\n`) +
+      (usbRows.length === 0 ? "" : `\n${formatUsbTable(usbRows)}\n`),
   );
 }
 

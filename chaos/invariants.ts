@@ -74,3 +74,48 @@ export function checkInvariants(
   }
   return { ownershipBreaks, orphans };
 }
+
+/** The USB records of the pool (the simulator's snapshot of PUSBs and VUSBs). */
+export interface UsbPieces {
+  pusbs: readonly {
+    uuid: string;
+    usbGroup: string;
+    passthroughEnabled: boolean;
+    otherConfig: Record<string, string>;
+  }[];
+  vusbs: readonly { uuid: string; usbGroup: string; otherConfig: Record<string, string> }[];
+}
+
+/** PassthroughUsb's tags (provider/src/core/usb-view.ts). */
+export const VUSB_OWNER_KEY = "xen-passthrough-owner";
+export const PUSB_ENABLED_BY_KEY = "xen-passthrough-enabled-by";
+
+/**
+ * The USB invariants: no VUSB and no passthrough-enabled (or tagged) PUSB that no held
+ * PassthroughUsb (created, or with a create pending) owns; one VUSB per USB group at most.
+ * `owners`: the owner names of the held USB resources.
+ */
+export function checkUsbInvariants(pieces: UsbPieces, owners: readonly string[]): InvariantReport {
+  const held = new Set(owners);
+  const orphans: string[] = [];
+  for (const vusb of pieces.vusbs) {
+    const owner = vusb.otherConfig[VUSB_OWNER_KEY];
+    if (owner === undefined || !held.has(owner)) orphans.push(`VUSB ${vusb.uuid} (owner ${owner ?? "none"})`);
+  }
+  for (const pusb of pieces.pusbs) {
+    const enabledBy = pusb.otherConfig[PUSB_ENABLED_BY_KEY];
+    if (
+      (pusb.passthroughEnabled || enabledBy !== undefined) &&
+      (enabledBy === undefined || !held.has(enabledBy))
+    )
+      orphans.push(
+        `PUSB ${pusb.uuid} (passthrough ${pusb.passthroughEnabled ? "on" : "off"}, enabled by ${enabledBy ?? "none"})`,
+      );
+  }
+  const ownershipBreaks: string[] = [];
+  for (const pusb of pieces.pusbs) {
+    const count = pieces.vusbs.filter((vusb) => vusb.usbGroup === pusb.usbGroup).length;
+    if (count > 1) ownershipBreaks.push(`PUSB ${pusb.uuid}: ${count} VUSBs on its group`);
+  }
+  return { ownershipBreaks, orphans };
+}

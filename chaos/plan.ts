@@ -22,6 +22,16 @@ export const DRIFT_KINDS: readonly DriftKind[] = [
   "disk-rebooted",
   "vm-halted-started",
 ];
+/**
+ * What a drift planned for a PassthroughUsb does: the drifts that take a piece away pull the
+ * stick out and plug it back before XAPI notices the return; those that change where the disk
+ * is move the stick to another port.
+ */
+export type UsbDriftKind = "usb-replugged" | "usb-moved";
+export function usbDriftOf(kind: DriftKind): UsbDriftKind {
+  return kind === "rule-deleted" || kind === "disk-rebooted" ? "usb-moved" : "usb-replugged";
+}
+
 export const VMS = ["media-server", "archive"] as const;
 export const MODES = ["RW", "RO"] as const;
 

@@ -1,10 +1,12 @@
 // The chaos driver: one host sandbox (real sshd, udevd, loop disks; XAPI simulated), four
-// PassthroughDisk resources on four disks over two VMs, driven through the real dynamic-provider
+// PassthroughDisk resources on four disks over two VMs and two PassthroughUsb resources on two
+// USB sticks over two more VMs, driven through the real dynamic-provider
 // host as `pulumi up` / `refresh` / `destroy` would, with faults, SSH cuts, provider kills and
 // drift; the invariants are checked after every cycle and after a final clean converge.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
+  DEFAULT_USB_DEVICE,
   HostCallError,
   describePieces,
   listPieces,
@@ -13,9 +15,9 @@ import {
   startEngine,
   startSandbox,
 } from "xen-sandbox";
-import type { CutProxy, Engine, ExecFaults, Sandbox, Stored } from "xen-sandbox";
-import { checkInvariants, type HeldResource } from "./invariants";
-import { planCycle, type Cycle, type DriftKind, type PlannedFault } from "./plan";
+import type { CutProxy, Engine, ExecFaults, Sandbox, Stored, UsbDevice } from "xen-sandbox";
+import { checkInvariants, checkUsbInvariants, type HeldResource } from "./invariants";
+import { planCycle, usbDriftOf, type Cycle, type DriftKind, type PlannedFault } from "./plan";
 import { seededRandom } from "./prng";
 import { count, newTally, type Tally } from "./summary";
 
@@ -31,6 +33,7 @@ export interface ChaosOptions {
 }
 
 interface Resource {
+  kind: "disk" | "usb";
   name: string;
   serial: string;
   disk: Record<string, string>;
@@ -40,13 +43,35 @@ interface Resource {
   wanted: Pick<Cycle, "vm" | "mode">;
 }
 
-/** Everything a cycle needs; `engine` changes when the provider process is killed. */
+/** The USB sticks of the run: a Zigbee coordinator (port 1-2) and a Z-Wave stick (port 1-3). */
+const ZWAVE: UsbDevice = {
+  ...DEFAULT_USB_DEVICE,
+  vendorId: "0658",
+  productId: "0200",
+  serial: "ZW0001",
+  vendorDesc: "Sigma Designs, Inc.",
+  productDesc: "Aeotec Z-Stick Gen5 (ZW090) - UZB",
+  path: "1-3",
+};
+const STICKS = [DEFAULT_USB_DEVICE, ZWAVE];
+/** The ports a moved stick goes to. */
+const PORTS = ["1-2", "1-3", "1-5", "1-6"];
+/** The USB resources' VMs (HVM: the disks' PV guests take no VUSB), picked for the disks' VMS[0] / VMS[1]. */
+const USB_VMS = { "media-server": "homeassistant", archive: "kodi" } as const;
+
+/** A PassthroughDisk and a PassthroughUsb provider host; `engine` changes when the provider process is killed. */
+interface Engines {
+  disk: Engine;
+  usb: Engine;
+}
+
+/** Everything a cycle needs. */
 interface Run {
   sandbox: Sandbox;
   proxy: CutProxy;
   execFaults: ExecFaults;
-  engine: Engine;
-  provider: string;
+  engines: Engines;
+  providers: Record<Resource["kind"], string>;
   resources: Resource[];
   checksums: Map<string, string>;
   tally: Tally;
@@ -63,7 +88,10 @@ export async function runChaos(options: ChaosOptions): Promise<Tally> {
       vms: [
         { nameLabel: "media-server", powerState: "Running", guest: "pv" },
         { nameLabel: "archive", powerState: "Halted", guest: "pv" },
+        { nameLabel: USB_VMS["media-server"], powerState: "Running" },
+        { nameLabel: USB_VMS.archive, powerState: "Halted" },
       ],
+      usbDevices: [STICKS],
     },
   });
   const stops: (() => Promise<void>)[] = [() => sandbox.stop()];
@@ -72,6 +100,7 @@ export async function runChaos(options: ChaosOptions): Promise<Tally> {
     stops.unshift(() => proxy.stop());
     const free = sandbox.disks.filter((disk) => !disk.inUse);
     const resources: Resource[] = free.map((disk, index) => ({
+      kind: "disk" as const,
       name: `disk-${index}`,
       serial: disk.serial,
       disk: { serial: disk.serial },
@@ -85,19 +114,58 @@ export async function runChaos(options: ChaosOptions): Promise<Tally> {
       resources.push({ ...structuredClone(resources[0]), name: "disk-0-copy" });
       resources.push({ ...structuredClone(resources[0]), name: "disk-0-by-wwn", disk: { wwn: first.wwn } });
     }
-    const { provider } = await serializeResource(
-      {
-        connection: { host: "127.0.0.1", privateKey: "p", hostKey: "ssh-ed25519 AAAA" },
-        disk: { serial: "S" },
-        vm: { nameLabel: "v" },
-      },
-      { packageName: "pulumi-xen-passthrough", cwd: REPO_ROOT },
-    );
-    const engine = await startEngine(provider, { cwd: REPO_ROOT });
+    for (const [index, stick] of STICKS.entries()) {
+      resources.push({
+        kind: "usb",
+        name: `usb-${index}`,
+        serial: stick.serial,
+        disk: { vendorId: stick.vendorId, productId: stick.productId, serial: stick.serial },
+        stored: undefined,
+        pending: false,
+        wanted: { vm: "media-server", mode: "RW" },
+      });
+    }
+    const connection = { host: "127.0.0.1", privateKey: "p", hostKey: "ssh-ed25519 AAAA" };
+    const vm = { nameLabel: "v" };
+    const providers = {
+      disk: (
+        await serializeResource(
+          { connection, disk: { serial: "S" }, vm },
+          { packageName: "pulumi-xen-passthrough", cwd: REPO_ROOT },
+        )
+      ).provider,
+      usb: (
+        await serializeResource(
+          { connection, device: { vendorId: "10c4", productId: "ea60", serial: "S" }, vm },
+          {
+            packageName: "pulumi-xen-passthrough",
+            exportName: "PassthroughUsb",
+            resourceName: "usb",
+            cwd: REPO_ROOT,
+          },
+        )
+      ).provider,
+    };
+    const engines: Engines = {
+      disk: await startEngine(providers.disk, { cwd: REPO_ROOT }),
+      usb: await startEngine(providers.usb, { cwd: REPO_ROOT }),
+    };
     const execFaults = sandbox.execFaults;
     if (execFaults === undefined) throw new Error("the sandbox has no exec faults");
-    const run: Run = { sandbox, proxy, execFaults, engine, provider, resources, tally, checksums: new Map() };
-    stops.unshift(() => run.engine.host.stop());
+    const run: Run = {
+      sandbox,
+      proxy,
+      execFaults,
+      engines,
+      providers,
+      resources,
+      tally,
+      checksums: new Map(),
+    };
+    stops.unshift(
+      () => run.engines.disk.host.stop(),
+      () => run.engines.usb.host.stop(),
+    );
     run.checksums = await checksums(sandbox);
 
     const random = seededRandom(options.seed);
@@ -117,7 +185,17 @@ export async function runChaos(options: ChaosOptions): Promise<Tally> {
       );
     }
     await finalConverge(run);
-    tally.leaks = describePieces(await listPieces(sandbox));
+    const { pusbs, vusbs } = sandbox.simulator.control.state();
+    tally.leaks = [
+      ...describePieces(await listPieces(sandbox)),
+      ...vusbs.map((vusb) => `VUSB ${vusb.uuid}`),
+      ...pusbs
+        .filter((pusb) => pusb.passthroughEnabled || Object.keys(pusb.otherConfig).length > 0)
+        .map(
+          (pusb) =>
+            `PUSB ${pusb.uuid} at ${pusb.path} (passthrough ${pusb.passthroughEnabled ? "on" : "off"})`,
+        ),
+    ];
   } finally {
     for (const stop of stops) await stop().catch(() => undefined);
     tally.elapsedMs = Date.now() - started;
@@ -127,12 +205,14 @@ export async function runChaos(options: ChaosOptions): Promise<Tally> {
 
 function describeCycle(run: Run, cycle: Cycle): string {
   const resource = run.resources[cycle.resource];
+  const target = cycle.drift === undefined ? undefined : run.resources[cycle.drift.resource];
   const drift =
     cycle.drift === undefined
       ? ""
-      : `drift ${cycle.drift.kind} on ${run.resources[cycle.drift.resource]?.name}, `;
+      : `drift ${target?.kind === "usb" ? usbDriftOf(cycle.drift.kind) : cycle.drift.kind} on ${target?.name}, `;
   const fault = cycle.fault === undefined ? "" : ` with ${cycle.fault.kind}@${cycle.fault.at}`;
-  return `${drift}${cycle.operation} ${resource?.name} (${cycle.vm}, ${cycle.mode})${fault}`;
+  const wanted = resource?.kind === "usb" ? USB_VMS[cycle.vm] : `${cycle.vm}, ${cycle.mode}`;
+  return `${drift}${cycle.operation} ${resource?.name} (${wanted})${fault}`;
 }
 
 function argsOf(run: Run, resource: Resource): Record<string, unknown> {
@@ -144,15 +224,26 @@ function argsOf(run: Run, resource: Resource): Record<string, unknown> {
     privateKey: readFileSync(ssh.privateKeyPath, "utf8"),
     hostKey: ssh.hostKey,
   };
+  if (resource.kind === "usb") {
+    return {
+      connection,
+      device: resource.disk,
+      vm: { nameLabel: USB_VMS[resource.wanted.vm] },
+      owner: ownerOf(resource),
+    };
+  }
   return {
     connection,
     disk: resource.disk,
     vm: { nameLabel: resource.wanted.vm },
     mode: resource.wanted.mode,
     // What the PassthroughDisk constructor adds for a real program: <project>/<stack>/<name>.
-    owner: `chaos/run/${resource.name}`,
+    owner: ownerOf(resource),
   };
 }
+
+// What the resource constructors add for a real program: <project>/<stack>/<name>.
+const ownerOf = (resource: Resource) => `chaos/run/${resource.name}`;
 
 async function runCycle(run: Run, cycle: Cycle): Promise<string> {
   const resource = run.resources[cycle.resource];
@@ -160,10 +251,10 @@ async function runCycle(run: Run, cycle: Cycle): Promise<string> {
   if (cycle.drift !== undefined) {
     const target = run.resources[cycle.drift.resource];
     if (target !== undefined && (await drift(run, cycle.drift.kind, target)))
-      count(run.tally.drifts, cycle.drift.kind);
+      count(run.tally.drifts, target.kind === "usb" ? usbDriftOf(cycle.drift.kind) : cycle.drift.kind);
   }
   count(run.tally.operations, cycle.operation);
-  const armed = cycle.fault === undefined ? undefined : await arm(run, cycle.fault);
+  const armed = cycle.fault === undefined ? undefined : await arm(run, cycle.fault, resource.kind);
   let failure: unknown;
   try {
     await operate(run, resource, cycle);
@@ -173,7 +264,8 @@ async function runCycle(run: Run, cycle: Cycle): Promise<string> {
     const { fired, killed } = (await armed?.disarm()) ?? { fired: false, killed: false };
     // Counted when it struck: a fault aimed past the operation's last call or session never does.
     if (fired && cycle.fault !== undefined) count(run.tally.faults, cycle.fault.kind);
-    if (killed) run.engine = await startEngine(run.provider, { cwd: REPO_ROOT });
+    if (killed)
+      run.engines[resource.kind] = await startEngine(run.providers[resource.kind], { cwd: REPO_ROOT });
   }
   if (failure === undefined) return "ok";
   count(run.tally.failures, `${cycle.operation} after ${cycle.fault?.kind ?? "no fault"}`);
@@ -182,7 +274,7 @@ async function runCycle(run: Run, cycle: Cycle): Promise<string> {
 
 /** Carries out the operation, updating what the engine holds exactly as Pulumi would. */
 async function operate(run: Run, resource: Resource, cycle: Cycle): Promise<void> {
-  const { engine } = run;
+  const engine = run.engines[resource.kind];
   const create = async () => {
     resource.wanted = { vm: cycle.vm, mode: cycle.mode };
     try {
@@ -235,6 +327,7 @@ async function operate(run: Run, resource: Resource, cycle: Cycle): Promise<void
 async function arm(
   run: Run,
   fault: PlannedFault,
+  kind: Resource["kind"],
 ): Promise<{ disarm(): Promise<{ fired: boolean; killed: boolean }> }> {
   const { faults } = run.sandbox.simulator.control;
   let done = false;
@@ -279,7 +372,7 @@ async function arm(
     case "provider-kill": {
       watcher = whenHit(holdCall(fault.at, 10_000), async () => {
         killed = true;
-        await run.engine.host.stop();
+        await run.engines[kind].host.stop();
       });
       break;
     }
@@ -307,6 +400,7 @@ async function arm(
 
 /** Makes a drift on the resource's pieces; false when there was nothing to drift. */
 async function drift(run: Run, kind: DriftKind, resource: Resource): Promise<boolean> {
+  if (resource.kind === "usb") return usbDrift(run, kind, resource);
   const state = resource.stored?.state ?? {};
   const { drift: ops } = run.sandbox.simulator.control;
   try {
@@ -332,6 +426,28 @@ async function drift(run: Run, kind: DriftKind, resource: Resource): Promise<boo
   } catch {
     return false; // e.g. the VBD is already gone
   }
+}
+
+/**
+ * A USB resource's drift (usbDriftOf), made with the simulator's hands at the host's ports and
+ * XAPI's scan: pulled out and plugged back before XAPI noticed the return (its PUSB and VUSB are
+ * gone, the provider must ask for a scan), or moved to another port (scanned: a new PUSB).
+ */
+function usbDrift(run: Run, kind: DriftKind, resource: Resource): boolean {
+  const { usb } = run.sandbox.simulator.control;
+  const hostUuid = run.sandbox.host.uuid;
+  const devices = usb.devices(hostUuid);
+  const stick = devices.find((device) => device.serial === resource.serial);
+  if (stick === undefined) return false;
+  if (usbDriftOf(kind) === "usb-moved") {
+    const to = PORTS.find((port) => !devices.some((device) => device.path === port));
+    if (to === undefined) return false;
+    usb.move(hostUuid, stick.path, { path: to }, { scan: true });
+  } else {
+    usb.unplug(hostUuid, stick.path, { scan: true });
+    usb.plug(hostUuid, stick);
+  }
+  return true;
 }
 
 /**
@@ -370,7 +486,18 @@ async function invariantBreaksNow(run: Run): Promise<string[]> {
   const held: HeldResource[] = run.resources
     .filter((r) => r.stored !== undefined || r.pending)
     .map((r) => ({ name: r.name, serial: r.serial, state: r.stored?.state }));
-  const { ownershipBreaks, orphans } = checkInvariants(pieces, run.sandbox.describe().disks, held);
+  const disks = run.resources.filter((r) => r.kind === "disk");
+  const { ownershipBreaks, orphans } = checkInvariants(
+    pieces,
+    run.sandbox.describe().disks,
+    held.filter((h) => disks.some((r) => r.name === h.name)),
+  );
+  const owners = run.resources
+    .filter((r) => r.kind === "usb" && (r.stored !== undefined || r.pending))
+    .map(ownerOf);
+  const usbReport = checkUsbInvariants(run.sandbox.simulator.control.state(), owners);
+  ownershipBreaks.push(...usbReport.ownershipBreaks);
+  orphans.push(...usbReport.orphans);
   const changed: string[] = [];
   for (const [serial, sum] of await checksums(run.sandbox))
     if (run.checksums.get(serial) !== sum) changed.push(`disk ${serial}: contents changed`);
@@ -383,16 +510,17 @@ async function finalConverge(run: Run): Promise<void> {
     const args = argsOf(run, resource);
     try {
       // `pulumi up --refresh`: what is on the host now first, then the update from there.
-      const current = resource.stored === undefined ? undefined : await run.engine.refresh(resource.stored);
-      let stored = current === undefined ? await run.engine.create(args) : await run.engine.up(current, args);
+      const engine = run.engines[resource.kind];
+      const current = resource.stored === undefined ? undefined : await engine.refresh(resource.stored);
+      let stored = current === undefined ? await engine.create(args) : await engine.up(current, args);
       resource.stored = stored;
       resource.pending = false;
-      const again = await run.engine.refresh(stored);
+      const again = await engine.refresh(stored);
       if (again === undefined) throw new Error("refresh says it is gone");
       stored = again;
       resource.stored = stored;
       const drift = stored.state["drift"];
-      const preview = await run.engine.preview(stored, args);
+      const preview = await engine.preview(stored, args);
       if (preview.changes !== "none")
         run.tally.outOfSync.push(
           `${resource.name}: drift ${JSON.stringify(drift)}, preview ${preview.changes}`,
@@ -410,7 +538,7 @@ async function finalConverge(run: Run): Promise<void> {
   run.tally.invariantBreaks.push(...breaks.map((b) => `after the final converge: ${b}`));
   for (const resource of run.resources) {
     if (resource.stored === undefined) continue;
-    await run.engine.destroy(resource.stored).catch((error: unknown) => {
+    await run.engines[resource.kind].destroy(resource.stored).catch((error: unknown) => {
       run.tally.outOfSync.push(`${resource.name}: destroy failed: ${messageOf(error)}`);
     });
   }

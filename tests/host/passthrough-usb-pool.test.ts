@@ -28,6 +28,13 @@ function host(index: number): PoolHostSandbox {
   return found;
 }
 
+/** The XAPI calls that change something, since the trace was reset. */
+const changingCalls = (on: PoolHostSandbox) =>
+  on.simulator.control.trace
+    .get()
+    .calls.map((c) => c.method)
+    .filter((m) => /set_passthrough_enabled|VUSB\.(create|destroy)|_other_config$/.test(m));
+
 const args = (on: PoolHostSandbox) => ({
   connection: connectionTo(on),
   device: { vendorId: "10c4", productId: "ea60", serial: DEFAULT_USB_DEVICE.serial },
@@ -41,11 +48,7 @@ test("over the master's SSH, the member's stick is refused as on another host, w
   await expect(engine().create(args(host(0)))).rejects.toThrow(
     new RegExp(`is not plugged into host ${host(0).host.nameLabel} but into host ${host(1).host.nameLabel}`),
   );
-  const changing = control.trace
-    .get()
-    .calls.map((c) => c.method)
-    .filter((m) => /set_passthrough_enabled|VUSB\.(create|destroy)|_other_config$/.test(m));
-  expect(changing).toEqual([]);
+  expect(changingCalls(host(0))).toEqual([]);
 });
 
 test("over the member's SSH, the stick is passed through, and delete leaves nothing", async () => {
@@ -61,5 +64,39 @@ test("over the member's SSH, the stick is passed through, and delete leaves noth
   expect(again?.state["drift"]).toEqual([]);
   await engine().destroy(created);
   const after = await engine().refresh(created);
+  expect(after?.state).toMatchObject({ vusbUuid: "", passthroughEnabled: false });
+});
+
+test("moved to the other host: read reports it, up over the old host refuses, up over the new one replaces", async () => {
+  const control = host(0).simulator.control;
+  let stored = await engine().create(args(host(1)));
+  control.usb.move(host(1).host.uuid, "1-2", { hostUuid: host(0).host.uuid, path: "1-3" }, { scan: true });
+
+  const refreshed = await engine().refresh(stored);
+  if (refreshed === undefined) throw new Error("refresh dropped the resource");
+  stored = refreshed;
+  expect(stored.state["drift"]).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(new RegExp(`moved to host ${host(0).host.nameLabel} \\(port 1-3\\)`)),
+    ]),
+  );
+  expect(stored.state).toMatchObject({ pusbUuid: "", vusbUuid: "" });
+
+  control.trace.reset();
+  await expect(engine().up(stored, args(host(1)))).rejects.toThrow(
+    new RegExp(`not plugged into host ${host(1).host.nameLabel} but into host ${host(0).host.nameLabel}`),
+  );
+  expect(changingCalls(host(0))).toEqual([]);
+
+  const moved = await engine().upWithPlan(stored, args(host(0)));
+  expect(moved.operation).toBe("replace");
+  expect(moved.stored.state).toMatchObject({
+    hostUuid: host(0).host.uuid,
+    path: "1-3",
+    passthroughEnabled: true,
+    drift: [],
+  });
+  await engine().destroy(moved.stored);
+  const after = await engine().refresh(moved.stored);
   expect(after?.state).toMatchObject({ vusbUuid: "", passthroughEnabled: false });
 });

@@ -256,3 +256,83 @@ describe("drift: read reports it, the next up converges", () => {
     await upAndExpectInSync();
   });
 });
+
+describe("the stick moved or pulled out (XAPI scanned): read reports it, up converges or refuses", () => {
+  const wanted = () => args("archive");
+  const hostUuid = () => sandbox().host.uuid;
+  const usb = () => sandbox().simulator.control.usb;
+
+  test("moved to another port: a new PUSB, passthrough off, the VUSB gone; up passes the new one through", async () => {
+    let stored = await engine().create(wanted());
+    const before = stored.state["pusbUuid"];
+    usb().move(hostUuid(), "1-2", { path: "1-3" }, { scan: true });
+
+    stored = refreshed(await engine().refresh(stored));
+    expect(stored.state["drift"]).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/moved from port 1-2 to port 1-3/),
+        expect.stringMatching(/passthrough was disabled/),
+        expect.stringMatching(/the VUSB is gone/),
+      ]),
+    );
+    expect(stored.state).toMatchObject({ path: "1-3", passthroughEnabled: false, vusbUuid: "" });
+    expect(stored.state["pusbUuid"]).not.toBe(before);
+    expect(await vusbs()).toEqual([]);
+
+    stored = await engine().up(stored, wanted());
+    const stick = await pusb("1-3");
+    expect(stored.state).toMatchObject({
+      path: "1-3",
+      pusbUuid: stick.uuid,
+      passthroughEnabled: true,
+      drift: [],
+    });
+    expect((await vusbs()).map((v) => v.USB_group)).toEqual([stick.USB_group]);
+    const again = refreshed(await engine().refresh(stored));
+    expect(again.state["drift"]).toEqual([]);
+    expect((await engine().preview(again, wanted())).changes).toBe("none");
+
+    await engine().destroy(again);
+    expect(await vusbs()).toEqual([]);
+    expect((await pusb("1-3")).passthrough_enabled).toBe(false);
+    usb().move(hostUuid(), "1-3", { path: "1-2" }, { scan: true });
+  });
+
+  test("pulled out: read says gone, up refuses with nothing changed; plugged back, up scans and converges", async () => {
+    let stored = await engine().create(wanted());
+    const stick = usb().unplug(hostUuid(), "1-2", { scan: true }).device;
+
+    stored = refreshed(await engine().refresh(stored));
+    expect(stored.state["drift"]).toEqual(
+      expect.arrayContaining([expect.stringMatching(/the device is gone from host .*unplugged/)]),
+    );
+    expect(stored.state).toMatchObject({ pusbUuid: "", path: "", passthroughEnabled: false, vusbUuid: "" });
+    expect(await vusbs()).toEqual([]);
+
+    sandbox().simulator.control.trace.reset();
+    await expect(engine().up(stored, wanted())).rejects.toThrow(/is not among host .*USB devices.*unplugged/);
+    const calls = sandbox()
+      .simulator.control.trace.get()
+      .calls.map((c) => c.method);
+    expect(calls).toContain("PUSB.scan");
+    expect(changingCalls()).toEqual([]);
+
+    // Plugged back in, XAPI not told: up asks the host to scan and waits for the device.
+    usb().plug(hostUuid(), stick);
+    stored = await engine().up(stored, wanted());
+    expect(stored.state).toMatchObject({ path: "1-2", passthroughEnabled: true, drift: [] });
+    expect(await vusbs()).toHaveLength(1);
+    await engine().destroy(stored);
+    expect(await vusbs()).toEqual([]);
+    expect((await pusb("1-2")).passthrough_enabled).toBe(false);
+  });
+
+  test("pulled out: delete leaves nothing and does not fail", async () => {
+    const stored = await engine().create(wanted());
+    const stick = usb().unplug(hostUuid(), "1-2", { scan: true }).device;
+    await engine().destroy(stored);
+    expect(await vusbs()).toEqual([]);
+    expect((await records("PUSB")).filter(([, r]) => r.passthrough_enabled)).toEqual([]);
+    usb().plug(hostUuid(), stick, { scan: true });
+  });
+});

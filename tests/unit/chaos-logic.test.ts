@@ -12,7 +12,7 @@ import type * as PrngModule from "../../chaos/dist/prng";
 const chaos = (name: string): unknown =>
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(join(__dirname, "..", "..", "..", "chaos", "dist", `${name}.js`));
-const { checkInvariants } = chaos("invariants") as typeof InvariantsModule;
+const { checkInvariants, checkUsbInvariants } = chaos("invariants") as typeof InvariantsModule;
 const { parseChaosArgs } = chaos("main") as typeof MainModule;
 const { planCycle } = chaos("plan") as typeof PlanModule;
 const { seededRandom } = chaos("prng") as typeof PrngModule;
@@ -58,6 +58,8 @@ describe("invariants", () => {
       },
     ],
     vbds,
+    pusbs: [],
+    vusbs: [],
     sessions: 0,
   });
   const vbd = (uuid: string) => ({
@@ -112,6 +114,43 @@ describe("invariants", () => {
       "disk S1: 2 tagged VBDs",
       "disk S1: held by a and b",
     ]);
+  });
+});
+
+describe("USB invariants", () => {
+  const pusb = (uuid: string, passthroughEnabled: boolean, enabledBy?: string) => ({
+    uuid,
+    usbGroup: `group-${uuid}`,
+    passthroughEnabled,
+    otherConfig: enabledBy === undefined ? {} : { "xen-passthrough-enabled-by": enabledBy },
+  });
+  const vusb = (uuid: string, group: string, owner?: string) => ({
+    uuid,
+    usbGroup: group,
+    otherConfig: owner === undefined ? {} : { "xen-passthrough-owner": owner },
+  });
+
+  test("a VUSB or an enabled PUSB is owned only by a held resource's owner; an idle PUSB is nobody's", () => {
+    const pieces = {
+      pusbs: [pusb("p1", true, "chaos/run/usb-0"), pusb("p2", false)],
+      vusbs: [vusb("v1", "group-p1", "chaos/run/usb-0")],
+    };
+    expect(checkUsbInvariants(pieces, ["chaos/run/usb-0"])).toEqual({ ownershipBreaks: [], orphans: [] });
+    expect(checkUsbInvariants(pieces, []).orphans).toEqual([
+      "VUSB v1 (owner chaos/run/usb-0)",
+      "PUSB p1 (passthrough on, enabled by chaos/run/usb-0)",
+    ]);
+  });
+
+  test("an untagged VUSB or enabled PUSB is an orphan; two VUSBs on one group break ownership", () => {
+    const pieces = {
+      pusbs: [pusb("p1", true)],
+      vusbs: [vusb("v1", "group-p1"), vusb("v2", "group-p1", "chaos/run/usb-0")],
+    };
+    expect(checkUsbInvariants(pieces, ["chaos/run/usb-0"])).toEqual({
+      ownershipBreaks: ["PUSB p1: 2 VUSBs on its group"],
+      orphans: ["VUSB v1 (owner none)", "PUSB p1 (passthrough on, enabled by none)"],
+    });
   });
 });
 

@@ -41,15 +41,17 @@ export async function applyUsbConverge(
   // What leaves first is what a delete removes: the plan names both parts the same way.
   const done = [...(await applyUsbRemoval(xapi, plan, log))];
   const pusb = plan.device;
+  // The mark goes first: a run cut short between the two then leaves a marked PUSB (which the
+  // next run or a delete takes up as ours), never passthrough enabled that nobody owns.
+  if (plan.markEnabledBy) {
+    await step(`mark PUSB ${pusb.uuid} as enabled by ${view.owner}`, done, () =>
+      setOtherConfigKey(xapi, "PUSB", pusb.ref, PUSB_ENABLED_BY_KEY, view.owner),
+    );
+  }
   if (plan.enablePassthrough) {
     log(`enabling passthrough on PUSB ${pusb.uuid} (port ${pusb.path})`);
     await step(`enable passthrough on PUSB ${pusb.uuid}`, done, () =>
       setPassthroughEnabled(xapi, pusb.ref, true),
-    );
-  }
-  if (plan.markEnabledBy) {
-    await step(`mark PUSB ${pusb.uuid} as enabled by ${view.owner}`, done, () =>
-      setOtherConfigKey(xapi, "PUSB", pusb.ref, PUSB_ENABLED_BY_KEY, view.owner),
     );
   }
   if (plan.createVusb) {

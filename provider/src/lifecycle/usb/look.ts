@@ -8,7 +8,6 @@ import type { Log } from "../../dom0/remote.js";
 import { dom0HostUuid } from "../../dom0/host-uuid.js";
 import { usbViewOf } from "../../look/usb-view.js";
 import type { XapiCaller } from "../../xapi/caller.js";
-import { xapiErrorCode } from "../../xapi/caller.js";
 import { fetchUsbSnapshot } from "../../xapi/usb.js";
 import { stackXapiSettings } from "../connect.js";
 
@@ -45,8 +44,9 @@ export async function lookUsb(
 
 /**
  * A device not listed anywhere in the pool may be newly plugged in: ask the host to scan
- * (PUSB.scan only wakes XAPI's scan thread, xapi_pusb.ml) and look again a few times. A XAPI
- * without PUSB.scan is looked at once more.
+ * (PUSB.scan only wakes XAPI's scan thread and returns, xapi_pusb.ml) and look again a few
+ * times. PUSB.scan came with the PUSB class itself (XenServer 7.3), so every XAPI that lists
+ * PUSBs has it: a failure of it is a real error, not a reason to guess.
  */
 export async function lookAfterScan(
   access: UsbAccess,
@@ -58,11 +58,7 @@ export async function lookAfterScan(
   if (view.matches.length > 0 || view.elsewhere.length > 0) return view;
   log(`${describeUsbDevice(inputs.device)} not listed: asking host ${view.hostName} to scan its USB devices`);
   const hostRef = await access.xapi.call<string>("host.get_by_uuid", access.hostUuid);
-  try {
-    await access.xapi.call("PUSB.scan", hostRef);
-  } catch (error) {
-    if (xapiErrorCode(error) !== "MESSAGE_METHOD_UNKNOWN") throw error;
-  }
+  await access.xapi.call("PUSB.scan", hostRef);
   let latest = view;
   for (let attempt = 0; attempt < SCAN_WAIT.tries; attempt += 1) {
     await new Promise((resolve) => setTimeout(resolve, SCAN_WAIT.intervalMs));

@@ -46,6 +46,24 @@ export interface SimulatorState {
     currentlyAttached: boolean;
     otherConfig: Record<string, string>;
   }>;
+  /** Every host's PUSBs (the USB devices XAPI knows). */
+  pusbs: Array<{
+    ref: string;
+    uuid: string;
+    host: string;
+    path: string;
+    usbGroup: string;
+    passthroughEnabled: boolean;
+    otherConfig: Record<string, string>;
+  }>;
+  vusbs: Array<{
+    ref: string;
+    uuid: string;
+    vm: string;
+    usbGroup: string;
+    currentlyAttached: boolean;
+    otherConfig: Record<string, string>;
+  }>;
   sessions: number;
 }
 
@@ -133,6 +151,23 @@ export function snapshotState(world: World): SimulatorState {
       vdi: db.str(ref, "VDI"),
       userdevice: db.str(ref, "userdevice"),
       device: db.str(ref, "device"),
+      currentlyAttached: db.bool(ref, "currently_attached"),
+      otherConfig: stringMap(db.field(ref, "other_config")),
+    })),
+    pusbs: db.refs("PUSB").map((ref) => ({
+      ref,
+      uuid: db.str(ref, "uuid"),
+      host: db.str(ref, "host"),
+      path: db.str(ref, "path"),
+      usbGroup: db.str(ref, "USB_group"),
+      passthroughEnabled: db.bool(ref, "passthrough_enabled"),
+      otherConfig: stringMap(db.field(ref, "other_config")),
+    })),
+    vusbs: db.refs("VUSB").map((ref) => ({
+      ref,
+      uuid: db.str(ref, "uuid"),
+      vm: db.str(ref, "VM"),
+      usbGroup: db.str(ref, "USB_group"),
       currentlyAttached: db.bool(ref, "currently_attached"),
       otherConfig: stringMap(db.field(ref, "other_config")),
     })),
