@@ -336,3 +336,75 @@ describe("the stick moved or pulled out (XAPI scanned): read reports it, up conv
     usb().plug(hostUuid(), stick, { scan: true });
   });
 });
+
+describe("a USB stick that is also a disk (sm's udev scan records its port as usb_path)", () => {
+  /** A USB flash drive: mass storage, which dom0's USB policy lists. */
+  const FLASH: UsbDevice = {
+    ...DEFAULT_USB_DEVICE,
+    vendorId: "0781",
+    productId: "5567",
+    serial: "4C530001230715117343",
+    vendorDesc: "SanDisk Corp.",
+    productDesc: "Cruzer Blade",
+    deviceClass: "00",
+    interfaces: [{ class: "08", subclass: "06", protocol: "50" }],
+    path: "1-5",
+  };
+  const FLASH_ID = { vendorId: "0781", productId: "5567", serial: FLASH.serial };
+  const HAND_RULE = "/etc/udev/rules.d/99-stick-as-disk.rules";
+  const hostUuid = () => sandbox().host.uuid;
+  const usb = () => sandbox().simulator.control.usb;
+  async function sh(command: string): Promise<string> {
+    const result = await sandbox().exec(command);
+    if (result.exitCode !== 0) throw new Error(`${command} failed (${result.exitCode}): ${result.stderr}`);
+    return result.stdout.trim();
+  }
+
+  test("in use as a disk by a VM: PassthroughUsb is refused before any change, with what to do", async () => {
+    const disk = sandbox().disks.find((d) => !d.inUse);
+    if (disk === undefined) throw new Error("no free disk");
+    // The stick's USB device at port 1-5, and its block device on that same port.
+    usb().plug(hostUuid(), FLASH, { scan: true });
+    usb().setDiskPort(hostUuid(), disk.kernelName, "1-5");
+    // Handed to a VM as a disk by hand: udev rule, sr-scan, xe vbd-create.
+    await sh(
+      `echo 'KERNEL=="${disk.kernelName}", SUBSYSTEM=="block", SYMLINK+="xapi/block/%k"' > ${HAND_RULE}`,
+    );
+    await sh(
+      `udevadm control --reload && udevadm trigger --action=change --sysname-match=${disk.kernelName} && udevadm settle`,
+    );
+    const sr = await sh("xe sr-list type=udev sm-config:type=block params=uuid --minimal");
+    await sh(`xe sr-scan uuid=${sr}`);
+    const vdi = await sh(`xe vdi-list location=/dev/xapi/block/${disk.kernelName} params=uuid --minimal`);
+    expect(await sh(`xe vdi-param-get uuid=${vdi} param-name=sm-config param-key=usb_path`)).toBe("1-5");
+    const archive = await sh("xe vm-list name-label=archive params=uuid --minimal");
+    const vbd = await sh(`xe vbd-create vm-uuid=${archive} vdi-uuid=${vdi} device=autodetect`);
+
+    sandbox().simulator.control.trace.reset();
+    await expect(engine().create(args("homeassistant", FLASH_ID, "homelab/dev/flash"))).rejects.toThrow(
+      new RegExp(
+        `in use as a disk \\(VDI ${vdi} .*used by VM "archive"\\).*PUSB_VDI_CONFLICT.*Remove that disk's VBD`,
+      ),
+    );
+    expect(changingCalls()).toEqual([]);
+    expect((await pusb("1-5")).passthrough_enabled).toBe(false);
+    expect(await vusbs()).toEqual([]);
+
+    // Freed, the same stick goes through: XAPI forgets its disk VDI, and sm's scan then refuses it.
+    await sh(`xe vbd-destroy uuid=${vbd}`);
+    const created = await engine().create(args("homeassistant", FLASH_ID, "homelab/dev/flash"));
+    expect(created.state).toMatchObject({ path: "1-5", passthroughEnabled: true, drift: [] });
+    expect(await sh(`xe vdi-list location=/dev/xapi/block/${disk.kernelName} params=uuid --minimal`)).toBe(
+      "",
+    );
+    expect((await sandbox().exec(`xe sr-scan uuid=${sr}`)).stderr).toMatch(/SR_BACKEND_FAILURE_46/);
+
+    await engine().destroy(created);
+    await sh(
+      `rm ${HAND_RULE} && udevadm control --reload && udevadm trigger --action=change --sysname-match=${disk.kernelName} && udevadm settle`,
+    );
+    await sh(`xe sr-scan uuid=${sr}`);
+    usb().setDiskPort(hostUuid(), disk.kernelName, "");
+    usb().unplug(hostUuid(), "1-5", { scan: true });
+  });
+});

@@ -224,7 +224,11 @@ export async function startXapiSimulator(options: XapiSimulatorOptions = {}): Pr
   await startSeededGuests(world, seeded);
   // As at host boot: each removable SR starts with one VDI per device already present.
   for (const host of hosts)
-    reconcileUdevSr(db, host.removableSr, await readUdevDirectory(host.devices, host.smVersion));
+    reconcileUdevSr(
+      db,
+      host.removableSr,
+      await readUdevDirectory(host.devices, host.smVersion, host.usbDisks),
+    );
 
   const stopping = new AbortController();
   // Every pending delay listens on this one signal: a pool's dozens of concurrent calls are

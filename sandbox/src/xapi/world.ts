@@ -12,6 +12,11 @@ export interface PoolHost {
   devices: DeviceDirectory;
   /** The USB devices plugged into the host right now (what dom0's usb_scan.py would see). */
   usbDevices: UsbDevice[];
+  /**
+   * Block devices of this host that sit on a USB port: kernel name -> port path (a USB stick that
+   * is also a disk). Absent or empty: none (the sandbox's loop disks). Set through control.usb.
+   */
+  usbDisks?: Map<string, string>;
   /** The version of the host's storage manager (the `sm` package): see sm-version.ts. */
   smVersion: string;
 }

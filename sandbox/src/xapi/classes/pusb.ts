@@ -2,7 +2,7 @@ import type { ClassSchema, Database } from "../database";
 import { fail, ok } from "../faults";
 import type { Outcome } from "../faults";
 import type { MethodSpec } from "../dispatch/method";
-import { NULL_REF, XapiFloat, asBool } from "../values";
+import { NULL_REF, XapiFloat, asBool, asStringMap } from "../values";
 import type { XapiValue } from "../values";
 import { genericMethods } from "./generic";
 import { scanHostUsb } from "./usb-scan";
@@ -39,23 +39,25 @@ function attachedVm(db: Database, pusb: string): string | undefined {
 }
 
 /**
- * xapi_pusb.ml set_passthrough_enabled. Enabling forgets the udev SR's VDIs for the same stick
- * (sm_config usb_path = PUSB.path), refused with PUSB_VDI_CONFLICT while such a VDI has a VBD.
- * Disabling is refused with USB_ALREADY_ATTACHED while a VM holds the device, and destroys the
- * group's VUSBs. XAPI then rescans udev SRs to bring the disk back; the simulated udev SR never
- * lists USB sticks, so that rescan is not modelled.
+ * xapi_pusb.ml set_passthrough_enabled (xapi v1.249.x and v25.x alike). Enabling forgets the
+ * udev SRs' VDIs for the same stick (sm_config usb_path = PUSB.path, set by sm's scan: see
+ * udev-usb.ts), refused with PUSB_VDI_CONFLICT [pusb, vdi] at the first such VDI that has any
+ * VBD, attached or not. Disabling is refused with
+ * USB_ALREADY_ATTACHED while a VM holds the device, and destroys the group's VUSBs. XAPI then
+ * rescans the udev SRs to bring the disk back; that rescan is not modelled (the next SR.scan does it).
  */
 function setPassthroughEnabled(db: Database, pusb: string, value: boolean): Outcome<XapiValue> {
   if (value) {
     const path = db.str(pusb, "path");
-    const udevSrs = new Set(db.find("SR", (record) => record["type"] === "udev"));
-    const stickVdis = db.find("VDI", (record, ref) => {
-      const smConfig = record["sm_config"] as Record<string, string> | undefined;
-      return udevSrs.has(db.str(ref, "SR")) && smConfig?.["usb_path"] === path;
-    });
-    const inUse = stickVdis.find((vdi) => db.find("VBD", (record) => record["VDI"] === vdi).length > 0);
-    if (inUse !== undefined) return fail("PUSB_VDI_CONFLICT", pusb, inUse);
-    for (const vdi of stickVdis) db.destroy(vdi);
+    // SR by SR, VDI by VDI, each checked and then forgotten (Xapi_vdi.forget: the record goes), so
+    // a conflict stops the walk with the VDIs before it already forgotten: no rollback upstream.
+    for (const sr of db.find("SR", (record) => record["type"] === "udev"))
+      for (const vdi of db.find("VDI", (record) => record["SR"] === sr)) {
+        if ((asStringMap(db.raw(vdi, "sm_config")) ?? {})["usb_path"] !== path) continue;
+        if (db.find("VBD", (record) => record["VDI"] === vdi).length > 0)
+          return fail("PUSB_VDI_CONFLICT", pusb, vdi);
+        db.destroy(vdi);
+      }
   } else {
     const vm = attachedVm(db, pusb);
     if (vm !== undefined) return fail("USB_ALREADY_ATTACHED", pusb, vm);

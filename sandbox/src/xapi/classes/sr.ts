@@ -6,6 +6,7 @@ import { genericMethods } from "./generic";
 import type { UdevVdiView } from "./udev-vdi";
 import { sleep } from "../dispatch/sleep";
 import { scanUdevSr } from "./udev-scan";
+import { withUsbPathKey } from "./udev-usb";
 import { forgetVdi, hotpluggedAt, isUdevSr } from "./vdi";
 import { SR_UPSTREAM_FIELDS } from "./upstream-fields";
 
@@ -60,6 +61,12 @@ export function reconcileUdevSr(db: Database, sr: string, views: readonly UdevVd
     // A deleted VDI's load leaves read_only False (VDI.__init__) and sm_config {}: _db_update_sm_config
     // removes every key but host_* and key_hash (hotplugged_at goes).
     if (!entry.available) db.update(vdi, { read_only: false, sm_config: keptSmConfig(db, vdi) });
+    else {
+      const current = asStringMap(db.raw(vdi, "sm_config")) ?? {};
+      // Written only when it changes: an unchanged record makes no event.
+      if (current["usb_path"] !== entry.usbPath)
+        db.update(vdi, { sm_config: withUsbPathKey(current, entry) });
+    }
   }
   for (const entry of byLocation.values()) {
     db.create("VDI", {
@@ -71,7 +78,7 @@ export function reconcileUdevSr(db: Database, sr: string, views: readonly UdevVd
       read_only: entry.available && readOnly,
       virtual_size: entry.sizeBytes,
       physical_utilisation: entry.sizeBytes,
-      sm_config: entry.available ? { hotplugged_at: hotpluggedAt() } : {},
+      sm_config: entry.available ? withUsbPathKey({ hotplugged_at: hotpluggedAt() }, entry) : {},
     });
   }
   const total = views.reduce((sum, entry) => sum + entry.sizeBytes, 0);

@@ -1,7 +1,7 @@
-import { fail } from "../faults";
 import type { Outcome } from "../faults";
 import type { XapiValue } from "../values";
 import type { World } from "../world";
+import { usbLoadRefusal, vdiUnavailable } from "./udev-usb";
 import { udevSrView } from "./udev-vdi";
 
 /**
@@ -17,6 +17,8 @@ export async function udevAttachFailure(world: World, vdi: string): Promise<Outc
   if (views === undefined) return undefined;
   const location = db.str(vdi, "location");
   // `os.stat` of the entry fails for a missing entry and for a dangling link alike.
-  const present = views.some((view) => view.location === location && view.available);
-  return present ? undefined : fail("SR_BACKEND_FAILURE_46", "", "The VDI is not available", "");
+  const view = views.find((each) => each.location === location && each.available);
+  if (view === undefined) return vdiUnavailable();
+  // The same load refuses a USB disk whose port is passed through (udev-usb.ts).
+  return usbLoadRefusal(db, [view]);
 }

@@ -1,12 +1,13 @@
 import type { Database } from "../database";
 import { Faults, ok } from "../faults";
-import type { Outcome } from "../faults";
+import type { Outcome, XapiFault } from "../faults";
 import type { CallContext } from "../dispatch/method";
 import { sleep } from "../dispatch/sleep";
 import { checksDbDuringScan } from "../sm-version";
 import type { XapiStruct, XapiValue } from "../values";
 import { poolHost } from "../world";
 import { reconcileUdevSr } from "./sr";
+import { usbLoadRefusal } from "./udev-usb";
 import { udevSrView } from "./udev-vdi";
 
 /** What the storage layer hands back to xapi after sm's scan: the SR's VDI records by location. */
@@ -24,10 +25,14 @@ const sameRefs = (a: ReadonlySet<string>, b: ReadonlySet<string>) =>
  * them to xapi. Choice: the scan's service time (profile methodExtraMs["SR.scan"]) is spent half
  * before sm lists the directory and half on the way back to xapi; other calls run meanwhile.
  */
-async function smPass(ctx: CallContext, sr: string): Promise<ScanResult> {
+async function smPass(ctx: CallContext, sr: string): Promise<ScanResult | { ok: false; fault: XapiFault }> {
   const half = (ctx.profile.methodExtraMs["SR.scan"] ?? 0) / 2;
   await sleep(half, ctx.signal);
-  reconcileUdevSr(ctx.db, sr, (await udevSrView(ctx.world, sr)) ?? []);
+  const views = (await udevSrView(ctx.world, sr)) ?? [];
+  // A USB disk whose port is passed through fails the whole scan, before any change (udev-usb.ts).
+  const refused = usbLoadRefusal(ctx.db, views);
+  if (refused !== undefined) return refused;
+  reconcileUdevSr(ctx.db, sr, views);
   const result: ScanResult = new Map();
   for (const vdi of ctx.db.find("VDI", (record) => record["SR"] === sr))
     result.set(ctx.db.str(vdi, "location"), ctx.db.record(vdi));
@@ -79,12 +84,15 @@ function updateVdis(db: Database, sr: string, result: ScanResult): void {
 export async function scanUdevSr(ctx: CallContext, sr: string): Promise<Outcome<XapiValue>> {
   const host = ctx.world.hosts.find((candidate) => candidate.removableSr === sr) ?? poolHost(ctx.world, "");
   if (!checksDbDuringScan(host.smVersion)) {
-    updateVdis(ctx.db, sr, await smPass(ctx, sr));
+    const result = await smPass(ctx, sr);
+    if (!(result instanceof Map)) return result;
+    updateVdis(ctx.db, sr, result);
     return ok("");
   }
   for (let limit = 10; ; limit -= 1) {
     const before = vdiRefsOf(ctx.db, sr);
     const result = await smPass(ctx, sr);
+    if (!(result instanceof Map)) return result;
     const after = vdiRefsOf(ctx.db, sr);
     if (limit > 0 && !sameRefs(before, after)) continue;
     if (limit === 0) return Faults.internalError("SR.scan retry limit exceeded");

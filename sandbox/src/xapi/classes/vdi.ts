@@ -5,6 +5,7 @@ import type { MethodSpec } from "../dispatch/method";
 import { NEVER, NULL_REF, asBool, asStringMap, asText, isStruct } from "../values";
 import type { XapiStruct, XapiValue } from "../values";
 import type { World } from "../world";
+import { usbLoadRefusal, withUsbPathKey } from "./udev-usb";
 import { udevSrView } from "./udev-vdi";
 import { genericMethods } from "./generic";
 import { VDI_UPSTREAM_FIELDS } from "./upstream-fields";
@@ -152,13 +153,17 @@ async function introduce(db: Database, world: World, args: readonly unknown[]): 
   if (isUdevSr(db, sr)) {
     const listed = (await udevSrView(world, sr)) ?? [];
     const entry = listed.find((device) => device.location === location && device.available);
+    // sm loads the VDI before introducing it, so a USB disk whose port is passed through fails
+    // (udev-usb.ts); like every SM failure here it reaches the client as INTERNAL_ERROR (above).
+    if (entry !== undefined && usbLoadRefusal(db, [entry]) !== undefined)
+      return Faults.internalError(`VDI.introduce: the SM refused location ${location} (VDIUnavailable)`);
     Object.assign(fields, {
       virtual_size: entry?.sizeBytes ?? 0,
       physical_utilisation: entry?.sizeBytes ?? 0,
       name_label: nameLabel || (entry?.nameLabel ?? location),
       read_only: entry !== undefined && (asStringMap(db.field(sr, "sm_config")) ?? {})["type"] === "cd",
       // A missing or dangling entry loads as deleted with an empty sm_config (sm udevSR.py udevVDI.load).
-      sm_config: entry === undefined ? {} : { hotplugged_at: hotpluggedAt() },
+      sm_config: entry === undefined ? {} : withUsbPathKey({ hotplugged_at: hotpluggedAt() }, entry),
     });
   }
   return ok(db.create("VDI", fields));

@@ -19,6 +19,7 @@ import type { ServiceTimeProfile } from "./profile";
  *   POST /hosts/<uuid>/reboot ({kernelNames?: {serial: name}}): a RebootReport once booted
  *   GET /usb/<host uuid> · POST /usb/<host uuid>/plug ({device: UsbDevice, scan?})
  *   POST /usb/<host uuid>/unplug ({path, scan?}) · POST /usb/<host uuid>/move ({path, toPath, toHost?, scan?})
+ *   GET /usb/<host uuid>/disks · POST /usb/<host uuid>/disks ({kernelName, path}: "" = off USB)
  */
 export function controlRequestHandler(control: SimulatorControl) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -136,8 +137,15 @@ function usb(
 ): unknown {
   const options = { scan: field(body, "scan") === true };
   if (method === "GET" && action === undefined) return control.usb.devices(hostUuid);
+  if (method === "GET" && action === "disks") return control.usb.diskPorts(hostUuid);
   if (method !== "POST") return NOT_FOUND;
   switch (action) {
+    case "disks": {
+      const path = field(body, "path");
+      if (typeof path !== "string") throw new ControlError(`the request body needs a "path" ("" = off USB)`);
+      control.usb.setDiskPort(hostUuid, requiredString(body, "kernelName"), path);
+      return control.usb.diskPorts(hostUuid);
+    }
     case "plug": {
       const device = field(body, "device");
       if (typeof device !== "object" || device === null)

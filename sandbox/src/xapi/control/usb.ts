@@ -33,6 +33,15 @@ export interface UsbControl {
     to: { hostUuid?: string; path: string },
     options?: UsbChangeOptions,
   ): UsbChangeReport;
+  /**
+   * Says that block device `kernelName` (/sys/block/<name>) of a host sits on USB port `path`, as a
+   * USB stick that is also a disk does; `path` "" says it no longer does. The udev SR's next load
+   * of it sets (or drops) the VDI's sm_config usb_path (classes/udev-usb.ts). It plugs no PUSB:
+   * plug the stick's USB device at the same port for XAPI's USB scan to list it.
+   */
+  setDiskPort(hostUuid: string, kernelName: string, path: string): void;
+  /** The block devices of a host that sit on a USB port: kernel name -> port path. */
+  diskPorts(hostUuid: string): Record<string, string>;
 }
 
 const PORT_PATH = /^\d+-\d+(\.\d+)*$/;
@@ -82,5 +91,16 @@ export function usbControl(world: World): UsbControl {
       target.usbDevices.push(device);
       return { device: { ...device }, scans: scans([from, target], options) };
     },
+    setDiskPort(hostUuid, kernelName, path) {
+      const host = hostByUuid(hostUuid);
+      if (kernelName === "" || kernelName.includes("/"))
+        throw new DriftError(`"${kernelName}" is not a kernel block device name such as sdb or loop3`);
+      if (path !== "" && !PORT_PATH.test(path))
+        throw new DriftError(`"${path}" is not a USB port path such as 1-2 or 1-1.4 (bus-port[.port...])`);
+      host.usbDisks ??= new Map();
+      if (path === "") host.usbDisks.delete(kernelName);
+      else host.usbDisks.set(kernelName, path);
+    },
+    diskPorts: (hostUuid) => Object.fromEntries(hostByUuid(hostUuid).usbDisks ?? []),
   };
 }
