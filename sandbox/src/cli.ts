@@ -115,7 +115,9 @@ export function summarize(
   for (const vm of description.vms) lines.push(`vm        ${vm.nameLabel} (${vm.uuid}) ${vm.powerState}`);
   for (const disk of description.disks ?? []) {
     const use = disk.inUse ? "  in use by dom0" : "";
-    lines.push(`disk      /dev/${disk.kernelName} ${disk.byId} ${disk.wwn} ${disk.sizeBytes} bytes${use}`);
+    lines.push(
+      `disk      /dev/${disk.kernelName} ${disk.byId || "-"} ${disk.wwn || "-"} ${disk.sizeBytes} bytes${use}`,
+    );
   }
   lines.push("Press Ctrl-C to stop and remove everything.");
   return lines.join("\n");

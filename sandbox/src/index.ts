@@ -23,6 +23,7 @@ export { startPool } from "./dom0/pool";
 export type { PoolDescription, PoolHostSandbox, PoolOptions, SandboxPool } from "./dom0/pool";
 export type { ExecResult } from "./dom0/run";
 export type { SandboxDescription, SandboxDisk } from "./dom0/description";
+export type { DiskBus } from "./dom0/identities";
 export { SandboxError } from "./dom0/errors";
 export type { SandboxErrorCode } from "./dom0/errors";
 export { startLatencyProxy, type LatencyProxy, type LatencyProxyOptions } from "./latency-proxy";

@@ -39,8 +39,24 @@ describe("seeded PRNG and plan", () => {
 
 describe("invariants", () => {
   const disks: SandboxDisk[] = [
-    { serial: "S1", wwn: "0x1", byId: "ata-S1", kernelName: "loop7", sizeBytes: 1, inUse: false },
-    { serial: "S2", wwn: "0x2", byId: "ata-S2", kernelName: "loop8", sizeBytes: 1, inUse: false },
+    {
+      bus: "sata",
+      serial: "S1",
+      wwn: "0x1",
+      byId: "ata-S1",
+      kernelName: "loop7",
+      sizeBytes: 1,
+      inUse: false,
+    },
+    {
+      bus: "sata",
+      serial: "S2",
+      wwn: "0x2",
+      byId: "ata-S2",
+      kernelName: "loop8",
+      sizeBytes: 1,
+      inUse: false,
+    },
   ];
   const state = (vbds: SimulatorState["vbds"]): SimulatorState => ({
     host: { ref: "OpaqueRef:h", uuid: "h", nameLabel: "h" },

@@ -153,6 +153,35 @@ describe("resolveDisk", () => {
     });
   });
 
+  test("a SAS disk's label serial (ID_SCSI_SERIAL) is refused with the identities to use instead", () => {
+    // As scsi_id exports a SAS disk: the page-83 NAA id in ID_SERIAL(_SHORT), the label in ID_SCSI_SERIAL.
+    const withSas = parseInventory(
+      SAMPLE.replace("@disk sdf", "@disk sdh 8:112 7814037168\n@disk sdf").replace(
+        "@xapiblock",
+        [
+          "",
+          "P: /devices/pci0000:00/0000:00:03.0/host7/port-7:0/end_device-7:0/target7:0:0/7:0:0:0/block/sdh",
+          "E: ID_BUS=scsi",
+          "E: ID_SERIAL=35000c500aabbccdd",
+          "E: ID_SERIAL_SHORT=5000c500aabbccdd",
+          "E: ID_SCSI_SERIAL=ZC1SAS01",
+          "E: ID_WWN=0x5000c500aabbccdd",
+          "E: ID_WWN_WITH_EXTENSION=0x5000c500aabbccdd",
+          "@xapiblock",
+        ].join("\n"),
+      ),
+    );
+    const found = resolveDisk(withSas, { serial: "5000c500aabbccdd" });
+    expect(found.ok && found.disk.kernelName).toBe("sdh");
+    expect(resolveDisk(withSas, { serial: "ZC1SAS01" })).toEqual({
+      ok: false,
+      code: "DISK_SCSI_UNIT_SERIAL",
+      reason: expect.stringMatching(
+        /ZC1SAS01 is the label serial .*ID_SCSI_SERIAL.* \/dev\/sdh.*disk: \{ wwn: "0x5000c500aabbccdd" \} or disk: \{ serial: "5000c500aabbccdd" \}.*pulumi-xen-passthrough disks/,
+      ) as unknown,
+    });
+  });
+
   test("refuses an identity that matches several disks", () => {
     expect(resolveDisk(inventory, { serial: "TWIN" })).toEqual({
       ok: false,

@@ -8,7 +8,7 @@ import { parseCliArgs } from "xen-sandbox/dist/cli";
 import { disksPerHost } from "xen-sandbox/dist/dom0/pool";
 import { kernelNameOfLink, namespaceDeviceDirectory } from "xen-sandbox/dist/dom0/device-directory";
 import { levelsLeavesFirst } from "xen-sandbox/dist/dom0/host-processes";
-import { diskIdentities, renderFixtureRules } from "xen-sandbox/dist/dom0/identities";
+import { checkDiskBuses, diskIdentities, renderFixtureRules } from "xen-sandbox/dist/dom0/identities";
 import { inventoryValue, renderInventory } from "xen-sandbox/dist/dom0/inventory";
 import { renderHolderScript } from "xen-sandbox/dist/dom0/namespace";
 import { missingPrerequisites, TOOLS } from "xen-sandbox/dist/dom0/prerequisites";
@@ -143,6 +143,43 @@ describe("disk identities and the fixture rule", () => {
     }
     expect(line).toContain(`SYMLINK+="disk/by-id/ata-${disks[0]!.idSerial}"`);
     expect(rules).toContain('ENV{DEVTYPE}!="disk", GOTO="xen_sandbox_fixture_end"');
+  });
+
+  test("a SAS disk gets scsi_id's properties: the NAA id as ID_SERIAL(_SHORT), the label in ID_SCSI_SERIAL", () => {
+    const [sas, nvme, sata, inUse] = diskIdentities(3, "a1b2c3", ["sas", "nvme-centos7"]);
+    expect(sas).toMatchObject({
+      bus: "sas",
+      serial: "ZCA1B2C300",
+      idSerial: "35000c500a1b2c300",
+      idSerialShort: "5000c500a1b2c300",
+      wwn: "0x5000c500a1b2c300",
+      byId: "/dev/disk/by-id/scsi-35000c500a1b2c300",
+      byWwn: "/dev/disk/by-id/wwn-0x5000c500a1b2c300",
+    });
+    expect(nvme).toMatchObject({ bus: "nvme-centos7", idSerial: "", wwn: "", byId: "", byWwn: "" });
+    expect([sata?.bus, inUse?.bus, inUse?.inUse]).toEqual(["sata", "sata", true]);
+    const rules = renderFixtureRules(
+      [sas!, nvme!].map((identity) => ({ identity, imagePath: `/tmp/d${identity.index}.img` })),
+    );
+    const line = (image: string) => rules.split("\n").find((candidate) => candidate.includes(image))!;
+    for (const set of [
+      'ENV{ID_BUS}="scsi"',
+      'ENV{ID_SERIAL}="35000c500a1b2c300"',
+      'ENV{ID_SERIAL_SHORT}="5000c500a1b2c300"',
+      'ENV{ID_SCSI_SERIAL}="ZCA1B2C300"',
+      'ENV{ID_WWN_WITH_EXTENSION}="0x5000c500a1b2c300"',
+      'SYMLINK+="disk/by-id/scsi-35000c500a1b2c300"',
+    ]) {
+      expect(line("/tmp/d0.img")).toContain(set);
+    }
+    // CentOS 7's rules have no NVMe lines: the fixture only marks the disk as the sandbox's.
+    expect(line("/tmp/d1.img")).toBe('ATTR{loop/backing_file}=="/tmp/d1.img", ENV{ID_XEN_SANDBOX_DISK}="1"');
+  });
+
+  test("an unknown disk bus is refused by name", () => {
+    expect(() => checkDiskBuses(["sas", "scsi"])).toThrow(
+      /unknown disk bus "scsi" in diskBuses; use "sata", "sas", "nvme-centos7"/,
+    );
   });
 
   test("a /dev/xapi/block link resolves to its kernel name", () => {

@@ -234,7 +234,7 @@ export function dom0Use(inventory: Dom0Inventory, disk: Dom0Disk): string | unde
 }
 
 /** Why an identity names no single whole disk. */
-export type DiskLookupCode = "DISK_ABSENT" | "DISK_IS_PARTITION" | "DISK_AMBIGUOUS";
+export type DiskLookupCode = "DISK_ABSENT" | "DISK_IS_PARTITION" | "DISK_AMBIGUOUS" | "DISK_SCSI_UNIT_SERIAL";
 
 export type DiskResolution =
   | { readonly ok: true; readonly disk: Dom0Disk }
@@ -253,6 +253,8 @@ export function resolveDisk(inventory: Dom0Inventory, identity: DiskIdentity): D
   }
   const matches = inventory.disks.filter((disk) => ruleSelectsDisk(identity, disk));
   if (matches.length === 0) {
+    const scsi = "serial" in identity ? scsiUnitSerialOf(inventory, identity.serial) : undefined;
+    if (scsi !== undefined) return { ok: false, code: "DISK_SCSI_UNIT_SERIAL", reason: scsi };
     const known = inventory.disks
       .filter((disk) => disk.properties["ID_SERIAL"] !== undefined)
       .map(
@@ -272,6 +274,28 @@ export function resolveDisk(inventory: Dom0Inventory, identity: DiskIdentity): D
   }
   const [disk] = matches as [Dom0Disk];
   return { ok: true, disk };
+}
+
+/**
+ * A SCSI/SAS disk's label serial (VPD page 0x80) is in ID_SCSI_SERIAL only: scsi_id puts the page-83
+ * id in ID_SERIAL and ID_SERIAL_SHORT, which is what the rule matches. When `serial` is such a
+ * label serial, says which disk has it and which identity to use instead.
+ */
+function scsiUnitSerialOf(inventory: Dom0Inventory, serial: string): string | undefined {
+  const disk = inventory.disks.find((candidate) => candidate.properties["ID_SCSI_SERIAL"] === serial);
+  if (disk === undefined) return undefined;
+  const wwn = disk.properties["ID_WWN_WITH_EXTENSION"] ?? disk.properties["ID_WWN"];
+  const udevSerial = disk.properties["ID_SERIAL_SHORT"];
+  const options = [
+    ...(wwn === undefined ? [] : [`disk: { wwn: "${wwn}" }`]),
+    ...(udevSerial === undefined ? [] : [`disk: { serial: "${udevSerial}" }`]),
+  ];
+  const use = options.length > 0 ? options.join(" or ") : "a /dev/disk/by-id name";
+  return (
+    `serial ${serial} is the label serial (SCSI unit serial, udev's ID_SCSI_SERIAL) of the SCSI/SAS disk ` +
+    `/dev/${disk.kernelName}, and the provider matches udev's ID_SERIAL_SHORT/ID_SERIAL, which for such a ` +
+    `disk is its WWN-based id: name it by ${use}, the identity \`pulumi-xen-passthrough disks\` prints for it`
+  );
 }
 
 function partitionNamed(inventory: Dom0Inventory, identity: DiskIdentity): string | undefined {

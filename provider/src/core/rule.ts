@@ -7,10 +7,14 @@
 //   /dev/disk/by-id links this rule matches on.
 // - Whole disks only, told apart by ENV{DEVTYPE}=="disk": the stock rules' KERNEL=="*[0-9]"
 //   heuristic misreads nvme0n1 or loop3. The kernel name is matched only when it IS the identity.
-// - Serial: udev sets ID_SERIAL_SHORT to the drive's own serial for ATA (ata_id), SCSI/SAS
-//   (scsi_id), NVMe and USB, and ID_SERIAL to a longer "<model>_<serial>" (ATA, NVMe), the SCSI
-//   page-83 id (SCSI) or "<vendor>_<model>_<serial>-0:0" (USB). Users copy either from
-//   `udevadm info`, so the rule accepts a match on either property.
+// - Serial: udev sets ID_SERIAL_SHORT to the drive's own serial for ATA (ata_id), NVMe (where
+//   the host's rules have NVMe lines: CentOS 7's systemd 219 has none, so there an NVMe disk has
+//   no serial at all) and USB, and ID_SERIAL to a longer "<model>_<serial>" (ATA, NVMe) or
+//   "<vendor>_<model>_<serial>-0:0" (USB). SCSI/SAS disks differ: scsi_id sets ID_SERIAL to the
+//   page-83 id with its type digit in front ("3" + NAA id) and ID_SERIAL_SHORT to that id alone;
+//   the serial on the label (VPD page 0x80) is only in ID_SCSI_SERIAL, which the rule does not
+//   match (resolveDisk points a user who gives it to the WWN or the id `disks` prints). Users copy
+//   either property from `udevadm info`, so the rule accepts a match on either.
 // - WWN: ID_WWN (and ID_WWN_WITH_EXTENSION for 32-digit names), "0x"-prefixed lowercase hex for
 //   SCSI/ATA, "eui."/"nvme." names for NVMe.
 // - by-id: matched with SYMLINK=="disk/by-id/<name>", i.e. the links earlier rules of the same

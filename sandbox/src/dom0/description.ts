@@ -1,10 +1,18 @@
+import type { DiskBus } from "./identities";
+
 /** One loop disk of the sandbox, as the CLI's JSON line and startSandbox describe it. */
 export interface SandboxDisk {
-  /** ID_SERIAL_SHORT, e.g. "ZS1A2B3C00". */
+  /** The bus udev sees it on (SandboxOptions.diskBuses): "sata", "sas" or "nvme-centos7". */
+  bus: DiskBus;
+  /**
+   * The serial on the drive's label, e.g. "ZS1A2B3C00": ID_SERIAL_SHORT on SATA, ID_SCSI_SERIAL on
+   * SAS (where ID_SERIAL_SHORT is the NAA id, `wwn` without "0x"), in no udev property on
+   * "nvme-centos7". The sandbox's handle for the disk (unplugDisk, replugDisk, rebootDisk).
+   */
   serial: string;
-  /** ID_WWN, e.g. "0x5000c5001a2b3c00". */
+  /** ID_WWN, e.g. "0x5000c5001a2b3c00"; "" on "nvme-centos7". */
   wwn: string;
-  /** /dev/disk/by-id/ata-<model>_<serial> (inside dom0). */
+  /** /dev/disk/by-id/ata-<model>_<serial> (SATA) or scsi-3<NAA id> (SAS), inside dom0; "" on "nvme-centos7". */
   byId: string;
   /** The current kernel name ("loop3"); changes when the disk is "rebooted"; "" while unplugged. */
   kernelName: string;

@@ -20,9 +20,22 @@ export interface DiskImage {
   imagePath: string;
 }
 
-/** Pure: the bus name a real host would give the disk's VDI ("<bus> <bus path>"). */
+/**
+ * Pure: the name label the udev SR gives the disk's VDI ("<bus> <bus path>", sm udevSR.py
+ * `udevVDI.load` from sysdevice.py `stat`). For SAS and NVMe this follows sysdevice.stat: a disk
+ * whose /sys/block/<dev>/device is on the scsi subsystem is "SCSI <h:c:t:l>"; an NVMe namespace's
+ * device is an nvme controller, so it stays "Unrecognised bus type" with an empty bus path.
+ * SATA keeps the sandbox's earlier path-style label (sysdevice would say "SCSI <h:c:t:l>" too).
+ */
 export function diskNameLabel(identity: DiskIdentity): string {
-  return `ata pci-0000:00:1f.2-ata-${identity.index + 1}`;
+  switch (identity.bus) {
+    case "sata":
+      return `ata pci-0000:00:1f.2-ata-${identity.index + 1}`;
+    case "sas":
+      return `SCSI 0:0:${identity.index}:0`;
+    case "nvme-centos7":
+      return "Unrecognised bus type ";
+  }
 }
 
 /**

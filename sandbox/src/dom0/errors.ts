@@ -6,7 +6,8 @@ export type SandboxErrorCode =
   | "TIMEOUT"
   | "DISK_UNKNOWN"
   | "NO_FREE_LOOP_DEVICE"
-  | "REBOOT_REFUSED";
+  | "REBOOT_REFUSED"
+  | "OPTION_INVALID";
 
 /**
  * One error class for the sandbox: a code to branch on, params naming the target, and a

@@ -14,7 +14,13 @@ import { DEFAULT_SM_VERSION, checkSmVersion, startXapiSimulator } from "../xapi"
 import type { SandboxDescription, SandboxDisk } from "./description";
 import { namespaceDeviceDirectory } from "./device-directory";
 import { createDiskImages, diskNameLabel, mountInUseDisk } from "./disks";
-import { FIXTURE_RULES_PATH, diskIdentities, renderFixtureRules } from "./identities";
+import {
+  FIXTURE_RULES_PATH,
+  checkDiskBuses,
+  diskIdentities,
+  renderFixtureRules,
+  type DiskBus,
+} from "./identities";
 import { renderInventory } from "./inventory";
 import { DiskEvents } from "./disk-events";
 import { dom0BootHooks } from "./reboot";
@@ -35,6 +41,12 @@ import { startUdevd } from "./udevd";
 export interface SandboxOptions {
   /** Free loop disks to create (the in-use disk comes on top). Default 4. */
   disks?: number;
+  /**
+   * The bus of each free disk, in order (free disks past the list's end, and the in-use disk, are
+   * "sata"): "sata" (ata_id's properties), "sas" (scsi_id's, systemd 219) or "nvme-centos7" (no
+   * identity properties, as CentOS 7's stock rules give an NVMe disk). Default all "sata".
+   */
+  diskBuses?: readonly DiskBus[];
   /** Also allow SSH password login for root (a generated password, in ssh.password). */
   passwordLogin?: boolean;
   /** The simulator's service-time profile. */
@@ -106,7 +118,8 @@ async function writeInNamespace(namespace: Namespace, path: string, text: string
 
 /**
  * Starts a simulated XenServer host: the XAPI simulator plus a dom0 in a private mount
- * namespace with a real udevd, a real sshd and loop disks that look like SATA disks.
+ * namespace with a real udevd, a real sshd and loop disks that look like SATA disks (or SAS or
+ * CentOS 7 NVMe disks, options.diskBuses).
  * Needs root on Linux. A start that fails half-way removes what it had made.
  *
  * @example
@@ -115,6 +128,7 @@ async function writeInNamespace(namespace: Namespace, path: string, text: string
  */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const passwordLogin = options.passwordLogin ?? false;
+  checkDiskBuses(options.diskBuses ?? []);
   assertPrerequisites(passwordLogin ? [...TOOLS, ...PASSWORD_TOOLS] : TOOLS);
   await reapStaleSandboxes();
   const teardown = new Teardown();
@@ -146,13 +160,14 @@ export async function prepareDom0(
   hostNameLabel: string,
   teardown: Teardown,
   smVersion: string = DEFAULT_SM_VERSION,
+  diskBuses: readonly DiskBus[] = [],
 ): Promise<PreparedDom0> {
   checkSmVersion(smVersion);
   const stateDir = await mkdtemp(join(tmpdir(), STATE_DIR_PREFIX));
   teardown.defer(`remove ${stateDir}`, () => rm(stateDir, { recursive: true, force: true }));
   await writeOwner(stateDir);
 
-  const identities = diskIdentities(disks, randomBytes(3).toString("hex"));
+  const identities = diskIdentities(disks, randomBytes(3).toString("hex"), diskBuses);
   const [images, keys] = await Promise.all([
     createDiskImages(join(stateDir, "disks"), identities),
     generateSshKeys(stateDir),
@@ -206,6 +221,7 @@ async function buildSandbox(
     options.hostNameLabel ?? "xen-sandbox",
     teardown,
     options.smVersion ?? DEFAULT_SM_VERSION,
+    options.diskBuses ?? [],
   );
   const simulator = await startXapiSimulator({
     hostUuid: dom0.hostUuid,
@@ -277,6 +293,7 @@ export async function finishDom0(
   });
 
   const disks: SandboxDisk[] = images.map(({ identity }) => ({
+    bus: identity.bus,
     serial: identity.serial,
     wwn: identity.wwn,
     byId: identity.byId,
