@@ -1,5 +1,5 @@
 // look/usb-view.ts: from XAPI's records to one PassthroughUsb's view (which PUSBs match, where,
-// whose VUSBs, and the stick in use as a disk on its own host only).
+// whose VUSBs, and the stick in use as a disk at its port path on any host, as XAPI checks it).
 import { parseUsbInputs } from "#provider/core/usb-schema.js";
 import { usbViewOf } from "#provider/look/usb-view.js";
 import type { UsbSnapshot } from "#provider/xapi/usb.js";
@@ -116,8 +116,8 @@ test("on another host of the pool, the same identity is found elsewhere", () => 
   expect(usbViewOf(snapshot, "host-2", inputs).elsewhere.map((m) => m.hostName)).toEqual(["xcp1"]);
 });
 
-test("a stick used as a disk counts only on its own host's udev SR", () => {
-  expect(view.matches[0]?.diskUse).toBeUndefined();
+test("a disk at the stick's port path counts on any host's udev SR (XAPI compares the path alone)", () => {
+  expect(view.matches[0]?.diskUse).toEqual({ vdiUuid: "vdi-2", users: ["dom0"] });
   const other = usbViewOf(snapshot, "host-2", {
     ...inputs,
     device: { vendorId: "10c4", productId: "ea60", serial: "OTHER" },

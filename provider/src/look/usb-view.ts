@@ -117,14 +117,12 @@ function deviceFacts(snapshot: UsbSnapshot, pusb: WithRef<PusbRecord>): UsbDevic
 
 /**
  * The stick as a disk: a VDI of a udev SR whose sm_config usb_path is the PUSB's port, with a
- * VBD. Enabling passthrough then fails with PUSB_VDI_CONFLICT (xapi_pusb.ml set_passthrough_enabled).
- * Only the udev SRs of the PUSB's own host count: a port path repeats across a pool's hosts.
+ * VBD. Enabling passthrough then fails with PUSB_VDI_CONFLICT. XAPI compares the port path alone,
+ * over the udev SRs of every host of the pool (xapi_pusb.ml set_passthrough_enabled), so a disk
+ * at the same port path of another host blocks it too, and so does it here.
  */
 function diskUse(snapshot: UsbSnapshot, pusb: WithRef<PusbRecord>): UsbDeviceFacts["diskUse"] {
-  const onHost = new Set(snapshot.pbds.filter((pbd) => pbd.host === pusb.host).map((pbd) => pbd.SR));
-  const udevSrs = new Set(
-    snapshot.srs.filter((sr) => sr.type === "udev" && onHost.has(sr.$ref)).map((sr) => sr.$ref),
-  );
+  const udevSrs = new Set(snapshot.srs.filter((sr) => sr.type === "udev").map((sr) => sr.$ref));
   for (const vdi of snapshot.vdis) {
     if (!udevSrs.has(vdi.SR) || vdi.sm_config?.["usb_path"] !== pusb.path) continue;
     const users = snapshot.vbds.filter((vbd) => vbd.VDI === vdi.$ref).map((vbd) => vmName(snapshot, vbd.VM));

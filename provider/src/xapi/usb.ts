@@ -45,7 +45,7 @@ export interface UsbVmRecord {
 }
 
 /** The records of a USB look; for a stick also seen as a disk, the udev SRs, their VDIs and VBDs. */
-export interface UsbSnapshot extends Pick<XapiSnapshot, "hosts" | "srs" | "pbds" | "vbds"> {
+export interface UsbSnapshot extends Pick<XapiSnapshot, "hosts" | "srs" | "vbds"> {
   readonly pusbs: readonly WithRef<PusbRecord>[];
   readonly groups: readonly WithRef<UsbGroupRecord>[];
   readonly vusbs: readonly WithRef<VusbRecord>[];
@@ -61,7 +61,6 @@ export function fetchUsbSnapshot(xapi: XapiCaller): Promise<UsbSnapshot> {
     vusbs: "VUSB",
     vms: "VM",
     srs: "SR",
-    pbds: "PBD",
     vdis: "VDI",
     vbds: "VBD",
   });
