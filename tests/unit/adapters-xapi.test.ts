@@ -199,6 +199,26 @@ describe("calls and errors", () => {
     });
   });
 
+  it("logs in again for a session that died while the call waited out HOST_STILL_BOOTING", async () => {
+    await withSession(pinned(), async (xapi) => {
+      // A member in emergency mode, then its master back with no session left.
+      sim().control.faults.add({
+        method: "VM.get_all",
+        action: { error: { code: "HOST_STILL_BOOTING", params: [] } },
+        count: 1,
+      });
+      sim().control.faults.add({
+        method: "VM.get_all",
+        action: { error: { code: "SESSION_INVALID", params: ["OpaqueRef:x"] } },
+        count: 1,
+      });
+      sim().control.trace.reset();
+      expect((await xapi.call<string[]>("VM.get_all")).length).toBeGreaterThan(0);
+      expect(sim().control.trace.get().countsByMethod["VM.get_all"]).toBe(3);
+      expect(xapi.stats).toEqual({ logins: 2, calls: 1 });
+    });
+  });
+
   it("says which credentials to check, never showing the password", async () => {
     const error: unknown = await XapiSession.open({
       kind: "https",

@@ -120,7 +120,10 @@ export class XapiSession {
   async call<T>(method: string, ...args: unknown[]): Promise<T> {
     this.stats.calls++;
     const firstStarted = Date.now();
-    for (let attempt = 1; ; attempt++) {
+    // Counted by code: a call that waited out HOST_STILL_BOOTING still gets its login again when
+    // the session died meanwhile (a master's restart ends every session).
+    const tries = new Map<string, number>();
+    for (;;) {
       const client = await this.currentClient();
       const connecting = this.connecting;
       const started = Date.now();
@@ -133,6 +136,8 @@ export class XapiSession {
         if (connectFailure !== undefined) throw connectFailure;
         const rule = error instanceof XapiError ? retryRuleFor(error.code) : undefined;
         if (rule === undefined) throw error;
+        const attempt = (tries.get(rule.code) ?? 0) + 1;
+        tries.set(rule.code, attempt);
         if (!this.mayRepeat(rule, attempt, firstStarted))
           throw this.gaveUp(error as XapiError, attempt, firstStarted);
         if (rule.recovery === "login-again") await this.loginAgain(client);
