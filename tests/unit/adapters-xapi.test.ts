@@ -162,6 +162,63 @@ describe("calls and errors", () => {
     });
   });
 
+  it("waits out HOST_STILL_BOOTING within the call's time bound, then says the master may be down and what to do", async () => {
+    sim().control.faults.add({
+      method: "session.login_with_password",
+      action: { error: { code: "HOST_STILL_BOOTING", params: [] } },
+    });
+    sim().control.trace.reset();
+    const started = Date.now();
+    const error: unknown = await XapiSession.open(
+      { kind: "https", ...settings(sim(), pinned()) },
+      // Room for one repeat 3 s later, not for a third attempt: the bound wins over the 65 attempts.
+      { callTimeoutMs: 4_000 },
+    ).catch((caught: unknown) => caught);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(error).toBeInstanceOf(XapiError);
+    expect(error).toMatchObject({ code: "HOST_STILL_BOOTING", params: [] });
+    const message = (error as Error).message;
+    expect(message).toMatch(/^session\.login_with_password failed: HOST_STILL_BOOTING \[\]\. /);
+    expect(message).toMatch(/answered it 2 time\(s\) over [34] s/);
+    expect(message).toContain("emergency mode because it cannot reach its pool master");
+    expect(message).toContain("Check that the pool master is up and reachable from this host");
+    expect(message).toContain("then run the operation again");
+    expect(sim().control.trace.get().logins).toBe(2);
+  });
+
+  it("repeats a call answered HOST_STILL_BOOTING until the host answers", async () => {
+    await withSession(pinned(), async (xapi) => {
+      sim().control.faults.add({
+        method: "VM.get_all",
+        action: { error: { code: "HOST_STILL_BOOTING", params: [] } },
+        count: 1,
+      });
+      sim().control.trace.reset();
+      expect((await xapi.call<string[]>("VM.get_all")).length).toBeGreaterThan(0);
+      expect(sim().control.trace.get().countsByMethod["VM.get_all"]).toBe(2);
+    });
+  });
+
+  it("logs in again for a session that died while the call waited out HOST_STILL_BOOTING", async () => {
+    await withSession(pinned(), async (xapi) => {
+      // A member in emergency mode, then its master back with no session left.
+      sim().control.faults.add({
+        method: "VM.get_all",
+        action: { error: { code: "HOST_STILL_BOOTING", params: [] } },
+        count: 1,
+      });
+      sim().control.faults.add({
+        method: "VM.get_all",
+        action: { error: { code: "SESSION_INVALID", params: ["OpaqueRef:x"] } },
+        count: 1,
+      });
+      sim().control.trace.reset();
+      expect((await xapi.call<string[]>("VM.get_all")).length).toBeGreaterThan(0);
+      expect(sim().control.trace.get().countsByMethod["VM.get_all"]).toBe(3);
+      expect(xapi.stats).toEqual({ logins: 2, calls: 1 });
+    });
+  });
+
   it("says which credentials to check, never showing the password", async () => {
     const error: unknown = await XapiSession.open({
       kind: "https",

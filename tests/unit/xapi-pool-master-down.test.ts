@@ -91,3 +91,28 @@ test("a member that starts while the master is down answers HOST_STILL_BOOTING u
   expect(own.every((pbd) => pbd.currently_attached)).toBe(true);
   expect(memberReport.autoStart.every((start) => !start.started)).toBe(true);
 });
+
+test("a reboot's downMs keeps the host's XAPI down at least that long; a member starting meanwhile is in emergency mode", async () => {
+  const [master, member] = [sim().hosts[0]!, sim().hosts[1]!];
+  const socketPath = join(dir, "member-down-ms");
+  await sim().listenUnix(socketPath, member.uuid);
+  await expect(sim().control.hosts.reboot(master.uuid, { downMs: -1 })).rejects.toThrow(
+    /downMs must be >= 0/,
+  );
+
+  const started = Date.now();
+  let masterBackAt = 0;
+  const masterRebooted = sim()
+    .control.hosts.reboot(master.uuid, { downMs: 600 })
+    .then(() => (masterBackAt = Date.now()));
+  await sim().control.hosts.reboot(member.uuid);
+  expect(masterBackAt).toBe(0);
+  expect(await jsonFailure({ socketPath }, "session.login_with_password", ["", ""])).toEqual([
+    "HOST_STILL_BOOTING",
+  ]);
+  await masterRebooted;
+  expect(masterBackAt - started).toBeGreaterThanOrEqual(600);
+  expect(await jsonResult<string>({ socketPath }, "session.login_with_password", ["", ""])).toMatch(
+    /^OpaqueRef:/,
+  );
+});

@@ -247,6 +247,13 @@ test("the control endpoint reboots a host and answers its report", async () => {
     status: 400,
     body: { error: '"kernelNames" must map disk serials to kernel names' },
   });
+  expect(await control("POST", `/hosts/${hostUuid()}/reboot`, { downMs: "soon" })).toMatchObject({
+    status: 400,
+    body: { error: '"downMs" must be a number of milliseconds >= 0' },
+  });
+  const started = Date.now();
+  expect((await control("POST", `/hosts/${hostUuid()}/reboot`, { downMs: 300 })).status).toBe(200);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(300);
   expect((await control("POST", "/hosts/nope/reboot")).status).toBe(400);
   expect((await control("POST", `/hosts/${hostUuid()}/halt`)).status).toBe(404);
 });

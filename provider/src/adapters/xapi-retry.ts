@@ -31,7 +31,8 @@ export const XAPI_RETRY_RULES: readonly XapiRetryRule[] = [
     // A pool member that started while its master was down answers this for every call until
     // its XAPI restarts, 60 s plus up to 120 s later (xen-api xapi.ml
     // server_run_in_emergency_mode, xapi_globs.ml emergency_reboot_delay_base / _extra): 65
-    // attempts 3 s apart outlast that; operationTimeout still bounds the whole operation.
+    // attempts 3 s apart outlast that. Every rule's repeats stop once the next attempt would start
+    // past operationTimeout from the first (XapiSession.mayRepeat), whatever the count.
     code: "HOST_STILL_BOOTING",
     attempts: 65,
     delayMs: 3_000,

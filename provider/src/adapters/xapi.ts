@@ -11,6 +11,7 @@ import { openLocalTunnel } from "./tunnel.js";
 import { messageOf } from "../core/error-base.js";
 import { HostKeyError, SettingError, TlsFingerprintError, XapiError, XapiTransportError } from "./errors.js";
 import { retryRuleFor } from "./xapi-retry.js";
+import type { XapiRetryRule } from "./xapi-retry.js";
 import { jsonRpcCall } from "./xapi-rpc.js";
 
 let xapiClientModule: Promise<typeof XenApi> | undefined;
@@ -118,7 +119,11 @@ export class XapiSession {
   /** Calls an XAPI method (session argument added); failures arrive as XapiError. */
   async call<T>(method: string, ...args: unknown[]): Promise<T> {
     this.stats.calls++;
-    for (let attempt = 1; ; attempt++) {
+    const firstStarted = Date.now();
+    // Counted by code: a call that waited out HOST_STILL_BOOTING still gets its login again when
+    // the session died meanwhile (a master's restart ends every session).
+    const tries = new Map<string, number>();
+    for (;;) {
       const client = await this.currentClient();
       const connecting = this.connecting;
       const started = Date.now();
@@ -130,7 +135,11 @@ export class XapiSession {
         const connectFailure = error instanceof XapiError ? undefined : await connecting;
         if (connectFailure !== undefined) throw connectFailure;
         const rule = error instanceof XapiError ? retryRuleFor(error.code) : undefined;
-        if (rule === undefined || attempt >= rule.attempts) throw error;
+        if (rule === undefined) throw error;
+        const attempt = (tries.get(rule.code) ?? 0) + 1;
+        tries.set(rule.code, attempt);
+        if (!this.mayRepeat(rule, attempt, firstStarted))
+          throw this.gaveUp(error as XapiError, attempt, firstStarted);
         if (rule.recovery === "login-again") await this.loginAgain(client);
         await sleep(rule.delayMs);
       }
@@ -184,6 +193,7 @@ export class XapiSession {
     const params = [user, password, "2.0", XAPI_ORIGINATOR];
     const method = "session.login_with_password";
     let sessionId: string | undefined;
+    const firstStarted = Date.now();
     for (let attempt = 1; sessionId === undefined; attempt++) {
       const started = Date.now();
       try {
@@ -192,7 +202,9 @@ export class XapiSession {
       } catch (raw) {
         const error = this.mapError(method, raw, started);
         const rule = error instanceof XapiError ? retryRuleFor(error.code) : undefined;
-        if (rule === undefined || rule.recovery !== undefined || attempt >= rule.attempts) throw error;
+        if (rule === undefined || rule.recovery !== undefined) throw error;
+        if (!this.mayRepeat(rule, attempt, firstStarted))
+          throw this.gaveUp(error as XapiError, attempt, firstStarted);
         await sleep(rule.delayMs);
       }
     }
@@ -238,6 +250,26 @@ export class XapiSession {
     )
       return cause;
     return new XapiTransportError(this.target, method, messageOf(cause), { cause });
+  }
+
+  /** Another attempt is in the rule's count and starts within the call's time bound (operationTimeout). */
+  private mayRepeat(rule: XapiRetryRule, attempt: number, firstStarted: number): boolean {
+    return attempt < rule.attempts && Date.now() + rule.delayMs - firstStarted < this.callTimeoutMs;
+  }
+
+  /** The last answer of a call repeated in vain; a host that never finished starting says what to do. */
+  private gaveUp(error: XapiError, attempts: number, firstStarted: number): XapiError {
+    if (error.code !== "HOST_STILL_BOOTING") return error;
+    const waited = Math.round((Date.now() - firstStarted) / 1000);
+    return new XapiError(
+      error.method,
+      error.code,
+      error.params,
+      `${this.target} answered it ${attempts} time(s) over ${waited} s: its XAPI is still starting, or the ` +
+        `host is a pool member in emergency mode because it cannot reach its pool master. Check that the ` +
+        `pool master is up and reachable from this host (a member leaves emergency mode a few minutes ` +
+        `after its master is back), then run the operation again; a longer operationTimeout waits longer`,
+    );
   }
 
   private withHint(error: XapiError): XapiError {

@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from "node:timers/promises";
+
 import { reconcileUdevSr } from "./classes/sr";
 import { udevSrView } from "./classes/udev-vdi";
 import { isUdevSr } from "./classes/vdi";
@@ -11,6 +13,12 @@ import type { World } from "./world";
 /** What a reboot is asked to do: kernel names some disks come back under (by serial). */
 export interface RebootOptions {
   kernelNames?: Record<string, string>;
+  /**
+   * Keeps the host's XAPI down at least this long (ms, counted from its power-off). Our choice, a
+   * control for tests: a real host's firmware and boot take minutes, ours take seconds, and a
+   * test of what the pool does while its master is down needs that window to last.
+   */
+  downMs?: number;
 }
 
 /** One dom0 boot unit that ran between xapi-init-complete.target and xapi-domains.service. */
@@ -118,6 +126,8 @@ export async function rebootHost(
   const { db } = world;
   if (hooks === undefined && Object.keys(options.kernelNames ?? {}).length > 0)
     throw new RangeError("kernelNames needs a dom0 sandbox: this host's devices are in memory");
+  const { downMs = 0 } = options;
+  if (!Number.isFinite(downMs) || downMs < 0) throw new RangeError(`downMs must be >= 0, got ${downMs}`);
   await hooks?.check(options);
   const isMaster = host === world.host;
 
@@ -128,6 +138,7 @@ export async function rebootHost(
   for (const vm of residents) haltVm(db, vm);
   const haltedVms = residents.map((vm) => db.str(vm, "uuid"));
   world.down.add(host);
+  const poweredOffAt = Date.now();
   // The host's open connections (event.from long polls among them) are reset. A member's XAPI
   // keeps running while its master reboots: its calls wait for the master (see the dispatcher).
   deps.dropConnections(host);
@@ -139,6 +150,8 @@ export async function rebootHost(
   let initialGc: GcReport | undefined;
   try {
     kernelNames = hooks === undefined ? {} : await hooks.whileXapiDown(options);
+    const left = poweredOffAt + downMs - Date.now();
+    if (left > 0) await sleep(left);
   } finally {
     // The session class is PersistNothing (xen-api ocaml/idl/datamodel.ml): the master's XAPI
     // starts with no session, every session ref held before answers SESSION_INVALID.

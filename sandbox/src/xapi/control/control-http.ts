@@ -16,7 +16,7 @@ import type { ServiceTimeProfile } from "./profile";
  *     ({target, state?, kind?, attached?})
  *   POST /devices ({name, sizeBytes, nameLabel?, kernelName?}) · DELETE /devices/<name>
  *   POST /gc (one GC pass now) · GET /gc · PUT /gc ({intervalMs})
- *   POST /hosts/<uuid>/reboot ({kernelNames?: {serial: name}}): a RebootReport once booted
+ *   POST /hosts/<uuid>/reboot ({kernelNames?: {serial: name}, downMs?}): a RebootReport once booted
  *   GET /usb/<host uuid> · POST /usb/<host uuid>/plug ({device: UsbDevice, scan?})
  *   POST /usb/<host uuid>/unplug ({path, scan?}) · POST /usb/<host uuid>/move ({path, toPath, toHost?, scan?})
  *   GET /usb/<host uuid>/disks · POST /usb/<host uuid>/disks ({kernelName, path}: "" = off USB)
@@ -70,7 +70,10 @@ function requiredString(body: unknown, name: string): string {
 function route(control: SimulatorControl, method: string, path: string, body: unknown): unknown {
   const [, first = "", second, third] = path.split("/");
   if (method === "POST" && first === "hosts" && second !== undefined && third === "reboot")
-    return control.hosts.reboot(decodeURIComponent(second), { kernelNames: kernelNamesOf(body) });
+    return control.hosts.reboot(decodeURIComponent(second), {
+      kernelNames: kernelNamesOf(body),
+      ...downMsOf(body),
+    });
   if (first === "usb" && second !== undefined)
     return usb(control, method, decodeURIComponent(second), third, body);
   if (third !== undefined) return NOT_FOUND;
@@ -177,6 +180,15 @@ function kernelNamesOf(body: unknown): Record<string, string> {
   if (entries === undefined || entries.some(([, name]) => typeof name !== "string"))
     throw new ControlError(`"kernelNames" must map disk serials to kernel names`);
   return Object.fromEntries(entries);
+}
+
+/** The optional {downMs} of a reboot request: how long XAPI stays down at least. */
+function downMsOf(body: unknown): { downMs?: number } {
+  const value = field(body, "downMs");
+  if (value === undefined) return {};
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0)
+    throw new ControlError(`"downMs" must be a number of milliseconds >= 0`);
+  return { downMs: value };
 }
 
 function drift(control: SimulatorControl, operation: string, body: unknown): unknown {
