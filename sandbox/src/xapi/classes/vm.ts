@@ -263,52 +263,20 @@ export const vmMethods: MethodSpec[] = [
       return ok("");
     },
   },
-  ...(["clean_shutdown", "hard_shutdown"] as const).map((name): MethodSpec => ({
-    name: `VM.${name}`,
-    params: [vmRef],
-    hasAsync: true,
-    locks: perVmLock,
-    marks: name,
-    handler: ({ db }, [vm]) => {
-      const bad = vmOperationError(db, vm as string, name);
-      if (bad !== undefined) return bad;
-      halt(db, vm as string);
-      return ok("");
-    },
-  })),
-  ...(["clean_reboot", "hard_reboot"] as const).map((name): MethodSpec => ({
-    // A reboot is a new domain on the same host: a fresh domid, the disks attached again.
-    name: `VM.${name}`,
-    params: [vmRef],
-    hasAsync: true,
-    locks: perVmLock,
-    marks: name,
-    handler: ({ db }, [vm]) => {
-      const bad = vmOperationError(db, vm as string, name);
-      if (bad !== undefined) return bad;
-      db.update(vm as string, { power_state: "Running", domid: nextDomid(db) });
-      updateVmMetrics(db, vm as string);
-      return ok("");
-    },
-  })),
+  ...(["clean_shutdown", "hard_shutdown"] as const).map((name) => vmOperation(name, halt)),
+  // A reboot is a new domain on the same host: a fresh domid, the disks attached again.
+  ...(["clean_reboot", "hard_reboot"] as const).map((name) =>
+    vmOperation(name, (db, vm) => {
+      db.update(vm, { power_state: "Running", domid: nextDomid(db) });
+      updateVmMetrics(db, vm);
+    }),
+  ),
   ...(
     [
       ["pause", "Paused"],
       ["unpause", "Running"],
     ] as const
-  ).map(([name, next]): MethodSpec => ({
-    name: `VM.${name}`,
-    params: [vmRef],
-    hasAsync: true,
-    locks: perVmLock,
-    marks: name,
-    handler: ({ db }, [vm]) => {
-      const bad = vmOperationError(db, vm as string, name);
-      if (bad !== undefined) return bad;
-      db.update(vm as string, { power_state: next });
-      return ok("");
-    },
-  })),
+  ).map(([name, next]) => vmOperation(name, (db, vm) => db.update(vm, { power_state: next }))),
 ];
 
 export const haltVm = halt;
@@ -359,13 +327,17 @@ function suspendVm(db: Database, vm: string): void {
   updateVmMetrics(db, vm);
 }
 
-vmMethods.push(
-  ...(
-    [
-      ["destroy", destroyVm],
-      ["suspend", suspendVm],
-    ] as const
-  ).map(([name, act]): MethodSpec => ({
+vmMethods.push(vmOperation("destroy", destroyVm), vmOperation("suspend", suspendVm));
+
+/**
+ * A VM method that takes only the VM: its lock and mark, the operation check
+ * (xapi_vm_lifecycle.ml), then `act`.
+ */
+function vmOperation(
+  name: Parameters<typeof vmOperationError>[2],
+  act: (db: Database, vm: string) => void,
+): MethodSpec {
+  return {
     name: `VM.${name}`,
     params: [vmRef],
     hasAsync: true,
@@ -377,5 +349,5 @@ vmMethods.push(
       act(db, vm as string);
       return ok("");
     },
-  })),
-);
+  };
+}
