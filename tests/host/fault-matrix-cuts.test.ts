@@ -12,10 +12,8 @@ import {
   OPERATIONS,
   PV_GUESTS,
   convergenceProblems,
+  diskSteps,
   messageOf,
-  perform,
-  retry,
-  setUp,
   tearDown,
   until,
 } from "../support/fault-matrix";
@@ -99,19 +97,20 @@ const STAGES: readonly Stage[] = [
 
 async function runCase(operation: Operation, stage: Stage): Promise<string[]> {
   const w = world();
-  const before = await setUp(w, operation);
+  const { setUp, perform, retry } = diskSteps(w);
+  const before = await setUp(operation);
   stage.arm();
   const cutsBefore = cutProxy().cuts();
   const problems: string[] = [];
   const cutting = stage.cut();
   let after: Stored | undefined;
   try {
-    after = await perform(w, operation, before);
+    after = await perform(operation, before);
   } catch (error) {
     const message = messageOf(error);
     if (!/ssh|connection|127\.0\.0\.1|closed|reset/i.test(message))
       problems.push(`unclear failure: ${message}`);
-    after = await retry(w, operation, before, error).catch((retryError: unknown) => {
+    after = await retry(operation, before, error).catch((retryError: unknown) => {
       problems.push(`the retry failed too: ${messageOf(retryError)}`);
       return undefined;
     });

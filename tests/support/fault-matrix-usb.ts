@@ -3,10 +3,10 @@
 // way the engine would, then checked in XAPI's records: one VUSB (ours, on the wanted VM) and
 // passthrough on the stick, or after delete no VUSB and no passthrough left. Used by
 // tests/host/fault-matrix-usb.test.ts.
-import { DEFAULT_USB_DEVICE, HostCallError } from "xen-sandbox";
+import { DEFAULT_USB_DEVICE } from "xen-sandbox";
 import type { ModelOptions, Sandbox } from "xen-sandbox";
 import type { Engine, Stored } from "./engine";
-import type { Operation } from "./fault-matrix";
+import { matrixSteps, type MatrixSteps, type Operation } from "./fault-matrix";
 import { connectionTo } from "./sandbox";
 
 export interface UsbMatrixWorld {
@@ -36,42 +36,9 @@ function argsFor(world: UsbMatrixWorld, vm: string): Record<string, unknown> {
 
 const wantedVm = (operation: Operation) => (operation === "update" ? "kodi" : "homeassistant");
 
-export async function setUpUsb(world: UsbMatrixWorld, operation: Operation): Promise<Stored | undefined> {
-  return operation === "create" ? undefined : world.engine.create(argsFor(world, "homeassistant"));
-}
-
-export async function performUsb(
-  world: UsbMatrixWorld,
-  operation: Operation,
-  before: Stored | undefined,
-): Promise<Stored | undefined> {
-  const { engine } = world;
-  switch (operation) {
-    case "create":
-      return engine.create(argsFor(world, "homeassistant"));
-    case "update":
-      return engine.up(must(before), argsFor(world, "kodi"));
-    case "delete":
-      await engine.destroy(must(before));
-      return undefined;
-    case "read":
-      return engine.refresh(must(before));
-  }
-}
-
-/** As the engine retries: from the partial state a failed create or update left, else the same operation again. */
-export async function retryUsb(
-  world: UsbMatrixWorld,
-  operation: Operation,
-  before: Stored | undefined,
-  error: unknown,
-): Promise<Stored | undefined> {
-  const partial = error instanceof HostCallError ? error.initFailure : undefined;
-  const held = partial === undefined ? before : { id: partial.id, state: partial.properties };
-  if ((operation === "create" || operation === "update") && held !== undefined)
-    return world.engine.up(held, argsFor(world, wantedVm(operation)));
-  return performUsb(world, operation, held);
-}
+/** The PassthroughUsb matrix's steps: created on the first guest, updated to the second. */
+export const usbSteps = (world: UsbMatrixWorld): MatrixSteps =>
+  matrixSteps(world.engine, (operation) => argsFor(world, wantedVm(operation)));
 
 /** The USB records left that belong to a passthrough: every VUSB, every PUSB enabled or tagged. */
 export function usbLeft(world: UsbMatrixWorld): string[] {
@@ -116,9 +83,4 @@ export async function tearDownUsb(world: UsbMatrixWorld, stored: Stored | undefi
   if (stored !== undefined) await world.engine.destroy(stored);
   const left = usbLeft(world);
   return left.length === 0 ? [] : [`left after the final destroy: ${left.join("; ")}`];
-}
-
-function must(stored: Stored | undefined): Stored {
-  if (stored === undefined) throw new Error("this operation needs a created resource");
-  return stored;
 }

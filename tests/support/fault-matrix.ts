@@ -37,48 +37,55 @@ export function argsFor(world: MatrixWorld, mode: "RW" | "RO"): Args {
   return { connection, disk: { serial: world.serial }, vm: { nameLabel: "media-server" }, mode };
 }
 
-/** What the operation starts from: nothing for create, a created resource otherwise. */
-export async function setUp(world: MatrixWorld, operation: Operation): Promise<Stored | undefined> {
-  return operation === "create" ? undefined : world.engine.create(argsFor(world, "RW"));
+/** An operation's engine calls for one resource, whose inputs for each operation `argsOf` gives. */
+export interface MatrixSteps {
+  /** What the operation starts from: nothing for create, a created resource otherwise. */
+  setUp: (operation: Operation) => Promise<Stored | undefined>;
+  /** The operation itself; its result is what the engine would then hold (undefined: nothing). */
+  perform: (operation: Operation, before: Stored | undefined) => Promise<Stored | undefined>;
+  /**
+   * After a failure, what the engine holds and does next: a create or update that failed with
+   * partial state keeps that state (the next `up` updates from it); otherwise the old state stays
+   * and the same operation runs again.
+   */
+  retry: (operation: Operation, before: Stored | undefined, error: unknown) => Promise<Stored | undefined>;
 }
 
-/** The operation itself; its result is what the engine would then hold (undefined: nothing). */
-export async function perform(
-  world: MatrixWorld,
-  operation: Operation,
-  before: Stored | undefined,
-): Promise<Stored | undefined> {
-  const { engine } = world;
-  switch (operation) {
-    case "create":
-      return engine.create(argsFor(world, "RW"));
-    case "update":
-      return engine.up(must(before), argsFor(world, "RO"));
-    case "delete":
-      await engine.destroy(must(before));
-      return undefined;
-    case "read":
-      return engine.refresh(must(before));
-  }
+/** The engine's calls for each operation, the same for every resource type. */
+export function matrixSteps(
+  engine: Pick<Engine, "create" | "up" | "destroy" | "refresh">,
+  argsOf: (operation: Operation) => Args,
+): MatrixSteps {
+  const perform = async (operation: Operation, before: Stored | undefined) => {
+    switch (operation) {
+      case "create":
+        return engine.create(argsOf("create"));
+      case "update":
+        return engine.up(must(before), argsOf("update"));
+      case "delete":
+        await engine.destroy(must(before));
+        return undefined;
+      case "read":
+        return engine.refresh(must(before));
+    }
+  };
+  return {
+    setUp: (operation) =>
+      operation === "create" ? Promise.resolve(undefined) : engine.create(argsOf("create")),
+    perform,
+    retry: (operation, before, error) => {
+      const partial = error instanceof HostCallError ? error.initFailure : undefined;
+      const held = partial === undefined ? before : { id: partial.id, state: partial.properties };
+      if ((operation === "create" || operation === "update") && held !== undefined)
+        return engine.up(held, argsOf(operation));
+      return perform(operation, held);
+    },
+  };
 }
 
-/**
- * After a failure, what the engine holds and does next: a create or update that failed with
- * partial state keeps that state (the next `up` updates from it); otherwise the old state stays
- * and the same operation runs again.
- */
-export async function retry(
-  world: MatrixWorld,
-  operation: Operation,
-  before: Stored | undefined,
-  error: unknown,
-): Promise<Stored | undefined> {
-  const partial = error instanceof HostCallError ? error.initFailure : undefined;
-  const held = partial === undefined ? before : { id: partial.id, state: partial.properties };
-  if (operation === "create" && held !== undefined) return world.engine.up(held, argsFor(world, "RW"));
-  if (operation === "update" && held !== undefined) return world.engine.up(held, argsFor(world, "RO"));
-  return perform(world, operation, held);
-}
+/** The PassthroughDisk matrix's steps: created RW, updated to RO. */
+export const diskSteps = (world: MatrixWorld): MatrixSteps =>
+  matrixSteps(world.engine, (operation) => argsFor(world, operation === "update" ? "RO" : "RW"));
 
 /** What is wrong on the host after the operation converged (empty: nothing). */
 export async function convergenceProblems(
