@@ -73,7 +73,9 @@ test("the CLI prints one JSON line, runs until SIGINT, then removes everything",
   expect(Object.keys(description.ssh).sort()).toEqual(["host", "hostKey", "port", "privateKeyPath", "user"]);
   expect(description.ssh.hostKey).toMatch(/^ssh-ed25519 AAAA[\w+/=]+$/);
   expect(description.disks).toHaveLength(2);
+  expect(description.disks.map((disk) => disk.bus)).toEqual(["sata", "sata"]);
   expect(Object.keys(description.disks[0]!).sort()).toEqual([
+    "bus",
     "byId",
     "inUse",
     "kernelName",
