@@ -24,9 +24,11 @@ export async function convergeUsb(
   const { access, view: first } = await connectAndLookUsb(inputs, log, previousOwner);
   const view = await lookAfterScan(access, inputs, first, log, previousOwner);
   const plan = planUsbConverge(view, inputs);
-  if (!convergeChangesHost(plan)) log("already in place: nothing to change");
+  const changes = convergeChangesHost(plan);
+  if (!changes) log("already in place: nothing to change");
   else await applyUsbConverge(access.xapi, view, inputs, plan, log);
-  const after = await lookUsb(access, inputs);
+  // Nothing applied: the look already is the host as it stands (no second round of records).
+  const after = changes ? await lookUsb(access, inputs) : view;
   const notice = restartNotice(focusOf(after));
   // Said plainly, in the log as in the outputs: the resource never restarts a VM itself.
   if (notice !== "") log(notice);
