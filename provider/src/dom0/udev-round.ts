@@ -3,60 +3,17 @@
 // settle, and wait (bounded) for the symlinks. Each request gets its own outcome, so a disk
 // that fails fails alone.
 import { printfEscaped, printfUnescaped } from "../core/printf-escape.js";
+import { DISABLED_SUFFIX, roundOps, type RoundOp, type UdevRequest } from "../core/udev-round.js";
 import type { Remote } from "./remote.js";
-
-export { printfEscaped };
 import { UdevRoundError } from "./udev-round-error.js";
 
-/** A disk's claim (core/owner.ts): the key, and the owner id as printfEscaped writes it. */
-export interface ClaimOp {
-  readonly key: string;
-  readonly owner: string;
-  /** An earlier owner of the same resource (renamed, or a state of an earlier version): re-pointed. */
-  readonly previous?: string;
-}
-
-export interface UdevRequest {
-  /** Claim the disk before anything else: when another owner holds it, nothing of the request runs. */
-  readonly claim?: ClaimOp;
-  /** Drop the claim, if this owner holds it. */
-  readonly release?: ClaimOp;
-  /** Rule files to write (atomically). */
-  readonly writes?: readonly { readonly path: string; readonly text: string }[];
-  /** Rule files to delete. */
-  readonly removes?: readonly string[];
-  /** Rule files of others to set aside (adopt): moved to `<path>.disabled-by-xen-passthrough`. */
-  readonly disables?: readonly string[];
-  /** Rule files set aside earlier to move back (a rolled-back adopt). */
-  readonly restores?: readonly string[];
-  /** Kernel names of the disks udev must re-evaluate. */
-  readonly triggers?: readonly string[];
-  /** Symlinks to wait for, each with its own bound (and the disk it resolves to, for after-apply.ts). */
-  readonly waits?: readonly {
-    readonly path: string;
-    readonly timeoutSeconds: number;
-    readonly kernelName?: string;
-  }[];
-  /** Symlinks that must be gone once udev re-evaluated the disks (a removed rule's), each with its bound. */
-  readonly waitsGone?: readonly { readonly path: string; readonly timeoutSeconds: number }[];
-  /** Files to install atomically, parent directories made (the boot repair's script, unit, record). */
-  readonly installs?: readonly {
-    readonly path: string;
-    readonly text: string;
-    readonly executable: boolean;
-  }[];
-  /** Symlinks to make or re-point (the link that enables the boot repair's unit). */
-  readonly links?: readonly { readonly path: string; readonly target: string }[];
-  /** Removed at the end of the round if dom0 has no claim left: the host's last passthrough went. */
-  readonly removeWhenUnclaimed?: readonly string[];
-}
+export { printfEscaped, DISABLED_SUFFIX };
+export type { ClaimOp, UdevRequest } from "../core/udev-round.js";
 
 export interface UdevOutcome {
   /** Rules set aside: original path -> where it went. */
   readonly disabled: ReadonlyMap<string, string>;
 }
-
-export const DISABLED_SUFFIX = ".disabled-by-xen-passthrough";
 
 // Reads a manifest on stdin: "<request> <op> <arg> [<arg>]". Values are never evaluated: paths
 // and kernel names passed the inputs' strict patterns, rule text travels as printf %b escapes
@@ -150,33 +107,35 @@ done
 echo "done"
 `;
 
-/** The manifest lines of one batch; request i is numbered i. */
+/** The manifest of one batch (core/udev-round.ts roundOps): one line per operation. */
 export function renderManifest(requests: readonly UdevRequest[]): string {
-  const lines: string[] = [];
-  requests.forEach((request, id) => {
-    const { claim, release } = request;
-    if (claim !== undefined) {
-      const previous = claim.previous === undefined ? "" : ` ${printfEscaped(claim.previous)}`;
-      lines.push(`${id} claim ${claim.key} ${printfEscaped(claim.owner)}${previous}`);
+  return `${roundOps(requests).map(manifestLine).join("\n")}\n`;
+}
+
+/** "<request> <op> <arg> [<arg>]", texts and owners escaped for printf %b. */
+function manifestLine(op: RoundOp): string {
+  const head = `${op.id} ${op.op}`;
+  switch (op.op) {
+    case "claim": {
+      const previous = op.previous === undefined ? "" : ` ${printfEscaped(op.previous)}`;
+      return `${head} ${op.key} ${printfEscaped(op.owner)}${previous}`;
     }
-    for (const write of request.writes ?? []) {
-      lines.push(`${id} write ${write.path} ${printfEscaped(write.text)}`);
-    }
-    for (const path of request.removes ?? []) lines.push(`${id} remove ${path}`);
-    for (const path of request.disables ?? []) lines.push(`${id} disable ${path}`);
-    for (const path of request.restores ?? []) lines.push(`${id} restore ${path}`);
-    for (const file of request.installs ?? []) {
-      lines.push(`${id} install ${file.path} ${file.executable ? "755" : "644"} ${printfEscaped(file.text)}`);
-    }
-    for (const link of request.links ?? []) lines.push(`${id} link ${link.path} ${link.target}`);
-    for (const path of request.removeWhenUnclaimed ?? []) lines.push(`${id} unclaimed-remove ${path}`);
-    for (const kernelName of request.triggers ?? []) lines.push(`${id} trigger ${kernelName}`);
-    for (const wait of request.waits ?? []) lines.push(`${id} wait ${wait.path} ${wait.timeoutSeconds}`);
-    for (const wait of request.waitsGone ?? [])
-      lines.push(`${id} wait-gone ${wait.path} ${wait.timeoutSeconds}`);
-    if (release !== undefined) lines.push(`${id} release ${release.key} ${printfEscaped(release.owner)}`);
-  });
-  return `${lines.join("\n")}\n`;
+    case "release":
+      return `${head} ${op.key} ${printfEscaped(op.owner)}`;
+    case "write":
+      return `${head} ${op.path} ${printfEscaped(op.text)}`;
+    case "install":
+      return `${head} ${op.path} ${op.executable ? "755" : "644"} ${printfEscaped(op.text)}`;
+    case "link":
+      return `${head} ${op.path} ${op.target}`;
+    case "trigger":
+      return `${head} ${op.kernelName}`;
+    case "wait":
+    case "wait-gone":
+      return `${head} ${op.path} ${op.timeoutSeconds}`;
+    default:
+      return `${head} ${op.path}`;
+  }
 }
 
 /**
