@@ -22,20 +22,13 @@ const inventory: Dom0Inventory = {
 
 describe("inventoryAfterChange", () => {
   test("has the written rule, not the ones set aside or removed, and the symlink waited for", () => {
-    const after = inventoryAfterChange(
-      inventory,
-      {
-        writeRule: { path: "/etc/udev/rules.d/65-xen-passthrough-new.rules", text: "ours" },
-        removeRule: "/etc/udev/rules.d/65-xen-passthrough-old.rules",
-        setAsideRules: ["/etc/udev/rules.d/99-hand.rules"],
-        awaitLink: { path: "/dev/xapi/block/sdb", timeoutSeconds: 30, kernelName: "sdb" },
-      },
-      {
-        disabled: new Map([
-          ["/etc/udev/rules.d/99-hand.rules", "/etc/udev/rules.d/99-hand.rules.disabled-by-xen-passthrough"],
-        ]),
-      },
-    );
+    const after = inventoryAfterChange(inventory, {
+      writeRule: { path: "/etc/udev/rules.d/65-xen-passthrough-new.rules", text: "ours" },
+      removeRule: "/etc/udev/rules.d/65-xen-passthrough-old.rules",
+      setAsideRules: ["/etc/udev/rules.d/99-hand.rules"],
+      retrigger: "sdb",
+      awaitLink: { path: "/dev/xapi/block/sdb", timeoutSeconds: 30, kernelName: "sdb" },
+    });
     expect([...after.passthroughRules]).toEqual([["/etc/udev/rules.d/65-xen-passthrough-new.rules", "ours"]]);
     expect([...after.xapiBlock]).toEqual([
       ["sdc", "sdc"],

@@ -322,7 +322,7 @@ describe("the plan and the udev round", () => {
   test("the host after the round has what the change installed: the next look finds it current", () => {
     const plan = planConverge(view(facts(NO_BOOT_REPAIR)), wanted);
     const inventory = parseInventory("@xensource\nINSTALLATION_UUID='host-uuid'\n@end\n");
-    const after = inventoryAfterChange(inventory, plan.dom0!, { disabled: new Map() });
+    const after = inventoryAfterChange(inventory, plan.dom0!);
     expect(facts(after.bootRepair).status).toBe("ok");
   });
 });

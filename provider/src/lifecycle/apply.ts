@@ -128,7 +128,7 @@ async function applyDom0Change(
     for (const [path, aside] of outcome.disabled)
       log(`took over ${path}: moved it to ${aside} (udev reads only *.rules)`);
     return {
-      inventory: inventoryAfterChange(view.inventory, change, outcome),
+      inventory: inventoryAfterChange(view.inventory, change),
       outcome,
       changes: { ruleWritten, rulesSetAside: outcome.disabled, pastPointOfNoReturn, claimed },
     };
