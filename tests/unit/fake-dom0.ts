@@ -1,8 +1,9 @@
 // A fake of the two-method `Remote` (dom0/remote.ts) that models dom0 in memory: its disks, the
 // udev rules files, and the /dev/xapi/block symlinks udev makes for them. It answers exactly the
 // provider's two scripts (dom0/scripts.ts): the inventory, from the model, and the udev round,
-// by applying its manifest to the model. It is also the XAPI simulator's device directory, so the
-// udev SR's scan sees the symlinks it holds. Any other script is refused.
+// by parsing its manifest and applying the round's one description (core/udev-round.ts) to the
+// model. It is also the XAPI simulator's device directory, so the udev SR's scan sees the
+// symlinks it holds. Any other script is refused.
 //
 // The model of udev is ours, and small: a change event gives a disk its symlink when some *.rules
 // file mentions xapi/block and names the disk (ID_SERIAL / ID_SERIAL_SHORT or its kernel name),
@@ -17,7 +18,8 @@ import {
 } from "#provider/core/boot-repair.js";
 import type { Remote } from "#provider/dom0/remote.js";
 import { DOM0_SCRIPTS } from "#provider/dom0/scripts.js";
-import { DISABLED_SUFFIX } from "#provider/dom0/udev-round.js";
+import { printfEscaped, printfUnescaped } from "#provider/core/printf-escape.js";
+import { applyRound, type RoundOp } from "#provider/core/udev-round.js";
 import type { DeviceDirectory, DeviceEntry } from "xen-sandbox";
 
 export interface FakeDisk {
@@ -55,7 +57,7 @@ export class FakeDom0 implements Remote, DeviceDirectory {
   readonly files = new Map<string, string>();
   /** Symlinks the round made (the boot repair's wants link): path -> target. */
   readonly links = new Map<string, string>();
-  /** Claims of /etc/xen-passthrough/claims: key -> owner, as the round's manifest escaped it. */
+  /** Claims of /etc/xen-passthrough/claims: key -> owner. */
   readonly claims = new Map<string, string>();
   /** /dev/xapi/block: entry name -> the kernel name it resolves to (a kernel name names itself). */
   readonly symlinks = new Map<string, string>();
@@ -125,7 +127,7 @@ export class FakeDom0 implements Remote, DeviceDirectory {
 
   /** Rules files udev reads (*.rules). */
   rules(): Map<string, string> {
-    return new Map([...this.files].filter(([path]) => path.endsWith(".rules")));
+    return rulesIn(this.files);
   }
 
   private inventory(): string {
@@ -151,7 +153,7 @@ export class FakeDom0 implements Remote, DeviceDirectory {
     lines.push("@xapiblock");
     for (const [name, kernelName] of this.symlinks) lines.push(`${name} ../../${kernelName}`);
     lines.push("@claims");
-    for (const [key, owner] of this.claims) lines.push(`${key} ${owner}`);
+    for (const [key, owner] of this.claims) lines.push(`${key} ${printfEscaped(owner)}`);
     for (const [path, text] of this.rules()) {
       if (!text.includes("xapi/block")) continue;
       lines.push(`@rule ${path}`, `|${text.split("\n").join("\n|")}`);
@@ -180,70 +182,43 @@ export class FakeDom0 implements Remote, DeviceDirectory {
     return `${lines.join("\n")}\n`;
   }
 
+  /** The round's one description (core/udev-round.ts) applied to the model, reported as the script prints. */
   private udevRound(manifest: string): string {
-    const out: string[] = [];
-    const triggers: string[] = [];
-    const waits: { id: string; path: string; seconds: string }[] = [];
-    const refused = new Set<string>();
-    const unclaimed: string[] = [];
-    for (const line of manifest.split("\n").filter(Boolean)) {
-      const [id = "", op = "", a = "", b = "", c = ""] = line.split(" ");
-      if (refused.has(id)) continue;
-      if (op === "claim") {
-        const held = this.claims.get(a);
-        if (held === undefined || held === b || (c !== "" && held === c)) this.claims.set(a, b);
-        else {
-          out.push(`claimed ${id} ${held}`);
-          refused.add(id);
-        }
-      }
-      if (op === "release" && this.claims.get(a) === b) this.claims.delete(a);
-      const writing = ["write", "remove", "disable", "restore", "install", "link", "unclaimed-remove"];
-      if (!WRITABLE.some((allowed) => a.startsWith(allowed)) && writing.includes(op))
-        throw new Error(`fake dom0: ${op} outside what the provider may write: ${a}`);
-      if (op === "write") this.files.set(a, unescapePrintf(b));
-      if (op === "install") this.files.set(a, unescapePrintf(c));
-      if (op === "link") this.links.set(a, b);
-      if (op === "unclaimed-remove") unclaimed.push(a);
-      if (op === "remove") this.files.delete(a);
-      if (op === "disable") this.move(a, `${a}${DISABLED_SUFFIX}`, () => out.push(`disabled ${id} ${a}`));
-      if (op === "restore") this.move(`${a}${DISABLED_SUFFIX}`, a, () => undefined);
-      if (op === "trigger") triggers.push(a);
-      if (op === "wait") waits.push({ id, path: a, seconds: b });
+    const ops = manifest.split("\n").filter(Boolean).map(parseManifestLine);
+    for (const op of ops) {
+      if (
+        "path" in op &&
+        !op.op.startsWith("wait") &&
+        !WRITABLE.some((allowed) => op.path.startsWith(allowed))
+      )
+        throw new Error(`fake dom0: ${op.op} outside what the provider may write: ${op.path}`);
     }
-    if (this.claims.size === 0) {
-      for (const path of unclaimed) {
-        this.files.delete(path);
-        this.links.delete(path);
-      }
-    }
-    for (const kernelName of triggers) {
+    const state = { files: this.files, links: this.links, claims: this.claims, xapiBlock: this.symlinks };
+    const { after, reports } = applyRound(state, ops, (kernelName, files) => {
       const disk = this.disks.find((d) => d.kernelName === kernelName);
-      // udev keeps only the links the rules make now (a renamed rule drops the old one).
-      for (const [name, target] of this.symlinks) if (target === kernelName) this.symlinks.delete(name);
-      const name = disk === undefined ? undefined : this.linkName(disk);
-      if (name !== undefined) this.symlinks.set(name, kernelName);
-    }
-    for (const wait of waits) {
-      if (!this.symlinks.has(wait.path.slice(XAPI_BLOCK.length)))
-        out.push(`timeout ${wait.id} ${wait.path} ${wait.seconds}`);
-    }
-    out.push("done");
-    return `${out.join("\n")}\n`;
-  }
-
-  private move(from: string, to: string, moved: () => void): void {
-    const text = this.files.get(from);
-    if (text === undefined) return;
-    this.files.delete(from);
-    this.files.set(to, text);
-    moved();
+      return disk === undefined ? undefined : this.linkName(disk, files);
+    });
+    replace(this.files, after.files);
+    replace(this.links, after.links);
+    replace(this.claims, after.claims);
+    replace(this.symlinks, after.xapiBlock);
+    const lines = reports.map((report) => {
+      switch (report.kind) {
+        case "claimed":
+          return `claimed ${report.id} ${printfEscaped(report.holder)}`;
+        case "disabled":
+          return `disabled ${report.id} ${report.path}`;
+        default:
+          return `${report.kind} ${report.id} ${report.path} ${report.timeoutSeconds}`;
+      }
+    });
+    return `${[...lines, "done"].join("\n")}\n`;
   }
 
   /** The xapi/block name a rule selecting the disk gives it: %k, or the name the rule spells out. */
-  private linkName(disk: FakeDisk): string | undefined {
+  private linkName(disk: FakeDisk, files: ReadonlyMap<string, string> = this.files): string | undefined {
     if (this.udevIgnoresRules) return undefined;
-    const text = [...this.rules().values()].find(
+    const text = [...rulesIn(files).values()].find(
       (rule) =>
         rule.includes("xapi/block") &&
         (rule.includes(`=="${disk.serial}"`) || rule.includes(`KERNEL=="${disk.kernelName}"`)),
@@ -254,14 +229,48 @@ export class FakeDom0 implements Remote, DeviceDirectory {
   }
 }
 
-/** What bash's `printf %b` makes of the \0nnn escapes the manifest carries. */
-function unescapePrintf(escaped: string): string {
-  const bytes: number[] = [];
-  for (let i = 0; i < escaped.length; i += 1) {
-    if (escaped[i] === "\\" && escaped[i + 1] === "0") {
-      bytes.push(parseInt(escaped.slice(i + 2, i + 5), 8));
-      i += 4;
-    } else bytes.push(escaped.charCodeAt(i));
+function rulesIn(files: ReadonlyMap<string, string>): Map<string, string> {
+  return new Map([...files].filter(([path]) => path.endsWith(".rules")));
+}
+
+function replace<K, V>(target: Map<K, V>, source: ReadonlyMap<K, V>): void {
+  const entries = [...source];
+  target.clear();
+  for (const [key, value] of entries) target.set(key, value);
+}
+
+/** A manifest line (dom0/udev-round.ts renderManifest) as the operation it stands for. */
+function parseManifestLine(line: string): RoundOp {
+  const [idText = "", op = "", a = "", b = "", c = ""] = line.split(" ");
+  const id = Number(idText);
+  switch (op) {
+    case "claim":
+      return {
+        id,
+        op,
+        key: a,
+        owner: printfUnescaped(b),
+        ...(c === "" ? {} : { previous: printfUnescaped(c) }),
+      };
+    case "release":
+      return { id, op, key: a, owner: printfUnescaped(b) };
+    case "write":
+      return { id, op, path: a, text: printfUnescaped(b) };
+    case "install":
+      return { id, op, path: a, executable: b === "755", text: printfUnescaped(c) };
+    case "link":
+      return { id, op, path: a, target: b };
+    case "trigger":
+      return { id, op, kernelName: a };
+    case "wait":
+    case "wait-gone":
+      return { id, op, path: a, timeoutSeconds: Number(b) };
+    case "remove":
+    case "disable":
+    case "restore":
+    case "unclaimed-remove":
+      return { id, op, path: a };
+    default:
+      throw new Error(`fake dom0: unknown manifest line: ${line}`);
   }
-  return Buffer.from(bytes).toString("utf8");
 }
