@@ -9,7 +9,6 @@
 // file mentions xapi/block and names the disk (ID_SERIAL / ID_SERIAL_SHORT or its kernel name),
 // and takes it away otherwise; `udevIgnoresRules` makes udev match nothing, as with a broken rule.
 import {
-  BOOT_REPAIR_MARKER_PREFIX,
   BOOT_REPAIR_RECORDS_DIR,
   BOOT_REPAIR_SCRIPT_PATH,
   BOOT_REPAIR_STATE_DIR,
@@ -19,7 +18,8 @@ import {
 import type { Remote } from "#provider/dom0/remote.js";
 import { DOM0_SCRIPTS } from "#provider/dom0/scripts.js";
 import { printfEscaped, printfUnescaped } from "#provider/core/printf-escape.js";
-import { applyRound, type RoundOp } from "#provider/core/udev-round.js";
+import { inventoryOfFiles } from "#provider/core/dom0-files.js";
+import { applyRound, type Dom0Files, type RoundOp } from "#provider/core/udev-round.js";
 import type { DeviceDirectory, DeviceEntry } from "xen-sandbox";
 
 export interface FakeDisk {
@@ -154,32 +154,25 @@ export class FakeDom0 implements Remote, DeviceDirectory {
     for (const [name, kernelName] of this.symlinks) lines.push(`${name} ../../${kernelName}`);
     lines.push("@claims");
     for (const [key, owner] of this.claims) lines.push(`${key} ${printfEscaped(owner)}`);
-    for (const [path, text] of this.rules()) {
-      if (!text.includes("xapi/block")) continue;
-      lines.push(`@rule ${path}`, `|${text.split("\n").join("\n|")}`);
-    }
+    // What the inventory reports of the files is described once (core/dom0-files.ts); here it is
+    // printed as the inventory script prints it, for the real parser to read.
+    const block = (text: string) => `|${text.split("\n").join("\n|")}`;
+    const seen = inventoryOfFiles(this.state());
+    for (const [path, text] of seen.passthroughRules)
+      if (text.includes("xapi/block")) lines.push(`@rule ${path}`, block(text));
+    const { unitMarker, scriptMarker, enabled, records, failures } = seen.bootRepair;
     lines.push("@bootrepair");
-    for (const [kind, path] of [
-      ["unit", BOOT_REPAIR_UNIT],
-      ["script", BOOT_REPAIR_SCRIPT_PATH],
-    ] as const) {
-      const marker = this.files
-        .get(path)
-        ?.split("\n")
-        .find((line) => line.startsWith(BOOT_REPAIR_MARKER_PREFIX));
-      if (marker !== undefined) lines.push(`marker ${kind} ${marker.slice(marker.lastIndexOf(" ") + 1)}`);
-    }
-    const wants = this.links.get(BOOT_REPAIR_WANTS);
-    if (wants !== undefined) lines.push(`wants ${wants}`);
-    for (const [path, text] of this.files) {
-      const name = path.slice(path.lastIndexOf("/") + 1);
-      if (path.startsWith(`${BOOT_REPAIR_RECORDS_DIR}/`))
-        lines.push(`@bootrecord ${name}`, `|${text.split("\n").join("\n|")}`);
-      if (path.startsWith(`${BOOT_REPAIR_STATE_DIR}/failed/`))
-        lines.push(`@bootfailed ${name} ${text.split("\n")[0] ?? ""}`);
-    }
+    if (unitMarker !== "") lines.push(`marker unit ${unitMarker}`);
+    if (scriptMarker !== "") lines.push(`marker script ${scriptMarker}`);
+    if (enabled) lines.push(`wants ${BOOT_REPAIR_UNIT}`);
+    for (const [name, text] of records) lines.push(`@bootrecord ${name}`, block(text));
+    for (const [name, why] of failures) lines.push(`@bootfailed ${name} ${why}`);
     lines.push("@end");
     return `${lines.join("\n")}\n`;
+  }
+
+  private state(): Dom0Files {
+    return { files: this.files, links: this.links, claims: this.claims, xapiBlock: this.symlinks };
   }
 
   /** The round's one description (core/udev-round.ts) applied to the model, reported as the script prints. */
@@ -193,8 +186,7 @@ export class FakeDom0 implements Remote, DeviceDirectory {
       )
         throw new Error(`fake dom0: ${op.op} outside what the provider may write: ${op.path}`);
     }
-    const state = { files: this.files, links: this.links, claims: this.claims, xapiBlock: this.symlinks };
-    const { after, reports } = applyRound(state, ops, (kernelName, files) => {
+    const { after, reports } = applyRound(this.state(), ops, (kernelName, files) => {
       const disk = this.disks.find((d) => d.kernelName === kernelName);
       return disk === undefined ? undefined : this.linkName(disk, files);
     });
