@@ -1,7 +1,8 @@
 // A fake of the two-method `Remote` (dom0/remote.ts) that models dom0 in memory: its disks, the
 // udev rules files, and the /dev/xapi/block symlinks udev makes for them. It answers exactly the
-// provider's two scripts (dom0/scripts.ts): the inventory, from the model, and the udev round,
-// by applying its manifest to the model. It is also the XAPI simulator's device directory, so the
+// provider's scripts: the inventory (dom0/scripts.ts), from the model; the udev round, by
+// applying its manifest to the model; and PassthroughUsb's INSTALLATION_UUID read
+// (dom0/host-uuid.ts), from `hostUuid`. It is also the XAPI simulator's device directory, so the
 // udev SR's scan sees the symlinks it holds. Any other script is refused.
 //
 // The model of udev is ours, and small: a change event gives a disk its symlink when some *.rules
@@ -15,6 +16,7 @@ import {
   BOOT_REPAIR_UNIT,
   BOOT_REPAIR_WANTS,
 } from "#provider/core/boot-repair.js";
+import { HOST_UUID_SCRIPT } from "#provider/dom0/host-uuid.js";
 import type { Remote } from "#provider/dom0/remote.js";
 import { DOM0_SCRIPTS } from "#provider/dom0/scripts.js";
 import { DISABLED_SUFFIX } from "#provider/dom0/udev-round.js";
@@ -63,7 +65,7 @@ export class FakeDom0 implements Remote, DeviceDirectory {
   udevIgnoresRules = false;
   /** The udev round script dies before its end (connection cut, shell killed), exit status 255. */
   roundsDie = false;
-  /** Scripts run, by name ("inventory", "udevRound"), in order. */
+  /** Scripts run, by name ("inventory", "udevRound", "hostUuid"), in order. */
   readonly ran: string[] = [];
 
   addDisk(kernelName: string, serial: string, minor: number): FakeDisk {
@@ -89,6 +91,11 @@ export class FakeDom0 implements Remote, DeviceDirectory {
   }
 
   run(script: string): Promise<string> {
+    if (script === HOST_UUID_SCRIPT) {
+      this.ran.push("hostUuid");
+      // sed prints the uuid's line, or nothing when the inventory has none.
+      return Promise.resolve(this.hostUuid === "" ? "" : `${this.hostUuid}\n`);
+    }
     if (script !== DOM0_SCRIPTS.inventory) return Promise.reject(new Error("fake dom0: unknown script"));
     this.ran.push("inventory");
     return Promise.resolve(this.inventory());
@@ -99,7 +106,7 @@ export class FakeDom0 implements Remote, DeviceDirectory {
     options: { stdin?: string } = {},
   ): Promise<{ stdout: string; stderr: string; code: number }> {
     // Over SSH every script is an exec (adapters/ssh.ts run is exec plus the exit code check).
-    if (script === DOM0_SCRIPTS.inventory)
+    if (script === DOM0_SCRIPTS.inventory || script === HOST_UUID_SCRIPT)
       return this.run(script).then((stdout) => ({ stdout, stderr: "", code: 0 }));
     if (script !== DOM0_SCRIPTS.udevRound) return Promise.reject(new Error("fake dom0: unknown script"));
     this.ran.push("udevRound");
