@@ -1,9 +1,8 @@
 // A fake of the two-method `Remote` (dom0/remote.ts) that models dom0 in memory: its disks, the
 // udev rules files, and the /dev/xapi/block symlinks udev makes for them. It answers exactly the
-// provider's scripts: the inventory (dom0/scripts.ts), from the model; the udev round, by
-// applying its manifest to the model; and PassthroughUsb's INSTALLATION_UUID read
-// (dom0/host-uuid.ts), from `hostUuid`. It is also the XAPI simulator's device directory, so the
-// udev SR's scan sees the symlinks it holds. Any other script is refused.
+// provider's scripts (dom0/scripts.ts): the inventory, from the model; the udev round, by
+// applying its manifest to the model; PassthroughUsb's INSTALLATION_UUID read, from `hostUuid`.
+// It is also the XAPI simulator's device directory, so the udev SR's scan sees the symlinks it holds. Any other script is refused.
 //
 // The model of udev is ours, and small: a change event gives a disk its symlink when some *.rules
 // file mentions xapi/block and names the disk (ID_SERIAL / ID_SERIAL_SHORT or its kernel name),
@@ -16,7 +15,6 @@ import {
   BOOT_REPAIR_UNIT,
   BOOT_REPAIR_WANTS,
 } from "#provider/core/boot-repair.js";
-import { HOST_UUID_SCRIPT } from "#provider/dom0/host-uuid.js";
 import type { Remote } from "#provider/dom0/remote.js";
 import { DOM0_SCRIPTS } from "#provider/dom0/scripts.js";
 import { DISABLED_SUFFIX } from "#provider/dom0/udev-round.js";
@@ -91,7 +89,7 @@ export class FakeDom0 implements Remote, DeviceDirectory {
   }
 
   run(script: string): Promise<string> {
-    if (script === HOST_UUID_SCRIPT) {
+    if (script === DOM0_SCRIPTS.hostUuid) {
       this.ran.push("hostUuid");
       // sed prints the uuid's line, or nothing when the inventory has none.
       return Promise.resolve(this.hostUuid === "" ? "" : `${this.hostUuid}\n`);
@@ -106,7 +104,7 @@ export class FakeDom0 implements Remote, DeviceDirectory {
     options: { stdin?: string } = {},
   ): Promise<{ stdout: string; stderr: string; code: number }> {
     // Over SSH every script is an exec (adapters/ssh.ts run is exec plus the exit code check).
-    if (script === DOM0_SCRIPTS.inventory || script === HOST_UUID_SCRIPT)
+    if (script === DOM0_SCRIPTS.inventory || script === DOM0_SCRIPTS.hostUuid)
       return this.run(script).then((stdout) => ({ stdout, stderr: "", code: 0 }));
     if (script !== DOM0_SCRIPTS.udevRound) return Promise.reject(new Error("fake dom0: unknown script"));
     this.ran.push("udevRound");
