@@ -5,7 +5,7 @@
 // flag and the first real host.
 
 export type Dom0Package =
-  "bash" | "systemd" | "util-linux" | "coreutils" | "findutils" | "gawk" | "rpm" | "xapi";
+  "bash" | "systemd" | "util-linux" | "coreutils" | "findutils" | "gawk" | "sed" | "rpm" | "xapi";
 
 export interface PackageVersion {
   readonly version: string;
@@ -55,6 +55,16 @@ export const DOM0_PACKAGES: Readonly<
   gawk: {
     "8.2": { version: "4.0.2", source: `${CENTOS_75}gawk-4.0.2-4.el7_3.1` },
     "8.3": { version: "4.0.2", source: `${CENTOS_75}gawk-4.0.2-4.el7_3.1` },
+  },
+  sed: {
+    "8.2": {
+      version: "4.2.2",
+      source: `${CENTOS_75}sed-4.2.2 (git.centos.org rpms/sed, c7: 4.2.2 throughout)`,
+    },
+    "8.3": {
+      version: "4.2.2",
+      source: `${CENTOS_75}sed-4.2.2 (git.centos.org rpms/sed, c7: 4.2.2 throughout)`,
+    },
   },
   rpm: {
     "8.2": { version: "4.11.3", source: `${CENTOS_75}rpm-4.11.3-32.el7` },
@@ -245,6 +255,14 @@ export const COMMANDS: Readonly<Record<string, CommandRule>> = {
         true,
       ),
     },
+  },
+  sed: {
+    package: "sed",
+    parse: "gnu",
+    since: "4.2.2",
+    source:
+      "POSIX sed: an s command with a basic regular expression (\\( \\) groups, \\{m,n\\}) and the p flag",
+    options: { "-n": opt("4.2.2", "POSIX sed -n: print only what the script prints") },
   },
   rpm: {
     package: "rpm",

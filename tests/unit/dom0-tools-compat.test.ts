@@ -142,6 +142,7 @@ describe("dom0's own tools", () => {
       coreutils: "8.22",
       findutils: "4.5.11",
       gawk: "4.0.2",
+      sed: "4.2.2",
       rpm: "4.11.3",
       xapi: "1",
     });

@@ -1,9 +1,10 @@
 // A fake of the two-method `Remote` (dom0/remote.ts) that models dom0 in memory: its disks, the
 // udev rules files, and the /dev/xapi/block symlinks udev makes for them. It answers exactly the
-// provider's two scripts (dom0/scripts.ts): the inventory, from the model, and the udev round,
-// by parsing its manifest and applying the round's one description (core/udev-round.ts) to the
-// model. It is also the XAPI simulator's device directory, so the udev SR's scan sees the
-// symlinks it holds. Any other script is refused.
+// provider's scripts (dom0/scripts.ts): the inventory, from the model; the udev round, by
+// parsing its manifest and applying the round's one description (core/udev-round.ts) to the
+// model; PassthroughUsb's INSTALLATION_UUID read, from `hostUuid`. It is also the XAPI
+// simulator's device directory, so the udev SR's scan sees the symlinks it holds. Any other
+// script is refused.
 //
 // The model of udev is ours, and small: a change event gives a disk its symlink when some *.rules
 // file mentions xapi/block and names the disk (ID_SERIAL / ID_SERIAL_SHORT or its kernel name),
@@ -65,7 +66,7 @@ export class FakeDom0 implements Remote, DeviceDirectory {
   udevIgnoresRules = false;
   /** The udev round script dies before its end (connection cut, shell killed), exit status 255. */
   roundsDie = false;
-  /** Scripts run, by name ("inventory", "udevRound"), in order. */
+  /** Scripts run, by name ("inventory", "udevRound", "hostUuid"), in order. */
   readonly ran: string[] = [];
 
   addDisk(kernelName: string, serial: string, minor: number): FakeDisk {
@@ -91,6 +92,11 @@ export class FakeDom0 implements Remote, DeviceDirectory {
   }
 
   run(script: string): Promise<string> {
+    if (script === DOM0_SCRIPTS.hostUuid) {
+      this.ran.push("hostUuid");
+      // sed prints the uuid's line, or nothing when the inventory has none.
+      return Promise.resolve(this.hostUuid === "" ? "" : `${this.hostUuid}\n`);
+    }
     if (script !== DOM0_SCRIPTS.inventory) return Promise.reject(new Error("fake dom0: unknown script"));
     this.ran.push("inventory");
     return Promise.resolve(this.inventory());
@@ -101,7 +107,7 @@ export class FakeDom0 implements Remote, DeviceDirectory {
     options: { stdin?: string } = {},
   ): Promise<{ stdout: string; stderr: string; code: number }> {
     // Over SSH every script is an exec (adapters/ssh.ts run is exec plus the exit code check).
-    if (script === DOM0_SCRIPTS.inventory)
+    if (script === DOM0_SCRIPTS.inventory || script === DOM0_SCRIPTS.hostUuid)
       return this.run(script).then((stdout) => ({ stdout, stderr: "", code: 0 }));
     if (script !== DOM0_SCRIPTS.udevRound) return Promise.reject(new Error("fake dom0: unknown script"));
     this.ran.push("udevRound");
