@@ -1,6 +1,6 @@
 // check: validate and default the inputs without any I/O. Returns failures instead of throwing,
 // as Pulumi's CheckResult wants them.
-import type { z } from "zod";
+import type { z } from "zod/v3";
 import { InvalidInputsError, type CheckFailure } from "./errors.js";
 import type { PassthroughDiskInputs, XapiDirect } from "./inputs.js";
 import { exactInputsSchema, exactXapiSchema, INPUT_KEYS, tolerantInputsSchema } from "./schema.js";
@@ -19,7 +19,10 @@ export interface CheckOutcome {
  * every value known; `keys` are its input properties (the rest of a state is outputs).
  */
 export function inputReaders<T extends object>(
-  schemas: { readonly tolerant: z.ZodType<object>; readonly exact: z.ZodType<T> },
+  schemas: {
+    readonly tolerant: z.ZodType<object, z.ZodTypeDef, unknown>;
+    readonly exact: z.ZodType<T, z.ZodTypeDef, unknown>;
+  },
   keys: readonly string[],
   resource?: string,
 ) {
@@ -70,7 +73,7 @@ export function parseXapiDirect(raw: Record<string, unknown>, prefix = "xapi."):
 
 /** Flattens zod issues into one failure per property; union wrappers report their real branch. */
 export function toFailures(
-  issues: readonly z.core.$ZodIssue[],
+  issues: readonly z.ZodIssue[],
   prefix: readonly PropertyKey[] = [],
 ): CheckFailure[] {
   const failures: CheckFailure[] = [];
@@ -78,8 +81,8 @@ export function toFailures(
     const path = [...prefix, ...issue.path];
     if (issue.code === "invalid_union") {
       // The last branch is the real schema; the first only accepts the unknown sentinel.
-      const branch = issue.errors[issue.errors.length - 1] ?? [];
-      failures.push(...toFailures(branch, path));
+      const branch = issue.unionErrors[issue.unionErrors.length - 1]?.issues ?? [];
+      failures.push(...toFailures(branch, prefix));
     } else if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys)
         failures.push({ property: propertyName([...path, key]), reason: "is not a known property" });

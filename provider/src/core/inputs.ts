@@ -3,7 +3,7 @@
 // core/input-tables.ts, the documentation is the interfaces here. The SSH and XAPI settings are
 // the one settings type of the resource, the lifecycle, the adapters and the CLI; the public Args
 // types are mapped from them (provider/src/resource.ts).
-import type { z } from "zod";
+import type { z } from "zod/v3";
 import { definedOnly } from "./defined-only.js";
 import { SSH_DEFAULTS, XAPI_DEFAULTS } from "./input-tables.js";
 import type { exactConnectionSchema, exactHopSchema, exactInputsSchema, exactXapiSchema } from "./schema.js";

@@ -3,14 +3,14 @@
 // variants from one definition: `tolerant` accepts the preview sentinel wherever a value may be
 // unknown (check during preview), `exact` does not (create/update/read/delete, where every value
 // is known).
-import { z } from "zod";
+import { z } from "zod/v3";
 import { ALLOW, hostKeyProblem, normalizeFingerprint, type AllowList } from "./patterns.js";
 import { UNKNOWN } from "./unknown.js";
 import { definedOnly } from "./defined-only.js";
 import { DEFAULTS, LIMITS, SSH_DEFAULTS, XAPI_DEFAULTS } from "./input-tables.js";
 
 /** Wraps a schema so it also accepts the unknown sentinel (tolerant) or not at all (exact). */
-export type Wrap = <T extends z.ZodType>(schema: T) => T;
+export type Wrap = <T extends z.ZodTypeAny>(schema: T) => T;
 export const exact: Wrap = (schema) => schema;
 // The type stays the real one: tolerant output is only ever handed back to the engine.
 export const tolerant: Wrap = (schema) => z.union([z.literal(UNKNOWN), schema]) as unknown as typeof schema;
@@ -39,13 +39,13 @@ export function describeForbidden(value: string, allow?: AllowList): string {
   return "is not in the allowed form";
 }
 
-/** zod error callback: "is required" for a missing value, else the given text. */
-function required(message: string) {
-  return (issue: { readonly input?: unknown }) => (issue.input === undefined ? "is required" : message);
+/** zod's error map for a schema's own issues: "is required" for a missing value, else the given text. */
+export function typeError(message: string): { errorMap: z.ZodErrorMap } {
+  return { errorMap: (_issue, ctx) => ({ message: ctx.data === undefined ? "is required" : message }) };
 }
 
 // Unknown keys are reported one by one by toFailures; this text covers a wrong type.
-export const unknownKeyOrType = required("must be an object");
+export const notAnObject = typeError("must be an object");
 
 /** A string of an allow-list; `normalize` gives it the form we compare (after the checks). */
 export function allowListed(
@@ -54,7 +54,7 @@ export function allowListed(
   extra?: (value: string) => string | undefined,
   normalize?: (value: string) => string,
 ) {
-  const base = z.string({ error: required("must be a string") }).superRefine((value, ctx) => {
+  const base = z.string(typeError("must be a string")).superRefine((value, ctx) => {
     if (!allow.pattern.test(value)) {
       ctx.addIssue({
         code: "custom",
@@ -65,22 +65,22 @@ export function allowListed(
     const problem = extra?.(value);
     if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
   });
-  return wrap(normalize === undefined ? base : base.overwrite(normalize));
+  return wrap(normalize === undefined ? base : base.transform(normalize));
 }
 
 function secretText(wrap: Wrap, maxLength: number) {
   return wrap(
     z
-      .string({ error: required("must be a string") })
-      .min(1, { error: "must not be empty" })
-      .max(maxLength, { error: `must be at most ${maxLength} characters` }),
+      .string(typeError("must be a string"))
+      .min(1, { message: "must not be empty" })
+      .max(maxLength, { message: `must be at most ${maxLength} characters` }),
   );
 }
 
 function boundedInteger(wrap: Wrap, bounds: { readonly min: number; readonly max: number }) {
   const message = `must be a whole number from ${bounds.min} to ${bounds.max}`;
   return wrap(
-    z.int({ error: message }).min(bounds.min, { error: message }).max(bounds.max, { error: message }),
+    z.number(typeError(message)).int({ message }).min(bounds.min, { message }).max(bounds.max, { message }),
   );
 }
 
@@ -89,7 +89,7 @@ function wholeNumber(wrap: Wrap, bounds: { readonly min: number; readonly max: n
 }
 
 function flag(wrap: Wrap, fallback: boolean) {
-  return wrap(z.boolean({ error: "must be true or false" })).default(fallback);
+  return wrap(z.boolean(typeError("must be true or false"))).default(fallback);
 }
 
 /** Partition names the kernel gives: sdb1, hda2, nvme0n1p1, mmcblk0p1, loop0p1. */
@@ -144,22 +144,20 @@ function checkHop(hop: Record<string, unknown>, ctx: z.RefinementCtx): void {
 }
 
 function hopSchema(wrap: Wrap) {
-  return z
-    .strictObject(hopShape(wrap), { error: unknownKeyOrType })
-    .superRefine(checkHop)
-    .transform(definedOnly);
+  return z.object(hopShape(wrap), notAnObject).strict().superRefine(checkHop).transform(definedOnly);
 }
 
 export function connectionSchema(wrap: Wrap) {
   return wrap(
     z
-      .strictObject(
+      .object(
         {
           ...hopShape(wrap),
           proxy: wrap(hopSchema(wrap)).optional(),
         },
-        { error: unknownKeyOrType },
+        notAnObject,
       )
+      .strict()
       .superRefine(checkHop)
       .transform(definedOnly),
   );
@@ -183,7 +181,8 @@ function xapiShape(wrap: Wrap) {
 export function xapiSchema(wrap: Wrap) {
   return wrap(
     z
-      .strictObject(xapiShape(wrap), { error: unknownKeyOrType })
+      .object(xapiShape(wrap), notAnObject)
+      .strict()
       .superRefine((xapi, ctx) => {
         if (xapi.tlsFingerprint !== undefined && xapi.allowUnauthorized === true) {
           ctx.addIssue({
@@ -199,19 +198,22 @@ export function xapiSchema(wrap: Wrap) {
 }
 
 /** An object of mutually exclusive optional fields of which exactly one must be set. */
-export function exactlyOne<S extends Record<string, z.ZodType>>(shape: S) {
+export function exactlyOne<S extends z.ZodRawShape>(shape: S) {
   const keys = Object.keys(shape);
   const choices = `${keys.slice(0, -1).join(", ")} or ${keys[keys.length - 1] ?? ""}`;
-  return z.strictObject(shape, { error: unknownKeyOrType }).superRefine((value, ctx) => {
-    const set = keys.filter((key) => (value as Record<string, unknown>)[key] !== undefined);
-    if (set.length === 0) ctx.addIssue({ code: "custom", message: `set one of ${choices}` });
-    if (set.length > 1) {
-      ctx.addIssue({
-        code: "custom",
-        message: `${set.join(" and ")} are mutually exclusive: set exactly one of ${choices}`,
-      });
-    }
-  });
+  return z
+    .object(shape, notAnObject)
+    .strict()
+    .superRefine((value, ctx) => {
+      const set = keys.filter((key) => (value as Record<string, unknown>)[key] !== undefined);
+      if (set.length === 0) ctx.addIssue({ code: "custom", message: `set one of ${choices}` });
+      if (set.length > 1) {
+        ctx.addIssue({
+          code: "custom",
+          message: `${set.join(" and ")} are mutually exclusive: set exactly one of ${choices}`,
+        });
+      }
+    });
 }
 
 /** One key of T set, the others absent (so a second identity does not compile). */
@@ -290,7 +292,7 @@ function inputsShape(wrap: Wrap) {
     ...hostShape(wrap),
     disk: diskSchema(wrap),
     vm: vmSchema(wrap),
-    mode: wrap(z.enum(["RW", "RO"], { error: 'must be "RW" or "RO"' })).default(DEFAULTS.mode),
+    mode: wrap(z.enum(["RW", "RO"], typeError('must be "RW" or "RO"'))).default(DEFAULTS.mode),
     userdevice: allowListed(ALLOW.userdevice, wrap).default(DEFAULTS.userdevice),
     bootable: flag(wrap, DEFAULTS.bootable),
     attach: flag(wrap, DEFAULTS.attach),
@@ -302,7 +304,7 @@ function inputsShape(wrap: Wrap) {
 }
 
 function inputsSchema(wrap: Wrap) {
-  return z.strictObject(inputsShape(wrap), { error: unknownKeyOrType }).transform(definedOnly);
+  return z.object(inputsShape(wrap), notAnObject).strict().transform(definedOnly);
 }
 
 /** Schema of check during preview: tolerates the unknown sentinel anywhere. */
@@ -317,6 +319,6 @@ export const exactHopSchema = hopSchema(exact);
 export const exactConnectionSchema = connectionSchema(exact);
 
 /** The names of the input properties (the rest of the state is outputs): the schema's own keys. */
-export const INPUT_KEYS = Object.keys(
-  exactInputsSchema.in.shape,
-) as (keyof typeof exactInputsSchema.in.shape)[];
+export const INPUT_KEYS = Object.keys(exactInputsSchema.innerType().shape) as (keyof ReturnType<
+  typeof inputsShape
+>)[];

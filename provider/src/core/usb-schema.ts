@@ -1,10 +1,10 @@
 // zod schema of PassthroughUsb's inputs, built from the same parts as PassthroughDisk's
 // (schema.ts): the same connection, xapi and vm schemas, so one set of rules and messages.
-import { z } from "zod";
+import { z } from "zod/v3";
 import { inputReaders } from "./check.js";
 import { ALLOW } from "./patterns.js";
 import { definedOnly } from "./defined-only.js";
-import { allowListed, exact, hostShape, tolerant, unknownKeyOrType, vmSchema, type Wrap } from "./schema.js";
+import { allowListed, exact, hostShape, tolerant, notAnObject, vmSchema, type Wrap } from "./schema.js";
 import { UNKNOWN } from "./unknown.js";
 import type { PassthroughUsbInputs, UsbDeviceIdentity } from "./usb-inputs.js";
 
@@ -23,15 +23,17 @@ export const USB_ALLOW = {
 } as const;
 
 function deviceSchema(wrap: Wrap) {
-  const ids = z.strictObject(
-    {
-      vendorId: allowListed(USB_ALLOW.hexId, wrap),
-      productId: allowListed(USB_ALLOW.hexId, wrap),
-      serial: allowListed(USB_ALLOW.serial, wrap).optional(),
-      path: allowListed(USB_ALLOW.path, wrap).optional(),
-    },
-    { error: unknownKeyOrType },
-  );
+  const ids = z
+    .object(
+      {
+        vendorId: allowListed(USB_ALLOW.hexId, wrap),
+        productId: allowListed(USB_ALLOW.hexId, wrap),
+        serial: allowListed(USB_ALLOW.serial, wrap).optional(),
+        path: allowListed(USB_ALLOW.path, wrap).optional(),
+      },
+      notAnObject,
+    )
+    .strict();
   // vendorId and productId always; exactly one of serial or path.
   const device = ids
     .superRefine((value, ctx) => {
@@ -68,7 +70,8 @@ function usbInputsShape(wrap: Wrap) {
 
 function usbInputsSchema(wrap: Wrap) {
   return z
-    .strictObject(usbInputsShape(wrap), { error: unknownKeyOrType })
+    .object(usbInputsShape(wrap), notAnObject)
+    .strict()
     .transform((inputs) => definedOnly(inputs) as PassthroughUsbInputs);
 }
 
@@ -76,7 +79,9 @@ const tolerantSchema = usbInputsSchema(tolerant);
 const exactSchema = usbInputsSchema(exact);
 
 /** The names of PassthroughUsb's input properties (the rest of its state is outputs). */
-export const USB_INPUT_KEYS = Object.keys(exactSchema.in.shape) as readonly (keyof PassthroughUsbInputs)[];
+export const USB_INPUT_KEYS = Object.keys(
+  exactSchema.innerType().shape,
+) as readonly (keyof PassthroughUsbInputs)[];
 
 const usbInputs = inputReaders<PassthroughUsbInputs>(
   { tolerant: tolerantSchema, exact: exactSchema },
