@@ -40,13 +40,12 @@ export async function hostSession(
 ): Promise<{ remote: RemoteHost; xapi: XapiSession }> {
   const sessions = openHostSessions(spec, xapi, log, names);
   const [remote, session] = await Promise.all([sessions.remote, sessions.xapi]);
-  await session.settled();
   return { remote, xapi: session };
 }
 
 /**
  * Like hostSession, but each side as soon as it is usable: dom0 work can start on the SSH
- * connection while the XAPI login is still under way, and XAPI calls while the client settles.
+ * connection while the XAPI login is still under way.
  */
 export function openHostSessions(
   spec: SshConnection,
@@ -68,12 +67,7 @@ export function openHostSessions(
       (existing) => existing.isClosed,
     );
   })();
-  // The xen-api import is CPU on this thread: started during the dial, it would slow the key
-  // exchange; started once SSH is up, it runs while dom0 works on the inventory.
-  const client = () => adapter.then((loaded) => loaded.loadXapiClient());
-  const importing = xapi === undefined ? remote.then(client) : client();
-  importing.catch(() => undefined); // a failure shows in XapiSession.open
-  adapter.catch(() => undefined); // and so does this one, in the session
+  adapter.catch(() => undefined); // a failure shows in the session
   // Whoever awaits only one side must not leave the other's failure unhandled.
   remote.catch(() => undefined);
   session.catch(() => undefined);

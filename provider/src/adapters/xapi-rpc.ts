@@ -3,8 +3,8 @@ import { toError } from "../core/error-base.js";
 import { XapiError } from "./errors.js";
 
 /**
- * One JSON-RPC call to XAPI over plain HTTP (our tunnel's end), without a session. Only for
- * `session.*`: the xen-api client handles everything else.
+ * One JSON-RPC call to XAPI over plain HTTP (our tunnel's end). Only for `session.*` and reads
+ * (the session passed as the first parameter): the xen-api client makes every change.
  */
 export function jsonRpcCall(
   baseUrl: string,

@@ -34,34 +34,29 @@ export function stackXapiSettings(): XapiDirect | undefined {
 }
 
 /**
- * Whether the look waits for the XAPI client to settle (xen-api's connect: the pool record and
- * the method list, which we never use, one after another after the login). "awaited": the look
- * ends with both, so an operation that is only a look (read) makes the same calls whatever their
- * timing. "background": the operation goes on at once; its work after the look (udev, plugs)
- * takes far longer than those two calls, and a connect that failed still fails the next call
- * with its own reason (XapiSession.call).
+ * What follows the look: "changes" starts loading the xen-api client as soon as the session is
+ * logged in, so it loads while the look's reads and dom0's inventory are under way and the first
+ * change finds it ready; "nothing" (refresh) never loads it: reads need none (adapters/xapi.ts).
  */
-export type ClientSettling = "awaited" | "background";
+export type AfterLook = "changes" | "nothing";
 
 /**
  * Connects and takes the first look: dom0's inventory starts as soon as SSH is up, while the
- * XAPI login (which rides on that connection) is still under way, and the first records are
- * fetched while the XAPI client settles.
+ * XAPI login (which rides on that connection) is still under way.
  */
 export async function connectAndLook(
   inputs: PassthroughDiskInputs,
   log: Log,
   previous?: { readonly owner: string | undefined },
-  settling: ClientSettling = "awaited",
+  afterLook: AfterLook = "nothing",
 ): Promise<{ access: HostAccess; view: HostLook }> {
   const sessions = openHostSessions(inputs.connection, inputs.xapi ?? stackXapi, log);
   const inventory = sessions.remote.then((remote) => dom0BatchesOf(remote).inventory());
   const both = Promise.all([sessions.remote, sessions.xapi]);
-  const snapshot = both.then(async ([remote, xapi]) => {
+  const snapshot = both.then(([remote, xapi]) => {
     const records = hostBatches(remote, xapi).snapshot();
-    if (settling === "background") return records;
-    const [found] = await Promise.all([records, xapi.settled()]);
-    return found;
+    if (afterLook === "changes") xapi.prepareClient();
+    return records;
   });
   const [[remote, xapi], dom0, records] = await Promise.all([both, inventory, snapshot]);
   return { access: hostAccess(remote, xapi), view: viewOf(dom0, records, inputs, previous) };

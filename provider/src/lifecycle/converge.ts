@@ -36,7 +36,7 @@ export interface ConvergeOptions {
 
 export async function converge(inputs: PassthroughDiskInputs, options: ConvergeOptions): Promise<Converged> {
   const log = progressLog(inputs);
-  const { access, view } = await connectAndLook(inputs, log, options.previous, "background");
+  const { access, view } = await connectAndLook(inputs, log, options.previous, "changes");
   return convergeFrom(access, view, inputs, options, log);
 }
 

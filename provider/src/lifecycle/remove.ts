@@ -15,7 +15,7 @@ export async function removePassthrough(
   previous?: { readonly owner: string | undefined },
 ): Promise<void> {
   const log = progressLog(inputs);
-  const { access, view } = await connectAndLook(inputs, log, previous, "background");
+  const { access, view } = await connectAndLook(inputs, log, previous, "changes");
   await removeFrom(access, view, inputs, log);
 }
 
