@@ -18,7 +18,15 @@ export type Operation = "create" | "refresh" | "update" | "delete" | "preview";
 
 /** Disks per VM, for each host; hosts work in parallel. */
 export interface Shape {
-  readonly hosts: readonly { readonly disksPerVm: readonly number[] }[];
+  readonly hosts: readonly {
+    readonly disksPerVm: readonly number[];
+    /**
+     * sm passes of the SR.scan that finds the new disks (default 1): 2 where xapi scans again when
+     * the SR's VDIs changed during a pass, as sm's own db_introduce of the new VDIs does
+     * (xen-api `xapi_sr.ml` scan, CA-399757, v24.40.0 and later: XCP-ng 8.3 / XenServer 8).
+     */
+    readonly scanPasses?: number;
+  }[];
   /** The hosts form one pool: one master, whose VBD.create mutex every host's creates queue on. */
   readonly pool?: boolean;
 }
@@ -69,7 +77,7 @@ export function floorOf(
   const chains = shape.hosts.map((host, index) => {
     const costs = measured[index];
     if (costs === undefined) throw new Error(`internal error: no measured host costs for host ${index + 1}`);
-    return hostChain(operation, host.disksPerVm, profile, network, costs, poolCreates);
+    return hostChain(operation, host.disksPerVm, host.scanPasses ?? 1, profile, network, costs, poolCreates);
   });
   return chains.reduce<Floor>((slowest, chain) => (chain.ms > slowest.ms ? chain : slowest), {
     ms: 0,
@@ -80,6 +88,7 @@ export function floorOf(
 function hostChain(
   operation: Exclude<Operation, "preview">,
   disksPerVm: readonly number[],
+  scanPasses: number,
   profile: FloorProfile,
   network: Network,
   host: ProbeSample,
@@ -118,8 +127,16 @@ function hostChain(
       // Rules written, udev reloaded, the disks triggered, the links there: one exec, measured
       // whole. XAPI only sees the VDI after it.
       add("udev round: rules, reload, trigger, links (one exec)", host.udevAddMs, "probe");
-      // One scan of the udev SR finds every new VDI (scans on one SR serialize: one is the least).
-      add("SR.scan (serialized per SR)", call + extra("SR.scan"), "profile");
+      // One scan of the udev SR finds every new VDI (scans on one SR serialize: one is the least);
+      // on xapi that re-scans after a pass that changed the SR's VDIs, the scan that introduces
+      // them runs sm twice.
+      add(
+        scanPasses === 1
+          ? "SR.scan (serialized per SR)"
+          : `SR.scan: ${scanPasses} sm passes (xapi re-scans after sm introduced VDIs)`,
+        call + scanPasses * extra("SR.scan"),
+        "profile",
+      );
       add("VDI lookup after the scan", call, "profile");
       // Creates queue on one global mutex; plugs queue per VM and start once their VBD exists.
       // Longest of: every create then one plug, or one create then the busiest VM's plugs.

@@ -4,7 +4,7 @@
  * machine that drifts during the bench hits all three alike), against the same hosts, with counts
  * of the remote work each did.
  */
-import type { ServiceTimeProfile } from "xen-sandbox";
+import { checksDbDuringScan, DEFAULT_SM_VERSION, type ServiceTimeProfile } from "xen-sandbox";
 import { floorOf, type Floor, type Operation } from "./floor";
 import { probeHost } from "./floor-probe";
 import { runHandRolled } from "./handrolled";
@@ -188,7 +188,13 @@ async function runLayout(
     const handRolled = theirs.get(operation) ?? [];
     const floor = floorOf(
       operation,
-      layout,
+      {
+        ...layout,
+        hosts: layout.hosts.map((host, index) => ({
+          ...host,
+          scanPasses: checksDbDuringScan(layoutHosts[index]?.sandbox.smVersion ?? DEFAULT_SM_VERSION) ? 2 : 1,
+        })),
+      },
       options.profile,
       { oneWayDelayMs: options.oneWayDelayMs },
       least,

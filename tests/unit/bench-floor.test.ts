@@ -49,6 +49,20 @@ describe("floorOf", () => {
     expect(floorOf("create", oneHost(1), profile, noNetwork).ms).toBe(25 + 510 + 10 + 1020);
   });
 
+  test("on xapi that re-scans after sm introduced VDIs (8.3), the create's scan counts its two sm passes", () => {
+    const twoPasses = { hosts: [{ disksPerVm: [1], scanPasses: 2 }] };
+    const floor = floorOf("create", twoPasses, profile, noNetwork);
+    expect(floor.ms - floorOf("create", oneHost(1), profile, noNetwork).ms).toBe(500);
+    expect(floor.terms.map((term) => term.name)).toContain(
+      "SR.scan: 2 sm passes (xapi re-scans after sm introduced VDIs)",
+    );
+    // Only the scan that finds new disks: refresh, update and delete have none.
+    for (const operation of ["refresh", "update", "delete"] as const)
+      expect(floorOf(operation, twoPasses, profile, noNetwork).ms).toBe(
+        floorOf(operation, oneHost(1), profile, noNetwork).ms,
+      );
+  });
+
   test("plugs on one VM add up; plugs on different VMs do not", () => {
     const oneVm = floorOf("create", oneHost(4), profile, noNetwork).ms;
     const fourVms = floorOf("create", oneHost(1, 1, 1, 1), profile, noNetwork).ms;

@@ -21,6 +21,7 @@ export {
   DEFAULT_SM_VERSION,
   SM_VERSION_8_2,
   checkSmVersion,
+  checksDbDuringScan,
   productVersionOf,
   resolvesSymlinks,
 } from "./sm-version";
