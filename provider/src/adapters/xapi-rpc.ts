@@ -6,11 +6,30 @@ import { XapiError } from "./errors.js";
  * One JSON-RPC call to XAPI over plain HTTP (our tunnel's end). Only for `session.*` and reads
  * (the session passed as the first parameter): the xen-api client makes every change.
  */
-export function jsonRpcCall(
+export async function jsonRpcCall(
   baseUrl: string,
   method: string,
   params: unknown[],
   timeoutMs: number,
+): Promise<unknown> {
+  const sent = { onStaleConnection: false };
+  try {
+    return await post(baseUrl, method, params, timeoutMs, sent);
+  } catch (error) {
+    // A kept-alive connection to the tunnel can die with the SSH connection under it between two
+    // calls; Node's documentation advises sending again on a new connection then.
+    if (!sent.onStaleConnection) throw error;
+    return post(baseUrl, method, params, timeoutMs, sent);
+  }
+}
+
+function post(
+  baseUrl: string,
+  method: string,
+  params: unknown[],
+  timeoutMs: number,
+  /** Set when the request failed on a reused keep-alive connection that the other end had closed. */
+  sent: { onStaleConnection: boolean },
 ): Promise<unknown> {
   const body = JSON.stringify({ jsonrpc: "2.0", method, params, id: 1 });
   return new Promise((resolve, reject) => {
@@ -24,7 +43,10 @@ export function jsonRpcCall(
       timeout: timeoutMs,
     });
     req.once("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.once("error", reject);
+    req.once("error", (error: NodeJS.ErrnoException) => {
+      sent.onStaleConnection = req.reusedSocket && error.code === "ECONNRESET";
+      reject(error);
+    });
     req.once("response", (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
