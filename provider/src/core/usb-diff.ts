@@ -2,15 +2,13 @@
 import type { DiffPlan } from "./diff-plan.js";
 import { isUnknown } from "./unknown.js";
 
-/** The same shape as PassthroughDisk's; `replaces` is "connection" when the host changes. */
-export type UsbDiffPlan = DiffPlan;
-
 /**
+ * The same plan as PassthroughDisk's diff; `replaces` is "connection" when the host changes.
  * Replace when the host (connection host or port) changes: the old pieces stay on the old host
  * otherwise. Update when the device, the VM or any other input changes (update converges:
  * the old VUSB goes, the new one is made), or the refreshed state shows drift.
  */
-export function planUsbDiff(olds: Record<string, unknown>, news: Record<string, unknown>): UsbDiffPlan {
+export function planUsbDiff(olds: Record<string, unknown>, news: Record<string, unknown>): DiffPlan {
   const reasons: string[] = [];
   const replaces: string[] = [];
   const oldConnection = record(olds["connection"]);

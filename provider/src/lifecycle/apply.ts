@@ -5,9 +5,10 @@
 // ApplyError carrying what was changed by then, or, best effort, is reported and the next part runs.
 import { basename } from "node:path/posix";
 import type { Dom0Inventory } from "../core/dom0-inventory.js";
+import { messageOf } from "../core/error-base.js";
 import { describeDisk } from "../core/identity.js";
 import type { PassthroughDiskInputs } from "../core/inputs.js";
-import type { Dom0Change, Plan, VdiForget } from "../core/plan.js";
+import type { Dom0Change, Plan, VdiForget, XapiStep } from "../core/plan.js";
 import { ownedElsewhere } from "../core/refusals.js";
 import type { Log } from "../dom0/remote.js";
 import { UdevRoundError } from "../dom0/udev-round-error.js";
@@ -16,11 +17,11 @@ import type { HostLook } from "../look/host-view.js";
 import type { XapiSnapshot } from "../xapi/snapshot.js";
 import { forgetVdi, vdiAt } from "../xapi/vdi.js";
 import { inventoryAfterChange } from "./after-apply.js";
-import { ApplyError, noChanges, type Changes } from "./changes.js";
+import { ApplyError, NO_CHANGES, type Changes } from "./changes.js";
 import type { HostAccess } from "./connect.js";
 import { udevRequestOf } from "./dom0-request.js";
 import { withProgress } from "./progress.js";
-import { runXapiSteps, type XapiStepsResult } from "./xapi-steps.js";
+import { runXapiSteps, XapiStepsError, type XapiStepsResult } from "./xapi-steps.js";
 
 export type PlanPart = keyof Plan;
 
@@ -42,6 +43,29 @@ export interface ApplyOptions {
   readonly onPartFailure?: (part: PlanPart, error: unknown) => void;
 }
 
+/** XAPI steps after which a VBD is ours. */
+const MAKES_VBD: ReadonlySet<XapiStep["kind"]> = new Set(["adoptVbd", "createVbd"]);
+
+/** What the parts before a failed one did. */
+interface Before {
+  readonly foundVbd: boolean;
+  readonly released: boolean;
+  readonly changes: Changes;
+}
+
+/**
+ * A part's failure as ApplyError: what dom0 changed, and whether the apply is past the point of no
+ * return, read from what the parts did: the look found our VBD, the release got one off the disk
+ * (not ours to bring back) or a step adopted or created one. Other errors pass as they are.
+ */
+function failureOf(error: unknown, before: Before): unknown {
+  const completed = error instanceof XapiStepsError ? error.completed : [];
+  const past = before.foundVbd || before.released || completed.some((step) => MAKES_VBD.has(step.kind));
+  if (error instanceof XapiStepsError) return new ApplyError(before.changes, past, { cause: error.cause });
+  if (error instanceof Dom0ChangeError) return new ApplyError(error.changes, past, { cause: error.cause });
+  return error;
+}
+
 /** Runs the plan's parts in order. */
 export async function applyPlan(
   access: HostAccess,
@@ -52,53 +76,62 @@ export async function applyPlan(
   options: ApplyOptions = {},
 ): Promise<Applied> {
   const context = { access, view, log };
-  const part = async <T>(name: PlanPart, run: () => Promise<T>): Promise<T | undefined> => {
-    if (options.onPartFailure === undefined) return run();
+  const part = async <T>(name: PlanPart, run: () => Promise<T>, before: Before): Promise<T | undefined> => {
     try {
       return await run();
     } catch (error) {
-      options.onPartFailure(name, error instanceof ApplyError ? error.cause : error);
+      const failed = failureOf(error, before);
+      if (options.onPartFailure === undefined) throw failed;
+      options.onPartFailure(name, failed instanceof ApplyError ? failed.cause : failed);
       return undefined;
     }
   };
+  const foundVbd = view.vbd !== undefined;
   const released =
     plan.release.length === 0
       ? undefined
-      : await part("release", () => runXapiSteps(context, plan.release, noChanges(view.vbd !== undefined)));
+      : await part("release", () => runXapiSteps(context, plan.release), {
+          foundVbd,
+          released: false,
+          changes: NO_CHANGES,
+        });
   const change = plan.dom0;
+  const afterRelease = { foundVbd, released: released !== undefined, changes: NO_CHANGES };
   const dom0 =
     change === undefined
       ? undefined
-      : await part("dom0", () =>
-          applyDom0Change(access, view, inputs, change, log).catch((error: unknown) => {
-            // What the release did stays done: a VBD it destroyed is not ours to roll back to.
-            if (released !== undefined && error instanceof ApplyError)
-              throw new ApplyError({ ...error.changes, pastPointOfNoReturn: true }, { cause: error.cause });
-            throw error;
-          }),
-        );
-  const dom0Changes = dom0?.changes ?? noChanges(view.vbd !== undefined);
-  const changes = released === undefined ? dom0Changes : { ...dom0Changes, pastPointOfNoReturn: true };
+      : await part("dom0", () => applyDom0Change(access, view, inputs, change, log), afterRelease);
+  const changes = dom0?.changes ?? NO_CHANGES;
+  const afterDom0 = { ...afterRelease, changes };
   const attached =
     plan.attach.length === 0
       ? undefined
-      : await part("attach", () => runXapiSteps(context, plan.attach, changes, released));
+      : await part("attach", () => runXapiSteps(context, plan.attach, released), afterDom0);
   const forget = plan.forget;
   const forgot =
-    forget === undefined ? undefined : await part("forget", () => forgetPart(access, view, forget, log));
-  const xapi = attached ?? released;
+    forget === undefined
+      ? undefined
+      : await part("forget", () => forgetPart(access, view, forget, log), afterDom0);
   return {
     released,
     dom0: dom0?.outcome,
     attached,
     forgot,
     inventory: dom0?.inventory ?? view.inventory,
-    snapshot: xapi?.snapshot ?? view.snapshot,
-    changes: {
-      ...dom0Changes,
-      pastPointOfNoReturn: xapi?.pastPointOfNoReturn ?? changes.pastPointOfNoReturn,
-    },
+    snapshot: (attached ?? released)?.snapshot ?? view.snapshot,
+    changes,
   };
+}
+
+/** The dom0 part failed: what it had changed by then. */
+class Dom0ChangeError extends Error {
+  override readonly name = "Dom0ChangeError";
+  constructor(
+    readonly changes: Changes,
+    options: { readonly cause: unknown },
+  ) {
+    super(messageOf(options.cause), options);
+  }
 }
 
 async function applyDom0Change(
@@ -116,7 +149,6 @@ async function applyDom0Change(
   // A round that fails half-way may have written the file: it counts as written.
   const ruleWritten = change.writeRule !== undefined && view.ruleText === undefined;
   const claimed = change.claim !== undefined;
-  const pastPointOfNoReturn = view.vbd !== undefined;
   try {
     const round = access.batches.udev(request);
     const outcome =
@@ -130,17 +162,17 @@ async function applyDom0Change(
     return {
       inventory: inventoryAfterChange(view.inventory, change),
       outcome,
-      changes: { ruleWritten, rulesSetAside: outcome.disabled, pastPointOfNoReturn, claimed },
+      changes: { ruleWritten, rulesSetAside: outcome.disabled, claimed },
     };
   } catch (cause) {
     // Another resource holds the disk's claim: the round ran nothing of ours.
     if (cause instanceof UdevRoundError && cause.claimedBy !== undefined) {
-      throw new ApplyError(noChanges(pastPointOfNoReturn), {
+      throw new Dom0ChangeError(NO_CHANGES, {
         cause: ownedElsewhere(describeDisk(inputs.disk), cause.claimedBy),
       });
     }
     const rulesSetAside = cause instanceof UdevRoundError ? cause.disabled : new Map<string, string>();
-    throw new ApplyError({ ruleWritten, rulesSetAside, pastPointOfNoReturn, claimed }, { cause });
+    throw new Dom0ChangeError({ ruleWritten, rulesSetAside, claimed }, { cause });
   }
 }
 

@@ -8,23 +8,20 @@ export interface Changes {
   readonly ruleWritten: boolean;
   /** Rules of others set aside (adopt): original path -> where it went. */
   readonly rulesSetAside: ReadonlyMap<string, string>;
-  /** Past the point of no return: a VBD of ours was found, adopted or created (it stays true after
-   * the VBD is destroyed); from here on, failures keep partial state instead of rolling back. */
-  readonly pastPointOfNoReturn: boolean;
   /** This run claimed the disk (or may have: the round failed after sending the claim). */
   readonly claimed?: boolean;
 }
 
-/** Nothing changed yet; `pastPointOfNoReturn` is true when the look already found our VBD (a VBD, once made, is never rolled back). */
-export function noChanges(pastPointOfNoReturn: boolean): Changes {
-  return { ruleWritten: false, rulesSetAside: new Map(), pastPointOfNoReturn };
-}
+export const NO_CHANGES: Changes = { ruleWritten: false, rulesSetAside: new Map() };
 
 /** An apply failed: its cause, and what it had changed by then. */
 export class ApplyError extends PassthroughError<"APPLY_FAILED"> {
   override readonly name = "ApplyError";
   constructor(
     readonly changes: Changes,
+    /** A VBD of ours was there or touched (apply.ts says when): a VBD, once made, is never rolled
+     * back, so the failure keeps partial state instead of undoing `changes`. */
+    readonly pastPointOfNoReturn: boolean,
     options: { readonly cause: unknown },
   ) {
     super("APPLY_FAILED", {}, messageOf(options.cause), options);

@@ -10,7 +10,7 @@ import type { PassthroughDiskInputs } from "../core/inputs.js";
 import type { PassthroughDiskState } from "../core/state.js";
 import type { Log } from "../dom0/remote.js";
 import { applyPlan } from "./apply.js";
-import { ApplyError, noChanges } from "./changes.js";
+import { ApplyError, NO_CHANGES } from "./changes.js";
 import { connectAndLook, look, progressLog, type HostAccess } from "./connect.js";
 import { stateFromView } from "./outputs.js";
 import { rollback } from "./rollback.js";
@@ -59,11 +59,13 @@ export async function convergeFrom(
     const previous = view.previousOwner === undefined ? undefined : { owner: view.previousOwner };
     after = viewOf(applied.inventory, applied.snapshot, inputs, previous);
   } catch (error) {
-    const changes = error instanceof ApplyError ? error.changes : noChanges(view.vbd !== undefined);
+    const changes = error instanceof ApplyError ? error.changes : NO_CHANGES;
+    const pastPointOfNoReturn =
+      error instanceof ApplyError ? error.pastPointOfNoReturn : view.vbd !== undefined;
     const cause = error instanceof ApplyError ? error.cause : error;
     // Refused by the host (another owner holds the claim): nothing of this run was changed.
     if (cause instanceof RefusedError) throw cause;
-    if (options.rollbackEarly && !changes.pastPointOfNoReturn) {
+    if (options.rollbackEarly && !pastPointOfNoReturn) {
       const leftovers = await rollback(access, view, changes, inputs, log);
       if (leftovers.length === 0) throw cause;
       throw new RollbackIncompleteError(leftovers, { cause });

@@ -4,6 +4,7 @@
 // destroyVbd drops it, the others act on it.
 import { VBD_GC_WAIT_SECONDS } from "../core/converge-plan.js";
 import type { XapiStep } from "../core/plan.js";
+import { messageOf } from "../core/error-base.js";
 import { HostStateError, InternalError } from "../core/errors.js";
 import type { HostLook } from "../look/host-view.js";
 import type { Log } from "../dom0/remote.js";
@@ -24,23 +25,30 @@ import {
 } from "../xapi/vbd.js";
 import { vdiAt } from "../xapi/vdi.js";
 import { snapshotAfterVbdChanges } from "./after-apply.js";
-import { ApplyError, type Changes } from "./changes.js";
 import { withProgress } from "./progress.js";
 import type { HostAccess } from "./connect.js";
 
 /** What a run of XAPI steps leaves: the newest records, and our VBD (undefined: none now). */
 export interface XapiStepsResult {
   readonly snapshot: XapiSnapshot;
-  readonly pastPointOfNoReturn: boolean;
   readonly vbd: Ref | undefined;
+}
+
+/** A step failed: the steps completed before it, and the cause. */
+export class XapiStepsError extends Error {
+  override readonly name = "XapiStepsError";
+  constructor(
+    readonly completed: readonly XapiStep[],
+    options: { readonly cause: unknown },
+  ) {
+    super(messageOf(options.cause), options);
+  }
 }
 
 /** What the XAPI steps so far left. */
 interface Progress {
   readonly vdi: Ref | undefined;
   readonly vbd: Ref | undefined;
-  /** Our VBD exists (found, adopted or created). */
-  readonly pastPointOfNoReturn: boolean;
   readonly destroyed: readonly Ref[];
   /** XAPI's GC removed our VBD during the apply (its VDI went in the scan): nothing to destroy. */
   readonly collected?: boolean;
@@ -74,7 +82,7 @@ const RUNNERS: { readonly [K in XapiStep["kind"]]: Runner<K> } = {
     if (found === undefined) throw new InternalError(`VBD ${step.vbdUuid} to adopt is not in the view`);
     log(`tagging VBD ${step.vbdUuid} as owned by ${view.owner}`);
     await tagVbd(access.xapi, found.ref, { tag: view.tag, owner: view.owner }, found);
-    return { ...progress, vbd: found.ref, pastPointOfNoReturn: true };
+    return { ...progress, vbd: found.ref };
   },
   unplugVbd: async ({ access, view, log }, _step, progress) => {
     log("unplugging the VBD");
@@ -155,7 +163,7 @@ const RUNNERS: { readonly [K in XapiStep["kind"]]: Runner<K> } = {
       { vm: view.vm.ref, vdi: progress.vdi, tag: view.tag, owner: view.owner },
       step,
     );
-    return { ...progress, vbd, pastPointOfNoReturn: true };
+    return { ...progress, vbd };
   },
   setVbdBootable: async ({ access }, step, progress) => {
     await setVbdBootable(access.xapi, ourVbd(progress), step.bootable);
@@ -200,12 +208,11 @@ function run(context: Context, step: XapiStep, progress: Progress): Promise<Prog
 
 /**
  * Runs the steps in order; returns the newest records, with our VBD re-read after its last
- * change. A failure throws ApplyError with `changes` and whether our VBD exists by then.
+ * change. A failure throws XapiStepsError with the steps completed by then.
  */
 export async function runXapiSteps(
   context: Context,
   steps: readonly XapiStep[],
-  changes: Changes,
   /** Where steps run earlier in the same apply left our VBD and the records. */
   start?: XapiStepsResult,
 ): Promise<XapiStepsResult> {
@@ -213,12 +220,15 @@ export async function runXapiSteps(
   let progress: Progress = {
     vdi: view.vdi?.ref,
     vbd: start === undefined ? view.vbd?.ref : start.vbd,
-    pastPointOfNoReturn: changes.pastPointOfNoReturn,
     destroyed: [],
     snapshot: start?.snapshot ?? view.snapshot,
   };
+  let completed = 0;
   try {
-    for (const step of steps) progress = await run(context, step, progress);
+    for (const step of steps) {
+      progress = await run(context, step, progress);
+      completed += 1;
+    }
     const changedVbd = steps.some((step) => VBD_STEPS.has(step.kind));
     const reread =
       changedVbd && progress.vbd !== undefined ? await readVbd(access.xapi, progress.vbd) : undefined;
@@ -227,9 +237,9 @@ export async function runXapiSteps(
       log(`VBD ${reread.uuid}: userdevice ${reread.userdevice}, ${plugged}`);
     }
     const snapshot = snapshotAfterVbdChanges(progress.snapshot, { destroyed: progress.destroyed, reread });
-    return { snapshot, pastPointOfNoReturn: progress.pastPointOfNoReturn, vbd: progress.vbd };
+    return { snapshot, vbd: progress.vbd };
   } catch (cause) {
-    throw new ApplyError({ ...changes, pastPointOfNoReturn: progress.pastPointOfNoReturn }, { cause });
+    throw new XapiStepsError(steps.slice(0, completed), { cause });
   }
 }
 
