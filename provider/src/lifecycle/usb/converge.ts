@@ -21,7 +21,7 @@ export async function convergeUsb(
   previousOwner: string | undefined,
 ): Promise<UsbState> {
   const log = usbProgressLog(inputs);
-  const { access, view: first } = await connectAndLookUsb(inputs, log, previousOwner);
+  const { access, view: first } = await connectAndLookUsb(inputs, log, previousOwner, "changes");
   const view = await lookAfterScan(access, inputs, first, log, previousOwner);
   const plan = planUsbConverge(view, inputs);
   const changes = convergeChangesHost(plan);
@@ -54,7 +54,7 @@ export async function removeUsb(
   previousOwner: string | undefined,
 ): Promise<void> {
   const log = usbProgressLog(inputs);
-  const { access, view } = await connectAndLookUsb(inputs, log, previousOwner);
+  const { access, view } = await connectAndLookUsb(inputs, log, previousOwner, "changes");
   const plan = planUsbRemoval(view);
   if (plan.destroyVusbs.length === 0 && plan.releasePusbs.length === 0)
     log("nothing of this resource is left on the host");

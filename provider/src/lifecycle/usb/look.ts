@@ -9,7 +9,7 @@ import { dom0HostUuid } from "../../dom0/host-uuid.js";
 import { usbViewOf } from "../../look/usb-view.js";
 import type { XapiCaller } from "../../xapi/caller.js";
 import { fetchUsbSnapshot } from "../../xapi/usb.js";
-import { stackXapiSettings } from "../connect.js";
+import { stackXapiSettings, type AfterLook } from "../connect.js";
 
 export interface UsbAccess {
   readonly xapi: XapiCaller;
@@ -19,19 +19,28 @@ export interface UsbAccess {
 /** How long create waits for a scan to list a device that was not listed yet (PUSB.scan is asynchronous). */
 export const SCAN_WAIT = { tries: 4, intervalMs: 750 } as const;
 
-/** Connects (sharing this process's connections) and looks. */
+/**
+ * Connects (sharing this process's connections) and looks: XAPI's records are read as soon as the
+ * session is up, while dom0 answers for its uuid; `afterLook` as for PassthroughDisk (connect.ts).
+ */
 export async function connectAndLookUsb(
   inputs: PassthroughUsbInputs,
   log: Log,
   previousOwner?: string,
+  afterLook: AfterLook = "nothing",
 ): Promise<{ access: UsbAccess; view: UsbView }> {
   const sessions = openHostSessions(inputs.connection, inputs.xapi ?? stackXapiSettings(), log);
-  const [hostUuid, xapi] = await Promise.all([
+  const snapshot = sessions.xapi.then((xapi) => {
+    const records = fetchUsbSnapshot(xapi);
+    if (afterLook === "changes") xapi.prepareClient();
+    return records;
+  });
+  const [hostUuid, xapi, records] = await Promise.all([
     sessions.remote.then((remote) => dom0HostUuid(remote)),
     sessions.xapi,
+    snapshot,
   ]);
-  const access = { xapi, hostUuid };
-  return { access, view: await lookUsb(access, inputs, previousOwner) };
+  return { access: { xapi, hostUuid }, view: usbViewOf(records, hostUuid, inputs, previousOwner) };
 }
 
 export async function lookUsb(
