@@ -119,6 +119,24 @@ test("diff: no change for the same inputs, a replace for another disk, an update
   expect(otherMode).toMatchObject({ changes: true, replaces: [] });
 });
 
+test("a refresh in a fresh process logs in and reads, nothing else: it never makes the xen-api client", async () => {
+  dom0.addDisk("sdq", "PROV-R", 96);
+  const { id, outs } = await create(await checked("PROV-R"));
+  // As in a new provider process: no connection or session left from the create.
+  await closeAll();
+  sim().control.trace.reset();
+  expect(await read(id, outs)).toEqual({ id, props: outs });
+  const methods = sim()
+    .control.trace.get()
+    .calls.map((call) => call.method);
+  expect(methods).toContain("session.login_with_password");
+  // xen-api's connect would read the pool record and the method list (system.listMethods).
+  expect(methods.filter((m) => m !== "session.login_with_password" && !/^[A-Za-z_]+\.get_/.test(m))).toEqual(
+    [],
+  );
+  await remove(id, outs);
+});
+
 test("create, read, update and delete over SSH: the disk reaches the VM and leaves it again", async () => {
   dom0.addDisk("sdc", "PROV-1", 32);
   const inputs = await checked("PROV-1");

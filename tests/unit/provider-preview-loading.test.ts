@@ -1,5 +1,6 @@
 // A preview (configure, check, diff) loads none of the host-side libraries: the modules that talk
-// to the host load on first use, so a preview stays offline and its process starts fast.
+// to the host load on first use, so a preview stays offline and its process starts fast. Nor do
+// the schemas load zod's locales (core/schema.ts uses zod/v3).
 import { execFileSync } from "node:child_process";
 
 const LIFECYCLE = require.resolve("#provider/lifecycle/index.js");
@@ -16,7 +17,8 @@ const props = {
 /**
  * Runs `steps` in a fresh node process on the lifecycle module; returns the host libraries it
  * had loaded when it exited (so imports still under way when the steps ended count too).
- * xen-api is ESM (outside require.cache), imported only by adapters/xapi.js: that stands for it.
+ * xen-api is ESM (outside require.cache); promise-toolbox, which it loads with require and nothing
+ * else here does, stands for it.
  */
 function hostLibrariesLoadedBy(steps: string): string[] {
   const script = `
@@ -24,8 +26,8 @@ function hostLibrariesLoadedBy(steps: string): string[] {
     const props = ${JSON.stringify(props)};
     process.on("exit", () => {
       const loaded = Object.keys(require.cache)
-        .map((k) => /node_modules\\/(ssh2)\\/|adapters\\/(xapi)\\.js$/.exec(k))
-        .map((m) => m && (m[1] ?? "xen-api"))
+        .map((k) => /node_modules\\/(ssh2)\\/|node_modules\\/(promise-toolbox)\\/|node_modules\\/zod\\/v4\\/(locales)\\//.exec(k))
+        .map((m) => m && (m[1] ?? (m[2] ? "xen-api" : "zod locales")))
         .filter(Boolean);
       require("node:fs").writeSync(1, "\\n" + JSON.stringify([...new Set(loaded)].sort()));
     });
@@ -37,7 +39,7 @@ function hostLibrariesLoadedBy(steps: string): string[] {
 }
 
 describe("preview loading", () => {
-  it("configure, check and diff load neither ssh2 nor xen-api", () => {
+  it("configure, check and diff load neither ssh2 nor xen-api, nor any of zod's locale files", () => {
     const loaded = hostLibrariesLoadedBy(`
       await l.configure({ config: { get: () => undefined } });
       const { inputs, failures } = await l.check({}, props);
@@ -46,11 +48,13 @@ describe("preview loading", () => {
     expect(loaded).toEqual([]);
   });
 
-  it("the probe sees them once a host operation loads its parts (the check above can fail)", () => {
+  it("the probe sees ssh2 once a host operation dials, xen-api and zod's locales once imported (the check above can fail)", () => {
     // Valid inputs (invalid ones are refused before anything loads); nothing listens on port 1.
     const loaded = hostLibrariesLoadedBy(`
       const unreachable = { ...props, connection: { ...props.connection, host: "127.0.0.1", port: 1, dialErrorLimit: 1 } };
-      await l.create(unreachable).catch(() => undefined);`);
-    expect(loaded).toEqual(["ssh2", "xen-api"]);
+      await l.create(unreachable).catch(() => undefined);
+      await import("xen-api");
+      require("zod/v4");`);
+    expect(loaded).toEqual(["ssh2", "xen-api", "zod locales"]);
   });
 });
