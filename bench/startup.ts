@@ -58,7 +58,8 @@ function childScript(
   const props = { ...inputs, __provider: provider };
   return `
     const report = (fields) => require("node:fs").writeSync(3, JSON.stringify(fields) + "\\n");
-    report({ origin: performance.timeOrigin });
+    // Node's own start ends here, at the script's first line: the same for any program.
+    report({ origin: performance.timeOrigin, nodeStart: performance.now() });
     // CPU time of this process (a loaded machine stretches wall time, much less CPU time): when it
     // opens the TCP connection to the SSH port, at its first write there, or at the preview's end.
     const cpuMs = () => { const { user, system } = process.cpuUsage(); return (user + system) / 1000; };
@@ -161,7 +162,8 @@ async function sample(
     if (cpu === undefined) throw new Error(`${operation}: the probe reported no CPU time`);
     const connectCpu = lines.find((l) => typeof l["connectCpu"] === "number")?.["connectCpu"] as
       number | undefined;
-    return { wall: end - origin, cpu, ...(connectCpu === undefined ? {} : { connectCpu }) };
+    const nodeStart = lines.find((l) => typeof l["nodeStart"] === "number")?.["nodeStart"] as number;
+    return { wall: end - origin, nodeStart, cpu, ...(connectCpu === undefined ? {} : { connectCpu }) };
   } finally {
     ssh.close();
   }
@@ -169,6 +171,8 @@ async function sample(
 
 interface Sample {
   readonly wall: number;
+  /** ms from the process's start to its first line of script (Node's own start). */
+  readonly nodeStart: number;
   readonly cpu: number;
   /** CPU ms when the provider opened its TCP connection to SSH (the host starts its work then). */
   readonly connectCpu?: number;
@@ -203,7 +207,8 @@ async function main(): Promise<void> {
   }
   console.log(
     `ms from process start (${runs} runs, interleaved; median/min). wall: to the preview's end or the first SSH ` +
-      `byte; cpu: this process's CPU time until then; dial cpu: its CPU time when it opened the TCP connection`,
+      `byte; node: of which Node's own start (to the script's first line); after node: wall minus node; cpu: ` +
+      `this process's CPU time until then; dial cpu: its CPU time when it opened the TCP connection`,
   );
   const figures = (xs: number[]) =>
     xs.length === 0
@@ -212,12 +217,13 @@ async function main(): Promise<void> {
           .toFixed(0)
           .padEnd(4)}`;
   for (const [k, dir] of programDirs.entries()) {
-    console.log(`${dir}\n            wall       cpu        dial cpu`);
+    console.log(`${dir}\n            wall       node       after node cpu        dial cpu`);
     for (const operation of OPERATIONS) {
       const xs = samples[k]?.get(operation) ?? [];
       const dial = xs.flatMap((x) => (x.connectCpu === undefined ? [] : [x.connectCpu]));
       console.log(
-        `  ${operation.padEnd(8)}  ${figures(xs.map((x) => x.wall))}  ${figures(xs.map((x) => x.cpu))}  ${figures(dial)}`,
+        `  ${operation.padEnd(8)}  ${figures(xs.map((x) => x.wall))}  ${figures(xs.map((x) => x.nodeStart))}  ` +
+          `${figures(xs.map((x) => x.wall - x.nodeStart))}  ${figures(xs.map((x) => x.cpu))}  ${figures(dial)}`,
       );
     }
   }
