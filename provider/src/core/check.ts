@@ -3,7 +3,7 @@
 import type { z } from "zod/v3";
 import { InvalidInputsError, type CheckFailure } from "./errors.js";
 import type { PassthroughDiskInputs, XapiDirect } from "./inputs.js";
-import { exactInputsSchema, exactXapiSchema, INPUT_KEYS, tolerantInputsSchema } from "./schema.js";
+import { exactInputsSchema, exactXapiSchema, inputKeys, tolerantInputsSchema } from "./schema.js";
 
 /** The property the dynamic-provider host reserves for the serialized provider. */
 export const PROVIDER_KEY = "__provider";
@@ -16,30 +16,33 @@ export interface CheckOutcome {
 
 /**
  * check and parse for one resource type: `tolerant` lets preview unknowns through, `exact` wants
- * every value known; `keys` are its input properties (the rest of a state is outputs).
+ * every value known; `keys` are its input properties (the rest of a state is outputs). Each is
+ * asked for when first needed (the schemas are built on first use).
  */
 export function inputReaders<T extends object>(
   schemas: {
-    readonly tolerant: z.ZodType<object, z.ZodTypeDef, unknown>;
-    readonly exact: z.ZodType<T, z.ZodTypeDef, unknown>;
+    readonly tolerant: () => z.ZodType<object, z.ZodTypeDef, unknown>;
+    readonly exact: () => z.ZodType<T, z.ZodTypeDef, unknown>;
   },
-  keys: readonly string[],
+  keys: () => readonly string[],
   resource?: string,
 ) {
   return {
     /** Validates new inputs and applies defaults; on failure the inputs come back unchanged. */
     check: (news: Record<string, unknown>): CheckOutcome => {
       const { [PROVIDER_KEY]: _provider, ...raw } = news;
-      const result = schemas.tolerant.safeParse(raw);
+      const result = schemas.tolerant().safeParse(raw);
       if (result.success) return { inputs: { ...result.data }, failures: [] };
       return { inputs: raw, failures: toFailures(result.error.issues) };
     },
     /** Throws InvalidInputsError, so code running after check never works on unchecked values. */
     parse: (props: Record<string, unknown>): T => {
       const picked = Object.fromEntries(
-        keys.filter((key) => props[key] !== undefined).map((key) => [key, props[key]]),
+        keys()
+          .filter((key) => props[key] !== undefined)
+          .map((key) => [key, props[key]]),
       );
-      const result = schemas.exact.safeParse(picked);
+      const result = schemas.exact().safeParse(picked);
       if (!result.success) throw new InvalidInputsError(toFailures(result.error.issues), resource);
       return result.data;
     },
@@ -48,7 +51,7 @@ export function inputReaders<T extends object>(
 
 const diskInputs = inputReaders<PassthroughDiskInputs>(
   { tolerant: tolerantInputsSchema, exact: exactInputsSchema },
-  INPUT_KEYS,
+  inputKeys,
 );
 
 /** Validates new inputs (preview unknowns tolerated) and applies defaults; never throws. */
@@ -65,7 +68,7 @@ export const parseInputs = diskInputs.parse;
  */
 export function parseXapiDirect(raw: Record<string, unknown>, prefix = "xapi."): XapiDirect {
   const known = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined));
-  const result = exactXapiSchema.safeParse(known);
+  const result = exactXapiSchema().safeParse(known);
   if (result.success) return result.data;
   const failures = toFailures(result.error.issues).map((f) => ({ ...f, property: `${prefix}${f.property}` }));
   throw new InvalidInputsError(failures);

@@ -2,7 +2,7 @@
 import { notesOf } from "./drift.js";
 import { DEFAULTS } from "./inputs.js";
 import { MIGRATING_FROM } from "./owner.js";
-import { exactInputsSchema, INPUT_KEYS } from "./schema.js";
+import { exactInputsSchema, inputKeys } from "./schema.js";
 import type { ObservedState } from "./state.js";
 import { containsUnknown, isUnknown } from "./unknown.js";
 
@@ -50,7 +50,7 @@ export function planDiff(olds: Record<string, unknown>, news: Record<string, unk
     reasons.push(`vm: ${describe(olds["vm"])} -> ${describe(news["vm"])}`);
   }
 
-  for (const key of INPUT_KEYS) {
+  for (const key of inputKeys()) {
     if (key === "disk" || key === "vm" || same(olds[key], news[key])) continue;
     // An input added after the state was written: absent there means its default.
     if (key in ADDED_LATER && olds[key] === undefined && same(ADDED_LATER[key], news[key])) continue;
@@ -87,7 +87,9 @@ function repairableDrift(olds: Record<string, unknown>): string[] {
   const drift = olds["drift"];
   const observed = olds["observed"];
   if (!Array.isArray(drift) || observed === null || typeof observed !== "object") return [];
-  const inputs = exactInputsSchema.safeParse(Object.fromEntries(INPUT_KEYS.map((key) => [key, olds[key]])));
+  const inputs = exactInputsSchema().safeParse(
+    Object.fromEntries(inputKeys().map((key) => [key, olds[key]])),
+  );
   if (!inputs.success) return [];
   const notes = new Set(notesOf(observed as ObservedState, inputs.data));
   return drift.filter((line): line is string => typeof line === "string" && !notes.has(line));

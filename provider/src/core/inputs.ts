@@ -6,7 +6,7 @@
 import type { z } from "zod/v3";
 import { definedOnly } from "./defined-only.js";
 import { SSH_DEFAULTS, XAPI_DEFAULTS } from "./input-tables.js";
-import type { exactConnectionSchema, exactHopSchema, exactInputsSchema, exactXapiSchema } from "./schema.js";
+import type { ExactConnectionSchema, ExactHopSchema, exactInputsSchema, exactXapiSchema } from "./schema.js";
 import type { DiskIdentity, VmIdentity } from "./schema.js";
 
 export {
@@ -20,9 +20,9 @@ export type { DiskIdentity, VmIdentity } from "./schema.js";
 
 /** The checked type of each field, from the schema; the interfaces below give the fields their documentation. */
 type Field<Output, K extends keyof Output> = Exclude<Output[K], undefined>;
-type HopOutput = z.output<typeof exactHopSchema>;
-type XapiOutput = z.output<typeof exactXapiSchema>;
-type InputsOutput = z.output<typeof exactInputsSchema>;
+type HopOutput = z.output<ExactHopSchema>;
+type XapiOutput = z.output<ReturnType<typeof exactXapiSchema>>;
+type InputsOutput = z.output<ReturnType<typeof exactInputsSchema>>;
 
 // The field comments are what users read: the resource's Args types are mapped from these
 // interfaces (TypeScript's declaration files keep no comment of an inferred type, so the
@@ -199,7 +199,7 @@ type SameKeys<Output, T> = [Exclude<keyof Output, keyof T>, Exclude<keyof T, key
 const sameKeys: [
   SameKeys<InputsOutput, PassthroughDiskInputs>,
   SameKeys<HopOutput, SshHop>,
-  SameKeys<z.output<typeof exactConnectionSchema>, SshConnection>,
+  SameKeys<z.output<ExactConnectionSchema>, SshConnection>,
   SameKeys<XapiOutput, XapiDirect>,
 ] = [true, true, true, true];
 void sameKeys;

@@ -286,7 +286,7 @@ export function hostShape(wrap: Wrap) {
   };
 }
 
-/** The inputs' properties: their one description (INPUT_KEYS are its keys). */
+/** The inputs' properties: their one description (inputKeys() are its keys). */
 function inputsShape(wrap: Wrap) {
   return {
     ...hostShape(wrap),
@@ -307,18 +307,23 @@ function inputsSchema(wrap: Wrap) {
   return z.object(inputsShape(wrap), notAnObject).strict().transform(definedOnly);
 }
 
+/** Built on first use: each costs a few ms of the provider's start, and an operation needs one or two. */
+export function builtOnce<T>(build: () => T): () => T {
+  let built: T | undefined;
+  return () => (built ??= build());
+}
+
 /** Schema of check during preview: tolerates the unknown sentinel anywhere. */
-export const tolerantInputsSchema = inputsSchema(tolerant);
+export const tolerantInputsSchema = builtOnce(() => inputsSchema(tolerant));
 /** Schema of fully known inputs (create, update, read, delete). */
-export const exactInputsSchema = inputsSchema(exact);
+export const exactInputsSchema = builtOnce(() => inputsSchema(exact));
 /** Schema of fully known direct-XAPI settings (also used for the stack config). */
-export const exactXapiSchema = xapiSchema(exact);
-/** Schema of one fully known SSH hop (core/inputs.ts infers `SshHop` from it). */
-export const exactHopSchema = hopSchema(exact);
-/** Schema of a fully known SSH connection (core/inputs.ts infers `SshConnection` from it). */
-export const exactConnectionSchema = connectionSchema(exact);
+export const exactXapiSchema = builtOnce(() => xapiSchema(exact));
+/** Schemas of one fully known SSH hop and of a connection (core/inputs.ts infers their types). */
+export type ExactHopSchema = ReturnType<typeof hopSchema>;
+export type ExactConnectionSchema = ReturnType<typeof connectionSchema>;
 
 /** The names of the input properties (the rest of the state is outputs): the schema's own keys. */
-export const INPUT_KEYS = Object.keys(exactInputsSchema.innerType().shape) as (keyof ReturnType<
-  typeof inputsShape
->)[];
+export const inputKeys = builtOnce(
+  () => Object.keys(exactInputsSchema().innerType().shape) as (keyof ReturnType<typeof inputsShape>)[],
+);

@@ -4,7 +4,16 @@ import { z } from "zod/v3";
 import { inputReaders } from "./check.js";
 import { ALLOW } from "./patterns.js";
 import { definedOnly } from "./defined-only.js";
-import { allowListed, exact, hostShape, tolerant, notAnObject, vmSchema, type Wrap } from "./schema.js";
+import {
+  allowListed,
+  builtOnce,
+  exact,
+  hostShape,
+  tolerant,
+  notAnObject,
+  vmSchema,
+  type Wrap,
+} from "./schema.js";
 import { UNKNOWN } from "./unknown.js";
 import type { PassthroughUsbInputs, UsbDeviceIdentity } from "./usb-inputs.js";
 
@@ -75,17 +84,17 @@ function usbInputsSchema(wrap: Wrap) {
     .transform((inputs) => definedOnly(inputs) as PassthroughUsbInputs);
 }
 
-const tolerantSchema = usbInputsSchema(tolerant);
-const exactSchema = usbInputsSchema(exact);
+const tolerantSchema = builtOnce(() => usbInputsSchema(tolerant));
+const exactSchema = builtOnce(() => usbInputsSchema(exact));
 
 /** The names of PassthroughUsb's input properties (the rest of its state is outputs). */
-export const USB_INPUT_KEYS = Object.keys(
-  exactSchema.innerType().shape,
-) as readonly (keyof PassthroughUsbInputs)[];
+export const usbInputKeys = builtOnce(
+  () => Object.keys(exactSchema().innerType().shape) as readonly (keyof PassthroughUsbInputs)[],
+);
 
 const usbInputs = inputReaders<PassthroughUsbInputs>(
   { tolerant: tolerantSchema, exact: exactSchema },
-  USB_INPUT_KEYS,
+  usbInputKeys,
   "PassthroughUsb",
 );
 
