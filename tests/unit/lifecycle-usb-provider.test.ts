@@ -51,7 +51,7 @@ beforeAll(async () => {
   peer.unixTarget = join(socketDir, "xapi");
   peer.behaviour.exec = "dom0";
   peer.dom0 = dom0;
-  // Progress lines reach the user through console.log (lifecycle/usb/look.ts usbProgressLog).
+  // Progress lines reach the user through console.log (lifecycle/progress.ts usbProgressLog).
   jest.spyOn(console, "log").mockImplementation((line: unknown) => void printed.push(String(line)));
 });
 afterAll(async () => {

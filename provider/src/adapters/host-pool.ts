@@ -82,12 +82,14 @@ export function dialHost(
   spec: SshConnection,
   log?: (line: string) => void,
   names: SettingNames = RESOURCE_SETTING_NAMES,
+  /** Called once this call's own dial has started its SSH handshake (not for a shared one). */
+  onHandshake?: () => void,
 ): Promise<RemoteHost> {
   closeOnExit();
   return shared(
     remotes,
     connectionKey(spec),
-    () => RemoteHost.connect(spec, log, names),
+    () => RemoteHost.connect(spec, log, names, onHandshake),
     (host) => host.isClosed,
   );
 }

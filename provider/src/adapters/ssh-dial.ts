@@ -43,18 +43,20 @@ export async function dialSsh(
   spec: SshConnection,
   log?: (line: string) => void,
   names: SettingNames = RESOURCE_SETTING_NAMES,
+  /** Called once the first hop's SSH client has started (its first bytes are on their way). */
+  onHandshake?: () => void,
 ): Promise<SshLink> {
   const target = describeTarget(spec);
   try {
     if (spec.proxy === undefined) {
       return await retry(
-        () => dialHop(spec, target, undefined, names, "target"),
+        () => dialHop(spec, target, undefined, names, "target", onHandshake),
         dialRetry("Dial", spec, log),
       );
     }
     const proxySpec = spec.proxy;
     const proxy = await retry(
-      () => dialHop(proxySpec, describeTarget(proxySpec), undefined, names, "proxy"),
+      () => dialHop(proxySpec, describeTarget(proxySpec), undefined, names, "proxy", onHandshake),
       dialRetry("Dial proxy", proxySpec, log),
     );
     try {
@@ -102,6 +104,7 @@ function dialHop(
   via: SshLink | undefined,
   names: SettingNames,
   hop: "target" | "proxy",
+  onHandshake?: () => void,
 ): Promise<SshLink> {
   const pin = hostKeyPin(spec, hop === "proxy" ? names.proxyHostKey : names.hostKey);
   const timeoutMs = spec.perDialTimeout * 1000;
@@ -201,6 +204,7 @@ function dialHop(
             return false;
           },
         });
+        onHandshake?.();
       } catch (error) {
         // ssh2 throws synchronously for unusable keys; its messages never contain the key.
         fail(new SshConfigError(messageOf(error)));

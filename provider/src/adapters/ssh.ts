@@ -73,13 +73,15 @@ export class RemoteHost {
     this.target = describeTarget(spec);
   }
 
+  /** `onHandshake`: called once the SSH client has started, before it is connected (ssh-dial.ts). */
   static async connect(
     spec: SshConnection,
     log?: (line: string) => void,
     names: SettingNames = RESOURCE_SETTING_NAMES,
+    onHandshake?: () => void,
   ): Promise<RemoteHost> {
     const host = new RemoteHost(spec, log, names);
-    await host.whileBusy(() => host.currentLink());
+    await host.whileBusy(() => host.currentLink(onHandshake));
     return host;
   }
 
@@ -170,13 +172,13 @@ export class RemoteHost {
     return `\`${firstLine(script)}\` on ${this.target}`;
   }
 
-  private currentLink(): Promise<SshLink> {
+  private currentLink(onHandshake?: () => void): Promise<SshLink> {
     if (this.closed)
       return Promise.reject(
         new SshConnectionError("SSH_CONNECTION_LOST", `the connection to ${this.target} was closed`),
       );
     if (this.link !== undefined) return Promise.resolve(this.link);
-    this.dialing ??= dialSsh(this.spec, this.log, this.names)
+    this.dialing ??= dialSsh(this.spec, this.log, this.names, onHandshake)
       .then((link) => {
         this.stats.connections++;
         this.link = link;

@@ -43,18 +43,14 @@ export function check(
   return Promise.resolve(failures.length === 0 ? { inputs } : { inputs, failures });
 }
 
-/**
- * Starts the host's SSH connection; the operation's own connect shares it (adapters/host-pool.ts).
- * Only the pool and the progress log load first, not the look (connect.ts and what it imports).
- */
+/** dialFirst (dial-first.ts) with this resource's progress log. */
 async function dialFirst(inputs: PassthroughDiskInputs): Promise<void> {
-  const [{ dialHost }, { progressLog }] = await Promise.all([
-    import("../adapters/host-pool.js"),
+  const [{ dialFirst: dial }, { progressLog }] = await Promise.all([
+    import("./dial-first.js"),
     import("./progress.js"),
   ]);
   connectLoaded = true;
-  // A failed dial is not kept: the operation's own connect dials again and reports it.
-  dialHost(inputs.connection, progressLog(inputs)).catch(() => undefined);
+  await dial(inputs.connection, progressLog(inputs));
 }
 
 export async function create(props: Record<string, unknown>): Promise<dynamic.CreateResult> {

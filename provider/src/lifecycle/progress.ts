@@ -2,6 +2,7 @@
 // how long they have waited every few seconds, so a user watching `pulumi up` sees progress
 // instead of one line and then silence.
 import type { PassthroughDiskInputs } from "../core/inputs.js";
+import type { PassthroughUsbInputs } from "../core/usb-inputs.js";
 import type { Log } from "../dom0/remote.js";
 
 /** How often a wait reports itself. */
@@ -39,4 +40,10 @@ export async function withProgress<T>(
 export function progressLog(inputs: PassthroughDiskInputs): Log {
   const [kind, value] = Object.entries(inputs.disk)[0] ?? ["disk", "?"];
   return (line) => console.log(`[xen-passthrough ${kind}=${String(value)}] ${line}`);
+}
+
+/** PassthroughUsb's progress lines, named by the device's vendor:product. */
+export function usbProgressLog(inputs: PassthroughUsbInputs): Log {
+  const { vendorId, productId } = inputs.device;
+  return (line) => console.log(`[xen-passthrough usb=${vendorId}:${productId}] ${line}`);
 }

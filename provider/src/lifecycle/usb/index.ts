@@ -17,6 +17,15 @@ export { configure } from "../index.js";
 // The parts that talk to the host load on first use: previews run only check and diff.
 const converging = () => import("./converge.js");
 
+/** The host's SSH connection first; the rest loads while the host answers (../dial-first.ts). */
+async function dialFirst(inputs: PassthroughUsbInputs): Promise<void> {
+  const [{ dialFirst: dial }, { usbProgressLog }] = await Promise.all([
+    import("../dial-first.js"),
+    import("../progress.js"),
+  ]);
+  await dial(inputs.connection, usbProgressLog(inputs));
+}
+
 export function check(
   _olds: Record<string, unknown>,
   news: Record<string, unknown>,
@@ -35,6 +44,7 @@ function idOf(inputs: PassthroughUsbInputs): string {
 
 export async function create(props: Record<string, unknown>): Promise<dynamic.CreateResult> {
   const inputs = parseUsbInputs(props);
+  await dialFirst(inputs);
   const state = await (await converging()).convergeUsb(inputs, undefined);
   return { id: idOf(inputs), outs: state };
 }
@@ -42,6 +52,7 @@ export async function create(props: Record<string, unknown>): Promise<dynamic.Cr
 /** Refresh: what is on the host now; drift shows in `drift`, and the next `pulumi up` converges. */
 export async function read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
   const inputs = parseUsbInputs(props);
+  await dialFirst(inputs);
   return { id, props: await (await converging()).readUsb(inputs, props) };
 }
 
@@ -52,14 +63,16 @@ export async function update(
   news: Record<string, unknown>,
 ): Promise<dynamic.UpdateResult> {
   const previous = typeof olds["owner"] === "string" ? olds["owner"] : undefined;
-  const state = await (await converging()).convergeUsb(parseUsbInputs(news), previous);
+  const inputs = parseUsbInputs(news);
+  await dialFirst(inputs);
+  const state = await (await converging()).convergeUsb(inputs, previous);
   return { outs: state };
 }
 
 async function remove(_id: string, props: Record<string, unknown>): Promise<void> {
   const migrating = props[MIGRATING_FROM];
-  await (
-    await converging()
-  ).removeUsb(parseUsbInputs(props), typeof migrating === "string" ? migrating : undefined);
+  const inputs = parseUsbInputs(props);
+  await dialFirst(inputs);
+  await (await converging()).removeUsb(inputs, typeof migrating === "string" ? migrating : undefined);
 }
 export { remove as delete };

@@ -10,6 +10,7 @@ import { usbViewOf } from "../../look/usb-view.js";
 import type { XapiCaller } from "../../xapi/caller.js";
 import { fetchUsbSnapshot } from "../../xapi/usb.js";
 import { stackXapiSettings, type AfterLook } from "../connect.js";
+export { usbProgressLog } from "../progress.js";
 
 export interface UsbAccess {
   readonly xapi: XapiCaller;
@@ -75,10 +76,4 @@ export async function lookAfterScan(
     if (latest.matches.length > 0 || latest.elsewhere.length > 0) return latest;
   }
   return latest;
-}
-
-/** Progress lines reach the user through the engine (console.log of the provider host). */
-export function usbProgressLog(inputs: PassthroughUsbInputs): Log {
-  const { vendorId, productId } = inputs.device;
-  return (line) => console.log(`[xen-passthrough usb=${vendorId}:${productId}] ${line}`);
 }
