@@ -139,16 +139,15 @@ export class XapiSession {
     for (;;) {
       const sessionId = await this.currentSession();
       const started = Date.now();
-      const viaClient = !isRead(method);
+      const posted = isRead(method);
       try {
-        if (!viaClient) {
+        if (posted)
           return (await jsonRpcCall(this.tunnel.url, method, [sessionId, ...args], this.callTimeoutMs)) as T;
-        }
         return await (await this.clientOf(sessionId)).call<T>(method, ...args);
       } catch (raw) {
         const error = this.mapError(method, raw, started);
         // xen-api drops a session whose connect() failed: say why rather than what followed.
-        const connectFailure = viaClient && !(error instanceof XapiError) ? await this.connecting : undefined;
+        const connectFailure = !posted && !(error instanceof XapiError) ? await this.connecting : undefined;
         if (connectFailure !== undefined) throw connectFailure;
         const rule = error instanceof XapiError ? retryRuleFor(error.code) : undefined;
         if (rule === undefined) throw error;
@@ -169,12 +168,6 @@ export class XapiSession {
   prepareClient(): void {
     const sessionId = this.sessionId;
     if (sessionId !== undefined) this.clientOf(sessionId).catch(() => undefined);
-  }
-
-  /** Resolves once the client has finished connecting (calls need not wait for it); rejects if that failed. */
-  async settled(): Promise<void> {
-    const failure = await this.connecting;
-    if (failure !== undefined) throw failure;
   }
 
   /** True after close(), or once the client could not connect: the pool then opens another session. */

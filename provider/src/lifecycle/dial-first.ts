@@ -10,7 +10,7 @@ import type { Log } from "../dom0/remote.js";
  * not kept: the operation's own connect dials again and reports it. A connection already open or
  * on its way (another resource's) starts no handshake of ours: this then waits for it.
  */
-export async function dialFirst(connection: SshConnection, log: Log): Promise<void> {
+export async function dialHostFirst(connection: SshConnection, log: Log): Promise<void> {
   const { dialHost } = await import("../adapters/host-pool.js");
   await new Promise<void>((begun) => {
     dialHost(connection, log, undefined, begun).then(

@@ -14,6 +14,8 @@ import { checkInputs, parseInputs } from "../core/check.js";
 import { PartialResourceError } from "../core/errors.js";
 import type { PassthroughDiskInputs } from "../core/inputs.js";
 import { MIGRATING_FROM } from "../core/owner.js";
+import { dialHostFirst } from "./dial-first.js";
+import { progressLog } from "./progress.js";
 
 export { diff } from "./diff.js";
 
@@ -43,14 +45,10 @@ export function check(
   return Promise.resolve(failures.length === 0 ? { inputs } : { inputs, failures });
 }
 
-/** dialFirst (dial-first.ts) with this resource's progress log. */
+/** The host's SSH connection first, the operation's own modules once it is on its way. */
 async function dialFirst(inputs: PassthroughDiskInputs): Promise<void> {
-  const [{ dialFirst: dial }, { progressLog }] = await Promise.all([
-    import("./dial-first.js"),
-    import("./progress.js"),
-  ]);
   connectLoaded = true;
-  await dial(inputs.connection, progressLog(inputs));
+  await dialHostFirst(inputs.connection, progressLog(inputs));
 }
 
 export async function create(props: Record<string, unknown>): Promise<dynamic.CreateResult> {
@@ -65,8 +63,10 @@ export async function create(props: Record<string, unknown>): Promise<dynamic.Cr
 export async function read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
   const inputs = parseInputs(props);
   await dialFirst(inputs);
-  const [{ connectAndLook, progressLog }, { anythingOurs, kernelNameToRecord, stateFromView }] =
-    await Promise.all([connecting(), outputs()]);
+  const [{ connectAndLook }, { anythingOurs, kernelNameToRecord, stateFromView }] = await Promise.all([
+    connecting(),
+    outputs(),
+  ]);
   // A migration cut short (converge.ts) stays recorded until an update finishes it.
   const migrating = props[MIGRATING_FROM];
   const previous = typeof migrating === "string" ? { owner: migrating } : undefined;

@@ -10,6 +10,8 @@ import { diffBy } from "../diff.js";
 import type { PassthroughUsbInputs } from "../../core/usb-inputs.js";
 import { describeUsbDevice } from "../../core/usb-inputs.js";
 import { checkUsbInputs, parseUsbInputs } from "../../core/usb-schema.js";
+import { dialHostFirst } from "../dial-first.js";
+import { usbProgressLog } from "../progress.js";
 
 // Stack config is shared with PassthroughDisk: one provider process, one set of settings.
 export { configure } from "../index.js";
@@ -17,14 +19,8 @@ export { configure } from "../index.js";
 // The parts that talk to the host load on first use: previews run only check and diff.
 const converging = () => import("./converge.js");
 
-/** The host's SSH connection first; the rest loads while the host answers (../dial-first.ts). */
-async function dialFirst(inputs: PassthroughUsbInputs): Promise<void> {
-  const [{ dialFirst: dial }, { usbProgressLog }] = await Promise.all([
-    import("../dial-first.js"),
-    import("../progress.js"),
-  ]);
-  await dial(inputs.connection, usbProgressLog(inputs));
-}
+/** The host's SSH connection first, the operation's own modules once it is on its way. */
+const dialFirst = (inputs: PassthroughUsbInputs) => dialHostFirst(inputs.connection, usbProgressLog(inputs));
 
 export function check(
   _olds: Record<string, unknown>,
