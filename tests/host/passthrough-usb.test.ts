@@ -1,27 +1,16 @@
 // PassthroughUsb end to end: the real dynamic-provider host (as `pulumi up` runs it) drives the
 // provider against the dom0 sandbox (real sshd) and the XAPI simulator's PUSB / USB_group / VUSB.
-import { DEFAULT_USB_DEVICE } from "xen-sandbox";
-import type { UsbDevice } from "xen-sandbox";
+import { DEFAULT_USB_DEVICE, type UsbDevice } from "xen-sandbox";
 import type { Stored } from "../support/engine";
 import { connectionTo, useSandbox } from "../support/sandbox";
+import { BY_PATH, USB_DEVICES, ZIGBEE } from "../support/usb-devices";
 import { useUsbEngine } from "../support/usb-engine";
-import { jsonResult, login } from "../unit/xapi-fixture";
-
-/** A CH340 serial bridge without a serial number: only its port path names it. */
-const CH340: UsbDevice = {
-  ...DEFAULT_USB_DEVICE,
-  vendorId: "1a86",
-  productId: "7523",
-  serial: "",
-  vendorDesc: "QinHeng Electronics",
-  productDesc: "CH340 serial converter",
-  path: "1-4",
-};
+import { usbXapiView } from "../support/usb-xapi-view";
 
 const sandbox = useSandbox({
   disks: 1,
   model: {
-    usbDevices: [[DEFAULT_USB_DEVICE, CH340]],
+    usbDevices: USB_DEVICES,
     vms: [
       { nameLabel: "homeassistant", powerState: "Running" },
       { nameLabel: "kodi", powerState: "Running" },
@@ -31,37 +20,12 @@ const sandbox = useSandbox({
 });
 const engine = useUsbEngine();
 
-const ZIGBEE = { vendorId: "10c4", productId: "ea60", serial: DEFAULT_USB_DEVICE.serial };
-const BY_PATH = { vendorId: "1a86", productId: "7523", path: "1-4" };
-
 function args(vm: string, device: Record<string, unknown> = ZIGBEE, owner = "homelab/dev/zigbee") {
   return { connection: connectionTo(sandbox()), device, vm: { nameLabel: vm }, owner };
 }
 
 // XAPI as another client sees it (the simulator over TLS).
-let session = "";
-async function xapi<T = unknown>(method: string, ...params: unknown[]): Promise<T> {
-  const sim = sandbox().simulator;
-  if (session === "") session = await login(sim);
-  return jsonResult<T>({ sim }, method, [session, ...params]);
-}
-interface Rec {
-  uuid: string;
-  path: string;
-  passthrough_enabled: boolean;
-  USB_group: string;
-  VM: string;
-  other_config: Record<string, string>;
-}
-const records = async (cls: string) =>
-  Object.entries(await xapi<Record<string, Rec>>(`${cls}.get_all_records`));
-const pusb = async (path: string) => {
-  const found = (await records("PUSB")).find(([, r]) => r.path === path);
-  if (found === undefined) throw new Error(`no PUSB at port ${path}`);
-  return { ref: found[0], ...found[1] };
-};
-const vusbs = async () => (await records("VUSB")).map(([ref, r]) => ({ ref, ...r }));
-const vmRef = async (name: string) => (await xapi<string[]>("VM.get_by_name_label", name))[0] ?? "";
+const { xapi, records, pusb, vusbs, vmRef } = usbXapiView(() => sandbox().simulator);
 
 const halt = (vm: string) => sandbox().simulator.control.drift.setPowerState(vm, "Halted");
 const start = async (vm: string) => xapi("VM.start", await vmRef(vm), false, false);

@@ -1,43 +1,15 @@
 // The provider's methods as the dynamic-provider host calls them (lifecycle/index.ts), end to
 // end without root: a real SSH server (ssh2's) whose commands run on the fake dom0, XAPI through
 // that connection to the simulator's Unix socket, and the stack config of `configure`.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { dynamic } from "@pulumi/pulumi";
 import { closeAll } from "#provider/adapters/host-pool.js";
 import { PartialResourceError } from "#provider/core/errors.js";
 import * as provider from "#provider/lifecycle/index.js";
 import { configure, check, delete as remove, diff, read } from "#provider/lifecycle/index.js";
-import { startSshPeer, type SshPeer } from "./adapters-peer-fixture";
-import { FakeDom0 } from "./fake-dom0";
-import { useXapiSimulator } from "./xapi-fixture";
+import { useInProcessHost } from "./in-process-host-fixture";
 
-const dom0 = new FakeDom0();
-const sim = useXapiSimulator({
-  devices: dom0,
-  model: { vms: [{ nameLabel: "media-server", powerState: "Running" }] },
-});
-let peer: SshPeer;
-let socketDir: string;
-const printed: string[] = [];
-
-beforeAll(async () => {
-  socketDir = mkdtempSync(join(tmpdir(), "xp-provider-"));
-  await sim().listenUnix(join(socketDir, "xapi"));
-  dom0.hostUuid = sim().host.uuid;
-  peer = await startSshPeer();
-  peer.unixTarget = join(socketDir, "xapi");
-  peer.behaviour.exec = "dom0";
-  peer.dom0 = dom0;
-  // Progress lines reach the user through console.log (lifecycle/connect.ts progressLog).
-  jest.spyOn(console, "log").mockImplementation((line: unknown) => void printed.push(String(line)));
-});
-afterAll(async () => {
-  await closeAll();
-  await peer.stop();
-  rmSync(socketDir, { recursive: true, force: true });
-  jest.restoreAllMocks();
+const { dom0, sim, peer, connection, printed } = useInProcessHost({
+  vms: [{ nameLabel: "media-server", powerState: "Running" }],
 });
 afterEach(async () => {
   await configure(stackConfig({}));
@@ -50,13 +22,7 @@ async function checked(
   extra: Record<string, unknown> = {},
 ): Promise<Record<string, unknown>> {
   const news = {
-    connection: {
-      host: "127.0.0.1",
-      port: peer.port,
-      password: "any",
-      hostKey: peer.hostKey,
-      dialErrorLimit: 1,
-    },
+    connection: connection(),
     disk: { serial },
     vm: { nameLabel: "media-server" },
     ...extra,
@@ -190,9 +156,9 @@ test("a create that fails after its VBD exists keeps partial state, with __provi
 });
 
 test("bad stored inputs fail before anything is dialled", async () => {
-  const before = peer.connections;
+  const before = peer().connections;
   await expect(create({ disk: { serial: "PROV-1" } })).rejects.toThrow(/connection/);
-  expect(peer.connections).toBe(before);
+  expect(peer().connections).toBe(before);
 });
 
 test("configure: a stack xapiUrl is checked with its config key, used by resources without `xapi`, and dropped again", async () => {

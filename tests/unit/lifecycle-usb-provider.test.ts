@@ -2,63 +2,22 @@
 // (lifecycle/usb/index.ts), end to end without root: a real SSH server (ssh2's) whose commands
 // run on the fake dom0 (it answers the INSTALLATION_UUID read), XAPI through that connection to
 // the simulator's Unix socket, and the simulator's PUSB / USB_group / VUSB records and USB ports.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { DEFAULT_USB_DEVICE, type UsbDevice } from "xen-sandbox";
-import { closeAll } from "#provider/adapters/host-pool.js";
 import { MIGRATING_FROM } from "#provider/core/owner.js";
+import { DEFAULT_USB_DEVICE } from "xen-sandbox";
 import * as provider from "#provider/lifecycle/usb/index.js";
 import { UsbApplyError } from "#provider/lifecycle/usb/errors.js";
-import { startSshPeer, type SshPeer } from "./adapters-peer-fixture";
-import { FakeDom0 } from "./fake-dom0";
-import { jsonResult, login, useXapiSimulator } from "./xapi-fixture";
+import { BY_PATH, USB_DEVICES, ZIGBEE } from "../support/usb-devices";
+import { usbXapiView } from "../support/usb-xapi-view";
+import { useInProcessHost } from "./in-process-host-fixture";
 
-/** A CH340 serial bridge without a serial number: only its port path names it. */
-const CH340: UsbDevice = {
-  ...DEFAULT_USB_DEVICE,
-  vendorId: "1a86",
-  productId: "7523",
-  serial: "",
-  vendorDesc: "QinHeng Electronics",
-  productDesc: "CH340 serial converter",
-  path: "1-4",
-};
-const ZIGBEE = { vendorId: "10c4", productId: "ea60", serial: DEFAULT_USB_DEVICE.serial };
-const BY_PATH = { vendorId: "1a86", productId: "7523", path: "1-4" };
 const OWNER = "homelab/dev/zigbee";
 
-const dom0 = new FakeDom0();
-const sim = useXapiSimulator({
-  devices: dom0,
-  model: {
-    usbDevices: [[DEFAULT_USB_DEVICE, CH340]],
-    vms: [
-      { nameLabel: "media-server", powerState: "Running" },
-      { nameLabel: "archive", powerState: "Halted" },
-    ],
-  },
-});
-let peer: SshPeer;
-let socketDir: string;
-const printed: string[] = [];
-
-beforeAll(async () => {
-  socketDir = mkdtempSync(join(tmpdir(), "xp-usb-provider-"));
-  await sim().listenUnix(join(socketDir, "xapi"));
-  dom0.hostUuid = sim().host.uuid;
-  peer = await startSshPeer();
-  peer.unixTarget = join(socketDir, "xapi");
-  peer.behaviour.exec = "dom0";
-  peer.dom0 = dom0;
-  // Progress lines reach the user through console.log (lifecycle/progress.ts usbProgressLog).
-  jest.spyOn(console, "log").mockImplementation((line: unknown) => void printed.push(String(line)));
-});
-afterAll(async () => {
-  await closeAll();
-  await peer.stop();
-  rmSync(socketDir, { recursive: true, force: true });
-  jest.restoreAllMocks();
+const { dom0, sim, peer, connection, printed } = useInProcessHost({
+  usbDevices: USB_DEVICES,
+  vms: [
+    { nameLabel: "media-server", powerState: "Running" },
+    { nameLabel: "archive", powerState: "Halted" },
+  ],
 });
 beforeEach(() => {
   printed.length = 0;
@@ -70,13 +29,7 @@ type Props = Record<string, unknown>;
 /** Inputs as the engine passes them after check. */
 async function checked(vm: string, device: Props = ZIGBEE, owner = OWNER): Promise<Props> {
   const news = {
-    connection: {
-      host: "127.0.0.1",
-      port: peer.port,
-      password: "any",
-      hostKey: peer.hostKey,
-      dialErrorLimit: 1,
-    },
+    connection: connection(),
     device,
     vm: { nameLabel: vm },
     owner,
@@ -100,29 +53,7 @@ async function read(id: string, props: Props): Promise<Props> {
 }
 
 // XAPI as another client sees it.
-let session = "";
-async function xapi<T = unknown>(method: string, ...params: unknown[]): Promise<T> {
-  if (session === "") session = await login(sim());
-  return jsonResult<T>({ sim: sim() }, method, [session, ...params]);
-}
-interface Rec {
-  uuid: string;
-  path: string;
-  passthrough_enabled: boolean;
-  USB_group: string;
-  VM: string;
-  currently_attached: boolean;
-  other_config: Record<string, string>;
-}
-const records = async (cls: string) =>
-  Object.entries(await xapi<Record<string, Rec>>(`${cls}.get_all_records`));
-async function pusb(path: string): Promise<Rec & { ref: string }> {
-  const found = (await records("PUSB")).find(([, r]) => r.path === path);
-  if (found === undefined) throw new Error(`no PUSB at port ${path}`);
-  return { ref: found[0], ...found[1] };
-}
-const vusbs = async () => (await records("VUSB")).map(([ref, r]) => ({ ref, ...r }));
-const vmRef = async (name: string) => (await xapi<string[]>("VM.get_by_name_label", name))[0] ?? "";
+const { xapi, records, pusb, vusbs, vmRef } = usbXapiView(sim);
 const usb = () => sim().control.usb;
 const hostUuid = () => sim().host.uuid;
 
@@ -376,11 +307,11 @@ describe("the stick moved or pulled out (XAPI scanned): read reports it, update 
 
 describe("refusals before any change", () => {
   test("bad stored inputs fail before anything is dialled", async () => {
-    const before = peer.connections;
+    const before = peer().connections;
     await expect(provider.create({ device: ZIGBEE, vm: { nameLabel: "archive" } })).rejects.toThrow(
       /connection/,
     );
-    expect(peer.connections).toBe(before);
+    expect(peer().connections).toBe(before);
   });
 
   test("a device the host does not have: what to run to list them", async () => {
