@@ -1,23 +1,17 @@
 // `xen-passthrough disks` against the dom0 sandbox, run as users run it: the built CLI in a child
 // process, over real SSH (and XAPI through it, or directly over HTTPS).
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { SandboxDisk } from "xen-sandbox";
 import { useEngine, type Stored } from "../support/engine";
+import { runCli, sshFlags } from "../support/cli-run";
 import { useSandbox } from "../support/sandbox";
 
 const sandbox = useSandbox({ disks: 3 });
 const engine = useEngine();
 
-const CLI = join(__dirname, "..", "..", "..", "provider", "bin", "xen-passthrough.js");
 const HAND_RULE = "/etc/udev/rules.d/90-hand-made-passthrough.rules";
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 interface JsonDisk {
   kernelName: string;
@@ -45,24 +39,8 @@ interface JsonDisk {
   } | null;
 }
 
-function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env["PATH"], ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((done) => child.on("close", (code) => done({ code, stdout, stderr })));
-}
-
 function sshArgs(hostKey = sandbox().ssh.hostKey): string[] {
-  const { ssh } = sandbox();
-  return [
-    ...["disks", "--host", ssh.host, "--port", String(ssh.port), "--user", ssh.user],
-    ...["--private-key-file", ssh.privateKeyPath, "--host-key", hostKey],
-  ];
+  return sshFlags("disks", sandbox().ssh, hostKey);
 }
 
 async function listJson(extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<JsonDisk[]> {

@@ -1,16 +1,13 @@
 // `xen-passthrough usb` against the dom0 sandbox, run as users run it: the built CLI in a child
 // process, over real SSH and XAPI through it. What it prints to paste is what PassthroughUsb takes.
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { DEFAULT_USB_DEVICE } from "xen-sandbox";
+import { runCli, sshFlags, type CliRun } from "../support/cli-run";
 import { connectionTo, useSandbox } from "../support/sandbox";
 import { useUsbEngine } from "../support/usb-engine";
 
 const NO_SERIAL = { ...DEFAULT_USB_DEVICE, vendorId: "1a86", productId: "7523", serial: "", path: "1-4" };
 const sandbox = useSandbox({ disks: 1, model: { usbDevices: [[DEFAULT_USB_DEVICE, NO_SERIAL]] } });
 const engine = useUsbEngine();
-
-const CLI = join(__dirname, "..", "..", "..", "provider", "bin", "xen-passthrough.js");
 
 interface JsonDevice {
   path: string;
@@ -21,21 +18,8 @@ interface JsonDevice {
   vusb: { vm: { nameLabel: string }; attached: boolean; managedBy: string | null } | null;
 }
 
-function run(extra: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const { ssh } = sandbox();
-  const args = [
-    ...["usb", "--host", ssh.host, "--port", String(ssh.port), "--user", ssh.user],
-    ...["--private-key-file", ssh.privateKeyPath, "--host-key", ssh.hostKey, ...extra],
-  ];
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env["PATH"] },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((done) => child.on("close", (code) => done({ code, stdout, stderr })));
+function run(extra: string[]): Promise<CliRun> {
+  return runCli([...sshFlags("usb", sandbox().ssh), ...extra]);
 }
 
 async function listJson(): Promise<JsonDevice[]> {

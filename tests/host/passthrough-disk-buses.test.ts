@@ -1,16 +1,13 @@
 // Disks that are not SATA, as dom0 (CentOS 7, systemd 219) sees them: a SAS disk with scsi_id's
 // properties and an NVMe disk with none. The built CLI's `disks` suggests an identity for each,
 // and a PassthroughDisk with it goes through the real dynamic-provider host cleanly.
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import type { SandboxDisk } from "xen-sandbox";
 import { useEngine, type Stored } from "../support/engine";
+import { runCli, sshFlags } from "../support/cli-run";
 import { connectionTo, useSandbox } from "../support/sandbox";
 
 const sandbox = useSandbox({ disks: 2, diskBuses: ["sas", "nvme-centos7"] });
 const engine = useEngine();
-
-const CLI = join(__dirname, "..", "..", "..", "provider", "bin", "xen-passthrough.js");
 
 interface JsonDisk {
   kernelName: string;
@@ -28,20 +25,7 @@ function onBus(bus: SandboxDisk["bus"]): SandboxDisk {
 }
 
 async function listJson(): Promise<JsonDisk[]> {
-  const { ssh } = sandbox();
-  const args = [
-    ...["disks", "--host", ssh.host, "--port", String(ssh.port), "--user", ssh.user],
-    ...["--private-key-file", ssh.privateKeyPath, "--host-key", ssh.hostKey, "--json"],
-  ];
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env["PATH"] },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise((done) => child.on("close", done));
+  const { code, stdout, stderr } = await runCli([...sshFlags("disks", sandbox().ssh), "--json"]);
   expect(stderr).toBe("");
   expect(code).toBe(0);
   return (JSON.parse(stdout) as { disks: JsonDisk[] }).disks;

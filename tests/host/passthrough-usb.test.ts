@@ -1,9 +1,8 @@
 // PassthroughUsb end to end: the real dynamic-provider host (as `pulumi up` runs it) drives the
 // provider against the dom0 sandbox (real sshd) and the XAPI simulator's PUSB / USB_group / VUSB.
-import { DEFAULT_USB_DEVICE, type UsbDevice } from "xen-sandbox";
 import type { Stored } from "../support/engine";
 import { connectionTo, useSandbox } from "../support/sandbox";
-import { BY_PATH, USB_DEVICES, ZIGBEE } from "../support/usb-devices";
+import { BY_PATH, FLASH, USB_DEVICES, ZIGBEE } from "../support/usb-devices";
 import { useUsbEngine } from "../support/usb-engine";
 import { usbXapiView } from "../support/usb-xapi-view";
 
@@ -302,18 +301,6 @@ describe("the stick moved or pulled out (XAPI scanned): read reports it, up conv
 });
 
 describe("a USB stick that is also a disk (sm's udev scan records its port as usb_path)", () => {
-  /** A USB flash drive: mass storage, which dom0's USB policy lists. */
-  const FLASH: UsbDevice = {
-    ...DEFAULT_USB_DEVICE,
-    vendorId: "0781",
-    productId: "5567",
-    serial: "4C530001230715117343",
-    vendorDesc: "SanDisk Corp.",
-    productDesc: "Cruzer Blade",
-    deviceClass: "00",
-    interfaces: [{ class: "08", subclass: "06", protocol: "50" }],
-    path: "1-5",
-  };
   const FLASH_ID = { vendorId: "0781", productId: "5567", serial: FLASH.serial };
   const HAND_RULE = "/etc/udev/rules.d/99-stick-as-disk.rules";
   const hostUuid = () => sandbox().host.uuid;

@@ -12,9 +12,14 @@ const REPO_ROOT = join(__dirname, "..", "..", "..");
 
 /** Starts the host before the file's tests (with the repository as the program directory). */
 export function useEngine(): () => Engine {
+  return useEngineServing(() => serializePassthroughDisk(PLACEHOLDER_ARGS));
+}
+
+/** A host serving the provider `serialize` gives, started before the file's tests, stopped after them. */
+export function useEngineServing(serialize: () => Promise<{ readonly provider: string }>): () => Engine {
   let engine: Engine | undefined;
   beforeAll(async () => {
-    const { provider } = await serializePassthroughDisk(PLACEHOLDER_ARGS);
+    const { provider } = await serialize();
     engine = await startEngine(provider, { cwd: REPO_ROOT }); // configured with {}, as the engine always does first
   }, 60_000);
   afterAll(async () => {

@@ -1,8 +1,8 @@
 // The real dynamic-provider host serving PassthroughUsb: its `__provider` from the Pulumi SDK's
 // own serializer (as under `pulumi up`), with the repository as the program directory.
 import { join } from "node:path";
-import { serializeResource, startEngine } from "xen-sandbox";
-import type { Engine } from "xen-sandbox";
+import { serializeResource } from "xen-sandbox";
+import { useEngineServing, type Engine } from "./engine";
 
 const REPO_ROOT = join(__dirname, "..", "..", "..");
 
@@ -14,21 +14,12 @@ const PLACEHOLDER_ARGS = {
 
 /** Starts the host before the file's tests and stops it after them. */
 export function useUsbEngine(): () => Engine {
-  let engine: Engine | undefined;
-  beforeAll(async () => {
-    const { provider } = await serializeResource(PLACEHOLDER_ARGS, {
+  return useEngineServing(() =>
+    serializeResource(PLACEHOLDER_ARGS, {
       packageName: "pulumi-xen-passthrough",
       exportName: "PassthroughUsb",
       resourceName: "zigbee",
       cwd: REPO_ROOT,
-    });
-    engine = await startEngine(provider, { cwd: REPO_ROOT });
-  }, 60_000);
-  afterAll(async () => {
-    await engine?.host.stop();
-  });
-  return () => {
-    if (engine === undefined) throw new Error("the dynamic-provider host did not start: see beforeAll");
-    return engine;
-  };
+    }),
+  );
 }

@@ -1,8 +1,8 @@
 // A USB stick that is also a disk, in the XAPI simulator: sm's udev scan records its port as the
 // VDI's sm_config usb_path and fails while that port is passed through; enabling passthrough
 // forgets the VDI or fails PUSB_VDI_CONFLICT while a VBD uses it (docs/usb-passthrough.md).
-import { DEFAULT_USB_DEVICE, InMemoryDeviceDirectory } from "xen-sandbox";
-import type { UsbDevice, XapiSimulator } from "xen-sandbox";
+import { InMemoryDeviceDirectory } from "xen-sandbox";
+import type { XapiSimulator } from "xen-sandbox";
 import {
   controlRequest,
   introduceArgs,
@@ -12,19 +12,8 @@ import {
   useXapiSimulator,
   vbdRecord,
 } from "./xapi-fixture";
+import { FLASH } from "../support/usb-devices";
 
-/** A USB flash drive (mass storage, class 08): dom0's policy lets it through. */
-const FLASH: UsbDevice = {
-  ...DEFAULT_USB_DEVICE,
-  vendorId: "0781",
-  productId: "5567",
-  serial: "4C530001230715117343",
-  vendorDesc: "SanDisk Corp.",
-  productDesc: "Cruzer Blade",
-  deviceClass: "00",
-  interfaces: [{ class: "08", subclass: "06", protocol: "50" }],
-  path: "1-5",
-};
 const NOT_AVAILABLE = ["SR_BACKEND_FAILURE_46", "", "The VDI is not available", ""];
 
 function useHost(smVersion?: string) {
