@@ -1,10 +1,12 @@
-// Start-up cost of the provider, per operation, in fresh node processes: each loads the real
-// serialized provider (the `__provider` string of a PassthroughDisk) as the dynamic-provider host
-// does, and calls one method. For preview (configure, check, diff) the time is from the process's
-// start to the preview's end; for create, read (refresh), update and delete it is from the
-// process's start to the first byte the provider sends to SSH, caught by a local TCP listener
-// that stands for the host's sshd. The host's own load of @pulumi/pulumi and gRPC is not in these
-// figures (it comes before the first call and is not ours).
+// Start-up cost of the provider, per operation, measured two ways; both end at the first byte the
+// provider sends to SSH (caught by a local TCP listener that stands for the host's sshd), or at
+// the preview's end (configure, check, diff):
+// - in the host: in the real dynamic-provider host, from the engine's first call of the operation
+//   (startup-in-host.ts). The host's own start (Node, @pulumi/pulumi, gRPC) comes before any call
+//   and is printed apart; this is the wait our code adds to an operation.
+// - alone: in a bare node process that loads the real serialized provider (the `__provider`
+//   string of a PassthroughDisk) as the host does and calls one method, from the process's start.
+//   It also loads the Node modules the host would have loaded already, and reports CPU time.
 //
 // Program directories given run interleaved (A, B, A, B...) so a loaded machine skews them alike;
 // each resolves pulumi-xen-passthrough from its own node_modules, as under `pulumi up`.
@@ -15,9 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
 import { REPO_ROOT, serializedProvider } from "./provider-host";
-
-const OPERATIONS = ["preview", "create", "read", "update", "delete"] as const;
-type Operation = (typeof OPERATIONS)[number];
+import { OPERATIONS, sampleInHost, type InHostSample, type Operation } from "./startup-in-host";
 
 /** Inputs whose SSH connection points at `port` on this machine; the key is throw-away. */
 function inputsFor(port: number, keys: ThrowAwayKeys): Record<string, unknown> {
@@ -180,6 +180,27 @@ interface Sample {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
+/** One sample in the real host: a fresh host, one operation, its own SSH stand-in. */
+async function sampleHost(
+  programDir: string,
+  provider: string,
+  operation: Operation,
+  keys: ThrowAwayKeys,
+): Promise<InHostSample> {
+  const ssh = await sshStandIn();
+  try {
+    const props = { ...inputsFor(ssh.port, keys), __provider: provider };
+    return await sampleInHost(programDir, operation, props, ssh.firstByte);
+  } finally {
+    ssh.close();
+  }
+}
+
+interface Samples {
+  readonly alone: Map<Operation, Sample[]>;
+  readonly inHost: Map<Operation, InHostSample[]>;
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const runsAt = args.indexOf("--runs");
@@ -189,40 +210,52 @@ async function main(): Promise<void> {
   const programDirs = args.length > 0 ? args : [REPO_ROOT];
   const provider = await serializedProvider();
   const keys = throwAwayKeys();
-  const samples = programDirs.map(() => new Map<Operation, Sample[]>(OPERATIONS.map((op) => [op, []])));
+  const samples: Samples[] = programDirs.map(() => ({
+    alone: new Map(OPERATIONS.map((op) => [op, []])),
+    inHost: new Map(OPERATIONS.map((op) => [op, []])),
+  }));
   for (let i = 0; i < runs; i++) {
     for (const operation of OPERATIONS) {
       for (const [k, dir] of programDirs.entries()) {
-        samples[k]?.get(operation)?.push(await sample(dir, provider, operation, keys));
+        samples[k]?.inHost.get(operation)?.push(await sampleHost(dir, provider, operation, keys));
+        samples[k]?.alone.get(operation)?.push(await sample(dir, provider, operation, keys));
       }
     }
   }
   if (json) {
     const out = programDirs.map((dir, k) => ({
       programDir: dir,
-      samples: Object.fromEntries(samples[k] ?? []),
+      inHost: Object.fromEntries(samples[k]?.inHost ?? []),
+      alone: Object.fromEntries(samples[k]?.alone ?? []),
     }));
     console.log(JSON.stringify(out, null, 2));
     return;
   }
-  console.log(
-    `ms from process start (${runs} runs, interleaved; median/min). wall: to the preview's end or the first SSH ` +
-      `byte; node: of which Node's own start (to the script's first line); after node: wall minus node; cpu: ` +
-      `this process's CPU time until then; dial cpu: its CPU time when it opened the TCP connection`,
-  );
   const figures = (xs: number[]) =>
     xs.length === 0
       ? "-".padStart(9)
       : `${median(xs).toFixed(0).padStart(4)}/${Math.min(...xs)
           .toFixed(0)
           .padEnd(4)}`;
+  console.log(
+    `${runs} runs, interleaved; ms, median/min. in the host: the real dynamic-provider host, from the engine's ` +
+      `first call of the operation to the first SSH byte (to the preview's end); host start: its own start ` +
+      `before that call (Node, @pulumi/pulumi, gRPC; not ours). alone: a bare node process, from its start; ` +
+      `node: of which Node's own start; after node: the rest; cpu: its CPU time until the mark; dial cpu: ` +
+      `its CPU time when it opened the TCP connection`,
+  );
   for (const [k, dir] of programDirs.entries()) {
-    console.log(`${dir}\n            wall       node       after node cpu        dial cpu`);
+    console.log(
+      `${dir}\n            in the host           alone\n` +
+        `            ours       host start wall       node       after node cpu        dial cpu`,
+    );
     for (const operation of OPERATIONS) {
-      const xs = samples[k]?.get(operation) ?? [];
+      const inHost = samples[k]?.inHost.get(operation) ?? [];
+      const xs = samples[k]?.alone.get(operation) ?? [];
       const dial = xs.flatMap((x) => (x.connectCpu === undefined ? [] : [x.connectCpu]));
       console.log(
-        `  ${operation.padEnd(8)}  ${figures(xs.map((x) => x.wall))}  ${figures(xs.map((x) => x.nodeStart))}  ` +
+        `  ${operation.padEnd(8)}  ${figures(inHost.map((x) => x.ours))}  ${figures(inHost.map((x) => x.hostStart))}  ` +
+          `${figures(xs.map((x) => x.wall))}  ${figures(xs.map((x) => x.nodeStart))}  ` +
           `${figures(xs.map((x) => x.wall - x.nodeStart))}  ${figures(xs.map((x) => x.cpu))}  ${figures(dial)}`,
       );
     }
