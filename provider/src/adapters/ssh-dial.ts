@@ -13,16 +13,19 @@ import { messageOf, toError } from "../core/error-base.js";
 import { HostKeyError, SshConfigError, SshConnectionError } from "./errors.js";
 import type { RemoteStage } from "./errors.js";
 
-let ssh2Module: Promise<typeof Ssh2> | undefined;
-
 /**
  * ssh2, loaded on the first dial once its TCP connection is on the way: the host's sshd takes
- * about 100 ms to answer a new connection, time in which this process loads ssh2 (a similar
- * amount of CPU) instead of before it dials.
+ * about 100 ms to answer a new connection, time in which this process loads ssh2 instead of
+ * before it dials. A require, not an import(): import() waits for the module loader's file
+ * reads, and every call the host received meanwhile (a refresh of 16 disks sends 16) runs first.
  */
 function loadSsh2(): Promise<typeof Ssh2> {
-  ssh2Module ??= import("ssh2");
-  return ssh2Module;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded at run time, see above
+    return Promise.resolve(require("ssh2") as typeof Ssh2);
+  } catch (error) {
+    return Promise.reject(toError(error));
+  }
 }
 
 /** One authenticated SSH connection, possibly through a jump host. */

@@ -1,6 +1,7 @@
 // Every host operation first waits for its SSH connection, and the host's sshd takes about 100 ms
 // to answer a new one: the dial starts before the operation's own modules load, and they load in
 // that wait (docs/startup.md).
+import type * as HostPool from "../adapters/host-pool.js";
 import type { SshConnection } from "../core/inputs.js";
 import type { Log } from "../dom0/remote.js";
 
@@ -11,7 +12,10 @@ import type { Log } from "../dom0/remote.js";
  * on its way (another resource's) starts no handshake of ours: this then waits for it.
  */
 export async function dialHostFirst(connection: SshConnection, log: Log): Promise<void> {
-  const { dialHost } = await import("../adapters/host-pool.js");
+  // A require, not an import(): the dial starts within this call, before the other calls the
+  // host received meanwhile run (an import() waits for the module loader's file reads).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded at run time, see above
+  const { dialHost } = require("../adapters/host-pool.js") as typeof HostPool;
   await new Promise<void>((begun) => {
     dialHost(connection, log, undefined, begun).then(
       () => begun(),
