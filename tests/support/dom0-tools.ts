@@ -249,9 +249,12 @@ export const COMMANDS: Readonly<Record<string, CommandRule>> = {
       "-mindepth": opt("4.1", "find(1) of findutils 4.x: -mindepth levels", true),
       "-maxdepth": opt("4.1", "find(1) of findutils 4.x: -maxdepth levels", true),
       "-type": opt("4.1", "POSIX find -type c (l: symbolic link)", true),
+      "-path": opt("4.1", "POSIX find -path pattern", true),
+      "-prune": opt("4.1", "POSIX find -prune"),
+      "-o": opt("4.1", "POSIX find expr1 -o expr2"),
       "-printf": opt(
         "4.1",
-        "find(1): -printf format, %f (name) and %l (link target) since findutils 3.x",
+        "find(1): -printf format, %f (name), %l (link target) and %D (st_dev) in the findutils 4.4 manual",
         true,
       ),
     },

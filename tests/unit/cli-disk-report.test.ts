@@ -19,7 +19,7 @@ const ruleSection = (path: string, text: string) => [
 const SAMPLE = [
   "@xensource",
   "INSTALLATION_UUID='7d1c7f36-6b0b-4d0e-9a4b-0c1c2b3a4d5e'",
-  "@root 8:1",
+  "@rootdev 2049",
   "@mountinfo",
   "8:1 /",
   "8:33 /srv/data",

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   dom0Use,
+  majorMinorOf,
   parseInventory,
   resolveDisk,
   type Dom0Disk,
@@ -17,7 +18,7 @@ const SAMPLE = [
   "PRODUCT_VERSION='8.2.1'",
   "@sm",
   "2.30.8",
-  "@root 8:1",
+  "@rootdev 2049",
   "@mountinfo",
   "0:21 /proc",
   "8:1 /",
@@ -112,6 +113,23 @@ describe("parseInventory", () => {
 
   test("refuses output that was cut short", () => {
     expect(() => parseInventory(SAMPLE.replace("@end", ""))).toThrow(/did not run to its end/);
+  });
+});
+
+describe("majorMinorOf", () => {
+  // stat(2)'s st_dev as the kernel encodes it (new_encode_dev) and glibc's major()/minor() split it.
+  test.each([
+    ["2049", "8:1"],
+    ["65024", "254:0"],
+    ["66304", "259:0"],
+    [String(44 + (7 << 8) + (256 << 12)), "7:300"],
+    [String((BigInt(5000 & 0xfff) << 8n) | (BigInt(5000 & ~0xfff) << 32n) | 3n), "5000:3"],
+  ])("%s is %s", (decimal, expected) => {
+    expect(majorMinorOf(decimal)).toBe(expected);
+  });
+
+  test("anything but a decimal number gives no device", () => {
+    for (const odd of ["", "8:1", "-1", "0x801", "12 3"]) expect(majorMinorOf(odd)).toBe("");
   });
 });
 
@@ -253,6 +271,12 @@ describe("INVENTORY_SCRIPT on this machine", () => {
   // The script is POSIX shell over /sys and /proc: run it here for real and parse what it prints.
   const output = execFileSync("bash", ["-s"], { input: INVENTORY_SCRIPT, encoding: "utf8" });
   const inventory = parseInventory(output);
+
+  test("takes the root filesystem's device number that mountpoint -d prints", () => {
+    expect(inventory.rootDevNumber).toBe(
+      execFileSync("mountpoint", ["-d", "/"], { encoding: "utf8" }).trim(),
+    );
+  });
 
   test("lists the whole disks of /sys/block and finds the disk that holds /", () => {
     expect(inventory.disks.length).toBeGreaterThan(0);

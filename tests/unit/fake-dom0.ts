@@ -142,7 +142,7 @@ export class FakeDom0 implements Remote, DeviceDirectory {
       `INSTALLATION_UUID='${this.hostUuid}'`,
       "@sm",
       this.smVersion ?? "package sm is not installed",
-      "@root 8:1",
+      "@rootdev 2049",
       "@mountinfo",
       "8:1 /",
       "@swaps",

@@ -97,7 +97,7 @@ export function parseInventory(output: string): Dom0Inventory {
     if (line.startsWith("@")) {
       const [name = "", ...args] = line.slice(1).split(" ");
       section = name;
-      if (name === "root") rootDevNumber = args[0] ?? "";
+      if (name === "rootdev") rootDevNumber = majorMinorOf(args[0] ?? "");
       if (name === "end") ended = true;
       rule = name === "rule" ? openBlock(args[0]) : undefined;
       bootRecord = name === "bootrecord" ? openBlock(args[0]) : undefined;
@@ -215,6 +215,18 @@ function parseDiskLine(disk: MutableDisk, line: string): void {
   } else if (kind === "holder") {
     disk.holders.push(rest);
   }
+}
+
+/**
+ * "MAJ:MIN" of a device number as stat(2) reports it (find's %D prints it in decimal), split as
+ * glibc's major() and minor() split a 64-bit dev_t; "" for anything that is not a number.
+ */
+export function majorMinorOf(decimal: string): string {
+  if (!/^\d+$/.test(decimal)) return "";
+  const dev = BigInt(decimal);
+  const major = ((dev & 0xfff00n) >> 8n) | ((dev & 0xfffff00000000000n) >> 32n);
+  const minor = (dev & 0xffn) | ((dev & 0xffffff00000n) >> 12n);
+  return `${major}:${minor}`;
 }
 
 /** Why dom0 itself uses a disk, or undefined when it is free to pass through. */

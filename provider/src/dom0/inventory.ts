@@ -28,7 +28,6 @@ echo "@xensource"
 if [ -r /etc/xensource-inventory ]; then
   while IFS= read -r l || [ -n "$l" ]; do echo "$l"; done < /etc/xensource-inventory
 fi
-echo "@root $(mountpoint -d / 2>/dev/null)"
 echo "@sm"
 while IFS= read -r l <&4; do echo "$l"; done
 exec 4<&-
@@ -84,11 +83,16 @@ else
   udevadm info --export-db 2>/dev/null | awk '/^P: /{disk = ($2 ~ /\/block\/[^\/]+$/)} disk'
 fi
 # Below, no process per entry: a host may have dozens of symlinks and rules files.
-echo "@xapiblock"
-find /dev/xapi/block -mindepth 1 -maxdepth 1 -printf '%f %l\n' 2>/dev/null
-# Claims on disks (core/owner.ts): symlinks named by the disk's key, pointing at the owner.
-echo "@claims"
-find /etc/xen-passthrough/claims -mindepth 1 -maxdepth 1 -type l -printf '%f %l\n' 2>/dev/null
+# One find for three things, each of which cost dom0 a process of its own: the device number of
+# the filesystem on / (st_dev in decimal, which core/dom0-inventory.ts splits into MAJ:MIN), our
+# links in /dev/xapi/block, and the claims on disks (core/owner.ts: symlinks named by the disk's
+# key, pointing at the owner). A folder that is missing prints nothing, not even its header.
+find / /dev/xapi/block /etc/xen-passthrough/claims -maxdepth 1 \
+  \( -path / -printf '@rootdev %D\n' -prune \) \
+  -o \( -path /dev/xapi/block -printf '@xapiblock\n' \) \
+  -o \( -path '/dev/xapi/block/*' -printf '%f %l\n' \) \
+  -o \( -path /etc/xen-passthrough/claims -printf '@claims\n' \) \
+  -o \( -path '/etc/xen-passthrough/claims/*' -type l -printf '%f %l\n' \) 2>/dev/null
 # Rules files that mention xapi/block, each line prefixed by "|"; the last "|" line holds what
 # follows the final newline, so the text comes back exactly. The newline is in $nl: before 4.3
 # (dom0 has 4.2), bash may keep quotes from a $'\n' in a double-quoted replacement (its CHANGES).
