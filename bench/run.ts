@@ -13,6 +13,7 @@ import { startHosts, type BenchHost, type Counts, type Hosts } from "./hosts";
 import { hostCostsOf, type HostCosts, type ProbeSample } from "./host-costs";
 import { hostNeeds, placements, type Layout } from "./layouts";
 import { runOurs, type PlacedDisk, type Stored } from "./ours";
+import { hostAloneRefreshMs } from "./host-alone";
 import { serializedProvider } from "./provider-host";
 
 /** The order scenarios run in within one run (each needs the state the previous one left). */
@@ -64,6 +65,8 @@ export interface ScenarioResult {
    * (host-costs.ts); the same object for every operation of the layout.
    */
   readonly hostCosts: readonly HostCosts[];
+  /** refresh: the dynamic-provider host alone on the same states, one sample per run (host-alone.ts). */
+  readonly hostAloneMs?: readonly number[];
 }
 
 export async function runBench(options: BenchOptions): Promise<ScenarioResult[]> {
@@ -145,6 +148,7 @@ async function runLayout(
   const ours = new Map<Operation, Sample[]>(RUN_ORDER.map((op) => [op, []]));
   const theirs = new Map<Operation, Sample[]>(RUN_ORDER.map((op) => [op, []]));
   const rss = new Map<Operation, number>();
+  const hostAlone: number[] = [];
 
   for (let run = 1; run <= runs; run++) {
     say(`${layout.name}: run ${run}/${runs}`);
@@ -168,6 +172,10 @@ async function runLayout(
       });
       rss.set(operation, Math.max(rss.get(operation) ?? 0, result.peakRssKiB));
       stored = result.stored;
+      if (operation === "refresh" && stored !== undefined) {
+        say(`${layout.name}: the dynamic-provider host alone`);
+        hostAlone.push(await hostAloneRefreshMs(stored));
+      }
     }
     if (!options.handRolled) continue;
     let outputs: readonly HandRolledOutputs[] | undefined;
@@ -208,6 +216,7 @@ async function runLayout(
       ours: { samples: ours.get(operation) ?? [], peakRssKiB: rss.get(operation) ?? 0 },
       ...(handRolled.length > 0 ? { handRolled: { samples: handRolled } } : {}),
       hostCosts,
+      ...(operation === "refresh" && hostAlone.length > 0 ? { hostAloneMs: hostAlone } : {}),
     };
   });
 }

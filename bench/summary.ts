@@ -162,7 +162,7 @@ export function formatTable(rows: readonly Row[]): string {
  * probe's samples) and each operation's floor as its terms, each tagged with where it comes from.
  */
 export function floorNotes(
-  results: readonly Pick<ScenarioResult, "layout" | "operation" | "floor" | "hostCosts">[],
+  results: readonly Pick<ScenarioResult, "layout" | "operation" | "floor" | "hostCosts" | "hostAloneMs">[],
   oneWayDelayMs: number,
 ): string {
   const lines = [
@@ -181,6 +181,12 @@ export function floorNotes(
       if (result === undefined || result.floor.terms.length === 0) continue;
       const terms = result.floor.terms.map((term) => `${term.name} ${term.ms.toFixed(0)} [${term.source}]`);
       lines.push(`  ${operation.padEnd(7)} ${result.floor.ms.toFixed(0)} ms = ${terms.join(" + ")}`);
+      const alone = result.hostAloneMs ?? [];
+      if (alone.length > 0)
+        lines.push(
+          `          not in the floor: the dynamic-provider host alone (a provider whose read answers at once, ` +
+            `same states) ${median(alone).toFixed(0)} / ${Math.min(...alone).toFixed(0)} ms (median / least)`,
+        );
     }
   }
   return lines.join("\n");

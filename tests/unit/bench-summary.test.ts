@@ -90,4 +90,21 @@ describe("floorNotes", () => {
       /\[probe\] measured .* least .*\[profile\] the simulator's .*1 ms each way/,
     );
   });
+
+  test("under refresh, the dynamic-provider host alone, said to be outside the floor", () => {
+    const refreshFloor = {
+      ms: 140,
+      terms: [{ name: "SSH connection set-up", ms: 95, source: "probe" as const }],
+    };
+    const refresh = {
+      ...result("create", refreshFloor),
+      operation: "refresh" as const,
+      hostAloneMs: [30, 18, 22],
+    };
+    const lines = floorNotes([refresh], 1).split("\n");
+    expect(lines.at(-2)).toBe("  refresh 140 ms = SSH connection set-up 95 [probe]");
+    expect(lines.at(-1)).toMatch(
+      /^ +not in the floor: the dynamic-provider host alone .* 22 \/ 18 ms \(median \/ least\)$/,
+    );
+  });
 });
