@@ -5,7 +5,7 @@
  */
 import { profiles } from "xen-sandbox";
 import { LAYOUTS, type Layout } from "./layouts";
-import { runBench } from "./run";
+import { runBench, samplesPerRun } from "./run";
 import { floorNotes, formatTable, toRows } from "./summary";
 import { USB_LAYOUT_NAME, formatUsbTable, runUsbBench, type UsbRow } from "./usb";
 
@@ -140,7 +140,8 @@ async function main(): Promise<void> {
   process.stdout.write(
     `xen-passthrough benchmark: profile "${profile.name}", latency proxy ${cli.oneWayDelayMs} ms each way, ` +
       `total ${totalSeconds.toFixed(0)} s\n` +
-      `each run: the floor's probe, ours, hand; "med"/"min" = median/least of the runs; "x floor" = ours med / floor; ` +
+      `each run: the floor's probe, ours, hand (refresh: ${samplesPerRun("refresh")} samples of each per run); ` +
+      `"med"/"min" = median/least of the samples; "x floor" = ours med / floor; ` +
       `"ready"/"1st SSH byte" = ms from the provider process's start to ready for the first call ` +
       `(where "ours" starts) / to its first SSH byte (medians); ` +
       `counts are per command, all hosts together (median run), and SSH connections/XAPI logins per host; ` +

@@ -19,6 +19,14 @@ import { serializedProvider } from "./provider-host";
 /** The order scenarios run in within one run (each needs the state the previous one left). */
 export const RUN_ORDER: readonly Operation[] = ["create", "preview", "refresh", "update", "delete"];
 
+/**
+ * Samples of each operation per run, ours and the hand-rolled chain's alike. A refresh takes a few
+ * hundred ms, so a few tens of ms of noise swing its ratios most: it is sampled more often.
+ */
+export function samplesPerRun(operation: Operation): number {
+  return operation === "refresh" ? 3 : 1;
+}
+
 export interface BenchOptions {
   readonly layouts: readonly Layout[];
   /** Runs per layout. */
@@ -158,20 +166,23 @@ async function runLayout(
     sampled.forEach((sample, index) => probes[index]?.push(sample));
     let stored: readonly Stored[] | undefined;
     for (const operation of RUN_ORDER) {
-      say(`${layout.name}: ours ${operation}`);
-      const count = hosts.startCounting(layout.hosts.length);
-      const result = await runOurs(operation, disks, provider, operation === "update" ? "RO" : "RW", stored);
-      const { total, perHost } = count();
-      const firstByte = firstByteAfter(layoutHosts, result.spawnedAt);
-      ours.get(operation)?.push({
-        wallMs: result.wallMs,
-        counts: total,
-        perHost,
-        readyMs: result.readyAt - result.spawnedAt,
-        ...(firstByte === undefined ? {} : { firstSshByteMs: firstByte - result.spawnedAt }),
-      });
-      rss.set(operation, Math.max(rss.get(operation) ?? 0, result.peakRssKiB));
-      stored = result.stored;
+      for (let sample = 0; sample < samplesPerRun(operation); sample++) {
+        say(`${layout.name}: ours ${operation}`);
+        const count = hosts.startCounting(layout.hosts.length);
+        const mode = operation === "update" ? "RO" : "RW";
+        const result = await runOurs(operation, disks, provider, mode, stored);
+        const { total, perHost } = count();
+        const firstByte = firstByteAfter(layoutHosts, result.spawnedAt);
+        ours.get(operation)?.push({
+          wallMs: result.wallMs,
+          counts: total,
+          perHost,
+          readyMs: result.readyAt - result.spawnedAt,
+          ...(firstByte === undefined ? {} : { firstSshByteMs: firstByte - result.spawnedAt }),
+        });
+        rss.set(operation, Math.max(rss.get(operation) ?? 0, result.peakRssKiB));
+        stored = result.stored;
+      }
       if (operation === "refresh" && stored !== undefined) {
         say(`${layout.name}: the dynamic-provider host alone`);
         hostAlone.push(await hostAloneRefreshMs(stored));
@@ -181,12 +192,15 @@ async function runLayout(
     let outputs: readonly HandRolledOutputs[] | undefined;
     for (const operation of RUN_ORDER) {
       if (operation === "preview") continue;
-      say(`${layout.name}: hand-rolled ${operation}`);
-      const count = hosts.startCounting(layout.hosts.length);
-      const result = await runHandRolled(operation, disks, operation === "update" ? "RO" : "RW", outputs);
-      const { total, perHost } = count();
-      theirs.get(operation)?.push({ wallMs: result.wallMs, counts: total, perHost });
-      outputs = result.outputs;
+      for (let sample = 0; sample < samplesPerRun(operation); sample++) {
+        say(`${layout.name}: hand-rolled ${operation}`);
+        const count = hosts.startCounting(layout.hosts.length);
+        const mode = operation === "update" ? "RO" : "RW";
+        const result = await runHandRolled(operation, disks, mode, outputs);
+        const { total, perHost } = count();
+        theirs.get(operation)?.push({ wallMs: result.wallMs, counts: total, perHost });
+        outputs = result.outputs;
+      }
     }
   }
 
