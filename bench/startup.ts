@@ -116,7 +116,7 @@ async function sshStandIn(): Promise<{
 }
 
 /** Wall and CPU ms of one fresh process from its start to the preview's end or to the first SSH byte. */
-async function sample(
+async function sampleAlone(
   programDir: string,
   provider: string,
   operation: Operation,
@@ -218,7 +218,7 @@ async function main(): Promise<void> {
     for (const operation of OPERATIONS) {
       for (const [k, dir] of programDirs.entries()) {
         samples[k]?.inHost.get(operation)?.push(await sampleHost(dir, provider, operation, keys));
-        samples[k]?.alone.get(operation)?.push(await sample(dir, provider, operation, keys));
+        samples[k]?.alone.get(operation)?.push(await sampleAlone(dir, provider, operation, keys));
       }
     }
   }
