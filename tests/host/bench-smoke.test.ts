@@ -10,7 +10,7 @@ const bench = (name: string): unknown =>
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(join(__dirname, "..", "..", "..", "bench", "dist", `${name}.js`));
 const { LAYOUTS } = bench("layouts") as typeof LayoutsModule;
-const { runBench } = bench("run") as typeof RunModule;
+const { runBench, samplesPerRun } = bench("run") as typeof RunModule;
 
 let results: RunModule.ScenarioResult[] = [];
 
@@ -42,16 +42,31 @@ function scenario(operation: string, layout = "1 disk"): RunModule.ScenarioResul
 const oursCounts = (operation: string) => scenario(operation).ours.samples[0]?.counts;
 const theirCounts = (operation: string) => scenario(operation).handRolled?.samples[0]?.counts;
 
-test("every scenario ran once, with a floor only where remote work is needed", () => {
+test("every scenario ran once (refresh: its samples per run, on each side), with a floor only where remote work is needed", () => {
   expect(
     results
       .filter((r) => r.layout === "1 disk")
       .map((r) => r.operation)
       .sort(),
   ).toEqual(["create", "delete", "preview", "refresh", "update"]);
-  for (const result of results) expect(result.ours.samples).toHaveLength(1);
+  expect(samplesPerRun("refresh")).toBe(3);
+  for (const result of results) {
+    const samples = samplesPerRun(result.operation);
+    expect(result.ours.samples).toHaveLength(samples);
+    if (result.operation !== "preview") expect(result.handRolled?.samples).toHaveLength(samples);
+  }
   expect(scenario("preview").floorMs).toBe(0);
   expect(scenario("preview").handRolled).toBeUndefined();
+});
+
+test("refresh carries the dynamic-provider host alone on the same states, once per run", () => {
+  for (const layout of ["1 disk", SMALL_POOL.name]) {
+    const alone = scenario("refresh", layout).hostAloneMs ?? [];
+    expect(alone).toHaveLength(1);
+    expect(alone[0]).toBeGreaterThan(0);
+    expect(alone[0]).toBeLessThan(scenario("refresh", layout).ours.samples[0]?.wallMs ?? 0);
+  }
+  expect(scenario("create").hostAloneMs).toBeUndefined();
 });
 
 test("preview makes no remote call at all", () => {
