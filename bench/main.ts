@@ -141,6 +141,7 @@ async function main(): Promise<void> {
     `xen-passthrough benchmark: profile "${profile.name}", latency proxy ${cli.oneWayDelayMs} ms each way, ` +
       `total ${totalSeconds.toFixed(0)} s\n` +
       `each run: the floor's probe, ours, hand (refresh: ${samplesPerRun("refresh")} samples of each per run); ` +
+      `runs go round the layouts (run 1 of each, then run 2...); ` +
       `"med"/"min" = median/least of the samples; "x floor" = ours med / floor; ` +
       `"ready"/"1st SSH byte" = ms from the provider process's start to ready for the first call ` +
       `(where "ours" starts) / to its first SSH byte (medians); ` +

@@ -2,7 +2,7 @@
  * The benchmark: for each layout and run, the floor's probe of the hosts, then every scenario by
  * our provider, then by the hand-rolled baseline (probe, ours, hand, probe, ours, hand...: a
  * machine that drifts during the bench hits all three alike), against the same hosts, with counts
- * of the remote work each did.
+ * of the remote work each did. Runs go round the layouts, so a slower stretch hits them alike too.
  */
 import { checksDbDuringScan, DEFAULT_SM_VERSION, type ServiceTimeProfile } from "xen-sandbox";
 import { floorOf, type Floor, type Operation } from "./floor";
@@ -115,11 +115,15 @@ async function runOnHosts(
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    const results: ScenarioResult[] = [];
-    for (const layout of layouts) {
-      results.push(...(await runLayout(layout, hosts, provider, options, say)));
+    // Runs go round the layouts (run 1 of each, then run 2 of each...): a stretch of minutes in
+    // which the machine is slower then lands on one run of every layout, which the medians
+    // discount, instead of on every run of one layout. Each run leaves its hosts as it found them.
+    const all = layouts.map((layout) => layoutRuns(layout, hosts, options.runs(layout)));
+    for (const { layout, run } of roundRobin(all.map((at) => at.runs))) {
+      const at = all[layout];
+      if (at !== undefined) await runOnce(at, run, hosts, provider, options, say);
     }
-    return results;
+    return all.flatMap((at) => resultsOf(at, options));
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
@@ -141,73 +145,110 @@ function placeDisks(layout: Layout, hosts: Hosts): PlacedDisk[] {
   });
 }
 
-async function runLayout(
-  layout: Layout,
+/**
+ * The order of the runs, given each layout's number of runs: run 1 of every layout, then run 2 of
+ * every layout that has one, and so on.
+ */
+export function roundRobin(runs: readonly number[]): { layout: number; run: number }[] {
+  const rounds = Math.max(0, ...runs);
+  return Array.from({ length: rounds }, (_, round) => round + 1).flatMap((run) =>
+    runs.flatMap((count, layout) => (run <= count ? [{ layout, run }] : [])),
+  );
+}
+
+/** One layout on its hosts, and what its runs gathered so far. */
+interface LayoutRuns {
+  readonly layout: Layout;
+  readonly disks: readonly PlacedDisk[];
+  readonly layoutHosts: readonly BenchHost[];
+  readonly runs: number;
+  /** Per host of the layout, one probe sample per run. */
+  readonly probes: ProbeSample[][];
+  readonly ours: Map<Operation, Sample[]>;
+  readonly theirs: Map<Operation, Sample[]>;
+  readonly rss: Map<Operation, number>;
+  readonly hostAlone: number[];
+}
+
+function layoutRuns(layout: Layout, hosts: Hosts, runs: number): LayoutRuns {
+  const layoutHosts = hosts.hosts.slice(0, layout.hosts.length);
+  return {
+    layout,
+    disks: placeDisks(layout, hosts),
+    layoutHosts,
+    runs,
+    probes: layoutHosts.map(() => []),
+    ours: new Map(RUN_ORDER.map((op) => [op, []])),
+    theirs: new Map(RUN_ORDER.map((op) => [op, []])),
+    rss: new Map(),
+    hostAlone: [],
+  };
+}
+
+const disksOn = (at: LayoutRuns, host: number) => at.disks.filter((disk) => disk.host.index === host);
+
+/** One run of a layout: the floor's probe, every scenario by ours, then by the hand-rolled chain. */
+async function runOnce(
+  at: LayoutRuns,
+  run: number,
   hosts: Hosts,
   provider: string,
   options: BenchOptions,
   say: (line: string) => void,
-): Promise<ScenarioResult[]> {
-  const disks = placeDisks(layout, hosts);
-  const layoutHosts = hosts.hosts.slice(0, layout.hosts.length);
-  const disksOn = (host: number) => disks.filter((disk) => disk.host.index === host);
-  const runs = options.runs(layout);
-  const probes: ProbeSample[][] = layoutHosts.map(() => []);
-  const ours = new Map<Operation, Sample[]>(RUN_ORDER.map((op) => [op, []]));
-  const theirs = new Map<Operation, Sample[]>(RUN_ORDER.map((op) => [op, []]));
-  const rss = new Map<Operation, number>();
-  const hostAlone: number[] = [];
-
-  for (let run = 1; run <= runs; run++) {
-    say(`${layout.name}: run ${run}/${runs}`);
-    say(`${layout.name}: the floor's probe`);
-    // Every host at once, as the scenarios reach them.
-    const sampled = await Promise.all(layoutHosts.map((host) => probeHost(host.ssh, disksOn(host.index))));
-    sampled.forEach((sample, index) => probes[index]?.push(sample));
-    let stored: readonly Stored[] | undefined;
-    for (const operation of RUN_ORDER) {
-      for (let sample = 0; sample < samplesPerRun(operation); sample++) {
-        say(`${layout.name}: ours ${operation}`);
-        const count = hosts.startCounting(layout.hosts.length);
-        const mode = operation === "update" ? "RO" : "RW";
-        const result = await runOurs(operation, disks, provider, mode, stored);
-        const { total, perHost } = count();
-        const firstByte = firstByteAfter(layoutHosts, result.spawnedAt);
-        ours.get(operation)?.push({
-          wallMs: result.wallMs,
-          counts: total,
-          perHost,
-          readyMs: result.readyAt - result.spawnedAt,
-          ...(firstByte === undefined ? {} : { firstSshByteMs: firstByte - result.spawnedAt }),
-        });
-        rss.set(operation, Math.max(rss.get(operation) ?? 0, result.peakRssKiB));
-        stored = result.stored;
-      }
-      if (operation === "refresh" && stored !== undefined) {
-        say(`${layout.name}: the dynamic-provider host alone`);
-        hostAlone.push(await hostAloneRefreshMs(stored));
-      }
+): Promise<void> {
+  const { layout, disks, layoutHosts } = at;
+  say(`${layout.name}: run ${run}/${at.runs}`);
+  say(`${layout.name}: the floor's probe`);
+  // Every host at once, as the scenarios reach them.
+  const sampled = await Promise.all(layoutHosts.map((host) => probeHost(host.ssh, disksOn(at, host.index))));
+  sampled.forEach((sample, index) => at.probes[index]?.push(sample));
+  let stored: readonly Stored[] | undefined;
+  for (const operation of RUN_ORDER) {
+    for (let sample = 0; sample < samplesPerRun(operation); sample++) {
+      say(`${layout.name}: ours ${operation}`);
+      const count = hosts.startCounting(layout.hosts.length);
+      const mode = operation === "update" ? "RO" : "RW";
+      const result = await runOurs(operation, disks, provider, mode, stored);
+      const { total, perHost } = count();
+      const firstByte = firstByteAfter(layoutHosts, result.spawnedAt);
+      at.ours.get(operation)?.push({
+        wallMs: result.wallMs,
+        counts: total,
+        perHost,
+        readyMs: result.readyAt - result.spawnedAt,
+        ...(firstByte === undefined ? {} : { firstSshByteMs: firstByte - result.spawnedAt }),
+      });
+      at.rss.set(operation, Math.max(at.rss.get(operation) ?? 0, result.peakRssKiB));
+      stored = result.stored;
     }
-    if (!options.handRolled) continue;
-    let outputs: readonly HandRolledOutputs[] | undefined;
-    for (const operation of RUN_ORDER) {
-      if (operation === "preview") continue;
-      for (let sample = 0; sample < samplesPerRun(operation); sample++) {
-        say(`${layout.name}: hand-rolled ${operation}`);
-        const count = hosts.startCounting(layout.hosts.length);
-        const mode = operation === "update" ? "RO" : "RW";
-        const result = await runHandRolled(operation, disks, mode, outputs);
-        const { total, perHost } = count();
-        theirs.get(operation)?.push({ wallMs: result.wallMs, counts: total, perHost });
-        outputs = result.outputs;
-      }
+    if (operation === "refresh" && stored !== undefined) {
+      say(`${layout.name}: the dynamic-provider host alone`);
+      at.hostAlone.push(await hostAloneRefreshMs(stored));
     }
   }
+  if (!options.handRolled) return;
+  let outputs: readonly HandRolledOutputs[] | undefined;
+  for (const operation of RUN_ORDER) {
+    if (operation === "preview") continue;
+    for (let sample = 0; sample < samplesPerRun(operation); sample++) {
+      say(`${layout.name}: hand-rolled ${operation}`);
+      const count = hosts.startCounting(layout.hosts.length);
+      const mode = operation === "update" ? "RO" : "RW";
+      const result = await runHandRolled(operation, disks, mode, outputs);
+      const { total, perHost } = count();
+      at.theirs.get(operation)?.push({ wallMs: result.wallMs, counts: total, perHost });
+      outputs = result.outputs;
+    }
+  }
+}
 
-  const hostCosts = probes.map((samples, index) => hostCostsOf(disksOn(index).length, samples));
+/** A layout's scenarios, judged on the floor of the least probe samples of all its runs. */
+function resultsOf(at: LayoutRuns, options: BenchOptions): ScenarioResult[] {
+  const { layout, layoutHosts } = at;
+  const hostCosts = at.probes.map((samples, index) => hostCostsOf(disksOn(at, index).length, samples));
   const least = hostCosts.map((costs) => costs.least);
   return RUN_ORDER.map((operation) => {
-    const handRolled = theirs.get(operation) ?? [];
+    const handRolled = at.theirs.get(operation) ?? [];
     const floor = floorOf(
       operation,
       {
@@ -224,13 +265,13 @@ async function runLayout(
     return {
       layout: layout.name,
       operation,
-      runs,
+      runs: at.runs,
       floorMs: floor.ms,
       floor,
-      ours: { samples: ours.get(operation) ?? [], peakRssKiB: rss.get(operation) ?? 0 },
+      ours: { samples: at.ours.get(operation) ?? [], peakRssKiB: at.rss.get(operation) ?? 0 },
       ...(handRolled.length > 0 ? { handRolled: { samples: handRolled } } : {}),
       hostCosts,
-      ...(operation === "refresh" && hostAlone.length > 0 ? { hostAloneMs: hostAlone } : {}),
+      ...(operation === "refresh" && at.hostAlone.length > 0 ? { hostAloneMs: at.hostAlone } : {}),
     };
   });
 }
