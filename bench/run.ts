@@ -2,7 +2,9 @@
  * The benchmark: for each layout and run, the floor's probe of the hosts, then every scenario by
  * our provider, then by the hand-rolled baseline (probe, ours, hand, probe, ours, hand...: a
  * machine that drifts during the bench hits all three alike), against the same hosts, with counts
- * of the remote work each did. Runs go round the layouts, so a slower stretch hits them alike too.
+ * of the remote work each did. Runs go round the layouts (run 1 of each, then run 2...): a few
+ * slower minutes of the machine then cost one run of every layout, which the medians discount,
+ * not every run of one layout.
  */
 import { checksDbDuringScan, DEFAULT_SM_VERSION, type ServiceTimeProfile } from "xen-sandbox";
 import { floorOf, type Floor, type Operation } from "./floor";
@@ -115,9 +117,8 @@ async function runOnHosts(
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    // Runs go round the layouts (run 1 of each, then run 2 of each...): a stretch of minutes in
-    // which the machine is slower then lands on one run of every layout, which the medians
-    // discount, instead of on every run of one layout. Each run leaves its hosts as it found them.
+    // The layouts take turns run by run (see the top of this file): each run leaves its hosts as
+    // it found them.
     const all = layouts.map((layout) => layoutRuns(layout, hosts, options.runs(layout)));
     for (const { layout, run } of roundRobin(all.map((at) => at.runs))) {
       const at = all[layout];
