@@ -120,10 +120,7 @@ async function runOnHosts(
     // The layouts take turns run by run (see the top of this file): each run leaves its hosts as
     // it found them.
     const all = layouts.map((layout) => layoutRuns(layout, hosts, options.runs(layout)));
-    for (const { layout, run } of roundRobin(all.map((at) => at.runs))) {
-      const at = all[layout];
-      if (at !== undefined) await runOnce(at, run, hosts, provider, options, say);
-    }
+    for (const { of: at, run } of roundRobin(all)) await runOnce(at, run, hosts, provider, options, say);
     return all.flatMap((at) => resultsOf(at, options));
   } finally {
     process.off("SIGINT", onSignal);
@@ -147,13 +144,15 @@ function placeDisks(layout: Layout, hosts: Hosts): PlacedDisk[] {
 }
 
 /**
- * The order of the runs, given each layout's number of runs: run 1 of every layout, then run 2 of
- * every layout that has one, and so on.
+ * The order of the runs of layouts that each have their number of runs: run 1 of every layout,
+ * then run 2 of every layout that has one, and so on.
  */
-export function roundRobin(runs: readonly number[]): { layout: number; run: number }[] {
-  const rounds = Math.max(0, ...runs);
+export function roundRobin<T extends { readonly runs: number }>(
+  layouts: readonly T[],
+): { of: T; run: number }[] {
+  const rounds = Math.max(0, ...layouts.map((layout) => layout.runs));
   return Array.from({ length: rounds }, (_, round) => round + 1).flatMap((run) =>
-    runs.flatMap((count, layout) => (run <= count ? [{ layout, run }] : [])),
+    layouts.filter((layout) => run <= layout.runs).map((layout) => ({ of: layout, run })),
   );
 }
 

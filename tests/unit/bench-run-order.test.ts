@@ -9,7 +9,9 @@ const { roundRobin } = require(
   join(__dirname, "..", "..", "..", "bench", "dist", "run.js"),
 ) as typeof RunModule;
 
-const order = (runs: number[]) => roundRobin(runs).map(({ layout, run }) => `${layout}.${run}`);
+/** Layouts named by their index, with these numbers of runs; the order as "layout.run". */
+const layouts = (runs: number[]) => runs.map((count, index) => ({ name: String(index), runs: count }));
+const order = (runs: number[]) => roundRobin(layouts(runs)).map(({ of, run }) => `${of.name}.${run}`);
 
 test("run 1 of every layout comes before run 2 of any", () => {
   expect(order([3, 3])).toEqual(["0.1", "1.1", "0.2", "1.2", "0.3", "1.3"]);
@@ -17,10 +19,10 @@ test("run 1 of every layout comes before run 2 of any", () => {
 
 test("a layout with fewer runs drops out of the later rounds; every run happens once", () => {
   expect(order([1, 3, 2])).toEqual(["0.1", "1.1", "2.1", "1.2", "2.2", "1.3"]);
-  expect(roundRobin([5, 5, 5, 5])).toHaveLength(20);
+  expect(roundRobin(layouts([5, 5, 5, 5]))).toHaveLength(20);
 });
 
 test("no layouts, no runs", () => {
   expect(roundRobin([])).toEqual([]);
-  expect(roundRobin([0])).toEqual([]);
+  expect(roundRobin(layouts([0]))).toEqual([]);
 });
